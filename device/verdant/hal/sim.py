@@ -1,0 +1,135 @@
+"""Unix-port HAL: a virtual clock, I2C buses with byte-level simulated devices,
+a watchdog that records feeds, and a serial port that collects bytes.
+
+Example:
+    clock = SimClock(start_s=1_700_000_000)
+    bus = SimI2C()
+    bus.attach(0x44, my_simulated_sht31)
+    bus.writeto(0x44, b"\\x24\\x00")
+"""
+import errno
+
+# machine.I2C raises OSError(ENODEV) when a device does not acknowledge (ESP32, Unix).
+_NACK = errno.ENODEV
+
+
+class SimClock:
+    """Virtual time: sleeping advances it instantly, so a day runs in milliseconds."""
+
+    def __init__(self, start_s=0):
+        self._now_ms = int(start_s) * 1000
+
+    def ticks_ms(self):
+        return self._now_ms & 0x3FFFFFFF
+
+    def time_s(self):
+        return self._now_ms // 1000
+
+    def sleep_ms(self, ms):
+        if ms < 0:
+            raise ValueError("sleep_ms: negative duration %d" % ms)
+        self._now_ms += int(ms)
+
+    def advance_s(self, seconds):
+        self.sleep_ms(int(seconds * 1000))
+
+
+class SimDevice:
+    """Base for simulated I2C parts. Subclasses implement write(data) and read(n).
+
+    Set .nack = True to make the part stop acknowledging (disconnected / dead).
+    """
+
+    nack = False
+
+    def write(self, data):
+        raise NotImplementedError
+
+    def read(self, n):
+        raise NotImplementedError
+
+
+class SimI2C:
+    """An I2C bus with the machine.I2C API, routing bytes to simulated devices."""
+
+    def __init__(self):
+        self._devices = {}
+
+    def attach(self, address, device):
+        if not 0x08 <= address <= 0x77:
+            raise ValueError("I2C address 0x%02x outside 0x08..0x77" % address)
+        self._devices[address] = device
+
+    def _device(self, address):
+        device = self._devices.get(address)
+        if device is None or device.nack:
+            raise OSError(_NACK)
+        return device
+
+    def scan(self):
+        return sorted(a for a, d in self._devices.items() if not d.nack)
+
+    def writeto(self, address, buf, stop=True):
+        self._device(address).write(bytes(buf))
+        return len(buf)
+
+    def readfrom_into(self, address, buf, stop=True):
+        data = self._device(address).read(len(buf))
+        for i in range(len(buf)):
+            buf[i] = data[i]
+
+    def readfrom(self, address, nbytes, stop=True):
+        buf = bytearray(nbytes)
+        self.readfrom_into(address, buf)
+        return bytes(buf)
+
+    def writeto_mem(self, address, memaddr, buf, addrsize=8):
+        self.writeto(address, _mem_address(memaddr, addrsize) + bytes(buf))
+
+    def readfrom_mem_into(self, address, memaddr, buf, addrsize=8):
+        self.writeto(address, _mem_address(memaddr, addrsize), False)
+        self.readfrom_into(address, buf)
+
+    def readfrom_mem(self, address, memaddr, nbytes, addrsize=8):
+        buf = bytearray(nbytes)
+        self.readfrom_mem_into(address, memaddr, buf, addrsize)
+        return bytes(buf)
+
+
+def _mem_address(memaddr, addrsize):
+    if addrsize == 8:
+        return bytes((memaddr & 0xFF,))
+    if addrsize == 16:
+        return bytes(((memaddr >> 8) & 0xFF, memaddr & 0xFF))
+    raise ValueError("addrsize must be 8 or 16, got %d" % addrsize)
+
+
+class SimWatchdog:
+    """Records feeds; expired() tells whether the timeout passed since the last feed."""
+
+    def __init__(self, clock, timeout_ms):
+        self._clock = clock
+        self.timeout_ms = timeout_ms
+        self.feeds = 0
+        self._last_ms = clock.time_s() * 1000
+
+    def feed(self):
+        self.feeds += 1
+        self._last_ms = self._clock._now_ms
+
+    def expired(self):
+        return self._clock._now_ms - self._last_ms > self.timeout_ms
+
+
+class SimSerial:
+    """Collects what the firmware writes to its serial port."""
+
+    def __init__(self):
+        self.data = bytearray()
+
+    def write(self, buf):
+        self.data.extend(buf)
+        return len(buf)
+
+    def lines(self):
+        return bytes(self.data).decode().splitlines()

@@ -1,0 +1,29 @@
+"""`verdant info`: versions of the shared device code and the tools in use."""
+import os
+import subprocess
+
+import verdant
+from verdant_host import DEVICE_DIR
+from verdant_host.errors import VerdantError
+
+
+def info(micropython=None):
+    """Return a dict of versions; raises VerdantError when micropython cannot run."""
+    micropython = micropython or os.environ.get("MICROPYTHON", "micropython")
+    try:
+        out = subprocess.run([micropython, "-c", "import sys; print(sys.version)"],
+                             capture_output=True, text=True, timeout=30, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise VerdantError("cannot run micropython at %s (%s); set MICROPYTHON=/path" % (micropython, exc))
+    return {"verdant": verdant.VERSION, "device_dir": DEVICE_DIR, "micropython": out}
+
+
+def _run(args):
+    for key, value in info(args.micropython).items():
+        print("%s: %s" % (key, value))
+
+
+def register(subparsers):
+    p = subparsers.add_parser("info", help="show versions of Verdant and the MicroPython in use")
+    p.add_argument("--micropython", help="path of the micropython Unix port (default $MICROPYTHON)")
+    p.set_defaults(handler=_run)

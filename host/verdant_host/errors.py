@@ -1,0 +1,5 @@
+"""The one error type the CLI turns into `verdant: message` and a non-zero exit."""
+
+
+class VerdantError(Exception):
+    """A user or device error; the message says what went wrong (and a hint when useful)."""
