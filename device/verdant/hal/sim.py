@@ -25,6 +25,10 @@ class SimClock:
     def time_s(self):
         return self._now_ms // 1000
 
+    def now_ms(self):
+        """Virtual milliseconds since the epoch, never wrapping (simulated parts use it)."""
+        return self._now_ms
+
     def sleep_ms(self, ms):
         if ms < 0:
             raise ValueError("sleep_ms: negative duration %d" % ms)

@@ -1,0 +1,75 @@
+"""Shared pieces of the sensor drivers: errors, CRC-8 checks, the default sleep.
+
+A failed reading raises OSError (bus level: NACK, timeout) or SensorError (the
+part answered but the data cannot be trusted). The sampler treats both as a
+failed reading, so drivers never return made-up values.
+"""
+try:
+    from time import sleep_ms as default_sleep_ms
+except ImportError:  # CPython (host tools import the same modules)
+    import time as _time
+
+    def default_sleep_ms(ms):
+        _time.sleep(ms / 1000)
+
+
+class SensorError(Exception):
+    """The sensor answered, but the reading is unusable (bad CRC, busy, out of range)."""
+
+
+class CRCError(SensorError):
+    """A checksum sent by the sensor does not match its data."""
+
+
+class NotReadyError(SensorError):
+    """The sensor did not finish a measurement within the bounded wait."""
+
+
+def crc8_sensirion(data, start=0, end=None):
+    """CRC-8 used by Sensirion and Aosong parts: polynomial 0x31, init 0xFF, no reflection.
+
+    crc8_sensirion(b"\\xbe\\xef") == 0x92 (Sensirion datasheet example).
+    """
+    crc = 0xFF
+    if end is None:
+        end = len(data)
+    for i in range(start, end):
+        crc ^= data[i]
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x31) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
+    return crc
+
+
+def crc8_dallas(data, start=0, end=None):
+    """Dallas/Maxim 1-Wire CRC-8: polynomial x^8+x^5+x^4+1 (0x31 reflected = 0x8C), init 0.
+
+    Running it over data followed by its CRC byte gives 0.
+    """
+    crc = 0
+    if end is None:
+        end = len(data)
+    for i in range(start, end):
+        crc ^= data[i]
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x8C if crc & 1 else crc >> 1
+    return crc
+
+
+def check_words(buf, words, where):
+    """Checks Sensirion 16-bit words each followed by their CRC; returns the words as a list.
+
+    buf holds 3 bytes per word (msb, lsb, crc). Raises CRCError naming `where` and the word.
+    """
+    out = []
+    for i in range(words):
+        j = 3 * i
+        crc = crc8_sensirion(buf, j, j + 2)
+        if crc != buf[j + 2]:
+            raise CRCError("%s: word %d CRC 0x%02x, expected 0x%02x" % (where, i, buf[j + 2], crc))
+        out.append((buf[j] << 8) | buf[j + 1])
+    return out
+
+
+def i2c_absent(address, exc):
+    """The OSError a constructor raises when the part does not answer at `address`."""
+    return OSError("no sensor answering at I2C address 0x%02x (%s)" % (address, exc))

@@ -1,0 +1,52 @@
+"""I2C plumbing shared by the Sensirion drivers (SHT3x, SHT4x, SCD4x): commands,
+CRC-checked 16-bit words and bounded polling for results.
+"""
+from verdant.drivers.base import check_words, crc8_sensirion, default_sleep_ms
+
+
+class SensirionDevice:
+    """Base: holds the bus, address, sleep function and preallocated buffers."""
+
+    def __init__(self, bus, address, sleep_ms, max_words):
+        self._bus = bus
+        self.address = address
+        self._sleep_ms = sleep_ms or default_sleep_ms
+        self._cmd = bytearray(2)
+        self._buf = bytearray(3 * max_words)
+        self._views = {}
+
+    def _write_command(self, command, nbytes=2, args=None):
+        """Sends a 8- or 16-bit command, then optional 16-bit argument words with their CRC."""
+        if args:
+            data = bytearray(2 + 3 * len(args))
+            data[0], data[1] = command >> 8, command & 0xFF
+            for i, word in enumerate(args):
+                j = 2 + 3 * i
+                data[j], data[j + 1] = word >> 8, word & 0xFF
+                data[j + 2] = crc8_sensirion(data, j, j + 2)
+            self._bus.writeto(self.address, data)
+            return
+        if nbytes == 1:
+            self._bus.writeto(self.address, self._cmd_view1(command))
+        else:
+            self._cmd[0], self._cmd[1] = command >> 8, command & 0xFF
+            self._bus.writeto(self.address, self._cmd)
+
+    def _cmd_view1(self, command):
+        self._cmd[0] = command
+        return memoryview(self._cmd)[:1]
+
+    def _read_words(self, words, where, attempts=1, poll_ms=0):
+        """Reads `words` CRC-checked words; retries a NACK (part still busy) `attempts` times."""
+        view = self._views.get(words)
+        if view is None:
+            view = self._views[words] = memoryview(self._buf)[:3 * words]
+        for attempt in range(attempts):
+            try:
+                self._bus.readfrom_into(self.address, view)
+                break
+            except OSError:
+                if attempt == attempts - 1:
+                    raise
+                self._sleep_ms(poll_ms)
+        return check_words(view, words, where)

@@ -1,0 +1,81 @@
+"""Base of every simulated part: physical truth, conversion timing and fault injection.
+
+A part senses named physical quantities held as plain attributes (e.g.
+`sht.temperature_c = 21.3`). When a truth feed is attached (`part.feed =
+callable() -> dict`, keys as the replay CSV columns), the part pulls its
+quantities from it at the start of each conversion.
+
+Faults (set any time, cleared by assigning the opposite):
+  part.nack = True            stops acknowledging (I2C parts) / disconnected
+  part.bad_crc = True         corrupts every checksum it sends
+  part.stick()                freezes what it reports at the current values
+  part.drift(attr, per_hour)  adds a growing offset from now on
+  part.out_of_range = True    reports the largest raw code it can send
+"""
+from verdant.hal.sim import SimDevice
+
+
+class SimPart(SimDevice):
+    # attribute name -> truth key (replay CSV column); subclasses fill it in.
+    TRUTH = {}
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.feed = None
+        self.bad_crc = False
+        self.out_of_range = False
+        self.commands = []  # every write seen, as bytes, so tests can assert exact traffic
+        self._stuck = None
+        self._drift = {}
+
+    def stick(self):
+        """Freeze the reported values at what the part senses now."""
+        self._stuck = None
+        self.refresh()
+        self._stuck = {a: self.sensed(a) for a in self.TRUTH}
+
+    def unstick(self):
+        self._stuck = None
+
+    def drift(self, attr, per_hour):
+        """Add per_hour * hours-since-now to attr's reported value (0 stops drifting)."""
+        if attr not in self.TRUTH:
+            raise ValueError("%s has no quantity %r" % (type(self).__name__, attr))
+        if per_hour:
+            self._drift[attr] = (per_hour, self.clock.now_ms())
+        else:
+            self._drift.pop(attr, None)
+
+    def refresh(self):
+        """Pull the physical truth from the feed, when one is attached."""
+        if self.feed is None or self._stuck is not None:
+            return
+        env = self.feed()
+        for attr, key in self.TRUTH.items():
+            value = env.get(key)
+            if value is not None:
+                setattr(self, attr, value)
+
+    def sensed(self, attr):
+        """What the part measures for attr: truth, frozen or drifted by the faults."""
+        if self._stuck is not None:
+            return self._stuck[attr]
+        value = getattr(self, attr)
+        if attr in self._drift:
+            per_hour, since_ms = self._drift[attr]
+            value += per_hour * (self.clock.now_ms() - since_ms) / 3600000
+        return value
+
+    def checksum(self, crc):
+        """The CRC byte to send: the right one, or a wrong one under the bad_crc fault."""
+        return crc ^ 0x5A if self.bad_crc else crc
+
+    def now_ms(self):
+        return self.clock.now_ms()
+
+
+def raw_code(value, offset, span, bits=16):
+    """Nearest raw code for value = offset + span * code / (2^bits - 1), clamped to the range."""
+    full = (1 << bits) - 1
+    code = int((value - offset) * full / span + 0.5)
+    return 0 if code < 0 else full if code > full else code
