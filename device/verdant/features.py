@@ -1,0 +1,382 @@
+"""Features shared by the board and the host's training code (one source of truth).
+
+Pure and deterministic: every function takes time and readings as arguments.
+Runs under MicroPython (board, Unix port) and CPython (training, replay).
+
+Physics (all temperatures in degC, relative humidity in %):
+  saturation vapour pressure  Buck (1996) over water:
+      es(T) = 0.61121 * exp((18.678 - T/234.5) * T / (257.14 + T))      [kPa]
+  vapour pressure deficit     vpd = es(T) * (1 - RH/100)                    [kPa]
+  dew point                   Magnus with Sonntag (1990) constants a=17.62, b=243.12:
+      g = ln(RH/100) + a*T/(b+T);  Td = b*g / (a - g)                        [degC]
+  dew point margin            T - Td                                          [degC]
+  absolute humidity           e / (Rv * (T + 273.15)), Rv = 461.5 J/(kg K)     [g/m3]
+  PAR from lux (no PAR sensor) sunlight: 1 lux = 0.0185 umol/m2/s (Thimijan & Heins 1983)
+  daily light integral        sum of PAR * dt since local midnight             [mol/m2]
+      (left rectangle rule: each sample's PAR holds until the next sample,
+       for at most DLI_MAX_GAP_S; longer gaps add nothing and mark the day incomplete)
+  time of day                 sin / cos of 2*pi * local seconds of day / 86400
+
+Rolling window: FeatureState keeps `window` slots of `period_s` seconds (slot =
+t // period_s). A slot with no sample stays None (explicit missing sample), a
+quantity no sensor measured is None in that slot. Window statistics use present
+values only; a statistic with too few values is None, never 0.
+
+Feature names, for each series S in SERIES:
+  S (latest value), S_mean, S_min, S_max, S_rate_h (least-squares slope, units/hour)
+plus dew_point_c, dli_mol_m2 (today so far), dli_prev_mol_m2 (yesterday's total,
+None when yesterday was not fully covered), par_from_lux (1 when PAR was estimated
+from lux, 0 when measured), tod_sin, tod_cos.
+
+Model input (build_vector): the last `window` feature rows, oldest first, each row
+the model's feature list in order, each value normalized as (x - mean) / std.
+So the input has window * len(features) floats, time-major.
+
+Example:
+    state = FeatureState(period_s=300, window=12)
+    row = state.add(1700000000, {"air_temp_c": 21.0, "rh_pct": 80.0})
+    row["vpd_kpa"]            # 0.497...
+    floats, missing = build_vector(state.rows(12), ["air_temp_c", "vpd_kpa"],
+                                   [20.0, 1.0], [5.0, 0.5])
+"""
+import math
+
+QUANTITIES = ("air_temp_c", "rh_pct", "co2_ppm", "light_lux", "par_umol_m2_s",
+              "soil_moisture_pct", "soil_temp_c")
+DERIVED = ("vpd_kpa", "dew_point_margin_c", "abs_humidity_g_m3")
+SERIES = QUANTITIES + DERIVED
+STATS = ("", "_mean", "_min", "_max", "_rate_h")
+EXTRA = ("dew_point_c", "dli_mol_m2", "dli_prev_mol_m2", "par_from_lux", "tod_sin", "tod_cos")
+
+LUX_TO_PAR = 0.0185  # umol/m2/s per lux, sunlight
+DLI_MAX_GAP_S = 3600
+RV_J_KG_K = 461.5
+MAGNUS_A = 17.62
+MAGNUS_B = 243.12
+DAY_S = 86400
+
+# Which measured quantities each derived series needs (a feature is computable on a
+# board only if these are fitted). dli and par_from_lux need PAR *or* lux.
+_NEEDS = {
+    "vpd_kpa": ("air_temp_c", "rh_pct"),
+    "dew_point_margin_c": ("air_temp_c", "rh_pct"),
+    "abs_humidity_g_m3": ("air_temp_c", "rh_pct"),
+    "dew_point_c": ("air_temp_c", "rh_pct"),
+}
+_LIGHT = ("dli_mol_m2", "dli_prev_mol_m2", "par_from_lux")
+
+
+def feature_names():
+    """Every feature this module computes, in a fixed order."""
+    names = []
+    for series in SERIES:
+        for suffix in STATS:
+            names.append(series + suffix)
+    names.extend(EXTRA)
+    return names
+
+
+FEATURE_NAMES = tuple(feature_names())
+
+
+def _base_series(name):
+    for suffix in ("_mean", "_min", "_max", "_rate_h"):
+        if name.endswith(suffix) and name[:-len(suffix)] in SERIES:
+            return name[:-len(suffix)]
+    return name
+
+
+def missing_inputs(name, fitted):
+    """Quantities a board lacks for feature `name`, given its fitted quantities.
+
+    Returns a list (empty when the board can compute the feature).
+    Raises ValueError for a name this module does not compute.
+    """
+    if name not in FEATURE_NAMES:
+        raise ValueError("features: unknown feature %r" % name)
+    base = _base_series(name)
+    if base in _LIGHT or base == "par_umol_m2_s":
+        if "par_umol_m2_s" in fitted or (base != "par_umol_m2_s" and "light_lux" in fitted):
+            return []
+        return ["par_umol_m2_s" if base == "par_umol_m2_s" else "par_umol_m2_s or light_lux"]
+    if base in ("tod_sin", "tod_cos"):
+        return []
+    needs = _NEEDS.get(base, (base,))
+    return [q for q in needs if q not in fitted]
+
+
+# ---- psychrometrics (pure functions, None in -> None out) ----
+
+def saturation_vapour_pressure_kpa(temp_c):
+    """Buck (1996) saturation vapour pressure over water, kPa."""
+    if temp_c is None:
+        return None
+    return 0.61121 * math.exp((18.678 - temp_c / 234.5) * (temp_c / (257.14 + temp_c)))
+
+
+def vpd_kpa(temp_c, rh_pct):
+    """Vapour pressure deficit in kPa; None when an input is missing."""
+    if temp_c is None or rh_pct is None:
+        return None
+    return saturation_vapour_pressure_kpa(temp_c) * (1.0 - _clamp_rh(rh_pct) / 100.0)
+
+
+def dew_point_c(temp_c, rh_pct):
+    """Magnus dew point (Sonntag 1990 constants), degC; None when RH is 0 or missing."""
+    if temp_c is None or rh_pct is None:
+        return None
+    rh = _clamp_rh(rh_pct)
+    if rh <= 0.0:
+        return None
+    g = math.log(rh / 100.0) + MAGNUS_A * temp_c / (MAGNUS_B + temp_c)
+    return MAGNUS_B * g / (MAGNUS_A - g)
+
+
+def absolute_humidity_g_m3(temp_c, rh_pct):
+    """Water vapour density in g/m3 (ideal gas, Buck es)."""
+    if temp_c is None or rh_pct is None:
+        return None
+    e_pa = saturation_vapour_pressure_kpa(temp_c) * 1000.0 * _clamp_rh(rh_pct) / 100.0
+    return e_pa / (RV_J_KG_K * (temp_c + 273.15)) * 1000.0
+
+
+def par_from_lux(lux):
+    """PAR (umol/m2/s) estimated from illuminance in lux, sunlight spectrum."""
+    if lux is None:
+        return None
+    return lux * LUX_TO_PAR
+
+
+def time_of_day(t, utc_offset_s=0):
+    """(sin, cos) of the local time of day; t in integer seconds since the epoch."""
+    seconds = (int(t) + int(utc_offset_s)) % DAY_S  # integer first: floats are 32-bit on boards
+    angle = 2.0 * math.pi * seconds / DAY_S
+    return math.sin(angle), math.cos(angle)
+
+
+def _clamp_rh(rh):
+    if rh < 0.0:
+        return 0.0
+    if rh > 100.0:
+        return 100.0
+    return rh
+
+
+def slope_per_hour(times, values):
+    """Least-squares slope of values over times (seconds) in units per hour.
+
+    Pairs whose value is None are skipped; None when fewer than 2 values remain
+    or they all share one time.
+    """
+    pts = [(t, v) for t, v in zip(times, values) if v is not None]
+    if len(pts) < 2:
+        return None
+    t0 = pts[-1][0]  # relative times keep floats small (32-bit on boards)
+    n = len(pts)
+    mean_t = sum([(t - t0) for t, _ in pts]) / n
+    mean_v = sum([v for _, v in pts]) / n
+    sxx = 0.0
+    sxy = 0.0
+    for t, v in pts:
+        dt = (t - t0) - mean_t
+        sxx += dt * dt
+        sxy += dt * (v - mean_v)
+    if sxx == 0.0:
+        return None
+    return sxy / sxx * 3600.0
+
+
+class LightIntegrator:
+    """Daily light integral in mol/m2 since local midnight, fed PAR samples in time order."""
+
+    def __init__(self, utc_offset_s=0, max_gap_s=DLI_MAX_GAP_S):
+        self.utc_offset_s = int(utc_offset_s)
+        self.max_gap_s = max_gap_s
+        self.day = None
+        self.today = 0.0
+        self.today_complete = False
+        self.previous = None  # yesterday's total when yesterday was fully covered
+        self.seen_light = False
+        self._last_t = None
+        self._last_par = None
+
+    def _day_of(self, t):
+        return (t + self.utc_offset_s) // DAY_S
+
+    def _roll(self, new_day):
+        self.previous = self.today if (self.today_complete and new_day == self.day + 1) else None
+        self.day = new_day
+        self.today = 0.0
+        self.today_complete = True
+
+    def add(self, t, par):
+        """Account for the interval since the previous sample; par may be None.
+
+        Returns the integral so far today (mol/m2).
+        """
+        t = int(t)
+        if self._last_t is None:
+            self.day = self._day_of(t)
+            self.today_complete = False  # the part of today before the first sample is unknown
+        else:
+            if t <= self._last_t:
+                raise ValueError("LightIntegrator: time %d not after previous %d" % (t, self._last_t))
+            usable = self._last_par is not None and t - self._last_t <= self.max_gap_s
+            start = self._last_t
+            while True:  # split the interval at each local midnight it crosses
+                day = self._day_of(start)
+                if day != self.day:
+                    self._roll(day)
+                end = min(t, (day + 1) * DAY_S - self.utc_offset_s)
+                if usable:
+                    self.today += self._last_par * (end - start) / 1e6
+                else:
+                    self.today_complete = False
+                if end >= t:
+                    break
+                start = end
+            if self._day_of(t) != self.day:
+                self._roll(self._day_of(t))
+        if par is not None:
+            self.seen_light = True
+        self._last_t = t
+        self._last_par = par
+        return self.today
+
+
+class FeatureState:
+    """Rolling window of samples at a fixed period; add() returns the feature row.
+
+    period_s: slot length in seconds; window: slots kept; utc_offset_s: local time
+    for time of day and the DLI's midnight.
+    """
+
+    def __init__(self, period_s=300, window=12, utc_offset_s=0):
+        if period_s <= 0 or window < 1:
+            raise ValueError("FeatureState: period_s must be > 0 and window >= 1, got %r, %r"
+                             % (period_s, window))
+        self.period_s = int(period_s)
+        self.window = int(window)
+        self.utc_offset_s = int(utc_offset_s)
+        self._slots = []   # (slot index, {series: value or None}) oldest first; None entries for gaps
+        self._rows = []    # feature rows, one per slot, same length as _slots
+        self.light = LightIntegrator(utc_offset_s)
+
+    def add(self, t, readings):
+        """Add the sample taken at time t (seconds); readings maps quantity -> value or None.
+
+        Returns the feature row (dict name -> float or None) for t's slot. Samples
+        must come in time order; a second sample in the same slot replaces the first.
+        """
+        t = int(t)
+        slot = t // self.period_s
+        values = {}
+        for q in QUANTITIES:
+            v = readings.get(q)
+            values[q] = None if v is None or v != v else float(v)
+        temp, rh = values["air_temp_c"], values["rh_pct"]
+        values["vpd_kpa"] = vpd_kpa(temp, rh)
+        dew = dew_point_c(temp, rh)
+        values["dew_point_margin_c"] = None if dew is None else temp - dew
+        values["abs_humidity_g_m3"] = absolute_humidity_g_m3(temp, rh)
+
+        par = values["par_umol_m2_s"]
+        estimated = None
+        if par is not None:
+            estimated = 0.0
+        elif values["light_lux"] is not None:
+            par = par_from_lux(values["light_lux"])
+            estimated = 1.0
+
+        if self._slots and slot <= self._slots[-1][0]:
+            if slot < self._slots[-1][0]:
+                raise ValueError("FeatureState: time %d is before the last sample's slot" % t)
+            self._slots.pop()
+            self._rows.pop()
+        elif self._slots:
+            for missing in range(max(self._slots[-1][0] + 1, slot - self.window + 1), slot):
+                self._slots.append((missing, None))
+                self._rows.append(None)
+        self._slots.append((slot, values))
+        self._rows.append(None)
+        if self.light._last_t is None or t > self.light._last_t:
+            self.light.add(t, par)
+        while len(self._slots) > self.window:
+            self._slots.pop(0)
+            self._rows.pop(0)
+        while self._slots and self._slots[0][0] <= slot - self.window:
+            self._slots.pop(0)
+            self._rows.pop(0)
+
+        row = self._row(t, values, dew, estimated)
+        self._rows[-1] = row
+        return row
+
+    def _row(self, t, latest, dew, par_estimated):
+        row = {}
+        times = [s * self.period_s for s, _ in self._slots]
+        for series in SERIES:
+            column = [None if v is None else v[series] for _, v in self._slots]
+            present = [v for v in column if v is not None]
+            row[series] = latest[series]
+            if present:
+                row[series + "_mean"] = sum(present) / len(present)
+                row[series + "_min"] = min(present)
+                row[series + "_max"] = max(present)
+            else:
+                row[series + "_mean"] = row[series + "_min"] = row[series + "_max"] = None
+            row[series + "_rate_h"] = slope_per_hour(times, column)
+        row["dew_point_c"] = dew
+        row["dli_mol_m2"] = self.light.today if self.light.seen_light else None
+        row["dli_prev_mol_m2"] = self.light.previous
+        row["par_from_lux"] = par_estimated
+        row["tod_sin"], row["tod_cos"] = time_of_day(t, self.utc_offset_s)
+        return row
+
+    def rows(self, count):
+        """The last `count` slots' feature rows, oldest first; None for missing slots.
+
+        Shorter than count until the window has filled.
+        """
+        return self._rows[-count:]
+
+
+def build_vector(rows, names, norm_mean, norm_std, window=None):
+    """Model input from feature rows (oldest first) following a model's metadata.
+
+    Returns (floats, missing): floats is the normalized, time-major input when every
+    required value is present, else None; missing lists what is unavailable, e.g.
+    ["co2_ppm_rate_h", "window: 3 of 12 slots"]. Raises ValueError for metadata that
+    does not fit together.
+    """
+    if window is None:
+        window = 1
+    if len(norm_mean) != len(names) or len(norm_std) != len(names):
+        raise ValueError("features: %d feature names but %d norm_mean and %d norm_std values"
+                         % (len(names), len(norm_mean), len(norm_std)))
+    for i, std in enumerate(norm_std):
+        if not std > 0:
+            raise ValueError("features: norm_std[%d] for %s must be > 0, got %r" % (i, names[i], std))
+    for name in names:
+        if name not in FEATURE_NAMES:
+            raise ValueError("features: model needs unknown feature %r" % name)
+    rows = rows[-window:] if rows else []
+    missing = []
+    if len(rows) < window:
+        missing.append("window: %d of %d slots" % (len(rows), window))
+    if any(r is None for r in rows):
+        missing.append("window: %d missing slots" % len([r for r in rows if r is None]))
+    floats = []
+    for row in rows:
+        if row is None:
+            continue
+        for i, name in enumerate(names):
+            value = row[name]
+            if value is None:
+                if name not in missing:
+                    missing.append(name)
+            else:
+                floats.append((value - norm_mean[i]) / norm_std[i])
+    if missing:
+        return None, missing
+    return floats, missing

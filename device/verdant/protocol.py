@@ -1,0 +1,167 @@
+"""Serial protocol: one JSON object per line, shared by the board and the host monitor.
+
+Every line is ASCII and has exactly this shape (fields in this order, no spaces):
+
+    {"v":1,"seq":42,"t":1700000000,"k":"reading","p":{...},"crc":"89abcdef"}\n
+
+  v    protocol version (int, currently 1)
+  seq  sequence number (int), 0 at boot, +1 per line; a gap means lost lines,
+       a drop to 0 means the board restarted
+  t    board time, integer seconds since the epoch
+  k    kind: "reading", "alert", "status" or "error"
+  p    payload object (see docs/firmware.md for each kind)
+  crc  CRC-32 (IEEE, as binascii.crc32 / zlib.crc32) as 8 lowercase hex digits,
+       computed over the ASCII bytes of the same line WITHOUT the checksum field,
+       that is over `{"v":1,...,"p":{...}}` (the text before `,"crc":` plus the
+       closing `}`).
+
+The JSON text is canonical so both ends produce identical bytes: object keys sorted,
+no whitespace, non-ASCII and control characters escaped as \\uXXXX, floats written
+with at most 3 decimals (trailing zeros dropped), NaN and infinities written as null.
+
+Example:
+    enc = Encoder()
+    line = enc.encode(1700000000, "status", {"state": "boot"})
+    message, why = decode(line)      # message["p"]["state"] == "boot", why is None
+"""
+from verdant.crc32 import crc32
+
+VERSION = 1
+KINDS = ("reading", "alert", "status", "error")
+_CRC_PREFIX = ',"crc":"'
+_CRC_SUFFIX_LEN = len(_CRC_PREFIX) + 8 + 2  # ,"crc":"xxxxxxxx"}
+_HEX = "0123456789abcdef"
+
+
+def _string(s):
+    out = ['"']
+    for ch in s:
+        code = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif 0x20 <= code < 0x7F:
+            out.append(ch)
+        elif code > 0xFFFF:  # outside the BMP: a UTF-16 surrogate pair, as JSON requires
+            code -= 0x10000
+            out.append("\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF)))
+        else:
+            out.append("\\u%04x" % code)
+    out.append('"')
+    return "".join(out)
+
+
+def _float(x):
+    if x != x or x in (float("inf"), float("-inf")):
+        return "null"
+    text = "%.3f" % x
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text == "-0":
+        text = "0"
+    return text
+
+
+def dumps(value):
+    """Canonical JSON text of value (dict, list, tuple, str, int, float, bool, None)."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return "%d" % value
+    if isinstance(value, float):
+        return _float(value)
+    if isinstance(value, str):
+        return _string(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join([dumps(v) for v in value]) + "]"
+    if isinstance(value, dict):
+        parts = []
+        for key in sorted(value):
+            if not isinstance(key, str):
+                raise TypeError("protocol: object key %r is not a string" % (key,))
+            parts.append(_string(key) + ":" + dumps(value[key]))
+        return "{" + ",".join(parts) + "}"
+    raise TypeError("protocol: cannot encode %s value %r" % (type(value).__name__, value))
+
+
+def _hex8(n):
+    return "".join([_HEX[(n >> shift) & 0xF] for shift in (28, 24, 20, 16, 12, 8, 4, 0)])
+
+
+def encode_line(seq, t, kind, payload):
+    """The full line (str, ending in \\n) for one message."""
+    if kind not in KINDS:
+        raise ValueError("protocol: unknown kind %r (expected one of %s)" % (kind, ", ".join(KINDS)))
+    body = '{"v":%d,"seq":%d,"t":%d,"k":"%s","p":%s}' % (VERSION, seq, int(t), kind, dumps(payload))
+    return body[:-1] + _CRC_PREFIX + _hex8(crc32(body.encode())) + '"}\n'
+
+
+class Encoder:
+    """Numbers lines: encode() returns the next line as bytes and advances .seq."""
+
+    def __init__(self, seq=0):
+        self.seq = seq
+
+    def encode(self, t, kind, payload):
+        line = encode_line(self.seq, t, kind, payload)
+        self.seq += 1
+        return line.encode()
+
+
+def decode(line):
+    """Parse one received line. Returns (message dict, None) or (None, reason).
+
+    Tolerant: bytes or str; leading noise before `{"v":` and trailing whitespace or
+    \\r\\n are ignored. Never raises on bad input.
+    """
+    import json
+    if isinstance(line, (bytes, bytearray)):
+        try:
+            line = bytes(line).decode()
+        except Exception:
+            return None, "not UTF-8 text"
+    line = line.strip()
+    if not line:
+        return None, "empty line"
+    start = line.find('{"v":')
+    if start < 0:
+        return None, "not a protocol line (no '{\"v\":' start)"
+    line = line[start:]
+    crc_at = line.rfind(_CRC_PREFIX)
+    if crc_at < 0:
+        return None, "truncated or no checksum field"
+    if len(line) - crc_at != _CRC_SUFFIX_LEN or not line.endswith('"}'):
+        return None, "truncated or malformed checksum field"
+    claimed = line[crc_at + len(_CRC_PREFIX):crc_at + len(_CRC_PREFIX) + 8]
+    for ch in claimed:
+        if ch not in _HEX:
+            return None, "checksum field %r is not 8 lowercase hex digits" % claimed
+    body = line[:crc_at] + "}"
+    computed = _hex8(crc32(body.encode()))
+    if computed != claimed:
+        return None, "checksum mismatch: line says %s, computed %s" % (claimed, computed)
+    try:
+        message = json.loads(body)
+    except Exception:
+        return None, "checksum matches but the JSON is invalid"
+    return _check_fields(message)
+
+
+def _check_fields(message):
+    if not isinstance(message, dict):
+        return None, "line is not a JSON object"
+    for name, kinds in (("v", int), ("seq", int), ("t", int), ("k", str), ("p", dict)):
+        if name not in message:
+            return None, "missing field %r" % name
+        if not isinstance(message[name], kinds) or isinstance(message[name], bool):
+            return None, "field %r has the wrong type" % name
+    if message["v"] != VERSION:
+        return None, "unsupported protocol version %d (this side speaks %d)" % (message["v"], VERSION)
+    if message["k"] not in KINDS:
+        return None, "unknown kind %r" % message["k"]
+    return message, None

@@ -1,0 +1,86 @@
+# Serial protocol: exact bytes, checksum, tolerant decode of damaged lines.
+from verdant import protocol
+from verdant.crc32 import crc32, crc32_fallback
+from mpytest import raises
+
+
+def test_crc32_check_value_both_implementations():
+    assert crc32(b"123456789") == 0xCBF43926
+    assert crc32_fallback(b"123456789") == 0xCBF43926
+    assert crc32(b"") == 0
+
+
+def test_status_line_exact_bytes():
+    enc = protocol.Encoder(seq=7)
+    line = enc.encode(1700000123, "status", {"state": "boot", "boot_count": 2, "safe_mode": False})
+    body = '{"v":1,"seq":7,"t":1700000123,"k":"status","p":{"boot_count":2,"safe_mode":false,"state":"boot"}}'
+    expected = body[:-1] + ',"crc":"%08x"}\n' % crc32_fallback(body.encode())
+    assert line == expected.encode()
+    assert enc.seq == 8
+
+
+def test_floats_nan_and_strings_are_canonical():
+    text = protocol.dumps({"b": [1.25, 2.0, -0.0001, float("nan"), 1e-9], "a": 'q"\\\n\u00e9', "c": None})
+    assert text == '{"a":"q\\"\\\\\\u000a\\u00e9","b":[1.25,2,0,null,0],"c":null}'
+
+
+def test_decode_roundtrip_every_kind():
+    enc = protocol.Encoder()
+    for kind in protocol.KINDS:
+        line = enc.encode(5, kind, {"x": 1.5, "name": kind})
+        message, why = protocol.decode(line)
+        assert why is None, why
+        assert message["k"] == kind and message["p"]["x"] == 1.5 and message["t"] == 5
+
+
+def test_decode_rejects_damaged_lines_with_reasons():
+    line = protocol.Encoder().encode(9, "reading", {"air_temp_c": 21.5})
+    assert protocol.decode(b"")[1] == "empty line"
+    assert "not a protocol line" in protocol.decode(b"ets Jun  8 2016 rst:0x1")[1]
+    assert "checksum" in protocol.decode(line[:-12])[1]
+    flipped = line.replace(b"21.5", b"21.6")
+    assert "checksum mismatch" in protocol.decode(flipped)[1]
+    badhex = line[:-4] + b'X"}\n'
+    assert protocol.decode(badhex)[0] is None
+    assert protocol.decode(b"\xff\xfe{")[1] == "not UTF-8 text"
+
+
+def test_every_truncation_is_refused():
+    line = protocol.Encoder().encode(9, "alert", {"type": "frost_risk", "event": "raise"})
+    for n in range(len(line) - 1):  # the last byte is the newline
+        message, why = protocol.decode(line[:n])
+        assert message is None and why, n
+
+
+def test_every_single_byte_corruption_is_refused():
+    line = protocol.Encoder().encode(3, "status", {"state": "ok"})
+    text = line.rstrip(b"\n")
+    for i in range(len(text)):
+        damaged = bytearray(text)
+        damaged[i] = damaged[i] ^ 0x01
+        assert protocol.decode(bytes(damaged))[0] is None, i
+
+
+def test_leading_noise_and_crlf_tolerated():
+    line = protocol.Encoder().encode(3, "status", {"state": "ok"})
+    message, why = protocol.decode(b"\x00garbage" + line.rstrip(b"\n") + b"\r\n")
+    assert why is None and message["p"]["state"] == "ok"
+
+
+def test_valid_checksum_but_wrong_fields_is_refused():
+    body = '{"v":2,"seq":1,"t":1,"k":"status","p":{}}'
+    line = body[:-1] + ',"crc":"%08x"}' % crc32(body.encode())
+    assert "version 2" in protocol.decode(line)[1]
+    body = '{"v":1,"seq":1,"t":1,"k":"chat","p":{}}'
+    line = body[:-1] + ',"crc":"%08x"}' % crc32(body.encode())
+    assert "unknown kind" in protocol.decode(line)[1]
+    body = '{"v":1,"t":1,"k":"status","p":{}}'
+    line = body[:-1] + ',"crc":"%08x"}' % crc32(body.encode())
+    assert "missing field 'seq'" in protocol.decode(line)[1]
+
+
+def test_encode_refuses_unknown_kind_and_unencodable_values():
+    with raises(ValueError, "unknown kind 'log'"):
+        protocol.encode_line(0, 0, "log", {})
+    with raises(TypeError, "cannot encode"):
+        protocol.dumps({"a": object()})
