@@ -1,0 +1,204 @@
+"""Alert engine: rule alerts, sensor-failure alerts and model alerts.
+
+Pure logic: every update takes the time (seconds) and the inputs and returns the
+alert events to send, as payload dicts for protocol "alert" lines:
+
+    {"type": "frost_risk", "severity": "critical", "event": "raise",
+     "source": "rule", "reason": "air_temp_c 1.6 below 2.0 for 600 s",
+     "values": {"air_temp_c": 1.6}, "threshold": 2.0}
+
+event is "raise", "clear" or "remind" (an active alert repeated every remind_s so a
+monitor that connects late learns about it). Flapping is prevented three ways:
+hysteresis (clear threshold on the safe side of the raise threshold), minimum
+durations (raise_after_s / clear_after_s, or N consecutive model predictions) and a
+cooldown: a raise comes at least cooldown_s after the previous raise of the same alert.
+
+Example:
+    engine = AlertEngine()                     # defaults from verdant.rules
+    events = engine.update_rules(t, feature_row)
+"""
+from verdant.rules import load_rules, judge
+
+
+class AlertState:
+    """Raise/clear state machine for one alert, driven by (time, condition) updates."""
+
+    def __init__(self, raise_after_s=0, clear_after_s=0, cooldown_s=0, remind_s=0):
+        self.raise_after_s = raise_after_s
+        self.clear_after_s = clear_after_s
+        self.cooldown_s = cooldown_s
+        self.remind_s = remind_s
+        self.active = False
+        self.raised_at = None
+        self._raise_since = None
+        self._clear_since = None
+        self._reminded_at = None
+
+    def update(self, t, beyond_raise, past_clear):
+        """Returns "raise", "clear", "remind" or None.
+
+        beyond_raise / past_clear None means no data: pending timers restart, the
+        alert keeps its state (no data is not evidence either way).
+        """
+        if beyond_raise is None:
+            self._raise_since = self._clear_since = None
+            return self._remind(t)
+        if not self.active:
+            if not beyond_raise:
+                self._raise_since = None
+                return None
+            if self._raise_since is None:
+                self._raise_since = t
+            if t - self._raise_since < self.raise_after_s:
+                return None
+            if self.raised_at is not None and t - self.raised_at < self.cooldown_s:
+                return None  # rate limit: raise later if the condition still holds
+            self.active = True
+            self.raised_at = self._reminded_at = t
+            self._clear_since = None
+            return "raise"
+        if past_clear:
+            if self._clear_since is None:
+                self._clear_since = t
+            if t - self._clear_since >= self.clear_after_s:
+                self.active = False
+                self._raise_since = None
+                return "clear"
+        else:
+            self._clear_since = None
+        return self._remind(t)
+
+    def _remind(self, t):
+        if self.active and self.remind_s and t - self._reminded_at >= self.remind_s:
+            self._reminded_at = t
+            return "remind"
+        return None
+
+
+class CountState:
+    """Raise after n consecutive detections, clear after n consecutive misses."""
+
+    def __init__(self, consecutive, remind_s=0):
+        self.consecutive = consecutive
+        self.remind_s = remind_s
+        self.active = False
+        self.hits = 0
+        self.misses = 0
+        self._reminded_at = None
+
+    def update(self, t, detected, gone):
+        if not self.active:
+            self.hits = self.hits + 1 if detected else 0
+            if self.hits >= self.consecutive:
+                self.active = True
+                self.misses = 0
+                self._reminded_at = t
+                return "raise"
+            return None
+        self.misses = self.misses + 1 if gone else 0
+        if self.misses >= self.consecutive:
+            self.active = False
+            self.hits = 0
+            return "clear"
+        if self.remind_s and t - self._reminded_at >= self.remind_s:
+            self._reminded_at = t
+            return "remind"
+        return None
+
+
+def _fmt(x):
+    return ("%.3f" % x).rstrip("0").rstrip(".") if isinstance(x, float) else str(x)
+
+
+class AlertEngine:
+    """All alerts of one board. overrides: the board config's "alerts" object."""
+
+    def __init__(self, overrides=None):
+        self.rules, self.settings = load_rules(overrides)
+        s = self.settings
+        self._rule_states = {}
+        for name, rule in self.rules.items():
+            if rule["enabled"]:
+                self._rule_states[name] = AlertState(rule["raise_after_s"], rule["clear_after_s"],
+                                                     s["cooldown_s"], s["remind_s"])
+        self._sensor_states = {}
+        self._model_states = {}
+
+    def active(self):
+        """Sorted list of the active alert types."""
+        names = [n for n, st in self._rule_states.items() if st.active]
+        names += ["sensor_failure:" + n for n, st in self._sensor_states.items() if st.active]
+        names += [n for n, st in self._model_states.items() if st.active]
+        return sorted(names)
+
+    def update_rules(self, t, row):
+        """Evaluate every enabled rule on a feature row (verdant.features)."""
+        events = []
+        for name, state in self._rule_states.items():
+            rule = self.rules[name]
+            value = row.get(rule["series"])
+            beyond, past = judge(rule, value)
+            event = state.update(t, beyond, past)
+            if event is None:
+                continue
+            if event == "clear":
+                reason = "%s %s back %s %s" % (rule["series"], _fmt(value),
+                                               "above" if rule["when"] == "below" else "below",
+                                               _fmt(rule["clear"]))
+                threshold = rule["clear"]
+            else:
+                reason = "%s %s %s %s for %d s" % (rule["series"], _fmt(value) if value is not None else "n/a",
+                                                   rule["when"], _fmt(rule["raise"]), t - state._raise_since
+                                                   if state._raise_since is not None else 0)
+                threshold = rule["raise"]
+            events.append({"type": name, "severity": rule["severity"], "event": event,
+                           "source": "rule", "reason": reason,
+                           "values": {rule["series"]: value}, "threshold": threshold})
+        return events
+
+    def update_sensors(self, t, health):
+        """health: {sensor name: {"state": "ok"|"degraded"|"failed", "error": str, ...}}."""
+        events = []
+        for name, info in health.items():
+            state = self._sensor_states.get(name)
+            if state is None:
+                state = self._sensor_states[name] = AlertState(0, 0, 0, self.settings["remind_s"])
+            failed = info.get("state") == "failed"
+            event = state.update(t, failed, not failed)
+            if event is None:
+                continue
+            reason = ("sensor %s failed: %s" % (name, info.get("error") or "no readings")) if failed \
+                else "sensor %s recovered" % name
+            events.append({"type": "sensor_failure", "severity": self.settings["sensor_failure_severity"],
+                           "event": event, "source": "sensor", "reason": reason,
+                           "values": {"sensor": name, "health": info.get("state"),
+                                      "failures": info.get("failures", 0)}})
+        return events
+
+    def update_model(self, t, labels, probabilities, row=None):
+        """Model alerts from one prediction (class probabilities in label order)."""
+        if len(labels) != len(probabilities):
+            raise ValueError("model gave %d probabilities for %d labels" % (len(probabilities), len(labels)))
+        s = self.settings
+        events = []
+        for label, p in zip(labels, probabilities):
+            if label in s["model_ignore_labels"]:
+                continue
+            state = self._model_states.get(label)
+            if state is None:
+                state = self._model_states[label] = CountState(int(s["model_consecutive"]), s["remind_s"])
+            event = state.update(t, p >= s["model_threshold"], p < s["model_clear"])
+            if event is None:
+                continue
+            if event == "clear":
+                reason = "model %s p=%.2f below %.2f for %d predictions" % (label, p, s["model_clear"], state.consecutive)
+            else:
+                reason = "model %s p=%.2f >= %.2f for %d predictions" % (label, p, s["model_threshold"], state.consecutive)
+            values = {}
+            if row:
+                for key in ("air_temp_c", "rh_pct", "co2_ppm", "soil_moisture_pct", "vpd_kpa"):
+                    if row.get(key) is not None:
+                        values[key] = row[key]
+            events.append({"type": label, "severity": s["model_severity"], "event": event,
+                           "source": "model", "reason": reason, "confidence": p, "values": values})
+        return events

@@ -1,0 +1,174 @@
+# Alert engine: every rule type raises, holds, clears with hysteresis, does not flap
+# on noisy input and is rate limited; model alerts debounce; sensor failure alerts.
+from verdant.alerts import AlertEngine, AlertState, CountState
+from verdant.rules import DEFAULT_RULES
+
+STEP = 300
+
+
+class Lcg:
+    """Deterministic noise in [-1, 1) (no dependence on the port's random module)."""
+
+    def __init__(self, seed):
+        self.x = seed
+
+    def next(self):
+        self.x = (1103515245 * self.x + 12345) & 0x7FFFFFFF
+        return self.x / 0x40000000 - 1.0
+
+
+def run_series(engine, series, values, t0=1000):
+    """Feed values (None = missing) for one series; returns [(t, event dict)]."""
+    out = []
+    for i, v in enumerate(values):
+        t = t0 + STEP * i
+        for ev in engine.update_rules(t, {series: v}):
+            out.append((t, ev))
+    return out
+
+
+def bad_and_good(name):
+    series, when, raise_at, clear_at = DEFAULT_RULES[name][:4]
+    span = abs(clear_at - raise_at)
+    if when == "below":
+        return series, raise_at - span, clear_at + span, raise_at, clear_at
+    return series, raise_at + span, clear_at - span, raise_at, clear_at
+
+
+def steps(seconds):
+    return seconds // STEP + 1  # samples needed to hold a condition `seconds` long
+
+
+def test_every_rule_raises_after_its_duration_holds_and_clears():
+    for name, fields in DEFAULT_RULES.items():
+        series, bad, good, raise_at, clear_at = bad_and_good(name)
+        raise_after, clear_after, severity = fields[4], fields[5], fields[6]
+        engine = AlertEngine({"remind_s": 0})
+        n_bad = steps(raise_after) + 20
+        n_good = steps(clear_after) + 2
+        events = [(t, e) for t, e in run_series(engine, series, [good] * 3 + [bad] * n_bad + [good] * n_good)
+                  if e["type"] == name]
+        kinds = [e["event"] for _, e in events]
+        assert kinds == ["raise", "clear"], (name, kinds)
+        t_raise, raise_ev = events[0]
+        first_bad_t = 1000 + 3 * STEP
+        assert t_raise - first_bad_t >= raise_after, name
+        assert t_raise - first_bad_t < raise_after + STEP, name
+        assert raise_ev["severity"] == severity and raise_ev["source"] == "rule"
+        assert raise_ev["values"] == {series: bad} and raise_ev["threshold"] == raise_at
+        first_good_t = first_bad_t + n_bad * STEP
+        assert events[1][0] - first_good_t >= clear_after, name
+        assert events[1][1]["threshold"] == clear_at
+
+
+def test_short_excursion_shorter_than_duration_does_not_raise():
+    for name, fields in DEFAULT_RULES.items():
+        series, bad, good = bad_and_good(name)[:3]
+        if fields[4] < STEP:
+            continue
+        engine = AlertEngine()
+        short = max(1, fields[4] // STEP)  # holds for less than raise_after_s
+        values = ([good] * 2 + [bad] * short) * 6
+        assert run_series(engine, series, values) == [], name
+
+
+def test_hysteresis_value_between_thresholds_keeps_alert_active():
+    engine = AlertEngine({"remind_s": 0})
+    # frost: raise below 2.0, clear above 3.5; 3.0 is in between
+    events = run_series(engine, "air_temp_c", [5.0] * 2 + [1.0] * 4 + [3.0] * 40)
+    assert [e["event"] for _, e in events] == ["raise"]
+    assert engine.active() == ["frost_risk"]
+
+
+def test_noisy_signal_around_threshold_does_not_flap():
+    noise = Lcg(7)
+    for name in DEFAULT_RULES:
+        series, bad, good, raise_at, clear_at = bad_and_good(name)
+        engine = AlertEngine({"remind_s": 0})
+        amplitude = abs(clear_at - raise_at) * 0.45
+        values = [raise_at + amplitude * noise.next() for _ in range(2000)]  # hovers on the raise line
+        events = [e["event"] for _, e in run_series(engine, series, values) if e["type"] == name]
+        assert len(events) <= 2, (name, events)  # at most one raise and no clear while it hovers
+        assert "clear" not in events, name
+
+
+def test_flapping_condition_is_rate_limited_by_cooldown():
+    engine = AlertEngine({"frost_risk": {"raise_after_s": 0, "clear_after_s": 0},
+                          "cooldown_s": 3600, "remind_s": 0})
+    values = [1.0, 5.0] * 40  # crosses both thresholds every sample for 400 min
+    raises = [t for t, e in run_series(engine, "air_temp_c", values) if e["event"] == "raise"]
+    assert len(raises) >= 2
+    for a, b in zip(raises, raises[1:]):
+        assert b - a >= 3600
+    assert len(raises) <= 40 * 2 * STEP // 3600 + 1
+
+
+def test_active_alert_reminds_at_remind_interval():
+    engine = AlertEngine({"remind_s": 3600})
+    events = run_series(engine, "air_temp_c", [0.0] * (steps(600) + 24))
+    kinds = [e["event"] for _, e in events]
+    assert kinds[0] == "raise" and kinds.count("remind") == 2
+
+
+def test_missing_values_neither_raise_nor_clear():
+    engine = AlertEngine({"remind_s": 0})
+    events = run_series(engine, "air_temp_c", [0.0, None, 0.0, None, 0.0, None, 0.0] * 3)
+    assert events == []  # never held 600 s without a gap
+    events = run_series(engine, "air_temp_c", [0.0] * 5 + [None] * 30, t0=100000)
+    assert [e["event"] for _, e in events] == ["raise"] and engine.active() == ["frost_risk"]
+
+
+def test_vpd_rules_use_the_derived_series():
+    engine = AlertEngine({"remind_s": 0})
+    events = run_series(engine, "vpd_kpa", [2.5] * 10)
+    assert [e["type"] for _, e in events] == ["vpd_high"]
+
+
+def test_disabled_rule_and_override_threshold():
+    engine = AlertEngine({"frost_risk": {"enabled": False}})
+    assert run_series(engine, "air_temp_c", [-5.0] * 20) == []
+    engine = AlertEngine({"co2_high": {"raise": 900.0, "clear": 800.0}})
+    events = run_series(engine, "co2_ppm", [1000.0] * 10)
+    assert [e["type"] for _, e in events] == ["co2_high"]
+
+
+def test_sensor_failure_alert_raise_and_clear():
+    engine = AlertEngine()
+    ev = engine.update_sensors(10, {"sht31": {"state": "failed", "error": "OSError 19", "failures": 3},
+                                    "bh1750": {"state": "ok"}})
+    assert len(ev) == 1 and ev[0]["type"] == "sensor_failure" and ev[0]["event"] == "raise"
+    assert "sht31" in ev[0]["reason"] and "OSError 19" in ev[0]["reason"]
+    assert engine.update_sensors(20, {"sht31": {"state": "failed"}}) == []
+    ev = engine.update_sensors(30, {"sht31": {"state": "degraded"}})
+    assert [e["event"] for e in ev] == ["clear"]
+
+
+def test_model_alert_needs_n_consecutive_and_ignores_normal():
+    engine = AlertEngine({"model_consecutive": 3, "model_threshold": 0.8, "model_clear": 0.4, "remind_s": 0})
+    labels = ["normal", "heating_failure"]
+    seq = [0.9, 0.9, 0.3, 0.9, 0.9, 0.95, 0.85, 0.6, 0.6, 0.6, 0.3, 0.2, 0.35]
+    out = []
+    for i, p in enumerate(seq):
+        for ev in engine.update_model(i * STEP, labels, [1 - p, p]):
+            out.append((i, ev))
+    assert [(i, e["event"]) for i, e in out] == [(5, "raise"), (12, "clear")]
+    assert out[0][1]["type"] == "heating_failure" and out[0][1]["source"] == "model"
+    assert out[0][1]["confidence"] == 0.95 and "p=0.95" in out[0][1]["reason"]
+
+
+def test_model_alert_probabilities_must_match_labels():
+    from mpytest import raises
+    with raises(ValueError, "2 probabilities for 3 labels"):
+        AlertEngine().update_model(0, ["a", "b", "c"], [0.5, 0.5])
+
+
+def test_state_machines_directly():
+    st = AlertState(raise_after_s=100, clear_after_s=50, cooldown_s=0)
+    assert st.update(0, True, False) is None
+    assert st.update(99, True, False) is None
+    assert st.update(100, True, False) == "raise"
+    assert st.update(120, False, True) is None
+    assert st.update(170, False, True) == "clear"
+    c = CountState(2)
+    assert [c.update(i, d, not d) for i, d in enumerate([True, False, True, True, False, False])] == \
+        [None, None, None, "raise", None, "clear"]
