@@ -1,0 +1,245 @@
+"""Sampler: when to read each sensor, which readings to trust, how healthy each sensor is.
+
+Takes the time as an argument (never reads a clock). Each sensor (from
+verdant.board.build_sensors) has .name, .quantities, .period_s and .measure() -> dict;
+measure() raising (OSError, SensorError or anything else) is a failed read.
+
+Per due sensor, poll() takes `reads` readings (sensor.reads if it has one, else the
+sampler default) and keeps, per quantity, the median of the plausible ones. A value
+that jumps more than max_step from the last accepted value is held back as a
+suspected spike; it is accepted if the next sample confirms it (a real step change).
+
+Health per sensor:
+  ok        every read of the last recover_after samples worked
+  degraded  some reads failed or were implausible, or fewer than fail_after samples
+            in a row failed, or recovering from failed
+  failed    fail_after samples in a row gave nothing
+Counts: samples, failures (samples with no value), bad_reads, implausible, spikes.
+
+Example:
+    sampler = Sampler(sensors)
+    values, events = sampler.poll(t)     # events: status/error payloads to send
+    latest = sampler.current(t)          # quantity -> value or None (stale/failed)
+"""
+
+# Physically possible ranges (outside them a reading is implausible, not a greenhouse state).
+DEFAULT_RANGES = {
+    "air_temp_c": (-40.0, 80.0),
+    "rh_pct": (0.0, 100.0),
+    "co2_ppm": (0.0, 40000.0),
+    "light_lux": (0.0, 200000.0),
+    "par_umol_m2_s": (0.0, 3000.0),
+    "soil_moisture_pct": (0.0, 100.0),
+    "soil_temp_c": (-30.0, 70.0),
+    "pressure_hpa": (300.0, 1100.0),
+}
+
+# Largest believable change between two samples; light changes fast (clouds): no limit.
+DEFAULT_MAX_STEP = {
+    "air_temp_c": 5.0,
+    "rh_pct": 25.0,
+    "co2_ppm": 1500.0,
+    "soil_moisture_pct": 15.0,
+    "soil_temp_c": 3.0,
+}
+
+OK = "ok"
+DEGRADED = "degraded"
+FAILED = "failed"
+
+
+def median(values):
+    """Median of a non-empty list of numbers (mean of the middle two for even counts)."""
+    s = sorted(values)
+    n = len(s)
+    mid = n // 2
+    return s[mid] if n % 2 else (s[mid - 1] + s[mid]) / 2.0
+
+
+def _error_text(exc):
+    text = str(exc)
+    return type(exc).__name__ + (": " + text if text else "")
+
+
+class SensorHealth:
+    def __init__(self):
+        self.state = OK
+        self.samples = 0
+        self.failures = 0
+        self.bad_reads = 0
+        self.implausible = 0
+        self.spikes = 0
+        self.in_a_row_failed = 0
+        self.in_a_row_good = 0
+        self.last_error = None
+
+    def as_dict(self):
+        return {"state": self.state, "samples": self.samples, "failures": self.failures,
+                "bad_reads": self.bad_reads, "implausible": self.implausible, "spikes": self.spikes,
+                "error": self.last_error}
+
+
+class Sampler:
+    def __init__(self, sensors, reads=3, ranges=None, max_step=None, fail_after=3, recover_after=2):
+        if reads < 1 or fail_after < 1 or recover_after < 1:
+            raise ValueError("Sampler: reads, fail_after and recover_after must be >= 1")
+        self.sensors = list(sensors)
+        self.reads = reads
+        self.ranges = dict(DEFAULT_RANGES)
+        if ranges:
+            self.ranges.update(ranges)
+        self.max_step = dict(DEFAULT_MAX_STEP)
+        if max_step:
+            self.max_step.update(max_step)
+        self.fail_after = fail_after
+        self.recover_after = recover_after
+        self.health = {}
+        self._next_due = {}
+        self._accepted = {}   # (sensor, quantity) -> (t, value)
+        self._candidate = {}  # (sensor, quantity) -> suspected spike value
+        for sensor in self.sensors:
+            if sensor.name in self.health:
+                raise ValueError("Sampler: two sensors named %r" % sensor.name)
+            if not sensor.period_s > 0:
+                raise ValueError("Sampler: sensor %s period_s must be > 0, got %r" % (sensor.name, sensor.period_s))
+            self.health[sensor.name] = SensorHealth()
+            self._next_due[sensor.name] = None
+
+    def quantities(self):
+        """Every quantity some fitted sensor measures."""
+        out = []
+        for sensor in self.sensors:
+            for q in sensor.quantities:
+                if q not in out:
+                    out.append(q)
+        return out
+
+    def next_due(self, t):
+        """Earliest time (>= t) a sensor is due."""
+        times = [d for d in self._next_due.values() if d is not None]
+        if len(times) < len(self._next_due):
+            return t
+        return max(t, min(times))
+
+    def poll(self, t):
+        """Sample every due sensor. Returns (values {quantity: value}, events).
+
+        events: list of (kind, payload) with kind "status" (health changes) or
+        "error" (the first failed sample of a run, with the exception text).
+        """
+        values = {}
+        events = []
+        for sensor in self.sensors:
+            due = self._next_due[sensor.name]
+            if due is not None and t < due:
+                continue
+            period = sensor.period_s
+            # stay on the period grid; after a long stall, restart from now
+            self._next_due[sensor.name] = t + period if due is None or t - due >= period else due + period
+            got = self._sample(t, sensor, events)
+            for q, v in got.items():
+                if q not in values:
+                    values[q] = v
+        return values, events
+
+    def _sample(self, t, sensor, events):
+        health = self.health[sensor.name]
+        health.samples += 1
+        per_quantity = {}
+        bad = 0
+        error = None
+        reads = getattr(sensor, "reads", None) or self.reads
+        for _ in range(reads):
+            try:
+                reading = sensor.measure()
+            except Exception as exc:  # any driver failure is a failed read, never fatal
+                bad += 1
+                error = _error_text(exc)
+                continue
+            read_ok = True
+            for q in sensor.quantities:
+                v = reading.get(q)
+                if v is None or v != v:
+                    read_ok = False
+                    continue
+                low, high = self.ranges.get(q, (None, None))
+                if low is not None and not low <= v <= high:
+                    health.implausible += 1
+                    read_ok = False
+                    error = "%s %r outside %r..%r" % (q, v, low, high)
+                    continue
+                per_quantity.setdefault(q, []).append(v)
+            if not read_ok:
+                bad += 1
+        health.bad_reads += bad
+        accepted = {}
+        for q, vs in per_quantity.items():
+            v = median(vs)
+            if self._believable(t, sensor, q, v):
+                accepted[q] = v
+                self._accepted[(sensor.name, q)] = (t, v)
+            else:
+                health.spikes += 1
+        before = health.state
+        if not per_quantity:
+            health.failures += 1
+            health.in_a_row_failed += 1
+            health.in_a_row_good = 0
+            health.last_error = error or "no values"
+            health.state = FAILED if health.in_a_row_failed >= self.fail_after else DEGRADED
+            if health.in_a_row_failed == 1:
+                events.append(("error", {"where": "sensor", "sensor": sensor.name, "error": health.last_error}))
+        else:
+            health.in_a_row_failed = 0
+            if bad == 0:
+                health.in_a_row_good += 1
+            else:
+                health.in_a_row_good = 0
+                health.last_error = error
+            if health.state == FAILED or bad:
+                health.state = DEGRADED
+            elif health.in_a_row_good >= self.recover_after:
+                health.state = OK
+        if health.state != before:
+            payload = {"sensor": sensor.name, "health": health.state, "was": before,
+                       "failures": health.failures, "bad_reads": health.bad_reads}
+            if health.state != OK:
+                payload["error"] = health.last_error
+            events.append(("status", payload))
+        return accepted
+
+    def _believable(self, t, sensor, q, v):
+        step = self.max_step.get(q)
+        key = (sensor.name, q)
+        last = self._accepted.get(key)
+        if step is None or last is None or t - last[0] > 3 * sensor.period_s:
+            self._candidate.pop(key, None)
+            return True
+        if abs(v - last[1]) <= step:
+            self._candidate.pop(key, None)
+            return True
+        candidate = self._candidate.get(key)
+        if candidate is not None and abs(v - candidate) <= step:
+            self._candidate.pop(key, None)  # confirmed: a real step change
+            return True
+        self._candidate[key] = v
+        return False
+
+    def current(self, t, max_age_periods=2):
+        """quantity -> latest accepted value no older than max_age_periods sensor periods.
+
+        The first fitted sensor that has a fresh value wins; None when none has.
+        """
+        out = {}
+        for sensor in self.sensors:
+            for q in sensor.quantities:
+                if out.get(q) is not None:
+                    continue
+                last = self._accepted.get((sensor.name, q))
+                fresh = last is not None and t - last[0] <= max_age_periods * sensor.period_s
+                out[q] = last[1] if fresh else None
+        return out
+
+    def health_report(self):
+        """{sensor name: health dict} for the alert engine and status lines."""
+        return dict((name, h.as_dict()) for name, h in self.health.items())
