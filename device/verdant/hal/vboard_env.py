@@ -1,0 +1,103 @@
+"""The virtual board's surroundings (imported as `vboard_env` inside the vboard):
+a clock running `speed` times faster than real time, and the greenhouse truth
+(a CSV written by the supervisor) that the simulated sensors measure.
+
+Example (board code running on the vboard):
+    import vboard_env
+    hal = vboard_env.make_hal(config)     # verdant.sim.make_sim_hal with this clock/truth
+    hal.clock.sleep_ms(60_000)            # returns after 60 s / speed of real time
+"""
+import os
+import time
+from array import array
+
+
+def _env_float(name, default):
+    value = os.getenv(name)
+    return float(value) if value else default
+
+
+class ScaledClock:
+    """Board time = sim_t0 + (real time - real_t0) * speed; sleeps are shortened by speed.
+
+    Same interface as verdant.hal.sim.SimClock, so the sim HAL accepts it."""
+
+    def __init__(self, sim_t0_s, real_t0_ns, speed):
+        if speed <= 0:
+            raise ValueError("clock speed must be > 0, got %r" % speed)
+        self.sim_t0_s = sim_t0_s
+        self.real_t0_ns = real_t0_ns
+        self.speed = speed
+
+    def _now_ms_float(self):
+        real_s = (time.time_ns() - self.real_t0_ns) / 1e9
+        return self.sim_t0_s * 1000 + real_s * self.speed * 1000
+
+    def time_s(self):
+        return int(self._now_ms_float() // 1000)
+
+    def ticks_ms(self):
+        return int(self._now_ms_float()) & 0x3FFFFFFF
+
+    def sleep_ms(self, ms):
+        if ms < 0:
+            raise ValueError("sleep_ms: negative duration %d" % ms)
+        time.sleep_us(int(ms * 1000 / self.speed))
+
+    def advance_s(self, seconds):
+        self.sleep_ms(int(seconds * 1000))
+
+
+class CsvTruth:
+    """truth(t) -> dict of physical values at board time t (the last row at or before t).
+
+    The CSV has a header `time_s,<quantity>,...` and rows sorted by time."""
+
+    def __init__(self, path):
+        with open(path) as f:
+            header = f.readline().strip().split(",")
+            if not header or header[0] != "time_s":
+                raise ValueError("%s: first column must be time_s, got %r" % (path, header[:1]))
+            self.names = header[1:]
+            self.times = array("d")
+            self.columns = [array("d") for _ in self.names]
+            for line in f:
+                fields = line.strip().split(",")
+                if len(fields) != len(header):
+                    continue
+                self.times.append(float(fields[0]))
+                for column, text in zip(self.columns, fields[1:]):
+                    column.append(float(text) if text else float("nan"))
+        if not self.times:
+            raise ValueError("%s: no rows" % path)
+
+    def _index(self, t):
+        lo, hi = 0, len(self.times) - 1
+        if t <= self.times[0]:
+            return 0
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.times[mid] <= t:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+
+    def __call__(self, t):
+        i = self._index(t)
+        return {name: column[i] for name, column in zip(self.names, self.columns)}
+
+
+clock = ScaledClock(int(_env_float("VBOARD_SIM_T0", 1767225600)),
+                    int(_env_float("VBOARD_REAL_T0_NS", time.time_ns())),
+                    _env_float("VBOARD_SPEED", 1.0))
+_truth_path = os.getenv("VBOARD_TRUTH")
+truth = CsvTruth(_truth_path) if _truth_path else None
+
+
+def make_hal(config):
+    """The board HAL: simulated sensors from the board config, fed by the truth CSV."""
+    if truth is None:
+        raise OSError("vboard started without a truth source (--scenario or --replay)")
+    from verdant.sim import make_sim_hal
+    return make_sim_hal(config, clock, truth)

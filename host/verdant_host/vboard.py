@@ -1,0 +1,493 @@
+"""The virtual board: a pseudo-terminal that behaves like a MicroPython board's USB serial
+port, with the MicroPython Unix port behind it running in the board's filesystem folder.
+
+The supervisor here speaks the board side of the REPL protocol that mpremote, ampy and
+people use: friendly REPL, raw REPL (Ctrl-A), raw-paste mode (Ctrl-E A Ctrl-A), soft
+reset (Ctrl-D, or SystemExit in the raw REPL: "MPY: soft reboot", boot.py, then main.py
+in friendly mode only), Ctrl-C interrupting running code, and hard reset
+(machine.reset(): the interpreter restarts and runs boot.py and main.py). The
+interpreter process (device/verdant/hal/vboard_runtime.py) receives complete pieces of
+code and runs them; a soft or hard reset starts a new process, so no state survives.
+
+Example:
+    board = VirtualBoard("build/vboard/fs", speed=3600, truth_csv="truth.csv")
+    port = board.start()          # "/dev/pts/7": use it with mpremote, pyserial, ...
+    ...
+    board.stop()
+"""
+import errno
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+import tty
+
+from verdant_host import DEVICE_DIR
+from verdant_host.errors import VerdantError
+
+RAW_REPL_BANNER = b"raw REPL; CTRL-B to exit\r\n"
+SOFT_REBOOT = b"MPY: soft reboot\r\n"
+RAW_PASTE_WINDOW = 256
+MAX_CONSECUTIVE_CRASHES = 3
+FROZEN_MODULES = ("vboard_runtime.py", "vboard_machine.py", "vboard_os.py", "vboard_env.py")
+_HAL_DIR = os.path.join(DEVICE_DIR, "verdant", "hal")
+
+FRIENDLY, RAW, RAW_PASTE, PASTE, EXECUTING, STOPPED = "friendly", "raw", "raw-paste", "paste", "executing", "stopped"
+
+
+def default_micropython():
+    return os.environ.get("MICROPYTHON") or shutil.which("micropython") or os.path.join(
+        os.path.dirname(sys.executable), "micropython")
+
+
+class VirtualBoard:
+    """One virtual board. start() returns the serial device path; stop() ends everything.
+
+    fs_dir: the board's filesystem (created if missing), the interpreter's cwd.
+    speed: simulated seconds per real second for the board clock (vboard_env.clock).
+    truth_csv: greenhouse truth for the simulated sensors (time_s,<quantity>,... columns).
+    sim_t0: board time (epoch seconds) at start.
+    heap_bytes: interpreter heap, to mimic the board's RAM (None: Unix-port default).
+    """
+
+    def __init__(self, fs_dir, speed=1.0, truth_csv=None, sim_t0=1767225600, micropython=None,
+                 heap_bytes=None, board_name="Verdant vboard", log=None):
+        if speed <= 0:
+            raise VerdantError("vboard: clock speed must be > 0, got %r" % speed)
+        self.fs_dir = os.path.abspath(fs_dir)
+        self.speed = float(speed)
+        self.truth_csv = os.path.abspath(truth_csv) if truth_csv else None
+        self.sim_t0 = int(sim_t0)
+        self.micropython = micropython or default_micropython()
+        self.heap_bytes = heap_bytes
+        self.board_name = board_name
+        self.log = log or (lambda msg: None)
+        self.port = None
+        self.boots = 0
+        self.dropped_output_bytes = 0
+        self._state = STOPPED
+        self._line = bytearray()
+        self._block = []
+        self._pending = bytearray()
+        self._child = None
+        self._after_exec = None
+        self._paste_remain = 0
+        self._real_t0_ns = time.time_ns()
+        self._lock = threading.Lock()
+        self._stop_requested = False
+        self._thread = None
+        self._frozen_dir = None
+        self._version = None
+        self._deaths = 0
+
+    # ---- lifecycle -------------------------------------------------------------------
+    def start(self):
+        """Create the pty, boot the board (main.py runs) and return the device path."""
+        if not os.path.exists(self.micropython):
+            raise VerdantError("vboard: micropython not found at %s; set MICROPYTHON=/path" % self.micropython)
+        os.makedirs(self.fs_dir, exist_ok=True)
+        self._frozen_dir = tempfile.mkdtemp(prefix="vboard_frozen")
+        # the runtime keeps sys.path entries ending in this name
+        self._frozen_dir = os.path.join(self._frozen_dir, "vboard_frozen")
+        os.mkdir(self._frozen_dir)
+        for name in FROZEN_MODULES:
+            shutil.copy(os.path.join(_HAL_DIR, name), self._frozen_dir)
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        attrs = termios.tcgetattr(self._slave)
+        attrs[1] &= ~termios.OPOST  # no output translation: bytes pass as the board sends them
+        termios.tcsetattr(self._slave, termios.TCSANOW, attrs)
+        os.set_blocking(self._master, False)
+        self.port = os.ttyname(self._slave)
+        self._version = self._micropython_version()
+        self._boot(hard=True)
+        self._thread = threading.Thread(target=self._loop, name="vboard", daemon=True)
+        self._thread.start()
+        return self.port
+
+    def stop(self):
+        """Stop the interpreter and close the pty. Safe to call twice."""
+        self._stop_requested = True
+        if self._thread:
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._kill_child()
+        for fd in ("_master", "_slave"):
+            if getattr(self, fd, None) is not None:
+                try:
+                    os.close(getattr(self, fd))
+                except OSError:
+                    pass
+                setattr(self, fd, None)
+        if self._frozen_dir:
+            shutil.rmtree(os.path.dirname(self._frozen_dir), ignore_errors=True)
+            self._frozen_dir = None
+        self._state = STOPPED
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def wait(self):
+        """Block until stop() is called from elsewhere (or Ctrl-C)."""
+        while self._thread and self._thread.is_alive():
+            self._thread.join(0.5)
+
+    def wait_ready(self, timeout=10):
+        """Wait until the board sits at a REPL prompt (boot finished); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self._state not in (FRIENDLY, RAW) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self._state in (FRIENDLY, RAW)
+
+    @property
+    def state(self):
+        return self._state
+
+    # ---- interpreter process ---------------------------------------------------------
+    def _micropython_version(self):
+        try:
+            out = subprocess.run([self.micropython, "-c",
+                                  "import sys; print('%d.%d.%d' % sys.implementation.version[:3])"],
+                                 capture_output=True, text=True, timeout=20).stdout.strip()
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise VerdantError("vboard: cannot run micropython at %s (%s)" % (self.micropython, exc))
+        return out or "?"
+
+    def _spawn(self, reset_cause):
+        env = dict(os.environ)
+        env.update({
+            "VBOARD_SPEED": repr(self.speed),
+            "VBOARD_SIM_T0": str(self.sim_t0),
+            "VBOARD_REAL_T0_NS": str(self._real_t0_ns),
+            "VBOARD_RESET_CAUSE": str(reset_cause),
+            "MICROPYPATH": "",
+        })
+        if self.truth_csv:
+            env["VBOARD_TRUTH"] = self.truth_csv
+        else:
+            env.pop("VBOARD_TRUTH", None)
+        control_read, control_write = os.pipe()
+        argv = [self.micropython]
+        if self.heap_bytes:
+            argv += ["-X", "heapsize=%d" % self.heap_bytes]
+        argv.append(os.path.join(self._frozen_dir, "vboard_runtime.py"))
+        # the control channel is a separate pipe; stderr joins stdout like on a board
+        env["VBOARD_CONTROL_FD"] = str(control_write)
+        child = subprocess.Popen(argv, cwd=self.fs_dir, env=env, stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0,
+                                 pass_fds=(control_write,))
+        os.close(control_write)
+        os.set_blocking(child.stdout.fileno(), False)
+        os.set_blocking(control_read, False)
+        self._child = child
+        self._control = control_read
+        self._control_buf = b""
+        self.boots += 1
+
+    def _kill_child(self):
+        child, self._child = self._child, None
+        if child is None:
+            return
+        try:
+            child.stdin.close()
+        except OSError:
+            pass
+        try:
+            child.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        self._drain_child_output(child)
+        child.stdout.close()
+        os.close(self._control)
+
+    def _request(self, kind, payload, after):
+        """Send code to the interpreter; `after(status)` runs when it finishes."""
+        self._state = EXECUTING
+        self._after_exec = after
+        try:
+            self._child.stdin.write(b"X%s %d\n" % (kind.encode(), len(payload)) + payload)
+        except (BrokenPipeError, OSError):
+            self._child_died()
+
+    # ---- boot sequence ---------------------------------------------------------------
+    def _boot(self, hard, raw=False):
+        self._kill_child()
+        if not hard:
+            self._send(SOFT_REBOOT)
+        self._spawn(reset_cause=1 if hard else 5)
+
+        def after_boot_py(status):
+            if status in ("exit", "reset"):
+                return self._boot(hard=status == "reset", raw=raw)
+            if raw:
+                self._enter_raw()
+            else:
+                self._request("f", b"main.py", after_main_py)
+
+        def after_main_py(status):
+            if status in ("exit", "reset"):
+                return self._boot(hard=status == "reset")
+            self._enter_friendly()
+
+        self._request("f", b"boot.py", after_boot_py)
+
+    def _enter_raw(self):
+        self._state = RAW
+        self._line = bytearray()
+        self._send(RAW_REPL_BANNER + b">")
+
+    def _enter_friendly(self):
+        self._state = FRIENDLY
+        self._line = bytearray()
+        self._block = []
+        self._send(b"MicroPython v%s on vboard; %s with unix\r\nType \"help()\" for more information.\r\n>>> "
+                   % (self._version.encode(), self.board_name.encode()))
+
+    # ---- I/O loop --------------------------------------------------------------------
+    def _loop(self):
+        while not self._stop_requested:
+            child = self._child
+            fds = [self._master]
+            if child is not None:
+                fds += [child.stdout.fileno(), self._control]
+            try:
+                ready, _, _ = select.select(fds, [], [], 0.1)
+            except (OSError, ValueError):
+                continue
+            if self._master in ready:
+                self._read_host()
+            if child is not None and self._child is child:
+                if child.stdout.fileno() in ready:
+                    self._drain_child_output(child)
+                if self._control in ready:
+                    self._read_control()
+            if child is not None and self._child is child and child.poll() is not None:
+                self._drain_child_output(child)
+                self._read_control()
+                if self._child is child:
+                    self._child_died()
+
+    def _read_host(self):
+        try:
+            data = os.read(self._master, 4096)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EIO):
+                return
+            raise
+        for byte in data:
+            if byte == 3 and self._state == EXECUTING:
+                # Ctrl-C interrupts running code; the byte itself is consumed, as on a board.
+                self._pending.clear()
+                if self._child is not None:
+                    self._child.send_signal(signal.SIGINT)
+            else:
+                self._pending.append(byte)
+        self._process_pending()
+
+    def _process_pending(self):
+        while self._pending and self._state not in (EXECUTING, STOPPED):
+            byte = self._pending.pop(0)
+            {FRIENDLY: self._friendly_byte, RAW: self._raw_byte, RAW_PASTE: self._raw_paste_byte,
+             PASTE: self._paste_byte}[self._state](byte)
+
+    def _drain_child_output(self, child):
+        while True:
+            try:
+                data = os.read(child.stdout.fileno(), 65536)
+            except BlockingIOError:
+                return
+            except (OSError, ValueError):
+                return
+            if not data:
+                return
+            self._send(data)
+
+    def _read_control(self):
+        try:
+            data = os.read(self._control, 4096)
+        except (BlockingIOError, OSError):
+            return
+        self._control_buf += data
+        while b"\n" in self._control_buf:
+            line, self._control_buf = self._control_buf.split(b"\n", 1)
+            if line.startswith(b"D "):
+                self._deaths = 0
+                # output written before the report is already in the pipe: pass it on first
+                self._drain_child_output(self._child)
+                self._finished(line[2:].decode())
+
+    def _finished(self, status):
+        after, self._after_exec = self._after_exec, None
+        if after is not None:
+            after(status)
+        self._process_pending()
+
+    def _child_died(self):
+        code = self._child.poll() if self._child else None
+        self._after_exec = None
+        self._deaths += 1
+        if self._deaths > MAX_CONSECUTIVE_CRASHES:
+            self.log("vboard: interpreter keeps exiting (code %s); board halted" % code)
+            self._send(b"\r\nvboard: interpreter keeps exiting (code %s); halted\r\n" % str(code).encode())
+            self._kill_child()
+            self._state = STOPPED
+            return
+        self.log("vboard: interpreter exited (code %s); rebooting" % code)
+        self._send(b"\r\nvboard: interpreter exited (code %s)\r\n" % str(code).encode())
+        self._boot(hard=False)
+
+    def _send(self, data):
+        """Write to the serial line; like a UART nobody reads, old bytes are lost when full."""
+        view = memoryview(data)
+        while view:
+            try:
+                n = os.write(self._master, view)
+                view = view[n:]
+            except BlockingIOError:
+                termios.tcflush(self._slave, termios.TCIFLUSH)
+                try:
+                    n = os.write(self._master, view)
+                except BlockingIOError:
+                    self.dropped_output_bytes += len(view)
+                    return
+                view = view[n:]
+            except OSError as exc:
+                if exc.errno == errno.EIO:
+                    return
+                raise
+
+    # ---- REPL modes ------------------------------------------------------------------
+    def _after_raw_exec(self, status):
+        if status in ("exit", "reset"):
+            return self._boot(hard=status == "reset", raw=status == "exit")
+        self._state = RAW
+        self._line = bytearray()
+        self._send(b">")
+
+    def _raw_byte(self, byte):
+        if byte == 0x01:  # Ctrl-A: raw-paste request, or restart the raw REPL
+            if len(self._line) == 2 and self._line[0] == 0x05:
+                if self._line[1] == ord("A"):
+                    self._send(b"R\x01" + RAW_PASTE_WINDOW.to_bytes(2, "little"))
+                    self._state = RAW_PASTE
+                    self._line = bytearray()
+                    self._paste_remain = RAW_PASTE_WINDOW
+                else:
+                    self._send(b"R\x00")
+                    self._line = bytearray()
+                return
+            self._enter_raw()
+        elif byte == 0x02:  # Ctrl-B: friendly REPL
+            self._send(b"\r\n")
+            self._enter_friendly()
+        elif byte == 0x03:
+            self._line = bytearray()
+        elif byte == 0x04:
+            self._send(b"OK")
+            if not self._line:
+                self._send(b"\r\n")
+                self._boot(hard=False, raw=True)
+                return
+            self._request("r", bytes(self._line), self._after_raw_exec)
+        else:
+            self._line.append(byte)
+
+    def _raw_paste_byte(self, byte):
+        if byte in (0x03, 0x04):
+            self._send(b"\x04")
+            if byte == 0x03:
+                self._send(b"\x04Traceback (most recent call last):\r\nKeyboardInterrupt: \r\n\x04")
+                self._after_raw_exec("exc")
+                return
+            self._request("r", bytes(self._line), self._after_raw_exec)
+            return
+        self._line.append(byte)
+        self._paste_remain -= 1
+        if self._paste_remain == 0:
+            self._send(b"\x01")
+            self._paste_remain = RAW_PASTE_WINDOW
+
+    def _prompt(self):
+        self._send(b"... " if self._block else b">>> ")
+
+    def _after_friendly_exec(self, status):
+        if status in ("exit", "reset"):
+            return self._boot(hard=status == "reset")
+        self._state = FRIENDLY
+        self._line = bytearray()
+        self._block = []
+        self._prompt()
+
+    def _friendly_byte(self, byte):
+        if byte == 0x01:
+            self._send(b"\r\n")
+            self._enter_raw()
+        elif byte == 0x02:
+            self._send(b"\r\n")
+            self._enter_friendly()
+        elif byte == 0x03:
+            self._line = bytearray()
+            self._block = []
+            self._send(b"\r\n")
+            self._prompt()
+        elif byte == 0x04:
+            if not self._line and not self._block:
+                self._send(b"\r\n")
+                self._boot(hard=False)
+        elif byte == 0x05:
+            self._line = bytearray()
+            self._state = PASTE
+            self._send(b"\r\npaste mode; Ctrl-C to cancel, Ctrl-D to finish\r\n=== ")
+        elif byte in (0x08, 0x7F):
+            if self._line:
+                self._line.pop()
+                self._send(b"\x08 \x08")
+        elif byte == 0x0D:
+            self._send(b"\r\n")
+            self._friendly_line(bytes(self._line))
+        elif byte >= 0x20 or byte == 0x09:
+            self._line.append(byte)
+            self._send(bytes([byte]))
+
+    def _friendly_line(self, line):
+        self._line = bytearray()
+        if self._block:
+            if line.strip():
+                self._block.append(line)
+                return self._prompt()
+            code, self._block = b"\n".join(self._block) + b"\n", []
+            return self._request("s", code, self._after_friendly_exec)
+        if not line.strip():
+            return self._prompt()
+        if line.rstrip().endswith(b":"):
+            self._block = [line]
+            return self._prompt()
+        self._request("s", line, self._after_friendly_exec)
+
+    def _paste_byte(self, byte):
+        if byte == 0x03:
+            self._send(b"\r\n")
+            self._state = FRIENDLY
+            self._line = bytearray()
+            self._prompt()
+        elif byte == 0x04:
+            self._send(b"\r\n")
+            self._request("p", bytes(self._line), self._after_friendly_exec)
+        else:
+            if byte == 0x0D:
+                self._line.append(0x0A)
+                self._send(b"\r\n=== ")
+            elif byte != 0x0A:
+                self._line.append(byte)
+                self._send(bytes([byte]))

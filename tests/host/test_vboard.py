@@ -1,0 +1,155 @@
+"""The virtual board must look like a MicroPython board to the stock mpremote CLI."""
+import hashlib
+import os
+import time
+
+import pytest
+import serial
+
+from verdant_host.vboard import VirtualBoard
+from vboard_helpers import MICROPYTHON, mpremote, read_until, require_tools
+
+
+@pytest.fixture
+def board(tmp_path):
+    require_tools()
+    fs = tmp_path / "fs"
+    fs.mkdir()
+    vb = VirtualBoard(str(fs), speed=100.0, micropython=MICROPYTHON)
+    vb.start()
+    assert vb.wait_ready(), "vboard did not reach its REPL after boot"
+    yield vb
+    vb.stop()
+
+
+def test_file_commands_of_stock_mpremote(board, tmp_path):
+    payload = bytes(range(256)) * 5 + b"end"
+    local = tmp_path / "blob.bin"
+    local.write_bytes(payload)
+    mpremote(board.port, "fs", "mkdir", ":lib", "+", "fs", "cp", str(local), ":lib/blob.bin")
+    assert (tmp_path / "fs" / "lib" / "blob.bin").read_bytes() == payload
+
+    listing = mpremote(board.port, "fs", "ls", ":lib").stdout
+    assert "%d blob.bin" % len(payload) in " ".join(listing.split())
+    digest = mpremote(board.port, "sha256sum", ":lib/blob.bin").stdout
+    assert hashlib.sha256(payload).hexdigest() in digest
+
+    back = tmp_path / "back.bin"
+    mpremote(board.port, "fs", "cp", ":/lib/blob.bin", str(back))
+    assert back.read_bytes() == payload
+
+    mpremote(board.port, "fs", "rm", ":lib/blob.bin", "+", "fs", "rmdir", ":lib")
+    assert not (tmp_path / "fs" / "lib").exists()
+
+
+def test_absolute_paths_stay_inside_the_board_folder(board, tmp_path):
+    out = mpremote(board.port, "exec", "import os; open('/note.txt','w').write('hi'); print(os.getcwd(), os.listdir('/'))").stdout
+    assert (tmp_path / "fs" / "note.txt").read_text() == "hi"
+    assert out.split() == ["/", "['note.txt']"]
+
+
+def test_errors_reach_mpremote_as_tracebacks(board):
+    result = mpremote(board.port, "exec", "print('before'); 1/0", check=False)
+    assert result.returncode != 0
+    assert "before" in result.stdout
+    assert "ZeroDivisionError" in result.stdout + result.stderr
+
+
+def test_long_code_goes_through_raw_paste_flow_control(board):
+    # ~3 KB of source: more than ten raw-paste windows
+    lines = ["v%d = %d" % (i, i * 7) for i in range(300)]
+    code = "\n".join(lines) + "\nprint(sum([%s]))" % ",".join("v%d" % i for i in range(300))
+    out = mpremote(board.port, "exec", code).stdout
+    assert int(out.strip()) == sum(i * 7 for i in range(300))
+
+
+def test_raw_paste_handshake_bytes(board):
+    with serial.Serial(board.port, timeout=0.2) as port:
+        port.write(b"\r\x03\r\x01")
+        read_until(port, b"raw REPL; CTRL-B to exit\r\n>")
+        port.write(b"\x05A\x01")
+        header = port.read(4)
+        assert header[:2] == b"R\x01"
+        window = int.from_bytes(header[2:], "little")
+        assert window > 0
+        port.write(b"print(40+2)\x04")
+        assert read_until(port, b"\x04") == b"\x04"  # end of data acknowledged
+        assert read_until(port, b"\x04\x04>") == b"42\n\x04\x04>"
+
+
+def test_main_py_runs_on_boot_and_ctrl_c_interrupts_it(board, tmp_path):
+    (tmp_path / "fs" / "main.py").write_text(
+        "import time\nprint('main started')\nwhile True:\n    time.sleep_ms(20)\n")
+    with serial.Serial(board.port, timeout=0.2) as port:
+        port.write(b"\x03\x02")  # interrupt main.py if boot already started it
+        read_until(port, b">>> ")
+        port.write(b"\x04")  # friendly-REPL soft reset: boot.py then main.py
+        assert b"MPY: soft reboot\r\n" in read_until(port, b"main started")
+        assert board.state == "executing"
+    # stock mpremote interrupts the endless main.py with Ctrl-C, then works normally
+    assert mpremote(board.port, "exec", "print(6*7)").stdout.strip() == "42"
+
+
+def test_soft_reset_clears_state_and_hard_reset_reruns_main(board, tmp_path):
+    (tmp_path / "fs" / "main.py").write_text(
+        "f = open('boots.txt', 'a'); f.write('x'); f.close()\n")
+    boots_file = tmp_path / "fs" / "boots.txt"
+    mpremote(board.port, "exec", "kept = 1")
+    result = mpremote(board.port, "exec", "print(kept)", check=False)  # mpremote soft-resets first
+    assert result.returncode != 0 and "NameError" in result.stdout + result.stderr
+    assert not boots_file.exists()  # a raw-REPL soft reset does not run main.py
+
+    mpremote(board.port, "reset")
+    deadline = time.monotonic() + 10
+    while not boots_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert boots_file.read_text() == "x"
+
+
+def test_sys_exit_in_raw_repl_soft_resets(board):
+    with serial.Serial(board.port, timeout=0.2) as port:
+        port.write(b"\r\x03\r\x01")
+        read_until(port, b"raw REPL; CTRL-B to exit\r\n>")
+        boots = board.boots
+        port.write(b"import sys; sys.exit()\x04")
+        out = read_until(port, b"raw REPL; CTRL-B to exit\r\n>")
+        assert out.startswith(b"OK\x04\x04") and b"MPY: soft reboot\r\n" in out
+        assert board.boots == boots + 1
+
+
+def test_board_clock_runs_at_the_chosen_speed(board):
+    code = ("import vboard_env, time\nc = vboard_env.clock\n"
+            "a = c.ticks_ms(); time.sleep_ms(200); b = c.ticks_ms()\n"
+            "s = time.ticks_ms(); c.sleep_ms(10000); e = time.ticks_ms()\n"
+            "print(b - a, time.ticks_diff(e, s))")
+    board_ms, real_ms_for_10s = (int(x) for x in mpremote(board.port, "exec", code).stdout.split())
+    assert 0.2 * 100 * 1000 * 0.9 <= board_ms <= 0.2 * 100 * 1000 * 1.5
+    assert 10000 / 100 * 0.9 <= real_ms_for_10s <= 10000 / 100 * 3
+
+
+def test_friendly_repl_echoes_and_runs_blocks(board):
+    with serial.Serial(board.port, timeout=0.2) as port:
+        port.write(b"\x02")
+        read_until(port, b">>> ")
+        time.sleep(0.2)
+        port.reset_input_buffer()
+        port.write(b"for i in range(2):\r print(i * 5)\r\r")
+        out = read_until(port, b"5\n>>> ")
+        assert out.startswith(b"for i in range(2):\r\n... ")
+        assert out.endswith(b"0\n5\n>>> ")
+
+
+def test_interpreter_crash_loop_halts_instead_of_spinning(tmp_path):
+    require_tools()
+    fake = tmp_path / "broken-micropython"
+    fake.write_text("#!/bin/sh\n[ \"$1\" = -c ] && { echo 1.0.0; exit 0; }\nexit 3\n")
+    fake.chmod(0o755)
+    with VirtualBoard(str(tmp_path / "fs"), micropython=str(fake)) as vb:
+        deadline = time.monotonic() + 5
+        while vb.state != "stopped" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert vb.state == "stopped"
+        assert vb.boots <= 5
+        with serial.Serial(vb.port, timeout=0.2) as port:
+            port.write(b"\r\x01")
+            assert port.read(100) == b""  # a halted board answers nothing
