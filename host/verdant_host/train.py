@@ -1,0 +1,229 @@
+"""Train the early-warning model on simulated greenhouses, quantize it to full int8,
+export the Verdant model file and write the report.
+
+Task: which event (greenhouse.LABELS) is in progress at each 15-minute slot, from the
+last 2 hours of the board's own features (dataset.py). Alerting on an event in its first
+samples warns before the fixed-threshold alarm fires (the report measures by how much).
+
+    result = train(TrainConfig(), out_dir="models/default", progress=print)
+
+Fixed seeds everywhere (data, weights, shuffling) and deterministic TF ops, so a run
+reproduces the committed report within `make train-check`'s tolerance.
+"""
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from verdant_host import dataset, greenhouse, report
+from verdant_host.errors import VerdantError
+
+MODEL_NAME = "verdant-default"
+FILES = {"model": "model.vmdl", "tflite": "model.tflite", "report_md": "report.md",
+         "report_json": "report.json", "timeline": "timeline.png"}
+
+
+@dataclass
+class TrainConfig:
+    train_seeds: int = 240        # one simulated week each
+    test_seeds: int = 40          # held out: seeds TEST_SEED_BASE + i
+    days: float = 7.0
+    epochs: int = 40
+    batch_size: int = 256
+    hidden: tuple = (48, 24)
+    seed: int = 1
+    representative: int = 500
+
+    @classmethod
+    def quick(cls):
+        """A smoke run in seconds (tests): tiny data, one epoch."""
+        return cls(train_seeds=3, test_seeds=1, days=3.0, epochs=1, hidden=(8,), representative=32)
+
+
+TEST_SEED_BASE = 100000
+
+
+def _quiet_tensorflow():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+def build_keras_model(n_inputs, n_classes, hidden):
+    import keras
+    inputs = keras.Input(shape=(n_inputs,), name="features")
+    x = inputs
+    for i, units in enumerate(hidden):
+        x = keras.layers.Dense(units, activation="relu", name="dense%d" % i)(x)
+    outputs = keras.layers.Dense(n_classes, activation="softmax", name="classes")(x)
+    return keras.Model(inputs, outputs)
+
+
+def class_weights(y, n_classes):
+    """Square-root balanced weights: rare events matter without swamping 'normal'."""
+    counts = np.bincount(y, minlength=n_classes).astype(float)
+    weights = np.where(counts > 0, np.sqrt(counts.sum() / (n_classes * np.maximum(counts, 1))), 0.0)
+    return {i: float(w) for i, w in enumerate(weights)}
+
+
+def quantize(model, representative_x):
+    """Full-integer post-training quantization (int8 weights, activations, input, output)."""
+    import tensorflow as tf
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+
+    def samples():
+        for row in representative_x:
+            yield [row[None, :].astype(np.float32)]
+
+    converter.representative_dataset = samples
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
+class Int8Runner:
+    """Runs the int8 .tflite with the TFLM reference interpreter (the verification oracle),
+    quantizing float input and dequantizing the output as the board's engine does."""
+
+    def __init__(self, tflite_bytes):
+        from tflite_micro.python.tflite_micro import runtime
+        self.interpreter = runtime.Interpreter.from_bytes(tflite_bytes)
+        inp = self.interpreter.get_input_details(0)
+        out = self.interpreter.get_output_details(0)
+        self.in_scale, self.in_zp = inp["quantization_parameters"]["scales"][0], inp["quantization_parameters"]["zero_points"][0]
+        self.out_scale, self.out_zp = out["quantization_parameters"]["scales"][0], out["quantization_parameters"]["zero_points"][0]
+
+    def quantize_input(self, x):
+        scaled = x.astype(np.float32) / np.float32(self.in_scale)
+        q = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)  # round half away from zero, as TFLM
+        return np.clip(q + self.in_zp, -128, 127).astype(np.int8)
+
+    def predict(self, x):
+        qx = self.quantize_input(x)
+        out = np.empty((len(x), self._outputs()), dtype=np.float32)
+        for i in range(len(x)):
+            self.interpreter.set_input(qx[i:i + 1], 0)
+            self.interpreter.invoke()
+            q = self.interpreter.get_output(0).reshape(-1).astype(np.float32)
+            out[i] = np.float32(self.out_scale) * (q - self.out_zp)
+        return out
+
+    def _outputs(self):
+        return int(np.prod(self.interpreter.get_output_details(0)["shape"]))
+
+
+def train(config=None, out_dir="models/default", progress=None, command="verdant train"):
+    """Train, quantize, export and report. Returns the result dict (also in report.json)."""
+    config = config or TrainConfig()
+    say = progress or (lambda msg: None)
+    _quiet_tensorflow()
+    started = time.time()
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as exc:
+        raise VerdantError("cannot create output directory %s: %s" % (out_dir, exc.strerror or exc))
+    import keras
+    import tensorflow as tf
+    from verdant_host.export import export_with_report
+    keras.utils.set_random_seed(config.seed)
+    tf.config.experimental.enable_op_determinism()
+
+    def data_progress(what):
+        return lambda i, n: say("%s: scenario %d/%d" % (what, i, n)) if i == n or i % 20 == 0 else None
+
+    train_data = dataset.build_dataset(range(config.train_seeds), config.days,
+                                       progress=data_progress("training data"))
+    say("training data: %d samples, class counts %s" % (len(train_data), np.bincount(
+        train_data.y, minlength=len(greenhouse.LABELS)).tolist()))
+    n_features = len(train_data.features)
+    mean, std = dataset.normalization(train_data.x, n_features)
+    x_train = dataset.normalize(train_data.x, mean, std)
+
+    model = build_keras_model(x_train.shape[1], len(greenhouse.LABELS), config.hidden)
+    model.compile(optimizer=keras.optimizers.Adam(2e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+
+    class Progress(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            say("epoch %d/%d: loss %.4f accuracy %.4f" % (epoch + 1, config.epochs, logs["loss"], logs["accuracy"]))
+
+    model.fit(x_train, train_data.y, batch_size=config.batch_size, epochs=config.epochs, verbose=0,
+              shuffle=True, class_weight=class_weights(train_data.y, len(greenhouse.LABELS)),
+              callbacks=[Progress()])
+
+    say("quantizing to int8 with %d representative samples" % config.representative)
+    pick = np.random.default_rng(config.seed).choice(len(x_train), min(config.representative, len(x_train)),
+                                                     replace=False)
+    tflite_bytes = quantize(model, x_train[np.sort(pick)])
+    meta = {"name": MODEL_NAME, "features": list(train_data.features),
+            "norm_mean": [float(v) for v in mean], "norm_std": [float(v) for v in std],
+            "labels": list(greenhouse.LABELS), "window": train_data.window, "period_s": train_data.period_s,
+            "alert_threshold": report.ALERT_THRESHOLD, "alert_consecutive": report.ALERT_CONSECUTIVE}
+    model_bytes, export_report = export_with_report(tflite_bytes, meta)
+
+    say("evaluating on %d held-out scenarios" % config.test_seeds)
+    runner = Int8Runner(tflite_bytes)
+    test_scenarios = [greenhouse.random_scenario(TEST_SEED_BASE + i, days=config.days)
+                      for i in range(config.test_seeds)]
+    names, window, period = train_data.features, train_data.window, train_data.period_s
+    float_predict = lambda x: model.predict(x, batch_size=1024, verbose=0)
+    runs, y_true, float_pred = [], [], []
+    for i, sc in enumerate(test_scenarios):
+        run = report.run_scenario(sc, runner.predict, names, mean, std, period, window)
+        runs.append(run)
+        keep = ~np.isnan(run.probs[:, 0])
+        labels_idx = np.array([greenhouse.LABELS.index(l) for l in run.columns["label"]])
+        y_true.append(labels_idx[keep])
+        x, _ = dataset.rows_to_samples(run.columns["timestamp_s"],
+                                       {q: run.columns[q] for q in greenhouse.QUANTITIES}, names, period, window)
+        float_pred.append(np.argmax(float_predict(dataset.normalize(x[keep], mean, std)), axis=1)
+                          if keep.any() else np.zeros(0, dtype=np.int64))
+        if (i + 1) % 10 == 0 or i + 1 == len(test_scenarios):
+            say("evaluated %d/%d" % (i + 1, len(test_scenarios)))
+    y_true = np.concatenate(y_true)
+    float_pred = np.concatenate(float_pred)
+    int8_pred = np.concatenate([np.argmax(r.probs[~np.isnan(r.probs[:, 0])], axis=1) for r in runs])
+    events, false_alarms = report.event_metrics(runs)
+
+    result = {
+        "command": command, "labels": list(greenhouse.LABELS), "features": list(names), "window": window,
+        "period_s": period, "train_seeds": [0, config.train_seeds - 1],
+        "test_seeds": "%d..%d" % (TEST_SEED_BASE, TEST_SEED_BASE + config.test_seeds - 1),
+        "days_per_scenario": config.days, "train_samples": int(len(train_data)), "test_samples": int(len(y_true)),
+        "epochs": config.epochs, "hidden": list(config.hidden), "parameters": int(model.count_params()),
+        "model_file_bytes": len(model_bytes), "tflite_bytes": len(tflite_bytes),
+        "arena_bytes": export_report.arena_bytes,
+        "float": report.classification_metrics(y_true, float_pred, greenhouse.LABELS),
+        "int8": report.classification_metrics(y_true, int8_pred, greenhouse.LABELS),
+        "int8_float_agreement": float(np.mean(int8_pred == float_pred)) if len(y_true) else 0.0,
+        "events": report.summarize_events(events), "event_list": events,
+        "false_alarms_per_week": false_alarms,
+    }
+    result["train_seconds"] = round(time.time() - started, 1)
+    result = report.json_safe(result)
+
+    paths = {k: os.path.join(out_dir, v) for k, v in FILES.items()}
+    with open(paths["model"], "wb") as f:
+        f.write(model_bytes)
+    with open(paths["tflite"], "wb") as f:
+        f.write(tflite_bytes)
+    report.write_json(paths["report_json"], result)
+    report.write_markdown(paths["report_md"], result)
+    report.plot_timeline(paths["timeline"], _pick_timeline(runs), greenhouse.LABELS)
+    say("wrote %s (%d bytes) and the report in %s (%.0f s)" % (paths["model"], len(model_bytes), out_dir,
+                                                             time.time() - started))
+    return result
+
+
+def _pick_timeline(runs):
+    """The held-out scenario with the most kinds of greenhouse (not sensor) events."""
+    def score(run):
+        return len({e.kind for e in run.scenario.events if e.kind not in greenhouse.SENSOR_FAULTS})
+    return max(runs, key=score)
+
+
+def stderr_progress(msg):
+    print("train: " + msg, file=sys.stderr, flush=True)
