@@ -1,0 +1,290 @@
+"""Board configuration: load and validate boards/<name>.json, build the fitted sensors.
+
+A board config is data only (see docs/boards.md for every key). load_board()
+checks every key and raises BoardConfigError naming the file and the key:
+    boards/pico.json: sensors[1].address: expected int 0x08..0x77, got '0x44'
+build_sensors(config, hal) turns the `sensors` list into Sensor objects that the
+sampler polls with measure().
+
+Runs on the board (MicroPython) and on the host (CPython) alike.
+"""
+import json
+
+from verdant.drivers.base import crc8_dallas
+
+PORT_ARCHES = {
+    "esp32": ("xtensawin", "rv32imc"),
+    "rp2": ("armv6m", "armv7emsp"),
+    "unix": ("x64", "x86", "armv7m"),
+}
+PORT_SLEEP_MODES = {"esp32": ("none", "light", "deep"), "rp2": ("none", "light"), "unix": ("none",)}
+# Longest watchdog timeout each port accepts (rp2: 24-bit counter at 1 MHz / 2 = 8388 ms).
+PORT_MAX_WATCHDOG_MS = {"esp32": 3600000, "rp2": 8388, "unix": 3600000}
+
+# driver name -> (module, class, bus kind, I2C addresses it can have,
+#                 options: name -> (required, lowest, highest) for the driver's keyword arguments)
+DRIVERS = {
+    "sht3x": ("sht3x", "SHT3x", "i2c", (0x44, 0x45), {}),
+    "sht4x": ("sht4x", "SHT4x", "i2c", (0x44, 0x45, 0x46), {}),
+    "aht20": ("aht20", "AHT20", "i2c", (0x38,), {}),
+    "bme280": ("bme280", "BME280", "i2c", (0x76, 0x77), {}),
+    "bh1750": ("bh1750", "BH1750", "i2c", (0x23, 0x5C), {"mtreg": (False, 31, 254)}),
+    "scd4x": ("scd4x", "SCD4x", "i2c", (0x62,), {}),
+    "dht22": ("dht22", "DHT22", "dht", (), {}),
+    "ds18b20": ("ds18b20", "DS18B20", "onewire", (), {"resolution": (False, 9, 12)}),
+    "soil_moisture": ("soil_moisture", "CapacitiveSoilMoisture", "adc", (),
+                      {"dry": (True, 0, 65535), "wet": (True, 0, 65535), "samples": (False, 1, 64)}),
+}
+QUANTITIES = {
+    "sht3x": ("air_temp_c", "rh_pct"), "sht4x": ("air_temp_c", "rh_pct"), "aht20": ("air_temp_c", "rh_pct"),
+    "bme280": ("air_temp_c", "rh_pct", "pressure_hpa"), "bh1750": ("light_lux",), "scd4x": ("co2_ppm",),
+    "dht22": ("air_temp_c", "rh_pct"), "ds18b20": ("soil_temp_c",), "soil_moisture": ("soil_moisture_pct",),
+}
+_TOP_KEYS = ("name", "description", "port", "arch", "micropython", "model_limits", "i2c", "adc_pins",
+             "onewire_pin", "dht_pin", "sensors", "watchdog_timeout_ms", "sleep_mode")
+_OPTIONAL_TOP = ("description",)
+_SENSOR_KEYS = ("name", "driver", "bus", "address", "pin", "period_s", "quantities", "options")
+
+
+class BoardConfigError(ValueError):
+    """A board config is missing a key or has a bad value; the message names both."""
+
+
+class _Checker:
+    def __init__(self, source):
+        self.source = source
+
+    def fail(self, key, message):
+        raise BoardConfigError("%s: %s: %s" % (self.source, key, message))
+
+    def int_in(self, key, value, low, high, hexa=False):
+        if not _is_int(value) or not low <= value <= high:
+            shown = ("0x%02x..0x%02x" % (low, high)) if hexa else ("%d..%d" % (low, high))
+            self.fail(key, "expected int %s, got %r" % (shown, value))
+        return value
+
+    def text(self, key, value):
+        if not isinstance(value, str) or not value:
+            self.fail(key, "expected a non-empty string, got %r" % (value,))
+        return value
+
+    def one_of(self, key, value, choices):
+        if value not in choices:
+            self.fail(key, "expected one of %s, got %r" % (", ".join(choices), value))
+        return value
+
+    def mapping(self, key, value, allowed, required):
+        if not isinstance(value, dict):
+            self.fail(key, "expected an object, got %r" % (value,))
+        for k in value:
+            if k not in allowed:
+                self.fail(key, "unknown key %r (allowed: %s)" % (k, ", ".join(allowed)))
+        for k in required:
+            if k not in value:
+                self.fail(key, "missing key %r" % k)
+        return value
+
+    def array(self, key, value):
+        if not isinstance(value, list):
+            self.fail(key, "expected a list, got %r" % (value,))
+        return value
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def load_board(config, source=None):
+    """Validates a board config (dict, or path to a JSON file) and returns it as a dict.
+
+    Raises BoardConfigError naming the file (or `source`) and the offending key.
+    """
+    if isinstance(config, str):
+        source = source or config
+        try:
+            with open(config) as f:
+                config = json.load(f)
+        except OSError as exc:
+            raise BoardConfigError("%s: cannot read: %s" % (source, exc))
+        except ValueError as exc:
+            raise BoardConfigError("%s: not valid JSON: %s" % (source, exc))
+    c = _Checker(source or "board config")
+    required = [k for k in _TOP_KEYS if k not in _OPTIONAL_TOP]
+    c.mapping("(top level)", config, _TOP_KEYS, required)
+    c.text("name", config["name"])
+    if "description" in config:
+        c.text("description", config["description"])
+    port = c.one_of("port", config["port"], tuple(PORT_ARCHES))
+    c.one_of("arch", config["arch"], PORT_ARCHES[port])
+    c.text("micropython", config["micropython"])
+    limits = c.mapping("model_limits", config["model_limits"], ("flash_bytes", "ram_bytes"),
+                       ("flash_bytes", "ram_bytes"))
+    for k in ("flash_bytes", "ram_bytes"):
+        c.int_in("model_limits." + k, limits[k], 1024, 1 << 30)
+    c.int_in("watchdog_timeout_ms", config["watchdog_timeout_ms"], 1000, PORT_MAX_WATCHDOG_MS[port])
+    c.one_of("sleep_mode", config["sleep_mode"], PORT_SLEEP_MODES[port])
+    pins = {}  # pin -> key that uses it, to catch a pin wired twice
+
+    def claim(key, pin):
+        c.int_in(key, pin, 0, 255)
+        if pin in pins:
+            c.fail(key, "pin %d already used by %s" % (pin, pins[pin]))
+        pins[pin] = key
+
+    i2c_ids = []
+    for i, bus in enumerate(c.array("i2c", config["i2c"])):
+        key = "i2c[%d]" % i
+        c.mapping(key, bus, ("id", "sda", "scl", "freq"), ("id", "sda", "scl", "freq"))
+        c.int_in(key + ".id", bus["id"], 0, 7)
+        if bus["id"] in i2c_ids:
+            c.fail(key + ".id", "I2C bus %d declared twice" % bus["id"])
+        i2c_ids.append(bus["id"])
+        claim(key + ".sda", bus["sda"])
+        claim(key + ".scl", bus["scl"])
+        c.int_in(key + ".freq", bus["freq"], 10000, 1000000)
+    adc_pins = c.array("adc_pins", config["adc_pins"])
+    for i, pin in enumerate(adc_pins):
+        claim("adc_pins[%d]" % i, pin)
+    for key in ("onewire_pin", "dht_pin"):
+        if config[key] is not None:
+            claim(key, config[key])
+    _check_sensors(c, config, i2c_ids, adc_pins)
+    return config
+
+
+def _check_sensors(c, config, i2c_ids, adc_pins):
+    names = []
+    used = {}  # (bus, address or pin) -> sensor key
+    for i, s in enumerate(c.array("sensors", config["sensors"])):
+        key = "sensors[%d]" % i
+        c.mapping(key, s, _SENSOR_KEYS, ("name", "driver", "bus", "period_s"))
+        name = c.text(key + ".name", s["name"])
+        if name in names:
+            c.fail(key + ".name", "sensor name %r used twice" % name)
+        names.append(name)
+        driver = c.one_of(key + ".driver", s["driver"], tuple(sorted(DRIVERS)))
+        module, cls, kind, addresses, options = DRIVERS[driver]
+        bus = s["bus"]
+        if kind == "i2c":
+            wanted = tuple("i2c%d" % n for n in i2c_ids)
+            if not wanted:
+                c.fail(key + ".bus", "driver %s needs an I2C bus but the board declares none" % driver)
+            c.one_of(key + ".bus", bus, wanted)
+            if "address" not in s:
+                c.fail(key, "missing key 'address'")
+            address = c.int_in(key + ".address", s["address"], 0x08, 0x77, hexa=True)
+            if address not in addresses:
+                c.fail(key + ".address", "%s answers at %s, got 0x%02x" % (
+                    driver, " or ".join("0x%02x" % a for a in addresses), address))
+            spot = (bus, address)
+        else:
+            c.one_of(key + ".bus", bus, (kind,))
+            spot = (bus, s.get("address"), s.get("pin"))
+        if kind == "adc":
+            if "pin" not in s:
+                c.fail(key, "missing key 'pin'")
+            if s["pin"] not in adc_pins:
+                c.fail(key + ".pin", "expected one of adc_pins %r, got %r" % (adc_pins, s["pin"]))
+        elif "pin" in s:
+            c.fail(key + ".pin", "only ADC sensors take a pin (%s uses %s_pin)" % (driver, kind))
+        if kind in ("onewire", "dht") and config[kind + "_pin"] is None:
+            c.fail(key + ".bus", "driver %s needs %s_pin, which is null" % (driver, kind))
+        if kind == "onewire" and "address" in s:
+            rom = s["address"]
+            if not isinstance(rom, str) or len(rom) != 16 or not _is_hex(rom) or rom[:2] != "28":
+                c.fail(key + ".address", "expected a DS18B20 ROM as 16 hex digits starting 28, got %r" % (rom,))
+            rom_bytes = _rom_bytes(rom)
+            if crc8_dallas(rom_bytes, 0, 7) != rom_bytes[7]:
+                c.fail(key + ".address", "ROM %s has a bad CRC byte (expected %02x)" % (rom, crc8_dallas(rom_bytes, 0, 7)))
+        elif kind in ("dht", "adc") and "address" in s:
+            c.fail(key + ".address", "%s sensors have no address" % kind)
+        if spot in used:
+            c.fail(key, "same %s as %s" % ("address" if kind == "i2c" else "connection", used[spot]))
+        used[spot] = key
+        period = s["period_s"]
+        if not (_is_int(period) or isinstance(period, float)) or not 1 <= period <= 86400:
+            c.fail(key + ".period_s", "expected a number of seconds 1..86400, got %r" % (period,))
+        if "quantities" in s:
+            quantities = c.array(key + ".quantities", s["quantities"])
+            if not quantities:
+                c.fail(key + ".quantities", "expected at least one quantity")
+            for q in quantities:
+                c.one_of(key + ".quantities", q, QUANTITIES[driver])
+        opts = s.get("options", {})
+        required = [k for k in options if options[k][0]]
+        c.mapping(key + ".options", opts, tuple(options), required)
+        for k in opts:
+            c.int_in("%s.options.%s" % (key, k), opts[k], options[k][1], options[k][2])
+        if driver == "soil_moisture" and opts["dry"] == opts["wet"]:
+            c.fail(key + ".options", "dry and wet calibration are both %d" % opts["dry"])
+
+
+def _rom_bytes(rom):
+    return bytes(int(rom[i:i + 2], 16) for i in range(0, 16, 2))
+
+
+def _is_hex(text):
+    for ch in text:
+        if ch not in "0123456789abcdefABCDEF":
+            return False
+    return True
+
+
+class Sensor:
+    """One fitted sensor: what the sampler polls.
+
+    name, driver (driver name), quantities (tuple of reading keys), period_s, and
+    measure() -> dict of those quantities. The driver object (.device) is built
+    on first use and rebuilt after a failed construction, so a sensor missing at
+    boot reads as failed (OSError) and recovers when it is plugged in.
+    """
+
+    def __init__(self, name, driver, quantities, period_s, factory):
+        self.name = name
+        self.driver = driver
+        self.quantities = tuple(quantities)
+        self.period_s = period_s
+        self.device = None
+        self._factory = factory
+
+    def measure(self):
+        """Returns {quantity: value} for this sensor's quantities; raises OSError/SensorError."""
+        if self.device is None:
+            self.device = self._factory()
+        reading = self.device.measure()
+        return {q: reading[q] for q in self.quantities}
+
+    def __repr__(self):
+        return "<Sensor %s %s %s every %ss>" % (self.name, self.driver, ",".join(self.quantities), self.period_s)
+
+
+def build_sensors(config, hal):
+    """Sensor objects for config['sensors'], their buses taken from the hal.
+
+    The hal provides i2c(id), adc(pin), onewire(pin), pin(n), dht_module and
+    clock.sleep_ms (drivers wait through it, so the simulated clock runs fast).
+    """
+    return [Sensor(s["name"], s["driver"], s.get("quantities") or QUANTITIES[s["driver"]], s["period_s"],
+                   _factory(config, s, hal)) for s in config["sensors"]]
+
+
+def _factory(config, spec, hal):
+    module, cls, kind, addresses, options = DRIVERS[spec["driver"]]
+
+    def make():
+        driver_class = getattr(__import__("verdant.drivers." + module, None, None, (cls,)), cls)
+        kwargs = dict(spec.get("options", {}))
+        if kind != "adc":
+            kwargs["sleep_ms"] = hal.clock.sleep_ms
+        if kind == "i2c":
+            return driver_class(hal.i2c(int(spec["bus"][3:])), address=spec["address"], **kwargs)
+        if kind == "adc":
+            return driver_class(hal.adc(spec["pin"]), **kwargs)
+        if kind == "onewire":
+            rom = spec.get("address")
+            if rom is not None:
+                rom = _rom_bytes(rom)
+            return driver_class(hal.onewire(config["onewire_pin"]), address=rom, **kwargs)
+        return driver_class(hal.pin(config["dht_pin"]), dht_module=hal.dht_module, **kwargs)
+
+    return make
