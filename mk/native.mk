@@ -1,0 +1,66 @@
+# Native C kernel (device/native/): host and Cortex-M0+ test runners, natmod .mpy, fuzzing.
+# See docs/native.md.
+NATIVE_DIR := device/native
+NATIVE_BUILD := build/native
+NATIVE_CORE := $(NATIVE_DIR)/nn_model.c $(NATIVE_DIR)/nn_kernel.c
+NATIVE_HEADERS := $(NATIVE_DIR)/nn_model.h $(NATIVE_DIR)/nn_kernel.h $(NATIVE_DIR)/runner/runner.h
+NATIVE_WARN := -std=c99 -Wall -Wextra -Werror -Wconversion -Wshadow
+ARM_CC ?= arm-none-eabi-gcc
+M0_FLAGS := -mcpu=cortex-m0plus -mthumb
+CLANG ?= clang
+FUZZ_SECONDS ?= 600
+ARCH ?= x64
+MPY_DIR ?=
+MPY_ABI = $(shell sed -n 's/^\#define MPY_VERSION \([0-9]*\)/\1/p' $(MPY_DIR)/py/persistentcode.h).$(shell sed -n 's/^\#define MPY_SUB_VERSION \([0-9]*\)/\1/p' $(MPY_DIR)/py/persistentcode.h)
+
+.PHONY: native-host native-qemu natmod natmod-if-mpy-dir fuzz fuzz-short native-size
+
+# Host runner with AddressSanitizer + UBSan, any finding aborts.
+native-host: $(NATIVE_BUILD)/host/nn_runner
+$(NATIVE_BUILD)/host/nn_runner: $(NATIVE_CORE) $(NATIVE_HEADERS) $(NATIVE_DIR)/runner/runner.c $(NATIVE_DIR)/runner/io_stdio.c
+	@mkdir -p $(@D)
+	gcc $(NATIVE_WARN) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	  -o $@ $(NATIVE_CORE) $(NATIVE_DIR)/runner/runner.c $(NATIVE_DIR)/runner/io_stdio.c
+
+# Cortex-M0+ runner for qemu-system-arm -M mps2-an385 (semihosting, no C library).
+native-qemu: $(NATIVE_BUILD)/m0/nn_runner.elf
+$(NATIVE_BUILD)/m0/nn_runner.elf: $(NATIVE_CORE) $(NATIVE_HEADERS) $(NATIVE_DIR)/nn_dot2_thumb.S $(NATIVE_DIR)/runner/runner.c $(NATIVE_DIR)/runner/io_semihost.c $(NATIVE_DIR)/runner/mps2_an385.ld
+	@mkdir -p $(@D)
+	$(ARM_CC) $(NATIVE_WARN) $(M0_FLAGS) -Os -g -ffreestanding -nostdlib -T $(NATIVE_DIR)/runner/mps2_an385.ld \
+	  -o $@ $(NATIVE_CORE) $(NATIVE_DIR)/nn_dot2_thumb.S $(NATIVE_DIR)/runner/runner.c $(NATIVE_DIR)/runner/io_semihost.c -lgcc
+
+# Kernel + parser objects for Cortex-M0+ at -Os, to measure .text.
+native-size: $(NATIVE_BUILD)/m0size/nn_model.o $(NATIVE_BUILD)/m0size/nn_kernel.o $(NATIVE_BUILD)/m0size/nn_dot2_thumb.o
+	arm-none-eabi-size -A $^ | grep -E '^(\.text|[^ ]*\.o)'
+$(NATIVE_BUILD)/m0size/%.o: $(NATIVE_DIR)/%.c $(NATIVE_HEADERS)
+	@mkdir -p $(@D)
+	$(ARM_CC) $(NATIVE_WARN) $(M0_FLAGS) -Os -ffunction-sections -c -o $@ $<
+$(NATIVE_BUILD)/m0size/%.o: $(NATIVE_DIR)/%.S
+	@mkdir -p $(@D)
+	$(ARM_CC) $(M0_FLAGS) -c -o $@ $<
+
+# make natmod ARCH=x64|armv6m|armv7emsp|xtensawin|rv32imc MPY_DIR=/path/to/micropython-v1.28.0
+natmod:
+	@test -n "$(MPY_DIR)" -a -f "$(MPY_DIR)/py/dynruntime.mk" || { echo "natmod: set MPY_DIR to a MicroPython v1.28.0 source tree (see docs/native.md)" >&2; exit 2; }
+	@mkdir -p $(NATIVE_BUILD)/natmod/$(ARCH) dist/$(ARCH)_$(MPY_ABI)
+	$(MAKE) -C $(NATIVE_DIR) -f Makefile MPY_DIR=$(abspath $(MPY_DIR)) ARCH=$(ARCH) \
+	  BUILD=$(abspath $(NATIVE_BUILD)/natmod/$(ARCH)) PYTHON=$(abspath $(PYTHON)) \
+	  MOD=verdant_nn CLEAN_EXTRA= verdant_nn.mpy
+	mv $(NATIVE_DIR)/verdant_nn.mpy dist/$(ARCH)_$(MPY_ABI)/verdant_nn.mpy
+	@echo "natmod: dist/$(ARCH)_$(MPY_ABI)/verdant_nn.mpy"
+
+# `make test` builds the x64 module first when MPY_DIR is given.
+natmod-if-mpy-dir:
+	@if [ -n "$(MPY_DIR)" ]; then $(MAKE) --no-print-directory natmod ARCH=x64 MPY_DIR=$(MPY_DIR); \
+	else echo "natmod: MPY_DIR not set, natmod tests will be skipped"; fi
+test: natmod-if-mpy-dir
+
+# libFuzzer on the parser (+ the kernel on accepted models). make fuzz FUZZ_SECONDS=3600
+$(NATIVE_BUILD)/fuzz/fuzz_model: $(NATIVE_CORE) $(NATIVE_HEADERS) $(NATIVE_DIR)/runner/fuzz_model.c
+	@mkdir -p $(@D)
+	$(CLANG) -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	  -o $@ $(NATIVE_CORE) $(NATIVE_DIR)/runner/fuzz_model.c
+fuzz: $(NATIVE_BUILD)/fuzz/fuzz_model setup
+	@mkdir -p $(NATIVE_BUILD)/fuzz/corpus
+	$(PYTHON) -m pytest -q tests/host/test_native_fuzz.py -k seeds --fuzz-seeds-dir=$(NATIVE_BUILD)/fuzz/corpus 2>/dev/null || true
+	$(NATIVE_BUILD)/fuzz/fuzz_model -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(NATIVE_BUILD)/fuzz/corpus
