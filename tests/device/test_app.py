@@ -1,0 +1,192 @@
+# The app on a simulated board at virtual time: multi-day run with faults, survival of
+# failing steps, model file handling.
+from verdant import app as appmod
+from verdant import protocol
+from verdant.flashlog import read_log
+from appfakes import (Truth, Hal, CheckingSerial, make_sensors, fake_load, model_bytes, MemStat, HardFault,
+                      T0, HOUR, DAY)
+from memfs import MemFS
+from mpytest import raises
+
+BOARD = {"name": "fake", "alerts": {"remind_s": 0}, "log_records": 500}
+
+
+def decode_all(hal):
+    messages = []
+    for line in bytes(hal.serial.data).split(b"\n")[:-1]:
+        message, why = protocol.decode(line)
+        assert why is None, (why, line)
+        messages.append(message)
+    return messages
+
+
+def alerts_of(messages):
+    return [(m["t"], m["p"]["type"], m["p"]["event"]) for m in messages if m["k"] == "alert"]
+
+
+def new_app(truth, fs=None, with_co2=True, board=BOARD, **options):
+    hal = Hal()
+    fs = fs or MemFS()
+    stat = MemStat(fs)
+    application = appmod.App(hal, board, sensors=make_sensors(hal, truth, with_co2),
+                             engine_loader=fake_load, opener=fs.open, stat=stat, **options)
+    return hal, fs, stat, application
+
+
+def start(application):
+    application.boot_status()
+    application.load_model()
+    return application
+
+
+def test_three_day_run_with_injected_faults():
+    truth = Truth([(1 * DAY + 2 * HOUR, 1 * DAY + 6 * HOUR, "frost"),
+                   (10 * HOUR, 11 * HOUR, "sht_dead"),
+                   (2 * DAY + 13 * HOUR, 2 * DAY + 15 * HOUR, "co2_high"),
+                   (2 * DAY + 3 * HOUR, 2 * DAY + 5 * HOUR, "dry_soil")])
+    fs = MemFS({"model.bin": bytearray(model_bytes())})
+    hal, fs, stat, application = new_app(truth, fs)
+    serial = hal.serial = CheckingSerial()
+    start(application).run(3 * DAY)
+    assert serial.problems == []  # every line parsed, checksum matched, no seq gap
+    messages = serial.kept
+    got = alerts_of(messages)
+    kinds = [(typ, ev) for _, typ, ev in got]
+    for typ in ("frost_risk", "sensor_failure", "co2_high", "dry_soil", "cooling", "vpd_low"):
+        assert (typ, "raise") in kinds and (typ, "clear") in kinds, (typ, kinds)
+    frost = [t - T0 for t, typ, ev in got if typ == "frost_risk"]
+    assert DAY + 2 * HOUR + 600 <= frost[0] <= DAY + 2 * HOUR + 1800  # duration + spike check
+    assert DAY + 6 * HOUR + 900 <= frost[1] <= DAY + 6 * HOUR + 2400
+    assert len([k for k in kinds if k[0] == "frost_risk"]) == 2  # no flapping
+    failure = [t - T0 for t, typ, ev in got if typ == "sensor_failure"]
+    assert 10 * HOUR < failure[0] <= 10 * HOUR + 600 and 11 * HOUR <= failure[1] <= 11 * HOUR + 900
+    # nothing else raised (-1 degC at 75 % RH is also a low VPD: vpd_low is right)
+    assert set(typ for typ, _ in kinds) == {"frost_risk", "sensor_failure", "co2_high", "dry_soil", "cooling",
+                                            "vpd_low"}
+    assert serial.counts["reading"] == 3 * DAY // 300
+    readings = [m for m in messages if m["k"] == "reading"]
+    assert readings[5]["p"]["air_temp_c"] is not None and "vpd_kpa" in readings[5]["p"]
+    errors = [m for m in messages if m["k"] == "error"]
+    assert [e["p"]["sensor"] for e in errors] == ["sht31"]
+    assert hal.watchdog.feeds > 3 * DAY // 8 and not hal.watchdog.expired()
+    records, bad = read_log(fs.files["verdant.log"])
+    assert len(records) == 500 and bad == 0  # ring of 500 records kept, the oldest dropped
+    assert records[-1]["t"] == serial.last_reading["t"]
+    # memory: no steady growth across the hourly heartbeats of days 2 and 3
+    mem = serial.heartbeat_mem
+    assert len(mem) == 71  # hourly; the run ends just before the 72nd
+    if mem[0] is not None:
+        day2, day3 = min(mem[23:47]), min(mem[47:])
+        assert day3 >= day2 - 8 * 1024, (day2, day3)
+
+
+def test_failing_feature_model_and_log_steps_are_reported_and_the_loop_goes_on():
+    fs = MemFS({"model.bin": bytearray(model_bytes())})
+    hal, fs, stat, application = new_app(Truth(), fs)
+    start(application)
+    calls = {"n": 0}
+    real_add = application.features.add
+
+    def flaky_add(t, readings):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise ZeroDivisionError("float divide by zero")
+        return real_add(t, readings)
+
+    application.features.add = flaky_add
+    application.engine.predict = lambda floats: [0.5]  # wrong length for 2 labels
+    application.log.append = lambda *a: 1 / 0
+    application.run(2 * HOUR)
+    messages = decode_all(hal)
+    errors = [m["p"] for m in messages if m["k"] == "error"]
+    wheres = [e["where"] for e in errors]
+    assert wheres.count("features") == 1 and "ZeroDivisionError" in errors[wheres.index("features")]["error"]
+    assert wheres.count("model") >= 10 and "1 probabilities for 2 labels" in errors[wheres.index("model")]["error"]
+    assert wheres.count("flashlog") == 24
+    assert len([m for m in messages if m["k"] == "reading"]) == 24
+
+
+def test_corrupt_model_is_refused_and_the_previous_keeps_running():
+    fs = MemFS({"model.bin": bytearray(model_bytes())})
+    hal, fs, stat, application = new_app(Truth(), fs)
+    start(application).run(HOUR)
+    running = application.engine
+    assert running is not None and fs.files["model.prev"] == fs.files["model.bin"]
+    fs.files["model.bin"] = bytearray(b"GARBAGE" + bytes(100))
+    stat.touch("model.bin")
+    application.run(HOUR)
+    assert application.engine is running
+    before = running.predictions
+    application.run(HOUR)
+    assert running.predictions == before + 12  # still predicting every 5 min
+    messages = decode_all(hal)
+    errors = [m["p"] for m in messages if m["k"] == "error"]
+    assert len(errors) == 1 and errors[0]["where"] == "model" and "bad magic" in errors[0]["error"]
+    assert errors[0]["file"] == "model.bin"
+    assert any((m["p"].get("why") or "").startswith("kept the running model") for m in messages if m["k"] == "status")
+    assert fs.files["model.prev"] == bytearray(model_bytes())  # last good bytes kept
+    # a valid new model replaces it
+    fs.files["model.bin"] = bytearray(model_bytes(window=2))
+    stat.touch("model.bin")
+    application.run(HOUR)
+    assert application.engine is not running and application.engine.meta["window"] == 2
+
+
+def test_boot_falls_back_to_model_prev_when_model_bin_is_bad():
+    fs = MemFS({"model.bin": bytearray(b"VRDT\x01truncated"), "model.prev": bytearray(model_bytes())})
+    hal, fs, stat, application = new_app(Truth(), fs)
+    start(application)
+    assert application.engine is not None
+    messages = decode_all(hal)
+    assert messages[1]["k"] == "error" and "bad magic" in messages[1]["p"]["error"]
+    on = [m["p"] for m in messages if m["k"] == "status" and m["p"].get("model") == "on"]
+    assert on and on[0]["file"] == "model.prev"
+
+
+def test_no_model_at_all_runs_rules_and_says_why():
+    hal, fs, stat, application = new_app(Truth([(HOUR, 4 * HOUR, "frost")]))
+    start(application).run(5 * HOUR)
+    messages = decode_all(hal)
+    off = [m["p"] for m in messages if m["k"] == "status" and m["p"].get("model") == "off"]
+    assert off and "no loadable model" in off[0]["why"]
+    assert ("frost_risk", "raise") in [(typ, ev) for _, typ, ev in alerts_of(messages)]
+
+
+def test_board_without_a_sensor_the_model_needs_keeps_rules_and_reports_why():
+    fs = MemFS({"model.bin": bytearray(model_bytes(features=("air_temp_c", "co2_ppm_rate_h")))})
+    truth = Truth([(HOUR, 4 * HOUR, "frost")])
+    hal, fs, stat, application = new_app(truth, fs, with_co2=False)
+    start(application).run(5 * HOUR)
+    messages = decode_all(hal)
+    assert application.engine is None
+    off = [m["p"] for m in messages if m["k"] == "status" and m["p"].get("model") == "off"]
+    assert "board has no sensor for co2_ppm (model feature co2_ppm_rate_h)" == off[0]["why"]
+    assert ("frost_risk", "raise") in [(typ, ev) for _, typ, ev in alerts_of(messages)]
+
+
+def test_model_waits_for_a_full_window_and_says_so_once():
+    fs = MemFS({"model.bin": bytearray(model_bytes(window=6))})
+    hal, fs, stat, application = new_app(Truth(), fs)
+    start(application).run(2 * HOUR)
+    messages = decode_all(hal)
+    waits = [m["p"]["why"] for m in messages if m["k"] == "status" and m["p"].get("model") == "waiting"]
+    assert waits[0] == "inputs unavailable: window not full, air_temp_c_rate_h" and len(waits) == 2
+    # first prediction at slot 7: the oldest of 6 rows then has a rate (a rate needs 2 points)
+    assert application.engine.predictions == 24 - 6
+
+
+def test_run_helper_accepts_hours():
+    hal = Hal()
+    fs = MemFS()
+    application = appmod.run(hal, BOARD, hours=1, sensors=make_sensors(hal, Truth()),
+                             engine_loader=fake_load, opener=fs.open, stat=MemStat(fs))
+    assert hal.clock.time_s() == T0 + HOUR
+    assert len([m for m in decode_all(hal) if m["k"] == "reading"]) == 12
+
+
+def test_hard_fault_is_not_swallowed():
+    fs = MemFS({"model.bin": bytearray(model_bytes(crash="hard"))})
+    hal, fs, stat, application = new_app(Truth(), fs)
+    start(application)
+    with raises(HardFault):
+        application.run(HOUR)
