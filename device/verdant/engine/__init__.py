@@ -1,0 +1,197 @@
+"""The int8 inference engine: load a Verdant model file and run it.
+
+    from verdant import engine
+    net = engine.load("/model.vrdt")          # or the file's bytes
+    probs = net.predict([0.1, -0.4, ...])      # floats in, floats out
+    print(net.backend, net.labels)
+
+Backends, fastest first: 'natmod' (the native module `verdant_nn`), 'viper'
+(@micropython.viper loops), 'python' (portable). All compute TFLM's int8
+arithmetic bit for bit. Buffers are allocated once at load; the natmod path
+allocates nothing per inference.
+"""
+import array
+import struct
+
+from verdant.engine.modelfile import ModelError, parse  # noqa: F401  (ModelError re-exported)
+
+BACKENDS = ("natmod", "viper", "python")
+_FLOAT32_MAX = 3.4028234663852886e38
+# Beyond this |x / s| the clamp decides alone, so float32 rounding cannot matter.
+_CLAMP_CERTAIN = 1.0e6
+_FLOATS_ARE_DOUBLE = (1.0 + 2.0 ** -40) != 1.0
+
+
+def _float32(x):
+    """x rounded to float32 (identity on single-precision ports)."""
+    if _FLOATS_ARE_DOUBLE:
+        return struct.unpack("<f", struct.pack("<f", x))[0]
+    return x
+
+
+def _round_half_away(x):
+    """roundf: nearest integer, ties away from zero (x is finite)."""
+    r = int(x + 0.5) if x >= 0 else -int(-x + 0.5)
+    # int(x + 0.5) can round up x + 0.5 itself in float; correct by the exact remainder
+    if x >= 0 and r - x > 0.5:
+        r -= 1
+    elif x < 0 and x - r > 0.5:
+        r += 1
+    return r
+
+
+def quantize(x, scale, zero_point):
+    """TFLM QUANTIZE of one float: clamp(roundf(float32(x) / float32(scale)) + zp).
+
+    NaN raises ValueError; +-inf (and anything far outside the range) clamps to 127/-128.
+    """
+    if x != x:
+        raise ValueError("NaN")
+    if x > _FLOAT32_MAX or x < -_FLOAT32_MAX:  # float32(x) would be +-inf
+        return 127 if x > 0 else -128
+    q = x / scale
+    if q > _CLAMP_CERTAIN:
+        return 127
+    if q < -_CLAMP_CERTAIN:
+        return -128
+    q = _float32(_float32(x) / _float32(scale))
+    y = _round_half_away(q) + zero_point
+    return -128 if y < -128 else 127 if y > 127 else y
+
+
+def dequantize(q, scale, zero_point):
+    """TFLM DEQUANTIZE: float32(scale * (q - zp))."""
+    return _float32(scale * (q - zero_point))
+
+
+def _load_natmod():
+    try:
+        import verdant_nn
+    except ImportError as exc:
+        return None, "native module verdant_nn not importable (%s)" % exc
+    return verdant_nn, None
+
+
+def _load_viper():
+    try:
+        from verdant.engine import ops_viper
+    except (ImportError, SyntaxError) as exc:  # CPython, or a port built without viper
+        return None, "viper emitter not available (%s)" % exc
+    return ops_viper, None
+
+
+class Engine:
+    """A loaded model. Attributes: backend, labels, meta, arena_bytes, model,
+    input_elements, output_elements."""
+
+    def __init__(self, buf, backend=None):
+        if backend is not None and backend not in BACKENDS:
+            raise ValueError("unknown engine backend %r; choose one of %s" % (backend, ", ".join(BACKENDS)))
+        self.model = parse(buf)  # ModelError with the parser's message
+        self.meta = self.model.meta
+        self.labels = self.model.labels
+        self.arena_bytes = self.model.arena_bytes
+        self.input_elements = self.model.input_elements
+        self.output_elements = self.model.output_elements
+        self._input = bytearray(self.input_elements)
+        self._output = bytearray(self.output_elements)
+        self._result = [0.0] * self.output_elements
+        self.backend = self._choose(backend)
+
+    def _choose(self, wanted):
+        reasons = []
+        for name in BACKENDS:
+            if wanted is not None and name != wanted:
+                continue
+            if name == "natmod":
+                module, reason = _load_natmod()
+                if module is not None:
+                    self._init_natmod(module)
+                    return name
+            elif name == "viper":
+                module, reason = _load_viper()
+                if module is not None:
+                    self._init_interpreted(module.ViperLayers(self.model))
+                    return name
+            else:
+                from verdant.engine.ops_python import PythonLayers
+                self._init_interpreted(PythonLayers(self.model))
+                return name
+            reasons.append(reason)
+        raise ValueError("engine backend %r unavailable: %s" % (wanted, "; ".join(reasons)))
+
+    def _init_natmod(self, native):
+        buf = self.model.buf
+        try:
+            needed = native.check(buf)
+        except ValueError as exc:
+            raise ModelError("model: native parser: %s" % exc)
+        if needed != self.arena_bytes:
+            raise ModelError("model: native module needs %d arena bytes, header says %d"
+                             % (needed, self.arena_bytes))
+        self._native = native
+        self._arena = bytearray(needed)
+        native.init(buf, self._arena)
+        self._run = self._run_natmod
+
+    def _init_interpreted(self, layers):
+        size = max(max(layer.in_size, layer.out_size) for layer in self.model.layers)
+        self._layers = layers
+        self._a = array.array("b", bytes(size))
+        self._b = array.array("b", bytes(size))
+        self._run = self._run_interpreted
+
+    def _run_natmod(self):
+        self._native.run(self.model.buf, self._arena, self._input, self._output)
+
+    def _run_interpreted(self):
+        src = self._a
+        data = self._input
+        for i in range(self.input_elements):
+            v = data[i]
+            src[i] = v - 256 if v > 127 else v
+        out = self._layers.run(src, self._b)
+        result = self._output
+        for i in range(self.output_elements):
+            result[i] = out[i] & 0xFF
+
+    def predict_int8(self, inp):
+        """Run on int8 input bytes (two's complement, exactly input_elements of them).
+        Returns the int8 output as a bytearray owned by the engine: it is overwritten by
+        the next call, copy it with bytes() to keep it."""
+        if len(inp) != self.input_elements:
+            raise ValueError("input has %d bytes, the model takes %d" % (len(inp), self.input_elements))
+        self._input[:] = inp
+        self._run()
+        return self._output
+
+    def predict(self, features):
+        """Quantize floats, run, dequantize: returns a list of output_elements floats
+        (the same list object each call). NaN features raise ValueError naming the index."""
+        if len(features) != self.input_elements:
+            raise ValueError("got %d features, the model takes %d" % (len(features), self.input_elements))
+        scale, zero_point = self.model.input_scale, self.model.input_zero_point
+        data = self._input
+        for i in range(self.input_elements):
+            try:
+                data[i] = quantize(features[i], scale, zero_point) & 0xFF
+            except ValueError:
+                raise ValueError("feature %d is NaN" % i)
+        self._run()
+        out_scale, out_zero = self.model.output_scale, self.model.output_zero_point
+        result = self._result
+        output = self._output
+        for i in range(self.output_elements):
+            q = output[i]
+            result[i] = dequantize(q - 256 if q > 127 else q, out_scale, out_zero)
+        return result
+
+
+def load(buf_or_path, backend=None):
+    """Load a model from bytes or a file path. backend None picks the fastest available;
+    'natmod' | 'viper' | 'python' forces one (ValueError if unknown or unavailable).
+    A malformed file raises ModelError (a ValueError) naming what is wrong."""
+    if isinstance(buf_or_path, str):
+        with open(buf_or_path, "rb") as f:
+            buf_or_path = f.read()
+    return Engine(buf_or_path, backend)
