@@ -1,0 +1,123 @@
+# The simulated parts and the sim board HAL themselves: truth feeds, faults, bus rules.
+from mpytest import approx, raises
+from verdant.board import load_board
+from verdant.hal.sim import SimClock, SimI2C
+from verdant.sim import make_sim_hal, truth_reader
+from verdant.sim.onewire import SimDS18B20, SimOneWire, make_rom
+from verdant.sim.sensirion import SimSCD4x, SimSHT3x
+
+
+def test_truth_reader_accepts_dict_callable_and_at_object():
+    clock = SimClock(start_s=50)
+    assert truth_reader(None, clock) is None
+    assert truth_reader({"co2_ppm": 1}, clock)() == {"co2_ppm": 1}
+    assert truth_reader(lambda t: {"t": t}, clock)() == {"t": 50}
+
+    class Replay:
+        def at(self, t):
+            return {"t": t * 2}
+
+    clock.advance_s(10)
+    assert truth_reader(Replay(), clock)() == {"t": 120}
+    with raises(TypeError, "truth must be"):
+        truth_reader(42, clock)
+
+
+def test_missing_or_none_truth_keeps_last_value():
+    clock = SimClock()
+    part = SimSHT3x(clock, temperature_c=10.0, humidity_pct=30.0)
+    env = {"air_temp_c": 12.0, "rh_pct": None}
+    part.feed = lambda: env
+    part.refresh()
+    assert (part.temperature_c, part.humidity_pct) == (12.0, 30.0)
+
+
+def test_stuck_part_ignores_feed_and_drift_needs_known_quantity():
+    clock = SimClock()
+    part = SimSHT3x(clock, temperature_c=10.0)
+    env = {"air_temp_c": 11.0}
+    part.feed = lambda: env
+    part.stick()
+    env["air_temp_c"] = 25.0
+    part.refresh()
+    assert part.sensed("temperature_c") == 11.0
+    part.unstick()
+    part.refresh()
+    assert part.sensed("temperature_c") == 25.0
+    with raises(ValueError, "no quantity 'co2_ppm'"):
+        part.drift("co2_ppm", 5)
+    part.drift("humidity_pct", 1.0)
+    clock.advance_s(1800)
+    assert approx(part.sensed("humidity_pct"), 50.5, 1e-9)
+
+
+def test_sht3x_part_nacks_unknown_command_and_early_read():
+    clock = SimClock()
+    bus = SimI2C()
+    bus.attach(0x44, SimSHT3x(clock))
+    with raises(OSError):
+        bus.writeto(0x44, b"\x12\x34")
+    bus.writeto(0x44, b"\x24\x00")
+    with raises(OSError):
+        bus.readfrom(0x44, 6)  # still converting (15 ms)
+    clock.sleep_ms(15)
+    assert len(bus.readfrom(0x44, 6)) == 6
+    with raises(OSError):
+        bus.readfrom(0x44, 6)  # nothing left to read
+
+
+def test_scd4x_part_refuses_commands_while_periodic():
+    clock = SimClock()
+    bus = SimI2C()
+    part = SimSCD4x(clock)
+    bus.attach(0x62, part)
+    bus.writeto(0x62, b"\x21\xb1")
+    with raises(OSError):
+        bus.writeto(0x62, b"\x36\x82")  # get_serial_number is refused in periodic mode
+    bus.writeto(0x62, b"\x3f\x86")
+    with raises(OSError):
+        bus.writeto(0x62, b"\x36\x82")  # still stopping (500 ms)
+    clock.sleep_ms(500)
+    bus.writeto(0x62, b"\x36\x82")
+    assert part.commands == [b"\x21\xb1", b"\x36\x82", b"\x3f\x86", b"\x36\x82", b"\x36\x82"]
+
+
+def test_onewire_presence_and_pull_up():
+    clock = SimClock()
+    wire = SimOneWire()
+    assert not wire.reset()
+    with raises(OSError, "no presence"):
+        wire.reset(required=True)
+    buf = bytearray(3)
+    wire.readinto(buf)
+    assert buf == b"\xff\xff\xff"
+    part = SimDS18B20(clock)
+    wire.attach(part)
+    assert wire.reset()
+    assert wire.scan() == [bytearray(part.rom)]
+    wire.reset()
+    wire.write(b"\x33")  # read ROM
+    wire.readinto(buf)
+    assert bytes(buf) == part.rom[:3]
+    assert make_rom(0x28, 0x0000075AC3F1) == b"\x28\xf1\xc3\x5a\x07\x00\x00\x8e"
+
+
+def test_make_sim_hal_wires_every_sensor_of_the_sim_board():
+    config = load_board("../../boards/sim.json")
+    hal = make_sim_hal(config)
+    assert sorted(hal.parts) == ["air", "co2", "light", "soil", "soil_temp"]
+    assert hal.i2c(0).scan() == [0x23, 0x44, 0x62]
+    assert hal.onewire(22).scan() == [bytearray(hal.parts["soil_temp"].rom)]
+    assert hal.adc(26).probe is hal.parts["soil"]
+    assert hal.watchdog.timeout_ms == 30000
+    with raises(ValueError, "no I2C bus 3"):
+        hal.i2c(3)
+    with raises(ValueError, "no ADC on pin 27"):
+        hal.adc(27)
+    with raises(ValueError, "no 1-Wire bus on pin 4"):
+        hal.onewire(4)
+    with raises(OSError, "deep-sleep"):
+        hal.deepsleep(10)
+    t0 = hal.clock.now_ms()
+    hal.lightsleep(1500)
+    assert hal.clock.now_ms() - t0 == 1500
