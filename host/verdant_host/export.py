@@ -494,8 +494,9 @@ def export_tflite(tflite_bytes, meta=None):
 
 
 def prefix_models(tflite_bytes):
-    """One model file per layer k holding layers 0..k, with the .tflite tensor index
-    of layer k's output: used to find the first layer where a backend diverges."""
+    """For each layer k: (model file holding layers 0..k, the .tflite tensor index of
+    layer k's output, the op name); used to find the first layer where a backend
+    diverges from tflite-micro."""
     specs, rows, header_in, _ = export_layers(tflite_bytes)
-    return [(write_model(specs[:k + 1], None, header_in, (1.0, specs[k].out_zp)), rows[k].tensor)
-            for k in range(len(specs))]
+    return [(write_model(specs[:k + 1], None, header_in, (1.0, specs[k].out_zp)), rows[k].tensor,
+             rows[k].op) for k in range(len(specs))]

@@ -86,7 +86,8 @@ class TflmReference:
         return out.astype(np.int8).tobytes()
 
     def tensor(self, index):
-        return np.asarray(self.interpreter.GetTensor(index, 0)).astype(np.int8).tobytes()
+        """Bytes of an intermediate int8 tensor (needs preserve_tensors=True)."""
+        return np.asarray(self.interpreter.GetTensor(index, 0)["tensor_data"]).astype(np.int8).tobytes()
 
 
 def reference_outputs(tflite_bytes, inputs):
@@ -110,8 +111,14 @@ _MICROPYTHON_SCRIPT = """
 import sys, binascii
 sys.path.insert(0, %r)
 import verdant.engine as engine
+from verdant.engine import modelfile
 f = open(%r, 'rb'); model = f.read(); f.close()
-runner = engine.load(model, backend=%r)
+modelfile.parse(model)
+try:
+    runner = engine.load(model, backend=%r)
+except (ValueError, ImportError, AttributeError) as exc:
+    print('UNAVAILABLE', exc)
+    sys.exit(0)
 print('BACKEND', runner.backend)
 f = open(%r)
 for line in f:
@@ -146,6 +153,9 @@ def run_micropython(model_bytes, inputs, backend="python", micropython=None, tim
         except (OSError, subprocess.SubprocessError) as exc:
             raise BackendUnavailable("cannot run %s (%s)" % (micropython, exc))
     lines = proc.stdout.splitlines()
+    for line in lines:
+        if line.startswith("UNAVAILABLE "):
+            raise BackendUnavailable("micropython engine has no %s backend: %s" % (backend, line[12:]))
     if proc.returncode != 0:
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-3:]
         raise VerdantError("micropython %s backend failed: %s" % (backend, " | ".join(tail)))
@@ -219,7 +229,7 @@ class BackendResult:
     total: int = 0
     skipped: str = None          # reason when the backend could not run
     mismatches: list = field(default_factory=list)  # (input index, expected, got)
-    first_bad_layer: int = None
+    first_bad_layer: str = None  # "2 (CONV_2D)"
 
     def describe_first_mismatch(self):
         index, expected, got = self.mismatches[0]
@@ -230,7 +240,7 @@ class BackendResult:
         if position >= 0:
             text += " (first difference at output %d)" % position
         if self.first_bad_layer is not None:
-            text += "; first diverging layer %d" % self.first_bad_layer
+            text += "; first diverging layer %s" % self.first_bad_layer
         return text
 
 
@@ -257,12 +267,13 @@ class VerifyResult:
 
 
 def first_bad_layer(runner, tflite_bytes, sample):
-    """Index of the first layer whose output differs from tflite-micro's for sample."""
+    """'index (OP)' of the first layer whose output differs from tflite-micro's for
+    sample, or None when every layer agrees (then only the full run differs)."""
     reference = TflmReference(tflite_bytes, preserve_tensors=True)
     reference.run(sample)
-    for layer, (model, tensor) in enumerate(prefix_models(tflite_bytes)):
+    for layer, (model, tensor, op) in enumerate(prefix_models(tflite_bytes)):
         if runner(model, [sample])[0] != reference.tensor(tensor):
-            return layer
+            return "%d (%s)" % (layer, op)
     return None
 
 
