@@ -121,3 +121,59 @@ def test_make_sim_hal_wires_every_sensor_of_the_sim_board():
     t0 = hal.clock.now_ms()
     hal.lightsleep(1500)
     assert hal.clock.now_ms() - t0 == 1500
+
+
+class TicksOnlyClock:
+    """A clock like the virtual board's: ticks_ms (wrapping at 2^30), time_s, sleep_ms; no now_ms."""
+
+    def __init__(self, clock):
+        self._clock = clock
+
+    def ticks_ms(self):
+        return self._clock.ticks_ms()
+
+    def time_s(self):
+        return self._clock.time_s()
+
+    def sleep_ms(self, ms):
+        self._clock.sleep_ms(ms)
+
+
+def test_parts_run_on_a_clock_without_now_ms_across_the_ticks_wrap():
+    from verdant.drivers.sht3x import SHT3x
+    base = SimClock(start_s=1073741)  # ticks_ms wraps 2^30 ms = 1073741.824 s
+    clock = TicksOnlyClock(base)
+    part = SimSHT3x(clock, temperature_c=20.0)
+    bus = SimI2C()
+    bus.attach(0x44, part)
+    sensor = SHT3x(bus, sleep_ms=clock.sleep_ms)
+    part.drift("temperature_c", 1.0)
+    for _ in range(4):
+        base.advance_s(900)
+        sensor.measure()
+    assert approx(sensor.measure()["air_temp_c"], 21.0, 0.003)
+
+
+def test_nan_truth_is_missing_data():
+    clock = SimClock()
+    part = SimSHT3x(clock, temperature_c=18.0)
+    part.feed = lambda: {"air_temp_c": float("nan"), "rh_pct": 40.0}
+    part.refresh()
+    assert (part.temperature_c, part.humidity_pct) == (18.0, 40.0)
+
+
+def test_command_and_bus_logs_stay_bounded_over_long_runs():
+    from verdant.sim.part import LOG_LIMIT
+    clock = SimClock()
+    part = SimSHT3x(clock)
+    bus = SimI2C()
+    bus.attach(0x44, part)
+    wire = SimOneWire()
+    wire.attach(SimDS18B20(clock))
+    for i in range(LOG_LIMIT + 10):
+        bus.writeto(0x44, b"\x30\x41")
+        wire.reset()
+    bus.writeto(0x44, b"\xf3\x2d")
+    assert len(part.commands) == LOG_LIMIT
+    assert part.commands[-1] == b"\xf3\x2d"
+    assert len(wire.log) == LOG_LIMIT

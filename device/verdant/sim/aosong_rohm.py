@@ -42,7 +42,7 @@ class SimAHT20(SimPart):
         self._ready_ms = self.now_ms() + self.MEASURE_MS
 
     def write(self, data):
-        self.commands.append(bytes(data))
+        self.record(data)
         data = bytes(data)
         if data == b"\xac\x33\x00":
             self._convert()
@@ -82,7 +82,7 @@ class SimBH1750(SimPart):
         self._ready_ms = 0
 
     def write(self, data):
-        self.commands.append(bytes(data))
+        self.record(data)
         if len(data) != 1:
             raise _nack()
         op = data[0]

@@ -119,7 +119,7 @@ class SimBME280(SimPart):
         return 0x08 if self.now_ms() < self._ready_ms else 0
 
     def write(self, data):
-        self.commands.append(bytes(data))
+        self.record(data)
         if not data:
             raise OSError(errno.ENODEV)
         self._pointer = data[0]

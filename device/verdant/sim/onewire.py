@@ -6,7 +6,7 @@ returns the ROMs of the present devices directly instead of running the bitwise
 search algorithm (the driver only consumes its result).
 """
 from verdant.drivers.base import crc8_dallas
-from verdant.sim.part import SimPart
+from verdant.sim.part import SimPart, remember
 
 
 class SimOneWire:
@@ -14,7 +14,7 @@ class SimOneWire:
 
     def __init__(self):
         self.devices = []
-        self.log = []  # ('reset',) / ('w', bytes) / ('r', bytes) in bus order
+        self.log = []  # last transfers: ('reset',) / ('w', bytes) / ('r', bytes) in bus order
 
     def attach(self, device):
         self.devices.append(device)
@@ -24,7 +24,7 @@ class SimOneWire:
 
     def reset(self, required=False):
         present = self._present()
-        self.log.append(("reset",))
+        remember(self.log, ("reset",))
         for d in present:
             d.bus_reset()
         if required and not present:
@@ -32,7 +32,7 @@ class SimOneWire:
         return bool(present)
 
     def write(self, buf):
-        self.log.append(("w", bytes(buf)))
+        remember(self.log, ("w", bytes(buf)))
         for b in bytes(buf):
             for d in self._present():
                 d.receive(b)
@@ -46,7 +46,7 @@ class SimOneWire:
             for d in self._present():
                 value &= d.send()
             buf[i] = value
-        self.log.append(("r", bytes(buf)))
+        remember(self.log, ("r", bytes(buf)))
 
     def readbyte(self):
         buf = bytearray(1)

@@ -15,18 +15,32 @@ Faults (set any time, cleared by assigning the opposite):
 from verdant.hal.sim import SimDevice
 
 
+LOG_LIMIT = 64  # bounded, so a simulated week does not fill the heap
+
+
+def remember(log, item):
+    """Appends item to a bus/command log, keeping only the last LOG_LIMIT entries."""
+    log.append(item)
+    if len(log) > LOG_LIMIT:
+        del log[0]
+
+
 class SimPart(SimDevice):
     # attribute name -> truth key (replay CSV column); subclasses fill it in.
     TRUTH = {}
 
     def __init__(self, clock):
         self.clock = clock
+        self.now_ms = clock.now_ms if hasattr(clock, "now_ms") else _TickCounter(clock)
         self.feed = None
         self.bad_crc = False
         self.out_of_range = False
-        self.commands = []  # every write seen, as bytes, so tests can assert exact traffic
+        self.commands = []  # the last LOG_LIMIT writes seen, as bytes, so tests can assert exact traffic
         self._stuck = None
         self._drift = {}
+
+    def record(self, data):
+        remember(self.commands, bytes(data))
 
     def stick(self):
         """Freeze the reported values at what the part senses now."""
@@ -42,7 +56,7 @@ class SimPart(SimDevice):
         if attr not in self.TRUTH:
             raise ValueError("%s has no quantity %r" % (type(self).__name__, attr))
         if per_hour:
-            self._drift[attr] = (per_hour, self.clock.now_ms())
+            self._drift[attr] = (per_hour, self.now_ms())
         else:
             self._drift.pop(attr, None)
 
@@ -53,7 +67,7 @@ class SimPart(SimDevice):
         env = self.feed()
         for attr, key in self.TRUTH.items():
             value = env.get(key)
-            if value is not None:
+            if value is not None and value == value:  # None or NaN: no data, keep the last value
                 setattr(self, attr, value)
 
     def sensed(self, attr):
@@ -63,15 +77,31 @@ class SimPart(SimDevice):
         value = getattr(self, attr)
         if attr in self._drift:
             per_hour, since_ms = self._drift[attr]
-            value += per_hour * (self.clock.now_ms() - since_ms) / 3600000
+            value += per_hour * (self.now_ms() - since_ms) / 3600000
         return value
 
     def checksum(self, crc):
         """The CRC byte to send: the right one, or a wrong one under the bad_crc fault."""
         return crc ^ 0x5A if self.bad_crc else crc
 
-    def now_ms(self):
-        return self.clock.now_ms()
+
+class _TickCounter:
+    """Milliseconds that never wrap, for clocks without now_ms() (only ticks_ms/time_s).
+
+    Accumulates wrapped ticks_ms differences, so it must be read at least every
+    2^30 ms (12 days); parts are read every few minutes.
+    """
+
+    def __init__(self, clock):
+        self._clock = clock
+        self._last = clock.ticks_ms()
+        self._ms = clock.time_s() * 1000
+
+    def __call__(self):
+        ticks = self._clock.ticks_ms()
+        self._ms += (ticks - self._last) & 0x3FFFFFFF
+        self._last = ticks
+        return self._ms
 
 
 def raw_code(value, offset, span, bits=16):

@@ -62,7 +62,7 @@ class SimSHT3x(_SensirionPart):
                 raw_code(self.sensed("humidity_pct"), 0, 100))
 
     def write(self, data):
-        self.commands.append(bytes(data))
+        self.record(data)
         if len(data) != 2:
             raise _nack()
         command = (data[0] << 8) | data[1]
@@ -99,7 +99,7 @@ class SimSHT4x(_SensirionPart):
                 raw_code(self.sensed("humidity_pct"), -6, 125))
 
     def write(self, data):
-        self.commands.append(bytes(data))
+        self.record(data)
         if len(data) != 1:
             raise _nack()
         command = data[0]
@@ -150,7 +150,7 @@ class SimSCD4x(_SensirionPart):
                 raw_code(self.sensed("humidity_pct"), 0, 100))
 
     def write(self, data):
-        self.commands.append(bytes(data))
+        self.record(data)
         if self.now_ms() < self._busy_until_ms or len(data) < 2:
             raise _nack()  # still executing the previous command (e.g. stop takes 500 ms)
         command = (data[0] << 8) | data[1]
