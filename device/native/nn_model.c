@@ -21,7 +21,10 @@ static const char *const status_texts[NN_ERR_COUNT] = {
     "op parameters invalid",
     "output shape inconsistent with op parameters",
     "quantization channels invalid",
-    "array offset misaligned or out of bounds",
+    "weights array misaligned, out of bounds or wrongly present/absent",
+    "bias array misaligned, out of bounds or wrongly present",
+    "multipliers array misaligned, out of bounds or wrongly present/absent",
+    "shifts array misaligned, out of bounds or wrongly present/absent",
     "multiplier out of range",
     "shift out of range",
     "header input elements do not match the first layer",
@@ -83,9 +86,16 @@ size_t nn_error_format(const nn_error *err, char *out, size_t out_size) {
         p = append_u32(p, end, (uint32_t)err->layer);
         p = append_text(p, end, ")");
     }
-    if (err->has_values) {
+    if (err->values >= 1) {
+        uint32_t found = err->found;
         p = append_text(p, end, ": found ");
-        p = append_u32(p, end, err->found);
+        if (err->found_is_signed && (int32_t)found < 0) {
+            p = append_text(p, end, "-");
+            found = 0u - found;
+        }
+        p = append_u32(p, end, found);
+    }
+    if (err->values == 2) {
         p = append_text(p, end, ", expected ");
         p = append_u32(p, end, err->expected);
     }
@@ -96,7 +106,8 @@ size_t nn_error_format(const nn_error *err, char *out, size_t out_size) {
 static nn_status fail(nn_error *err, nn_status status, int32_t layer) {
     err->status = status;
     err->layer = layer;
-    err->has_values = 0;
+    err->values = 0;
+    err->found_is_signed = 0;
     err->found = 0;
     err->expected = 0;
     return status;
@@ -104,9 +115,17 @@ static nn_status fail(nn_error *err, nn_status status, int32_t layer) {
 
 static nn_status fail_values(nn_error *err, nn_status status, int32_t layer, uint32_t found, uint32_t expected) {
     fail(err, status, layer);
-    err->has_values = 1;
+    err->values = 2;
     err->found = found;
     err->expected = expected;
+    return status;
+}
+
+static nn_status fail_found(nn_error *err, nn_status status, int32_t layer, uint32_t found, int is_signed) {
+    fail(err, status, layer);
+    err->values = 1;
+    err->found_is_signed = is_signed;
+    err->found = found;
     return status;
 }
 
@@ -229,7 +248,7 @@ static nn_status check_layer(const uint8_t *buf, size_t len, uint32_t table_end,
     uint32_t i;
 
     if (op < NN_OP_FULLY_CONNECTED || op > NN_OP_SOFTMAX) {
-        return fail_values(err, NN_ERR_OP, index, op, 0);
+        return fail_found(err, NN_ERR_OP, index, op, 0);
     }
     if (rec[NN_L_RESERVED1] || nn_rd16(rec + NN_L_RESERVED6) || nn_rd32(rec + NN_L_RESERVED60)) {
         return fail(err, NN_ERR_RESERVED, index);
@@ -259,7 +278,7 @@ static nn_status check_layer(const uint8_t *buf, size_t len, uint32_t table_end,
         return fail(err, NN_ERR_OUTPUT_SHAPE, index);
     }
     if (op_has_weights(op) ? (q != 1u && q != out_c) : op == NN_OP_MEAN ? q != 1u : q != 0u) {
-        return fail_values(err, NN_ERR_QUANT_CHANNELS, index, q, op_has_weights(op) ? out_c : op == NN_OP_MEAN);
+        return fail_found(err, NN_ERR_QUANT_CHANNELS, index, q, 0);
     }
 
     /* Arrays: required ones non-zero and in bounds, optional bias, others absent. */
@@ -272,37 +291,29 @@ static nn_status check_layer(const uint8_t *buf, size_t len, uint32_t table_end,
     } else if (op == NN_OP_DEPTHWISE_CONV_2D) {
         weight_bytes = (uint64_t)out_c * rec[NN_L_KERNEL_H] * rec[NN_L_KERNEL_W];
     }
-    if (op_has_weights(op)) {
-        if (weights == 0 || !array_ok(weights, weight_bytes, table_end, len)) {
-            return fail_values(err, NN_ERR_ARRAY, index, weights, 0);
-        }
-        if (bias != 0 && !array_ok(bias, (uint64_t)out_c * 4u, table_end, len)) {
-            return fail_values(err, NN_ERR_ARRAY, index, bias, 0);
-        }
-    } else if (weights != 0 || bias != 0) {
-        return fail_values(err, NN_ERR_ARRAY, index, weights ? weights : bias, 0);
+    if (op_has_weights(op) ? weights == 0 || !array_ok(weights, weight_bytes, table_end, len) : weights != 0) {
+        return fail(err, NN_ERR_WEIGHTS_ARRAY, index);
     }
-    if (q != 0u) {
-        if (mults == 0 || !array_ok(mults, (uint64_t)q * 4u, table_end, len)) {
-            return fail_values(err, NN_ERR_ARRAY, index, mults, 0);
-        }
-        if (shifts == 0 || !array_ok(shifts, (uint64_t)q * 4u, table_end, len)) {
-            return fail_values(err, NN_ERR_ARRAY, index, shifts, 0);
-        }
-    } else if (mults != 0 || shifts != 0) {
-        return fail_values(err, NN_ERR_ARRAY, index, mults ? mults : shifts, 0);
+    if (bias != 0 && (!op_has_weights(op) || !array_ok(bias, (uint64_t)out_c * 4u, table_end, len))) {
+        return fail(err, NN_ERR_BIAS_ARRAY, index);
+    }
+    if (q != 0u ? mults == 0 || !array_ok(mults, (uint64_t)q * 4u, table_end, len) : mults != 0) {
+        return fail(err, NN_ERR_MULTIPLIERS_ARRAY, index);
+    }
+    if (q != 0u ? shifts == 0 || !array_ok(shifts, (uint64_t)q * 4u, table_end, len) : shifts != 0) {
+        return fail(err, NN_ERR_SHIFTS_ARRAY, index);
     }
 
     for (i = 0; i < q; i++) {
         int32_t m = rd_i32(buf + mults + 4u * i);
         if (m < 0 || (m != 0 && m < (1 << 30) && op != NN_OP_MEAN)) {
-            return fail_values(err, NN_ERR_MULTIPLIER, index, (uint32_t)m, 1u << 30);
+            return fail_found(err, NN_ERR_MULTIPLIER, index, (uint32_t)m, 1);
         }
     }
     for (i = 0; i < q; i++) {
         int32_t s = rd_i32(buf + shifts + 4u * i);
         if (s < -31 || s > 30) {
-            return fail_values(err, NN_ERR_SHIFT, index, (uint32_t)s, 0);
+            return fail_found(err, NN_ERR_SHIFT, index, (uint32_t)s, 1);
         }
     }
     return NN_OK;
@@ -337,7 +348,7 @@ nn_status nn_model_check(const uint8_t *buf, size_t len, int verify_crc, nn_mode
     }
     n = nn_rd16(buf + NN_H_LAYER_COUNT);
     if (n < 1u || n > NN_MAX_LAYERS) {
-        return fail_values(err, NN_ERR_LAYER_COUNT, -1, n, NN_MAX_LAYERS);
+        return fail_found(err, NN_ERR_LAYER_COUNT, -1, n, 0);
     }
     if (nn_rd16(buf + NN_H_LAYER_BYTES) != NN_LAYER_BYTES) {
         return fail_values(err, NN_ERR_LAYER_RECORD_BYTES, -1, nn_rd16(buf + NN_H_LAYER_BYTES), NN_LAYER_BYTES);

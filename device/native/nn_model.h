@@ -65,7 +65,10 @@ typedef enum {
     NN_ERR_OP_PARAMS,
     NN_ERR_OUTPUT_SHAPE,
     NN_ERR_QUANT_CHANNELS,
-    NN_ERR_ARRAY,
+    NN_ERR_WEIGHTS_ARRAY,
+    NN_ERR_BIAS_ARRAY,
+    NN_ERR_MULTIPLIERS_ARRAY,
+    NN_ERR_SHIFTS_ARRAY,
     NN_ERR_MULTIPLIER,
     NN_ERR_SHIFT,
     NN_ERR_INPUT_ELEMENTS,
@@ -75,11 +78,12 @@ typedef enum {
 } nn_status;
 
 /* What went wrong: the check, the layer (-1 for the header) and, when it helps, the
- * value found and the value expected (has_values != 0). */
+ * value found (values >= 1) and the value expected (values == 2). */
 typedef struct {
     nn_status status;
     int32_t layer;
-    int has_values;
+    int values;
+    int found_is_signed;
     uint32_t found;
     uint32_t expected;
 } nn_error;
@@ -103,7 +107,7 @@ nn_status nn_model_check(const uint8_t *buf, size_t len, int verify_crc, nn_mode
 /* Short English text for a status, e.g. "CRC mismatch". */
 const char *nn_status_text(nn_status status);
 
-/* Writes "model: <text>[ (layer i)][: found x, expected y]" into out (always NUL-terminated,
+/* Writes "model: <text>[ (layer i)][: found x[, expected y]]" into out (always NUL-terminated,
  * truncated to out_size). Returns the length written. */
 size_t nn_error_format(const nn_error *err, char *out, size_t out_size);
 
