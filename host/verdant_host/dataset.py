@@ -1,8 +1,11 @@
-"""Training windows from simulated greenhouses, built with the board's own feature code
-(verdant.features), so the model sees exactly what the firmware computes.
+"""Training windows from simulated greenhouses, built with the board's own sampler and
+feature code (verdant.sampler, verdant.features) the way verdant.app drives them, so the
+model sees exactly what the firmware computes.
 
-A sample at time t is the model input the board would build at t: the last WINDOW
-feature rows (one per PERIOD_S slot), each restricted to FEATURES, time-major.
+Sensor readings every SENSOR_PERIOD_S go through the Sampler (plausibility, spike
+rejection, stale values); every PERIOD_S the app adds the sampler's current values to the
+FeatureState. A sample at such a time t is the model input the board builds at t: the
+last WINDOW feature rows, each restricted to FEATURES, time-major.
 Its label is the event in progress at t (greenhouse.LABELS; "normal" outside events).
 Samples whose input the board could not build (missing slots or values, e.g. during a
 sensor dropout) are left out, as the firmware does not run the model then.
@@ -15,10 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from verdant import features as vf
+from verdant.sampler import Sampler
 from verdant_host import greenhouse
 
 PERIOD_S = 900          # one feature row per 15 min: boards sampling every 1-15 min fill every slot
-WINDOW = 8              # 2 hours of context
+WINDOW = 12             # 3 hours of context; also the app's default feature window (rates over 3 h)
+SENSOR_PERIOD_S = 300   # simulated sensor readings
 FEATURES = ("air_temp_c", "air_temp_c_rate_h", "rh_pct", "vpd_kpa", "co2_ppm", "co2_ppm_rate_h",
             "light_lux", "soil_moisture_pct", "soil_moisture_pct_rate_h", "tod_sin", "tod_cos")
 
@@ -40,35 +45,66 @@ class Dataset:
         return len(self.y)
 
 
-def rows_to_samples(timestamps, readings, names=FEATURES, period_s=PERIOD_S, window=WINDOW):
-    """Feed readings (dict quantity -> array, NaN = missing) through verdant.features.
+class RowSensor:
+    """A sensor for verdant.sampler that returns the current row's value of one quantity
+    (NaN/None = the sensor gave nothing, a failed read)."""
+    reads = 1
 
-    Returns (x, keep): x[i] is the raw model input at timestamps[i] (NaN when the board
-    could not build it) and keep[i] says whether it could.
+    def __init__(self, quantity, period_s):
+        self.name = quantity
+        self.quantities = (quantity,)
+        self.period_s = period_s
+        self.value = None
+
+    def measure(self):
+        if self.value is None or self.value != self.value:
+            raise OSError("no reading")
+        return {self.name: self.value}
+
+
+def rows_to_samples(timestamps, readings, names=FEATURES, period_s=PERIOD_S, window=WINDOW):
+    """Feed readings (dict quantity -> array, NaN = missing) through the firmware's sampler
+    and features, as verdant.app does.
+
+    Returns (steps, x, keep): steps are the indices of the rows where the app runs a
+    feature step (the first row at or after each period boundary); x[j] is the raw model
+    input there (NaN when the board could not build it) and keep[j] says whether it could.
     """
+    timestamps = np.asarray(timestamps).astype(np.int64)
+    spacing = int(np.median(np.diff(timestamps))) if len(timestamps) > 1 else period_s
+    sensors = [RowSensor(q, max(1, spacing)) for q in readings]
+    sampler = Sampler(sensors)
     state = vf.FeatureState(period_s=period_s, window=window)
     zeros, ones = [0.0] * len(names), [1.0] * len(names)
-    n = len(timestamps)
-    x = np.full((n, window * len(names)), np.nan, dtype=np.float32)
-    keep = np.zeros(n, dtype=bool)
-    columns = {q: readings[q].tolist() for q in readings}
+    columns = [readings[q].tolist() for q in readings]
+    steps, rows_x, keep = [], [], []
+    next_feature_t = None
     for i, t in enumerate(timestamps.tolist()):
-        state.add(t, {q: columns[q][i] for q in columns})
+        for sensor, column in zip(sensors, columns):
+            sensor.value = column[i]
+        sampler.poll(t)
+        if next_feature_t is None:
+            next_feature_t = t
+        if t < next_feature_t:
+            continue
+        next_feature_t = (t // period_s + 1) * period_s
+        state.add(t, sampler.current(t))
         floats, _missing = vf.build_vector(state.rows(window), list(names), zeros, ones, window)
-        if floats is not None:
-            x[i] = floats
-            keep[i] = True
-    return x, keep
+        steps.append(i)
+        keep.append(floats is not None)
+        rows_x.append(floats if floats is not None else [np.nan] * (window * len(names)))
+    x = np.array(rows_x, dtype=np.float32).reshape(len(steps), window * len(names))
+    return np.array(steps, dtype=np.int64), x, np.array(keep, dtype=bool)
 
 
 def scenario_samples(scenario, names=FEATURES, period_s=PERIOD_S, window=WINDOW):
     """(x, y, t, event_id) for one scenario, keeping only samples the board could build."""
-    cols = greenhouse.simulate(scenario).sample(period_s)
+    cols = greenhouse.simulate(scenario).sample(SENSOR_PERIOD_S)
     readings = {q: cols[q] for q in greenhouse.QUANTITIES}
-    x, keep = rows_to_samples(cols["timestamp_s"], readings, names, period_s, window)
+    steps, x, keep = rows_to_samples(cols["timestamp_s"], readings, names, period_s, window)
     index = {name: i for i, name in enumerate(greenhouse.LABELS)}
-    y = np.array([index[label] for label in cols["label"]], dtype=np.int64)
-    return x[keep], y[keep], cols["timestamp_s"][keep], cols["event_id"][keep]
+    y = np.array([index[label] for label in cols["label"][steps]], dtype=np.int64)
+    return x[keep], y[keep], cols["timestamp_s"][steps][keep], cols["event_id"][steps][keep]
 
 
 def build_dataset(seeds, days=7.0, names=FEATURES, period_s=PERIOD_S, window=WINDOW, progress=None):

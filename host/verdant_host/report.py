@@ -36,6 +36,7 @@ class ScenarioRun:
     probs: np.ndarray          # (n, classes), rows of NaN where no input
     model_class: np.ndarray    # (n,) debounced alert class index, 0 (normal) when no alert
     baseline_alarm: np.ndarray
+    inputs: np.ndarray = None  # (n, window * features) raw model inputs, NaN where none
 
 
 def model_alerts(probs, threshold=ALERT_THRESHOLD, consecutive=ALERT_CONSECUTIVE):
@@ -57,15 +58,17 @@ def model_alerts(probs, threshold=ALERT_THRESHOLD, consecutive=ALERT_CONSECUTIVE
 
 
 def run_scenario(scenario, predict, names, mean, std, period_s, window):
-    """Simulate, build inputs with verdant.features, predict(x_norm) -> probabilities."""
-    cols = greenhouse.simulate(scenario).sample(period_s)
+    """Simulate, build inputs with the firmware's sampler and features, predict(x_norm) ->
+    probabilities. Columns are those of the app's feature steps (one per period_s)."""
+    cols = greenhouse.simulate(scenario).sample(dataset.SENSOR_PERIOD_S)
     readings = {q: cols[q] for q in greenhouse.QUANTITIES}
-    x, keep = dataset.rows_to_samples(cols["timestamp_s"], readings, names, period_s, window)
+    steps, x, keep = dataset.rows_to_samples(cols["timestamp_s"], readings, names, period_s, window)
+    cols = {k: v[steps] for k, v in cols.items()}
     probs = np.full((len(x), len(greenhouse.LABELS)), np.nan)
     if keep.any():
         probs[keep] = predict(dataset.normalize(x[keep], mean, std))
     return ScenarioRun(scenario, cols, probs, model_alerts(probs),
-                       baseline.debounce(baseline.threshold_alarms(cols), ALERT_CONSECUTIVE))
+                       baseline.debounce(baseline.threshold_alarms(cols), ALERT_CONSECUTIVE), x)
 
 
 def _rising_edges(flags):

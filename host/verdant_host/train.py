@@ -177,9 +177,7 @@ def train(config=None, out_dir="models/default", progress=None, command="verdant
         keep = ~np.isnan(run.probs[:, 0])
         labels_idx = np.array([greenhouse.LABELS.index(l) for l in run.columns["label"]])
         y_true.append(labels_idx[keep])
-        x, _ = dataset.rows_to_samples(run.columns["timestamp_s"],
-                                       {q: run.columns[q] for q in greenhouse.QUANTITIES}, names, period, window)
-        float_pred.append(np.argmax(float_predict(dataset.normalize(x[keep], mean, std)), axis=1)
+        float_pred.append(np.argmax(float_predict(dataset.normalize(run.inputs[keep], mean, std)), axis=1)
                           if keep.any() else np.zeros(0, dtype=np.int64))
         if (i + 1) % 10 == 0 or i + 1 == len(test_scenarios):
             say("evaluated %d/%d" % (i + 1, len(test_scenarios)))

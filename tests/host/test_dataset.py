@@ -10,29 +10,43 @@ HOUR = 3600
 
 def test_sample_is_the_last_window_of_feature_rows_from_the_board_code():
     sc = g.Scenario(seed=3, days=1, start_doy=40)
-    cols = g.simulate(sc).sample(dataset.PERIOD_S)
+    cols = g.simulate(sc).sample(dataset.SENSOR_PERIOD_S)
     readings = {q: cols[q] for q in g.QUANTITIES}
-    x, keep = dataset.rows_to_samples(cols["timestamp_s"], readings)
+    steps, x, keep = dataset.rows_to_samples(cols["timestamp_s"], readings)
+    # one feature step per period, on the first reading of each period
+    assert (np.diff(cols["timestamp_s"][steps]) == dataset.PERIOD_S).all()
     # the first row has no rate of change yet (one value), so the first full input is row WINDOW
     assert not keep[:dataset.WINDOW].any(), "no input before the window has filled"
     assert keep[dataset.WINDOW:].all()
-    # Recompute sample 20 independently: feed the board's FeatureState row by row.
+    # Recompute step 20 independently: clean readings go straight into the board's FeatureState.
     state = vf.FeatureState(period_s=dataset.PERIOD_S, window=dataset.WINDOW)
-    for i in range(21):
+    for j in range(21):
+        i = steps[j]
         state.add(int(cols["timestamp_s"][i]), {q: float(cols[q][i]) for q in g.QUANTITIES})
     rows = state.rows(dataset.WINDOW)
     expected = [rows[k][name] for k in range(dataset.WINDOW) for name in dataset.FEATURES]
-    np.testing.assert_allclose(x[20], expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(x[20], expected, rtol=1e-5, atol=1e-5)
     # Time-major layout: the latest air temperature sits in the last row of the window.
     last_row = x[20].reshape(dataset.WINDOW, len(dataset.FEATURES))[-1]
-    assert last_row[dataset.FEATURES.index("air_temp_c")] == pytest.approx(cols["air_temp_c"][20], abs=1e-4)
+    assert last_row[dataset.FEATURES.index("air_temp_c")] == pytest.approx(cols["air_temp_c"][steps[20]], abs=1e-4)
+
+
+def test_the_firmware_sampler_rejects_a_lone_spike_before_the_features():
+    t = np.arange(0, 6 * 3600, 300) + 1_000_000_200
+    temp = np.full(len(t), 20.0)
+    temp[29] = 45.0  # one implausible jump on a feature step; the next reading is normal again
+    readings = {"air_temp_c": temp, "rh_pct": np.full(len(t), 60.0)}
+    steps, x, keep = dataset.rows_to_samples(t, readings, names=("air_temp_c",), window=1)
+    assert 29 in steps.tolist()
+    assert x[:, 0].max() == 20.0
 
 
 def test_samples_during_a_sensor_dropout_are_left_out():
     sc = g.Scenario(seed=3, days=1, start_doy=40, events=[g.Event(g.SENSOR_DROPOUT, 8 * HOUR, 3 * HOUR, "co2_ppm")])
     x, y, t, event_id = dataset.scenario_samples(sc)
     rel = t - sc.start_timestamp_s
-    assert not ((rel >= 8 * HOUR) & (rel < 11 * HOUR)).any()
+    # the sampler keeps a value for 2 sensor periods, then co2 is missing until the end
+    assert not ((rel >= 8 * HOUR + 2 * dataset.SENSOR_PERIOD_S) & (rel < 11 * HOUR)).any()
     assert len(y) == len(x) and not np.isnan(x).any()
     # the window needs 2 h of complete rows again after the dropout ends
     assert rel[rel >= 11 * HOUR].min() == pytest.approx(11 * HOUR + dataset.WINDOW * dataset.PERIOD_S, abs=dataset.PERIOD_S)

@@ -1,0 +1,29 @@
+# Simulator, training and replay (docs/training.md).
+TRAIN_OUT ?= models/default
+TRAIN_CHECK_OUT ?= build/train-check
+SIM_CSV ?= build/sim/greenhouse.csv
+SIM_DAYS ?= 7
+SIM_SEED ?= 1
+REPLAY_CSV ?= $(SIM_CSV)
+REPLAY_BOARD ?= sim
+
+.PHONY: train train-quick train-check simulate replay
+
+# Train, quantize, export and report the default model into models/default (a few minutes on 2 cores).
+train: setup
+	$(VENV)/bin/verdant train --out $(TRAIN_OUT)
+
+# A smoke run in seconds: the whole pipeline on tiny data (not a useful model).
+train-quick: setup
+	$(VENV)/bin/verdant train --quick --out build/train-quick
+
+# Retrain from scratch and fail unless the metrics match the committed report within tolerance.
+train-check: setup
+	$(VENV)/bin/verdant train --out $(TRAIN_CHECK_OUT) --check $(TRAIN_OUT)/report.json
+
+simulate: setup
+	@mkdir -p $(dir $(SIM_CSV))
+	$(VENV)/bin/verdant simulate $(SIM_CSV) --days $(SIM_DAYS) --seed $(SIM_SEED)
+
+replay: setup
+	$(VENV)/bin/verdant replay $(REPLAY_CSV) --board $(REPLAY_BOARD)
