@@ -61,17 +61,23 @@ def _mem_free():
 
 
 class App:
-    def __init__(self, hal, board, sensors=None, engine_loader=None, out=None, safe_mode=None,
+    def __init__(self, hal, board, sensors=None, settings=None, engine_loader=None, out=None, safe_mode=None,
                  boot_count=0, boot_counter=None, model_path="model.bin", log_path="verdant.log",
                  opener=open, stat=None):
         self.hal = hal
         self.board = board if isinstance(board, dict) else {}
+        settings = dict(settings or {})
+        alert_overrides = settings.pop("alerts", None) or self.board.get("alerts")
         self.settings = dict(DEFAULTS)
-        for key in DEFAULTS:
-            if key in self.board:
-                self.settings[key] = self.board[key]
-        if self.board.get("watchdog_ms"):
-            self.settings["sleep_chunk_ms"] = min(self.settings["sleep_chunk_ms"], self.board["watchdog_ms"] // 2)
+        for key, value in settings.items():
+            if key not in DEFAULTS:
+                raise ValueError("app settings: unknown key %r (known: %s)" % (key, ", ".join(sorted(DEFAULTS))))
+            self.settings[key] = value
+        if self.board.get("sleep_mode"):
+            self.settings["sleep"] = self.board["sleep_mode"]
+        watchdog_ms = self.board.get("watchdog_timeout_ms")
+        if watchdog_ms:
+            self.settings["sleep_chunk_ms"] = min(self.settings["sleep_chunk_ms"], watchdog_ms // 2)
         prefix = getattr(hal, "storage", "") or ""
         if prefix and not prefix.endswith("/"):
             prefix += "/"
@@ -93,7 +99,7 @@ class App:
         self._model_missing = None
         self.started_at = hal.clock.time_s()
         self.healthy_reported = False
-        self.alerts = AlertEngine(self.board.get("alerts"))
+        self.alerts = AlertEngine(alert_overrides)
         if sensors is None:
             sensors = self._build_sensors()
         self.sampler = Sampler(sensors, reads=self.settings["reads_per_sample"])
@@ -364,15 +370,14 @@ class App:
         """Sleep (light sleep when configured) until target_t, feeding the watchdog."""
         clock = self.hal.clock
         chunk = int(self.settings["sleep_chunk_ms"])
-        sleeper = getattr(self.hal, "sleep", None)
-        mode = self.settings["sleep"]
+        light = getattr(self.hal, "lightsleep", None) if self.settings["sleep"] in ("light", "deep") else None
         while True:
             left_ms = (target_t - clock.time_s()) * 1000
             if left_ms <= 0:
                 break
             ms = left_ms if left_ms < chunk else chunk
-            if sleeper is not None and mode != "none":
-                sleeper(ms, "light")
+            if light is not None:
+                light(ms)  # deep sleep would restart the board and lose the window: light instead
             else:
                 clock.sleep_ms(ms)
             self.feed()
@@ -415,15 +420,32 @@ def run(hal, board, hours=None, seconds=None, **options):
     return app.run(seconds)
 
 
-def main(board_path="board.json", boot_path="boot.json"):
-    """Entry point on a board (device/main.py): load the config, pick the HAL, run forever."""
+def main(board_path="board.json", settings_path="config.json", boot_path="boot.json"):
+    """Entry point on a board (device/main.py): load the config, pick the HAL, run forever.
+
+    config.json (optional) holds app settings (DEFAULTS keys) and "alerts" overrides.
+    """
     from verdant.board import load_board
     board = load_board(board_path)
+    settings = None
+    try:
+        f = open(settings_path)
+    except OSError:
+        f = None
+    if f is not None:
+        import json
+        try:
+            settings = json.loads(f.read())
+        except ValueError as exc:
+            raise ValueError("%s: not valid JSON (%s)" % (settings_path, exc))
+        finally:
+            f.close()
     hal = make_hal(board)
     counter = BootCounter(boot_path)
     boots = counter.read()["boots"]
     safe, why = counter.safe_mode()
-    return run(hal, board, boot_count=boots, boot_counter=counter, safe_mode=why if safe else None)
+    return run(hal, board, settings=settings, boot_count=boots, boot_counter=counter,
+               safe_mode=why if safe else None)
 
 
 def make_hal(board):
@@ -434,10 +456,21 @@ def make_hal(board):
         vboard_env = None
     if vboard_env is not None:
         return vboard_env.make_hal(board)
-    import sys
-    if sys.platform in ("linux", "darwin", "unix"):
+    if board.get("port") == "unix":
         from verdant.hal.sim import SimClock
         from verdant.sim import make_sim_hal
         return make_sim_hal(board, SimClock(start_s=1767225600), None)
-    from verdant.hal import machine_hal
-    return machine_hal.make_hal(board)
+    import machine
+    from verdant.hal.machine_hal import MachineHAL
+    return MachineHAL(board, machine)
+
+
+def reset_board():
+    """Restart like a power cycle (machine.reset); on the plain Unix port, exit with status 1."""
+    try:
+        import machine
+        reset = machine.reset
+    except (ImportError, AttributeError):
+        import sys
+        sys.exit(1)
+    reset()

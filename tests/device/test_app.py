@@ -8,7 +8,8 @@ from appfakes import (Truth, Hal, CheckingSerial, make_sensors, fake_load, model
 from memfs import MemFS
 from mpytest import raises
 
-BOARD = {"name": "fake", "alerts": {"remind_s": 0}, "log_records": 500}
+BOARD = {"name": "fake", "watchdog_timeout_ms": 8000, "sleep_mode": "none"}
+SETTINGS = {"alerts": {"remind_s": 0}, "log_records": 500}
 
 
 def decode_all(hal):
@@ -24,12 +25,13 @@ def alerts_of(messages):
     return [(m["t"], m["p"]["type"], m["p"]["event"]) for m in messages if m["k"] == "alert"]
 
 
-def new_app(truth, fs=None, with_co2=True, board=BOARD, **options):
+def new_app(truth, fs=None, with_co2=True, board=BOARD, settings=SETTINGS, **options):
     hal = Hal()
     fs = fs or MemFS()
     stat = MemStat(fs)
     application = appmod.App(hal, board, sensors=make_sensors(hal, truth, with_co2),
-                             engine_loader=fake_load, opener=fs.open, stat=stat, **options)
+                             engine_loader=fake_load, opener=fs.open, stat=stat, settings=settings,
+                             **options)
     return hal, fs, stat, application
 
 
@@ -178,7 +180,7 @@ def test_model_waits_for_a_full_window_and_says_so_once():
 def test_run_helper_accepts_hours():
     hal = Hal()
     fs = MemFS()
-    application = appmod.run(hal, BOARD, hours=1, sensors=make_sensors(hal, Truth()),
+    application = appmod.run(hal, BOARD, hours=1, settings=SETTINGS, sensors=make_sensors(hal, Truth()),
                              engine_loader=fake_load, opener=fs.open, stat=MemStat(fs))
     assert hal.clock.time_s() == T0 + HOUR
     assert len([m for m in decode_all(hal) if m["k"] == "reading"]) == 12
@@ -190,3 +192,20 @@ def test_hard_fault_is_not_swallowed():
     start(application)
     with raises(HardFault):
         application.run(HOUR)
+
+
+def test_unknown_setting_is_refused_by_name():
+    with raises(ValueError, "app settings: unknown key 'log_size'"):
+        new_app(Truth(), settings={"log_size": 5})
+    with raises(ValueError, "alerts.frost_risk.raise"):
+        new_app(Truth(), settings={"alerts": {"frost_risk": {"raise": "cold"}}})
+
+
+def test_light_sleep_used_when_the_board_allows_it():
+    calls = []
+    hal, fs, stat, application = new_app(Truth(), board={"name": "x", "sleep_mode": "light",
+                                                          "watchdog_timeout_ms": 8000})
+    hal.lightsleep = lambda ms: (calls.append(ms), hal.clock.sleep_ms(ms))
+    start(application).run(HOUR)
+    assert calls and max(calls) <= 4000  # chunks no longer than half the watchdog timeout
+    assert sum(calls) >= HOUR * 1000 - 60 * 1000

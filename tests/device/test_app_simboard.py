@@ -1,0 +1,59 @@
+# The app on engineer D's sim board (boards/sim.json): real drivers talking to
+# byte-level simulated parts, at virtual time, with a sensor fault injected.
+from verdant import app as appmod
+from verdant.flashlog import read_log, records_to_csv
+from appfakes import Truth, CheckingSerial, T0, HOUR, DAY
+from memfs import MemFS
+from mpytest import skip
+
+
+def sim_board():
+    try:
+        from verdant.board import load_board
+        from verdant.sim import make_sim_hal
+        from verdant.hal.sim import SimClock
+    except ImportError as exc:
+        skip("sim board not available: %s" % exc)
+    return load_board("../../boards/sim.json"), make_sim_hal, SimClock
+
+
+def no_stat(path):
+    raise OSError(2)
+
+
+def test_two_days_on_the_sim_board_with_a_dead_co2_sensor():
+    board, make_sim_hal, SimClock = sim_board()
+    truth = Truth([(DAY + 2 * HOUR, DAY + 6 * HOUR, "frost"), (30 * HOUR, 34 * HOUR, "co2_high")])
+    hal = make_sim_hal(board, SimClock(start_s=T0), truth)
+    serial = hal.serial = CheckingSerial()
+    fs = MemFS()
+    application = appmod.App(hal, board, opener=fs.open, stat=no_stat, settings={"alerts": {"remind_s": 0}})
+    application.boot_status()
+    application.load_model()
+    application.run(8 * HOUR)
+    hal.parts["co2"].nack = True   # the SCD4x stops answering for two hours
+    application.run(2 * HOUR)
+    hal.parts["co2"].nack = False
+    application.run(2 * DAY - 10 * HOUR)
+    assert serial.problems == []
+    alerts = [(m["t"] - T0, m["p"]["type"], m["p"]["event"]) for m in serial.kept if m["k"] == "alert"]
+    kinds = [(typ, ev) for _, typ, ev in alerts]
+    assert ("sensor_failure", "raise") in kinds and ("sensor_failure", "clear") in kinds
+    failure = [t for t, typ, _ in alerts if typ == "sensor_failure"]
+    assert 8 * HOUR < failure[0] <= 8 * HOUR + 300 and 10 * HOUR <= failure[1] <= 10 * HOUR + 300
+    for typ in ("frost_risk", "co2_high"):
+        assert (typ, "raise") in kinds and (typ, "clear") in kinds, (typ, kinds)
+    errors = [m["p"] for m in serial.kept if m["k"] == "error"]
+    assert len(errors) == 1 and errors[0]["sensor"] == "co2" and "OSError" in errors[0]["error"]
+    status = [m["p"] for m in serial.kept if m["k"] == "status" and m["p"].get("sensor") == "co2"]
+    assert [s["health"] for s in status] == ["degraded", "failed", "degraded", "ok"]
+    assert serial.counts["reading"] == 2 * DAY // 300
+    # the flash log decodes to the replay CSV the host pulls
+    records, bad = read_log(fs.files["verdant.log"])
+    assert bad == 0 and len(records) == 2 * DAY // 300
+    lines = records_to_csv(records).splitlines()
+    assert lines[0].startswith("timestamp_s,air_temp_c,rh_pct,co2_ppm")
+    during_fault = [r for r in records if T0 + 8 * HOUR + 600 < r["t"] < T0 + 10 * HOUR]
+    assert during_fault and all(r["values"]["co2_ppm"] is None for r in during_fault)
+    assert all(r["flags"] & 4 for r in during_fault[2:])  # FLAG_SENSOR_FAILED
+    assert abs(records[0]["values"]["air_temp_c"] - truth(records[0]["t"])["air_temp_c"]) < 0.5
