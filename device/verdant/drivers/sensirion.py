@@ -1,7 +1,7 @@
 """I2C plumbing shared by the Sensirion drivers (SHT3x, SHT4x, SCD4x): commands,
 CRC-checked 16-bit words and bounded polling for results.
 """
-from verdant.drivers.base import check_words, crc8_sensirion, default_sleep_ms
+from verdant.drivers.base import check_words, default_sleep_ms
 
 
 class SensirionDevice:
@@ -12,29 +12,18 @@ class SensirionDevice:
         self.address = address
         self._sleep_ms = sleep_ms or default_sleep_ms
         self._cmd = bytearray(2)
+        self._cmd1 = memoryview(self._cmd)[:1]
         self._buf = bytearray(3 * max_words)
         self._views = {}
 
-    def _write_command(self, command, nbytes=2, args=None):
-        """Sends a 8- or 16-bit command, then optional 16-bit argument words with their CRC."""
-        if args:
-            data = bytearray(2 + 3 * len(args))
-            data[0], data[1] = command >> 8, command & 0xFF
-            for i, word in enumerate(args):
-                j = 2 + 3 * i
-                data[j], data[j + 1] = word >> 8, word & 0xFF
-                data[j + 2] = crc8_sensirion(data, j, j + 2)
-            self._bus.writeto(self.address, data)
-            return
+    def _write_command(self, command, nbytes=2):
+        """Sends an 8-bit (nbytes=1) or 16-bit command."""
         if nbytes == 1:
-            self._bus.writeto(self.address, self._cmd_view1(command))
+            self._cmd[0] = command
+            self._bus.writeto(self.address, self._cmd1)
         else:
             self._cmd[0], self._cmd[1] = command >> 8, command & 0xFF
             self._bus.writeto(self.address, self._cmd)
-
-    def _cmd_view1(self, command):
-        self._cmd[0] = command
-        return memoryview(self._cmd)[:1]
 
     def _read_words(self, words, where, attempts=1, poll_ms=0):
         """Reads `words` CRC-checked words; retries a NACK (part still busy) `attempts` times."""
