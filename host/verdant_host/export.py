@@ -491,12 +491,3 @@ def export_with_report(tflite_bytes, meta=None):
 def export_tflite(tflite_bytes, meta=None):
     """Convert .tflite bytes to Verdant model file bytes."""
     return export_with_report(tflite_bytes, meta)[0]
-
-
-def prefix_models(tflite_bytes):
-    """For each layer k: (model file holding layers 0..k, the .tflite tensor index of
-    layer k's output, the op name); used to find the first layer where a backend
-    diverges from tflite-micro."""
-    specs, rows, header_in, _ = export_layers(tflite_bytes)
-    return [(write_model(specs[:k + 1], None, header_in, (1.0, specs[k].out_zp)), rows[k].tensor,
-             rows[k].op) for k in range(len(specs))]

@@ -171,3 +171,27 @@ def with_crc(buf):
     out = bytearray(buf)
     struct.pack_into("<I", out, 12, binascii.crc32(bytes(out[16:])) & 0xFFFFFFFF)
     return bytes(out)
+
+
+def truncate_model(buf, count):
+    """The model file cut down to its first `count` layers (arrays stay in place;
+    header output elements, arena bytes and CRC follow). Used to compare a backend
+    with the reference layer by layer."""
+    buf = bytearray(buf)
+    layers = struct.unpack_from("<H", buf, 16)[0]
+    if not 1 <= count <= layers:
+        raise ValueError("cannot keep %d of %d layers" % (count, layers))
+    shapes, logistic = [], 0
+    for index in range(count):
+        record = HEADER_BYTES + LAYER_RECORD_BYTES * index
+        if buf[record] == OP_LOGISTIC:
+            logistic += 1
+        dims = struct.unpack_from("<3H3H", buf, record + 8)
+        shapes.append((dims[0] * dims[1] * dims[2], dims[3] * dims[4] * dims[5]))
+    last = HEADER_BYTES + LAYER_RECORD_BYTES * (count - 1)
+    largest = max(max(pair) for pair in shapes)
+    struct.pack_into("<H", buf, 16, count)
+    struct.pack_into("<I", buf, 32, LOGISTIC_TABLE_BYTES * logistic + 2 * _round4(largest))
+    struct.pack_into("<fi", buf, 44, 1.0, struct.unpack_from("<b", buf, last + 3)[0])
+    struct.pack_into("<I", buf, 56, shapes[-1][1])
+    return with_crc(buf)

@@ -21,7 +21,8 @@ import numpy as np
 
 from verdant_host import DEVICE_DIR
 from verdant_host.errors import VerdantError
-from verdant_host.export import prefix_models
+from verdant_host.export import export_layers
+from verdant_host.model_writer import truncate_model
 from verdant_host.tflite_reader import read_tflite
 
 REPO_DIR = os.path.dirname(DEVICE_DIR)
@@ -236,7 +237,7 @@ class BackendResult:
         position = next(i for i, (a, b) in enumerate(zip(expected, got)) if a != b) \
             if len(expected) == len(got) else -1
         text = "input %d: tflite-micro %s, %s %s" % (
-            index, list(np.frombuffer(expected, np.int8)), self.backend, list(np.frombuffer(got, np.int8)))
+            index, np.frombuffer(expected, np.int8).tolist(), self.backend, np.frombuffer(got, np.int8).tolist())
         if position >= 0:
             text += " (first difference at output %d)" % position
         if self.first_bad_layer is not None:
@@ -266,14 +267,19 @@ class VerifyResult:
         return "\n".join(lines)
 
 
-def first_bad_layer(runner, tflite_bytes, sample):
-    """'index (OP)' of the first layer whose output differs from tflite-micro's for
-    sample, or None when every layer agrees (then only the full run differs)."""
+def first_bad_layer(runner, model_bytes, tflite_bytes, sample):
+    """'index (OP)' of the first layer of the model file whose output differs from
+    tflite-micro's tensor for sample; None when that cannot be told (the .tflite
+    has a different layer count, or every layer agrees)."""
+    _, rows, _, _ = export_layers(tflite_bytes)
+    if len(rows) != int.from_bytes(bytes(model_bytes[16:18]), "little"):
+        return None
     reference = TflmReference(tflite_bytes, preserve_tensors=True)
     reference.run(sample)
-    for layer, (model, tensor, op) in enumerate(prefix_models(tflite_bytes)):
-        if runner(model, [sample])[0] != reference.tensor(tensor):
-            return "%d (%s)" % (layer, op)
+    for row in rows:
+        prefix = truncate_model(model_bytes, row.index + 1)
+        if runner(prefix, [sample])[0] != reference.tensor(row.tensor):
+            return "%d (%s)" % (row.index, row.op)
     return None
 
 
@@ -291,7 +297,8 @@ def compare(backend, runner, model_bytes, tflite_bytes, inputs, expected, locate
         else:
             result.mismatches.append((index, want, got))
     if result.mismatches and locate:
-        result.first_bad_layer = first_bad_layer(runner, tflite_bytes, inputs[result.mismatches[0][0]])
+        result.first_bad_layer = first_bad_layer(runner, model_bytes, tflite_bytes,
+                                                  inputs[result.mismatches[0][0]])
     return result
 
 

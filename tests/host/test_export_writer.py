@@ -7,7 +7,7 @@ import struct
 import pytest
 
 from verdant_host.model_writer import (LayerSpec, OP_FULLY_CONNECTED, OP_LOGISTIC,
-                                       OP_MAX_POOL_2D, write_model, with_crc)
+                                       OP_MAX_POOL_2D, truncate_model, write_model, with_crc)
 
 
 def _fc(in_c=5, out_c=3, bias=True, per_channel=True):
@@ -90,3 +90,21 @@ def test_inconsistent_layer_is_refused(change, message):
 def test_layer_count_limits():
     with pytest.raises(ValueError, match="a model has 1..32 layers, got 0"):
         write_model([])
+
+
+def test_truncate_model_keeps_the_first_layers_and_fixes_the_header():
+    pool = LayerSpec(op=OP_MAX_POOL_2D, in_shape=(1, 1, 3), out_shape=(1, 1, 3),
+                     kernel=(1, 1), stride=(1, 1), in_zp=4, out_zp=4)
+    logistic = LayerSpec(op=OP_LOGISTIC, in_shape=(1, 1, 3), out_shape=(1, 1, 3),
+                         in_zp=4, out_zp=-128, params=(1, 2, 3))
+    full = write_model([_fc(in_c=9), pool, logistic])
+    assert struct.unpack_from("<I", full, 32)[0] == 256 + 2 * 12
+    cut = truncate_model(full, 2)
+    assert struct.unpack_from("<H", cut, 16)[0] == 2
+    assert struct.unpack_from("<I", cut, 32)[0] == 2 * 12      # no logistic table any more
+    assert struct.unpack_from("<i", cut, 48)[0] == 4           # pool's output zero point
+    assert struct.unpack_from("<I", cut, 56)[0] == 3
+    assert struct.unpack_from("<I", cut, 12)[0] == binascii.crc32(cut[16:])
+    assert cut[64:192] == full[64:192]
+    with pytest.raises(ValueError, match="cannot keep 4 of 3 layers"):
+        truncate_model(full, 4)
