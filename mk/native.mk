@@ -13,7 +13,7 @@ ARCH ?= x64
 MPY_DIR ?=
 MPY_ABI = $(shell sed -n 's/^\#define MPY_VERSION \([0-9]*\)/\1/p' $(MPY_DIR)/py/persistentcode.h).$(shell sed -n 's/^\#define MPY_SUB_VERSION \([0-9]*\)/\1/p' $(MPY_DIR)/py/persistentcode.h)
 
-.PHONY: native-host native-qemu natmod natmod-if-mpy-dir fuzz fuzz-short native-size
+.PHONY: native-host native-qemu natmod natmod-if-mpy-dir fuzz native-size
 
 # Host runner with AddressSanitizer + UBSan, any finding aborts.
 native-host: $(NATIVE_BUILD)/host/nn_runner
@@ -61,6 +61,7 @@ $(NATIVE_BUILD)/fuzz/fuzz_model: $(NATIVE_CORE) $(NATIVE_HEADERS) $(NATIVE_DIR)/
 	$(CLANG) -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	  -o $@ $(NATIVE_CORE) $(NATIVE_DIR)/runner/fuzz_model.c
 fuzz: $(NATIVE_BUILD)/fuzz/fuzz_model setup
-	@mkdir -p $(NATIVE_BUILD)/fuzz/corpus
-	$(PYTHON) -m pytest -q tests/host/test_native_fuzz.py -k seeds --fuzz-seeds-dir=$(NATIVE_BUILD)/fuzz/corpus 2>/dev/null || true
-	$(NATIVE_BUILD)/fuzz/fuzz_model -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(NATIVE_BUILD)/fuzz/corpus
+	@mkdir -p $(NATIVE_BUILD)/fuzz/corpus $(NATIVE_BUILD)/fuzz/crashes
+	$(PYTHON) tests/host/test_native_fuzz.py $(NATIVE_BUILD)/fuzz/corpus
+	$(NATIVE_BUILD)/fuzz/fuzz_model -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+	  -artifact_prefix=$(NATIVE_BUILD)/fuzz/crashes/ $(NATIVE_BUILD)/fuzz/corpus
