@@ -17,9 +17,11 @@ train: setup
 train-quick: setup
 	$(VENV)/bin/verdant train --quick --out build/train-quick
 
-# Retrain from scratch and fail unless the metrics match the committed report within tolerance.
+# Retrain from scratch and fail unless the metrics match the committed report within tolerance;
+# then check the committed model file bit-exactly against tflite-micro on every backend present.
 train-check: setup
 	$(VENV)/bin/verdant train --out $(TRAIN_CHECK_OUT) --check $(TRAIN_OUT)/report.json
+	$(VENV)/bin/verdant verify $(TRAIN_OUT)/model.vmdl --tflite $(TRAIN_OUT)/model.tflite
 
 simulate: setup
 	@mkdir -p $(dir $(SIM_CSV))

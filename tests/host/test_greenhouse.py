@@ -171,3 +171,32 @@ def test_csv_has_replay_header_and_empty_cells_for_missing_values():
     empty = [int(r[0]) - sc.start_timestamp_s for r in lines[1:] if r[co2] == ""]
     assert empty and min(empty) >= 2 * HOUR and max(empty) < 3 * HOUR
     assert math.isclose(float(lines[1][1]), cols["air_temp_c"][0], abs_tol=0.006)
+
+
+def test_simulate_cli_writes_the_requested_events(tmp_path, capsys):
+    from verdant_host import cli
+    out = tmp_path / "w.csv"
+    assert cli.main(["simulate", str(out), "--days", "1", "--start-doy", "20", "--period", "600",
+                     "--event", "sensor_drift@5+3:rh_pct"]) == 0
+    rows = list(csv.DictReader(open(out)))
+    assert len(rows) == 86400 // 600 + 1
+    drifting = [r for r in rows if r["event"] == "sensor_drift:rh_pct"]
+    assert len(drifting) == 3 * 3600 // 600 and {r["label"] for r in drifting} == {"sensor_fault"}
+    assert "sensor_drift         at    5.0 h for   3.0 h (rh_pct)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--event", "flood@3"], "verdant: event 'flood@3': unknown event kind 'flood'; expected one of "
+                             + ", ".join(g.EVENT_KINDS)),
+    (["--event", "heating_failure"], "verdant: event 'heating_failure': expected KIND@START_H[+DURATION_H]"
+                                     "[:SENSOR], e.g. heating_failure@20+8"),
+    (["--event", "heating_failure@x"], "verdant: event 'heating_failure@x': start and duration must be hours (numbers)"),
+    (["--event", "heating_failure@40+10"], "verdant: event heating_failure ends after the simulated 2 days"),
+    (["--days", "0"], "verdant: --days must be > 0, got 0"),
+    (["--period", "90"], "verdant: --period must be a multiple of 60 s, got 90"),
+    (["--start-doy", "400"], "verdant: --start-doy must be within 1..365, got 400"),
+])
+def test_simulate_cli_errors_are_exact(tmp_path, capsys, argv, message):
+    from verdant_host import cli
+    assert cli.main(["simulate", str(tmp_path / "x.csv")] + argv) == 1
+    assert capsys.readouterr().err == message + "\n"
