@@ -441,11 +441,28 @@ def main(board_path="board.json", settings_path="config.json", boot_path="boot.j
         finally:
             f.close()
     hal = make_hal(board)
-    counter = BootCounter(boot_path)
-    boots = counter.read()["boots"]
+    return boot(hal, board, BootCounter(boot_path), settings=settings)
+
+
+def boot(hal, board, counter, hours=None, **options):
+    """Count this start, choose normal or safe mode, and run (options as for run())."""
+    boots = counter.count_boot()
     safe, why = counter.safe_mode()
-    return run(hal, board, settings=settings, boot_count=boots, boot_counter=counter,
-               safe_mode=why if safe else None)
+    return run(hal, board, hours=hours, boot_count=boots, boot_counter=counter,
+               safe_mode=why if safe else None, **options)
+
+
+class StdoutSerial:
+    """Protocol lines to sys.stdout (the USB/UART REPL stream on boards and the vboard)."""
+
+    def write(self, buf):
+        import sys
+        out = getattr(sys.stdout, "buffer", None)
+        if out is not None:
+            out.write(buf)
+        else:
+            sys.stdout.write(buf.decode())
+        return len(buf)
 
 
 def make_hal(board):
@@ -455,22 +472,15 @@ def make_hal(board):
     except ImportError:
         vboard_env = None
     if vboard_env is not None:
-        return vboard_env.make_hal(board)
+        hal = vboard_env.make_hal(board)
+        hal.serial = StdoutSerial()  # the vboard's serial line is this process's stdout
+        return hal
     if board.get("port") == "unix":
         from verdant.hal.sim import SimClock
         from verdant.sim import make_sim_hal
-        return make_sim_hal(board, SimClock(start_s=1767225600), None)
+        hal = make_sim_hal(board, SimClock(start_s=1767225600), None)
+        hal.serial = StdoutSerial()
+        return hal
     import machine
     from verdant.hal.machine_hal import MachineHAL
     return MachineHAL(board, machine)
-
-
-def reset_board():
-    """Restart like a power cycle (machine.reset); on the plain Unix port, exit with status 1."""
-    try:
-        import machine
-        reset = machine.reset
-    except (ImportError, AttributeError):
-        import sys
-        sys.exit(1)
-    reset()

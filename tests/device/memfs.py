@@ -7,7 +7,8 @@ class PowerCut(Exception):
 
 
 class MemFile:
-    def __init__(self, fs, path, data, writable):
+    def __init__(self, fs, path, data, writable, text=False):
+        self.text = text
         self.fs = fs
         self.path = path
         self.data = data
@@ -18,7 +19,7 @@ class MemFile:
         end = len(self.data) if n is None or n < 0 else min(len(self.data), self.pos + n)
         out = bytes(self.data[self.pos:end])
         self.pos = end
-        return out
+        return out.decode() if self.text else out
 
     def seek(self, pos, whence=0):
         self.pos = pos if whence == 0 else (self.pos + pos if whence == 1 else len(self.data) + pos)
@@ -27,7 +28,7 @@ class MemFile:
     def write(self, buf):
         if not self.writable:
             raise OSError(9)
-        buf = bytes(buf)
+        buf = buf.encode() if isinstance(buf, str) else bytes(buf)
         if self.fs.budget is not None:
             allowed = min(len(buf), self.fs.budget)
             self.fs.budget -= allowed
@@ -63,7 +64,7 @@ class MemFS:
     def open(self, path, mode="r"):
         if "w" in mode:
             self.files[path] = bytearray()
-            return MemFile(self, path, self.files[path], True)
+            return MemFile(self, path, self.files[path], True, "b" not in mode)
         if path not in self.files:
             raise OSError(2)
-        return MemFile(self, path, self.files[path], "+" in mode or "a" in mode)
+        return MemFile(self, path, self.files[path], "+" in mode or "a" in mode, "b" not in mode)

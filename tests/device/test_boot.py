@@ -1,0 +1,94 @@
+# Boot counter, safe mode after repeated crashes, and device/main.py's crash handler.
+import os
+import sys
+from verdant import app as appmod
+from verdant.safemode import BootCounter
+from appfakes import Truth, Hal, make_sensors, fake_load, model_bytes, MemStat, HardFault, T0, HOUR
+from memfs import MemFS
+from mpytest import raises
+
+HERE = os.getcwd()  # tests/device (the runner's cwd)
+BOARD = {"name": "fake", "watchdog_timeout_ms": 8000, "sleep_mode": "none"}
+
+
+def test_counter_counts_resets_and_survives_a_damaged_file():
+    fs = MemFS()
+    counter = BootCounter("boot.json", max_boots=3, opener=fs.open)
+    assert counter.count_boot() == 1 and counter.count_boot() == 2
+    assert counter.safe_mode() == (False, None)
+    counter.record_crash("MemoryError: out of heap")
+    assert counter.count_boot() == 3
+    safe, why = counter.safe_mode()
+    assert safe and why == "3 starts in a row ended before a healthy period; last error: MemoryError: out of heap"
+    counter.healthy()
+    assert counter.read()["boots"] == 0 and counter.safe_mode()[0] is False
+    fs.files["boot.json"] = bytearray(b'{"boots": 2')  # torn write
+    assert counter.count_boot() == 1
+    fs.files["boot.json"] = bytearray(b'[1, 2]')
+    assert counter.read() == {"boots": 0}
+    with raises(ValueError, "max_boots must be >= 2"):
+        BootCounter(max_boots=1)
+
+
+def boot_once(fs, truth):
+    hal = Hal()
+    counter = BootCounter("boot.json", max_boots=4, opener=fs.open)
+    lines = []
+    try:
+        appmod.boot(hal, BOARD, counter, hours=1, sensors=make_sensors(hal, truth), engine_loader=fake_load,
+                    opener=fs.open, stat=MemStat(fs), out=lines.append,
+                    settings={"alerts": {"remind_s": 0}, "log_records": 100, "healthy_s": 1800})
+    except HardFault as exc:  # what main.py does with a crash: note it, then the board resets
+        counter.record_crash("HardFault: %s" % exc)
+        return "crashed", lines
+    return "ran", lines
+
+
+def test_repeated_crashes_end_in_safe_mode_not_a_crash_loop():
+    from verdant import protocol
+    fs = MemFS({"model.bin": bytearray(model_bytes(crash="hard"))})
+    truth = Truth([(0, 2 * HOUR, "frost")])
+    outcomes = []
+    for _ in range(6):
+        outcome, lines = boot_once(fs, truth)
+        outcomes.append(outcome)
+        if outcome == "ran":
+            break
+    assert outcomes == ["crashed", "crashed", "crashed", "ran"]
+    messages = [protocol.decode(line)[0] for line in lines]
+    boot = messages[0]["p"]
+    assert boot["state"] == "boot" and boot["safe_mode"] is True and boot["boot_count"] == 4
+    assert boot["why"] == ("4 starts in a row ended before a healthy period; "
+                           "last error: HardFault: native kernel fault")
+    model = [m["p"] for m in messages if m["k"] == "status" and "model" in m["p"]][0]
+    assert model["model"] == "off" and model["why"].startswith("safe mode: 4 starts in a row")
+    alerts = [(m["p"]["type"], m["p"]["event"]) for m in messages if m["k"] == "alert"]
+    assert ("frost_risk", "raise") in alerts  # rules keep working in safe mode
+    assert BootCounter("boot.json", opener=fs.open).read()["boots"] == 0  # healthy: next boot normal
+    outcome, lines = boot_once(fs, truth)
+    assert outcome == "crashed"  # the model is tried again (and here still crashes)
+
+
+def test_main_py_prints_the_crash_records_it_and_resets():
+    work = "/tmp/verdant_main_test"
+    try:
+        os.mkdir(work)
+    except OSError:
+        pass
+    for name in ("board.json", "boot.json"):
+        try:
+            os.remove(work + "/" + name)
+        except OSError:
+            pass
+    with open(HERE + "/../../device/main.py") as f:
+        source = f.read()
+    os.chdir(work)
+    try:
+        with raises(SystemExit) as r:  # no machine.reset on the Unix port: exit(1) instead
+            exec(source, {"__name__": "__main__"})
+        assert r.value.args[0] == 1
+        with open("boot.json") as f:
+            text = f.read()
+        assert "board.json" in text or "ENOENT" in text or "Errno 2" in text, text
+    finally:
+        os.chdir(HERE)
