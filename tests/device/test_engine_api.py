@@ -1,14 +1,18 @@
 # The device engine API inside the Unix port: backend choice, input checks,
 # QUANTIZE/DEQUANTIZE (float32 emulated on this double-float port), NaN/inf policy.
+import sys
+
 from engine_models import build, fc_model, layer
 from mpytest import approx, raises, skip
 from verdant import engine
 from verdant.engine import ModelError, dequantize, quantize
 
+# The C engineer's build for this port, when present (make natmod ARCH=x64).
+sys.path.append("../../dist/x64_6.3")
 try:
     import verdant_nn  # noqa: F401
     NATMOD = True
-except ImportError:
+except (ImportError, ValueError):
     NATMOD = False
 
 
@@ -130,8 +134,19 @@ def test_dequantize_is_float32():
 def test_natmod_matches_python_backend():
     if not NATMOD:
         skip("native module verdant_nn not built/importable (make natmod ARCH=x64)")
-    net_native = engine.load(fc_model(), backend="natmod")
-    net_python = engine.load(fc_model(), backend="python")
-    for first in range(0, 256, 5):
-        data = bytes(((first + 29 * i) & 0xFF) for i in range(4))
-        assert bytes(net_native.predict_int8(data)) == bytes(net_python.predict_int8(data))
+    models = [fc_model()]
+    try:
+        with open("../../models/default/model.vmdl", "rb") as f:
+            models.append(f.read())
+    except OSError:
+        pass
+    for buf in models:
+        net_native = engine.load(buf, backend="natmod")
+        net_python = engine.load(buf, backend="python")
+        assert net_native.backend == "natmod"
+        n = net_native.input_elements
+        for first in range(0, 256, 9):
+            data = bytes(((first + 29 * i) & 0xFF) for i in range(n))
+            assert bytes(net_native.predict_int8(data)) == bytes(net_python.predict_int8(data))
+        floats = [0.01 * ((7 * i) % 50 - 25) for i in range(n)]
+        assert list(net_native.predict(floats)) == list(net_python.predict(floats))

@@ -67,7 +67,7 @@ def dequantize(q, scale, zero_point):
 def _load_natmod():
     try:
         import verdant_nn
-    except ImportError as exc:
+    except (ImportError, ValueError) as exc:  # ValueError: .mpy for another arch or version
         return None, "native module verdant_nn not importable (%s)" % exc
     return verdant_nn, None
 
