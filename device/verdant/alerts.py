@@ -192,6 +192,8 @@ class AlertEngine:
                 continue
             if event == "clear":
                 reason = "model %s p=%.2f below %.2f for %d predictions" % (label, p, s["model_clear"], state.consecutive)
+            elif event == "remind":
+                reason = "model %s still active, p=%.2f" % (label, p)
             else:
                 reason = "model %s p=%.2f >= %.2f for %d predictions" % (label, p, s["model_threshold"], state.consecutive)
             values = {}

@@ -100,6 +100,7 @@ class App:
         self.started_at = hal.clock.time_s()
         self.healthy_reported = False
         self.alerts = AlertEngine(alert_overrides)
+        self._alert_overrides = alert_overrides or {}
         if sensors is None:
             sensors = self._build_sensors()
         self.sampler = Sampler(sensors, reads=self.settings["reads_per_sample"])
@@ -248,6 +249,12 @@ class App:
             self.features = FeatureState(period, max(window, self.settings["feature_window"]),
                                          self.settings["utc_offset_s"])
             self._next_feature_t = None
+        # the model's own detection threshold and debounce, unless config.json sets them
+        for meta_key, setting in (("alert_threshold", "model_threshold"), ("alert_consecutive", "model_consecutive")):
+            if meta_key in meta and setting not in self._alert_overrides:
+                self.alerts.settings[setting] = meta[meta_key]
+        if self.alerts.settings["model_clear"] > self.alerts.settings["model_threshold"]:
+            self.alerts.settings["model_clear"] = self.alerts.settings["model_threshold"] * 0.7
         self.engine = engine
         self._model_missing = None
         self._set_model_state(True, "loaded", file=path, backend=getattr(engine, "backend", "?"),

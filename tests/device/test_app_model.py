@@ -1,0 +1,78 @@
+# The app with the real int8 engine and the committed default model on the sim board.
+from verdant import app as appmod
+from appfakes import Truth, CheckingSerial, T0, HOUR, DAY
+from memfs import MemFS
+from mpytest import skip
+
+MODEL = "../../models/default/model.vmdl"
+
+
+def setup():
+    try:
+        from verdant.board import load_board
+        from verdant.sim import make_sim_hal
+        from verdant.hal.sim import SimClock
+        from verdant import engine
+    except ImportError as exc:
+        skip("sim board or engine not available: %s" % exc)
+    try:
+        with open(MODEL, "rb") as f:
+            model = f.read()
+    except OSError:
+        skip("no committed default model at models/default/model.vmdl")
+    board = load_board("../../boards/sim.json")
+    hal = make_sim_hal(board, SimClock(start_s=T0), Truth([(DAY + 2 * HOUR, DAY + 6 * HOUR, "frost")]))
+    hal.serial = CheckingSerial()
+    return board, hal, model
+
+
+class Stat:
+    def __init__(self, fs):
+        self.fs = fs
+        self.version = 0
+
+    def __call__(self, path):
+        if path not in self.fs.files:
+            raise OSError(2)
+        return (0, 0, 0, 0, 0, 0, len(self.fs.files[path]), 0, self.version, 0)
+
+
+def test_default_model_runs_then_a_corrupt_update_is_refused():
+    board, hal, model = setup()
+    fs = MemFS({"model.bin": bytearray(model)})
+    stat = Stat(fs)
+    application = appmod.App(hal, board, opener=fs.open, stat=stat)
+    application.boot_status()
+    application.load_model()
+    running = application.engine
+    assert running is not None, hal.serial.kept
+    assert application.features.period_s == running.meta["period_s"]
+    assert application.alerts.settings["model_threshold"] == running.meta["alert_threshold"]
+    application.run(DAY)
+    damaged = bytearray(model)
+    damaged[len(damaged) // 2] ^= 0x40  # one flipped bit in the weights
+    fs.files["model.bin"] = damaged
+    stat.version += 1
+    application.run(DAY)
+    serial = hal.serial
+    assert serial.problems == []
+    errors = [m["p"] for m in serial.kept if m["k"] == "error"]
+    assert len(errors) == 1 and errors[0]["where"] == "model" and "CRC" in errors[0]["error"], errors
+    assert application.engine is running  # the previous model keeps running
+    assert fs.files["model.prev"] == bytearray(model)
+    model_status = [m["p"] for m in serial.kept if m["k"] == "status" and "model" in m["p"]]
+    assert [s["model"] for s in model_status if s.get("why") in ("loaded", "all inputs available")] == ["on", "running"]
+    assert ("frost_risk", "raise") in [(m["p"]["type"], m["p"]["event"]) for m in serial.kept if m["k"] == "alert"]
+
+
+def test_boot_with_a_corrupt_model_bin_uses_model_prev():
+    board, hal, model = setup()
+    fs = MemFS({"model.bin": bytearray(model[:100]), "model.prev": bytearray(model)})
+    application = appmod.App(hal, board, opener=fs.open, stat=Stat(fs))
+    application.boot_status()
+    application.load_model()
+    assert application.engine is not None
+    error = [m["p"] for m in hal.serial.kept if m["k"] == "error"][0]
+    assert error["file"] == "model.bin" and error["where"] == "model"
+    on = [m["p"] for m in hal.serial.kept if m["k"] == "status" and m["p"].get("model") == "on"][0]
+    assert on["file"] == "model.prev" and on["backend"] in ("natmod", "viper", "python")
