@@ -181,11 +181,12 @@ class VirtualBoard:
         if self.heap_bytes:
             argv += ["-X", "heapsize=%d" % self.heap_bytes]
         argv.append(os.path.join(self._frozen_dir, "vboard_runtime.py"))
-        # the control channel is a separate pipe; stderr joins stdout like on a board
+        # the control channel is a separate pipe; stderr joins stdout like on a board;
+        # own session: a Ctrl-C typed at the supervisor's terminal is not the board's
         env["VBOARD_CONTROL_FD"] = str(control_write)
         child = subprocess.Popen(argv, cwd=self.fs_dir, env=env, stdin=subprocess.PIPE,
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0,
-                                 pass_fds=(control_write,))
+                                 pass_fds=(control_write,), start_new_session=True)
         os.close(control_write)
         os.set_blocking(child.stdout.fileno(), False)
         os.set_blocking(control_read, False)

@@ -11,6 +11,11 @@ import os
 import time
 from array import array
 
+try:
+    from vboard_os import host_open
+except ImportError:  # imported outside the vboard (tests under CPython)
+    host_open = open
+
 
 def _env_float(name, default):
     value = os.getenv(name)
@@ -54,7 +59,7 @@ class CsvTruth:
     The CSV has a header `time_s,<quantity>,...` and rows sorted by time."""
 
     def __init__(self, path):
-        with open(path) as f:
+        with host_open(path) as f:
             header = f.readline().strip().split(",")
             if not header or header[0] != "time_s":
                 raise ValueError("%s: first column must be time_s, got %r" % (path, header[:1]))

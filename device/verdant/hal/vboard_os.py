@@ -3,10 +3,12 @@
 The board's filesystem folder is the root: "/main.py" means <folder>/main.py.
 ilistdir() yields (name, type, inode, size) as board filesystems do.
 """
+import builtins
 import os as _host_os
 from os import *  # noqa: F401,F403 (everything else behaves as on the Unix port)
 
 ROOT = _host_os.getcwd()
+host_open = builtins.open  # the vboard's own files (truth CSV) live outside the board folder
 
 
 def _path(path):

