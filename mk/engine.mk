@@ -12,3 +12,8 @@ fuzz-py: setup
 # Only the engine's tests (host oracle + device backends).
 engine-test: setup
 	$(PYTHON) -m pytest -q tests/host/test_engine_*.py tests/device/test_engine_*.py
+
+# Time and heap per inference of each backend in the Unix port (figures, no pass/fail).
+.PHONY: engine-bench
+engine-bench: setup
+	cd tests/device && MICROPYPATH=$(CURDIR)/device:$(CURDIR)/tests/device:.frozen $(MICROPYTHON) -X heapsize=8M bench_engine.py

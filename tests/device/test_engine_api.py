@@ -2,7 +2,7 @@
 # QUANTIZE/DEQUANTIZE (float32 emulated on this double-float port), NaN/inf policy.
 import sys
 
-from engine_models import build, fc_model, layer
+from engine_models import build, conv1d_model, fc_model, layer
 from mpytest import approx, raises, skip
 from verdant import engine
 from verdant.engine import ModelError, dequantize, quantize
@@ -134,7 +134,7 @@ def test_dequantize_is_float32():
 def test_natmod_matches_python_backend():
     if not NATMOD:
         skip("native module verdant_nn not built/importable (make natmod ARCH=x64)")
-    models = [fc_model()]
+    models = [fc_model(), conv1d_model()]
     try:
         with open("../../models/default/model.vmdl", "rb") as f:
             models.append(f.read())
@@ -150,3 +150,22 @@ def test_natmod_matches_python_backend():
             assert bytes(net_native.predict_int8(data)) == bytes(net_python.predict_int8(data))
         floats = [0.01 * ((7 * i) % 50 - 25) for i in range(n)]
         assert list(net_native.predict(floats)) == list(net_python.predict(floats))
+
+
+def test_natmod_inference_allocates_nothing():
+    if not NATMOD:
+        skip("native module verdant_nn not built/importable (make natmod ARCH=x64)")
+    import gc
+    net = engine.load(conv1d_model(), backend="natmod")
+    data = bytes(range(net.input_elements))
+    net.predict_int8(data)
+    gc.collect()
+    gc.disable()
+    try:
+        before = gc.mem_alloc()
+        for _ in range(50):
+            net.predict_int8(data)
+        allocated = gc.mem_alloc() - before
+    finally:
+        gc.enable()
+    assert allocated == 0, "natmod predict_int8 allocated %d bytes in 50 calls" % allocated
