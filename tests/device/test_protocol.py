@@ -84,3 +84,22 @@ def test_encode_refuses_unknown_kind_and_unencodable_values():
         protocol.encode_line(0, 0, "log", {})
     with raises(TypeError, "cannot encode"):
         protocol.dumps({"a": object()})
+
+
+def test_every_example_line_in_the_docs_decodes():
+    try:
+        with open("../../docs/firmware.md") as f:
+            text = f.read()
+    except OSError:
+        from mpytest import skip
+        skip("docs/firmware.md not found")
+    lines = [line for line in text.split("\n") if line.startswith('{"v":1,')]
+    kinds = set()
+    for line in lines:
+        message, why = protocol.decode(line)
+        assert why is None, (why, line)
+        kinds.add(message["k"])
+        # re-encoding the payload gives the same bytes (canonical form)
+        again = protocol.encode_line(message["seq"], message["t"], message["k"], message["p"])
+        assert again.rstrip("\n") == line, line
+    assert kinds == set(protocol.KINDS)
