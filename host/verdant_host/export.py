@@ -29,6 +29,8 @@ SUPPORTED = LAYER_OPS + SHAPE_OPS + ("QUANTIZE", "DEQUANTIZE")
 _PADDING = {0: "SAME", 1: "VALID"}
 _ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6", 4: "TANH",
                 5: "SIGN_BIT"}
+_OPTIONS = {"CONV_2D": "Conv2DOptionsT", "DEPTHWISE_CONV_2D": "DepthwiseConv2DOptionsT",
+            "MAX_POOL_2D": "Pool2DOptionsT", "SOFTMAX": "SoftmaxOptionsT"}
 _U8_MAX = 255
 _U16_MAX = 65535
 
@@ -179,7 +181,7 @@ def _activation_q(tensor, refuse):
     if len(tensor.scales) != 1 or len(tensor.zero_points) != 1:
         raise refuse("activation needs one scale and zero point, has %d" % len(tensor.scales), tensor)
     scale, zp = tensor.scales[0], tensor.zero_points[0]
-    if not scale > 0 or not -128 <= zp <= 127:
+    if not 0 < scale < math.inf or not -128 <= zp <= 127:
         raise refuse("bad quantization scale %r zero point %d" % (scale, zp), tensor)
     return scale, zp
 
@@ -204,6 +206,8 @@ def _weights(graph, index, refuse, channels, channel_axis):
     if len(scales) > 1 and tensor.quantized_dimension != channel_axis:
         raise refuse("weights are quantized along axis %d, expected %d"
                      % (tensor.quantized_dimension, channel_axis), tensor)
+    if not all(0 < s < math.inf for s in scales):
+        raise refuse("weight scales must be finite and > 0", tensor)
     if any(zp != 0 for zp in tensor.zero_points):
         raise refuse("weights must be symmetric (zero point 0)", tensor)
     if len(tensor.data) != int(np.prod(tensor.shape)):
@@ -263,6 +267,8 @@ def _fully_connected(graph, op, refuse, x, y, in_q, out_q):
     bias = _bias(graph, op.inputs[2] if len(op.inputs) > 2 else -1, refuse, channels)
     per_tensor = len(w.scales) == 1
     mults, shifts = channel_multipliers(in_q[0], w.scales, out_q[0], per_tensor_fc=per_tensor)
+    if getattr(options, "keepNumDims", False) and len(y.shape) != len(x.shape):
+        raise refuse("keep_num_dims output %s does not match input rank" % list(y.shape), y)
     act = activation_range(_fused_activation(op, refuse), out_q[0], out_q[1])
     return LayerSpec(op=OP_FULLY_CONNECTED, in_shape=in_shape, out_shape=out_shape,
                      in_zp=in_q[1], out_zp=out_q[1], act_min=act[0], act_max=act[1],
@@ -440,6 +446,9 @@ def export_layers(tflite_bytes):
             _hwc(y, refuse)
         else:
             in_q, out_q = _activation_q(x, refuse), _activation_q(y, refuse)
+            expected_options = _OPTIONS.get(op.op)
+            if expected_options and type(op.options).__name__ != expected_options:
+                raise refuse("missing %s" % expected_options[:-1])
             if op.op == "FULLY_CONNECTED":
                 spec, macs = _fully_connected(graph, op, refuse, x, y, in_q, out_q)
             elif op.op in ("CONV_2D", "DEPTHWISE_CONV_2D"):
@@ -450,6 +459,9 @@ def export_layers(tflite_bytes):
                 spec, macs = _mean(graph, op, refuse, x, y, in_q, out_q)
             else:
                 spec, macs = _probability(op, refuse, x, y, in_q, out_q)
+            if any(not -31 <= shift <= 30 for shift in spec.shifts):
+                raise refuse("requantization shift %s is outside -31..30 (scales too far apart)"
+                             % [shift for shift in spec.shifts if not -31 <= shift <= 30][0], y)
             if specs and spec.op != OP_FULLY_CONNECTED and spec.in_shape != specs[-1].out_shape:
                 raise refuse("input h,w,c %s differs from the previous layer's output %s (a reshape "
                              "that changes the layout is not supported)"

@@ -125,8 +125,17 @@ def read_tflite(buf):
             scales=scales, zero_points=zero_points,
             quantized_dimension=0 if q is None else int(q.quantizedDimension)))
     operators = []
+    codes = model.operatorCodes or []
     for index, op in enumerate(graph.operators or []):
-        code = model.operatorCodes[op.opcodeIndex]
+        if not 0 <= op.opcodeIndex < len(codes):
+            raise VerdantError("operator %d has opcode index %d but the file has %d opcodes"
+                               % (index, op.opcodeIndex, len(codes)))
+        code = codes[op.opcodeIndex]
+        for tensor_index in list(op.inputs if op.inputs is not None else []) + \
+                list(op.outputs if op.outputs is not None else []):
+            if not -1 <= tensor_index < len(tensors):
+                raise VerdantError("operator %d refers to tensor %d but the graph has %d tensors"
+                                   % (index, tensor_index, len(tensors)))
         # builtinCode superseded deprecatedBuiltinCode (a byte) for codes >= 127
         value = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
         name = op_names.get(value, "BUILTIN_%d" % value)
@@ -137,7 +146,12 @@ def read_tflite(buf):
             inputs=tuple(int(i) for i in (op.inputs if op.inputs is not None else ())),
             outputs=tuple(int(i) for i in (op.outputs if op.outputs is not None else ())),
             options=op.builtinOptions))
+    for tensor_index in list(graph.inputs if graph.inputs is not None else []) + \
+            list(graph.outputs if graph.outputs is not None else []):
+        if not 0 <= tensor_index < len(tensors):
+            raise VerdantError("the graph input/output tensor %d does not exist (%d tensors)"
+                               % (tensor_index, len(tensors)))
     return TfliteModel(tensors=tensors, operators=operators,
-                       inputs=tuple(int(i) for i in graph.inputs),
-                       outputs=tuple(int(i) for i in graph.outputs),
+                       inputs=tuple(int(i) for i in (graph.inputs if graph.inputs is not None else ())),
+                       outputs=tuple(int(i) for i in (graph.outputs if graph.outputs is not None else ())),
                        subgraph_count=len(model.subgraphs))

@@ -117,3 +117,35 @@ def test_float_io_model_puts_quantize_and_dequantize_in_the_header():
     _engine_or_skip()
     result = verify.verify_model(data, tflite, samples=20, backends=["cpython"])
     assert result.ok, result.format()
+
+
+def test_expand_dims_and_squeeze_fold_away_and_still_match_tflite_micro():
+    """EXPAND_DIMS -> CONV_2D (SAME, stride 2, dilation 2) -> SQUEEZE -> MEAN -> LOGISTIC."""
+    rng = np.random.default_rng(7)
+    b = TfliteBuilder()
+    x = b.act((1, 9, 2), 0.04, 17)
+    axis = b.tensor((1,), "INT32", data=np.array([1], np.int32))
+    x4 = b.act((1, 1, 9, 2), 0.04, 17)
+    w = b.tensor((3, 1, 3, 2), "INT8", [0.011, 0.007, 0.02], 0,
+                 rng.integers(-127, 128, (3, 1, 3, 2), dtype=np.int8))
+    bias = b.tensor((3,), "INT32", 0.0004, 0, np.array([300, -2000, 45], np.int32))
+    c4 = b.act((1, 1, 5, 3), 0.03, -20)
+    c3 = b.act((1, 5, 3), 0.03, -20)
+    axes = b.tensor((1,), "INT32", data=np.array([1], np.int32))
+    m = b.act((1, 3), 0.02, 5)
+    y = b.act((1, 3), 1 / 256, -128)
+    b.op("EXPAND_DIMS", [x, axis], [x4])
+    b.op("CONV_2D", [x4, w, bias], [c4], "Conv2DOptions", padding=0, strideH=1, strideW=2,
+         dilationHFactor=1, dilationWFactor=2, fusedActivationFunction=0)
+    b.op("SQUEEZE", [c4], [c3], "SqueezeOptions", squeezeDims=[1])
+    b.op("MEAN", [c3, axes], [m], "ReducerOptions", keepDims=False)
+    b.op("LOGISTIC", [m], [y])
+    tflite = b.build([x], [y])
+    data = export_tflite(tflite)
+    assert struct.unpack_from("<H", data, 16)[0] == 3
+    assert [data[64 + 64 * i] for i in range(3)] == [2, 5, 6]
+    # SAME, stride 2, dilated kernel 5: out 5, total (5-1)*2 + 5 - 9 = 4, left pad 2
+    assert struct.unpack_from("<8B", data, 64 + 20) == (1, 3, 1, 2, 1, 2, 0, 2)
+    _engine_or_skip()
+    result = verify.verify_model(data, tflite, samples=40, backends=["cpython"])
+    assert result.ok, result.format()
