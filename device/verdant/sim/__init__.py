@@ -84,11 +84,12 @@ class SimHAL:
         raise OSError("sim board does not deep-sleep (sleep_mode must be none or light)")
 
 
-def make_sim_hal(config, clock=None, truth=None):
+def make_sim_hal(config, clock=None, truth=None, faults=None):
     """Builds the HAL of a board config with a simulated part behind every fitted sensor.
 
     config: a validated board config (verdant.board.load_board); clock: a SimClock
-    (a new one at t=0 when None); truth: the physical environment, see truth_reader().
+    (a new one at t=0 when None); truth: the physical environment, see truth_reader();
+    faults: sensor faults scheduled in simulated time, see verdant.sim.faults.
     """
     clock = clock or SimClock()
     hal = SimHAL(config, clock)
@@ -97,6 +98,9 @@ def make_sim_hal(config, clock=None, truth=None):
         part = _attach(hal, config, spec, clock)
         part.feed = feed
         hal.parts[spec["name"]] = part
+    if faults:
+        from verdant.sim.faults import attach_faults
+        attach_faults(hal, faults)
     return hal
 
 

@@ -30,9 +30,9 @@ class SimDHT22Part(SimPart):
             rh, t = 0xFFFF, 0x7FFF
         else:
             self.refresh()
-            rh = int(self.sensed("humidity_pct") * 10 + 0.5)
+            rh = max(0, min(0xFFFF, int(self.sensed("humidity_pct") * 10 + 0.5)))
             temp = self.sensed("temperature_c")
-            t = int(abs(temp) * 10 + 0.5) | (0x8000 if temp < 0 else 0)
+            t = min(0x7FFF, int(abs(temp) * 10 + 0.5)) | (0x8000 if temp < 0 else 0)
         out = bytearray((rh >> 8, rh & 0xFF, t >> 8, t & 0xFF, 0))
         out[4] = self.checksum((out[0] + out[1] + out[2] + out[3]) & 0xFF)
         return out

@@ -11,6 +11,7 @@ Faults (set any time, cleared by assigning the opposite):
   part.stick()                freezes what it reports at the current values
   part.drift(attr, per_hour)  adds a growing offset from now on
   part.out_of_range = True    reports the largest raw code it can send
+  part.faults                 ScheduledFault windows in simulated time (verdant.sim.faults)
 """
 from verdant.hal.sim import SimDevice
 
@@ -33,11 +34,46 @@ class SimPart(SimDevice):
         self.clock = clock
         self.now_ms = clock.now_ms if hasattr(clock, "now_ms") else _TickCounter(clock)
         self.feed = None
-        self.bad_crc = False
-        self.out_of_range = False
+        self.faults = []
+        self._nack = False
+        self._bad_crc = False
+        self._out_of_range = False
         self.commands = []  # the last LOG_LIMIT writes seen, as bytes, so tests can assert exact traffic
         self._stuck = None
         self._drift = {}
+
+    def _window(self, kind):
+        if self.faults:
+            now = self.now_ms()
+            for fault in self.faults:
+                if fault.kind == kind and fault.active(now):
+                    return fault
+        return None
+
+    # The bus asks `nack` on every transfer; scheduled dropouts answer through it too.
+    @property
+    def nack(self):
+        return self._nack or self._window("dropout") is not None
+
+    @nack.setter
+    def nack(self, value):
+        self._nack = value
+
+    @property
+    def bad_crc(self):
+        return self._bad_crc or self._window("bad_crc") is not None
+
+    @bad_crc.setter
+    def bad_crc(self, value):
+        self._bad_crc = value
+
+    @property
+    def out_of_range(self):
+        return self._out_of_range or self._window("out_of_range") is not None
+
+    @out_of_range.setter
+    def out_of_range(self, value):
+        self._out_of_range = value
 
     def record(self, data):
         remember(self.commands, bytes(data))
@@ -62,7 +98,7 @@ class SimPart(SimDevice):
 
     def refresh(self):
         """Pull the physical truth from the feed, when one is attached."""
-        if self.feed is None or self._stuck is not None:
+        if self.feed is None or self._stuck is not None or self._window("stuck") is not None:
             return
         env = self.feed()
         for attr, key in self.TRUTH.items():
@@ -78,6 +114,23 @@ class SimPart(SimDevice):
         if attr in self._drift:
             per_hour, since_ms = self._drift[attr]
             value += per_hour * (self.now_ms() - since_ms) / 3600000
+        if self.faults:
+            value = self._scheduled(attr, value)
+        return value
+
+    def _scheduled(self, attr, value):
+        now = self.now_ms()
+        for fault in self.faults:
+            if not fault.active(now) or not fault.affects(attr):
+                continue
+            if fault.kind == "stuck":
+                if fault.frozen is None:
+                    fault.frozen = {a: getattr(self, a) for a in self.TRUTH}
+                value = fault.frozen[attr]
+            elif fault.kind == "drift":
+                value += fault.per_hour * (now - fault.start_ms) / 3600000
+            elif fault.kind == "spikes" and fault.random() < fault.probability:
+                value += fault.size if fault.random() < 0.5 else -fault.size
         return value
 
     def checksum(self, crc):

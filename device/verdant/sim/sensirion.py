@@ -145,7 +145,7 @@ class SimSCD4x(_SensirionPart):
         if self.out_of_range:
             return 0xFFFF, 0xFFFF, 0xFFFF
         self.refresh()
-        return (int(self.sensed("co2_ppm") + 0.5),
+        return (max(0, min(0xFFFF, int(self.sensed("co2_ppm") + 0.5))),
                 raw_code(self.sensed("temperature_c"), -45, 175),
                 raw_code(self.sensed("humidity_pct"), 0, 100))
 
