@@ -169,3 +169,10 @@ def test_natmod_inference_allocates_nothing():
     finally:
         gc.enable()
     assert allocated == 0, "natmod predict_int8 allocated %d bytes in 50 calls" % allocated
+
+
+def test_model_too_big_for_memory_is_a_model_error():
+    # a valid file whose activations (2 x 4000 x 4000 bytes) cannot fit the 8 MB test heap
+    pool = layer(4, (4000, 4000, 1), (2000, 2000, 1), kernel=(2, 2), stride=(2, 2), dilation=(1, 1))
+    with raises(ModelError, "more than this board has free"):
+        engine.load(build([pool]), backend="python")

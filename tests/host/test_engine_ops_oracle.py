@@ -214,3 +214,42 @@ def test_softmax_with_beta():
     rng = np.random.default_rng(5)
     case = OpCase(op=OP_SOFTMAX, in_shape=(2, 1, 10), in_scale=0.1, in_zp=5, beta=0.5)
     assert_same_as_tflm(case, random_inputs(rng, case, 4))
+
+
+def test_fully_connected_multiplier_extremes():
+    # per-channel real multipliers from 2^-21 (shift -20) to 6 (shift +3)
+    rng = _rng("multiplier extremes")
+    weight_scales = [2.0 ** -20, 1e-6, 0.003, 0.5, 3.0, 12.0]
+    case = OpCase(op=OP_FULLY_CONNECTED, in_shape=(1, 1, 3), in_scale=0.02, in_zp=-7, out_scale=0.04, out_zp=1,
+                  out_channels=6, weights=rng.integers(-3, 4, (6, 3)), weight_scales=weight_scales,
+                  bias=rng.integers(-5, 6, 6))
+    assert_same_as_tflm(case, random_inputs(rng, case, 20))
+
+
+def test_random_windowed_layers():
+    rng = _rng("random windowed layers")
+    for _ in range(25):
+        op = [OP_CONV_2D, OP_DEPTHWISE_CONV_2D, OP_MAX_POOL_2D][int(rng.integers(0, 3))]
+        in_shape = (int(rng.integers(1, 8)), int(rng.integers(1, 8)), int(rng.integers(1, 4)))
+        kernel = (int(rng.integers(1, in_shape[0] + 1)), int(rng.integers(1, in_shape[1] + 1)))
+        stride = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+        padding = "SAME" if rng.integers(0, 2) else "VALID"
+        zp = int(rng.integers(-128, 128))
+        case = OpCase(op=op, in_shape=in_shape, in_scale=float(rng.uniform(0.01, 0.1)), in_zp=zp,
+                      out_scale=float(rng.uniform(0.01, 0.5)), out_zp=int(rng.integers(-128, 128)),
+                      kernel=kernel, stride=stride, padding=padding,
+                      activation=["NONE", "RELU", "RELU6"][int(rng.integers(0, 3))])
+        if op == OP_MAX_POOL_2D:
+            case.out_scale, case.out_zp = case.in_scale, zp
+        elif op == OP_CONV_2D:
+            case.out_channels = int(rng.integers(1, 5))
+            case.weights = _weights(rng, (case.out_channels, kernel[0], kernel[1], in_shape[2]))
+            case.weight_scales = _scales(rng, case.out_channels)
+            case.bias = rng.integers(-5000, 5000, case.out_channels)
+        else:
+            case.depth_multiplier = int(rng.integers(1, 4))
+            out_c = in_shape[2] * case.depth_multiplier
+            case.weights = _weights(rng, (1, kernel[0], kernel[1], out_c))
+            case.weight_scales = _scales(rng, out_c)
+            case.bias = rng.integers(-5000, 5000, out_c)
+        assert_same_as_tflm(case, random_inputs(rng, case, 2))

@@ -93,10 +93,15 @@ class Engine:
         self.arena_bytes = self.model.arena_bytes
         self.input_elements = self.model.input_elements
         self.output_elements = self.model.output_elements
-        self._input = bytearray(self.input_elements)
-        self._output = bytearray(self.output_elements)
-        self._result = [0.0] * self.output_elements
-        self.backend = self._choose(backend)
+        try:
+            self._input = bytearray(self.input_elements)
+            self._output = bytearray(self.output_elements)
+            self._result = [0.0] * self.output_elements
+            self.backend = self._choose(backend)
+        except MemoryError:
+            raise ModelError("model: needs %d arena bytes plus %d input and %d output bytes, "
+                             "more than this board has free" % (self.arena_bytes, self.input_elements,
+                                                                 self.output_elements))
 
     def _choose(self, wanted):
         reasons = []
