@@ -255,3 +255,37 @@ def test_board_limits():
         check_board_limits(report, flash_bytes=299, arena_bytes=64)
     with pytest.raises(VerdantError, match="^model needs a 64-byte arena but the board allows 63; "):
         check_board_limits(report, flash_bytes=300, arena_bytes=63)
+
+
+def test_operator_pointing_at_a_missing_tensor():
+    b = TfliteBuilder()
+    x = b.act((1, 4), 0.1, 0)
+    y = b.act((1, 4), 1 / 256, -128)
+    b.op("LOGISTIC", [x], [9])
+    assert _refused(b.build([x], [y])) == "operator 0 refers to tensor 9 but the graph has 2 tensors"
+
+
+def test_convolution_without_its_options():
+    b = TfliteBuilder()
+    x = b.act((1, 1, 4, 2), 0.1, 0)
+    w = _weights(b, (2, 1, 1, 2))
+    y = b.act((1, 1, 4, 2), 0.1, 0)
+    b.op("CONV_2D", [x, w, -1], [y])
+    assert _refused(b.build([x], [y])) == "operator 0 (CONV_2D), tensor 0 't0': missing Conv2DOptions"
+
+
+def test_scales_too_far_apart_for_a_shift():
+    # s_in * s_w / s_out = 1e6 * 0.004 / 1e-7 = 4e10 = 0.582 * 2^36: shift 36 > 30
+    tflite, _ = fc_model(in_scale=1e6, out_scale=1e-7, per_channel=False)
+    assert _refused(tflite) == ("operator 0 (FULLY_CONNECTED), tensor 3 't3': requantization shift 36 "
+                                "is outside -31..30 (scales too far apart)")
+
+
+def test_weight_scale_that_is_not_finite():
+    b = TfliteBuilder()
+    x = b.act((1, 2), 0.1, 0)
+    w = _weights(b, (2, 2), scale=[0.01, float("inf")])
+    y = b.act((1, 2), 0.1, 0)
+    b.op("FULLY_CONNECTED", [x, w, -1], [y], "FullyConnectedOptions")
+    assert _refused(b.build([x], [y])) == (
+        "operator 0 (FULLY_CONNECTED), tensor 1 't1': weight scales must be finite and > 0")
