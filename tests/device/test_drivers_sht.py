@@ -60,7 +60,7 @@ def test_sht3x_faults():
     part = SimSHT3x(clock, temperature_c=20.0, humidity_pct=50.0)
     sensor = SHT3x(_bus(part), sleep_ms=clock.sleep_ms)
     part.bad_crc = True
-    with raises(CRCError, "word 0"):
+    with raises(CRCError, "SHT3x measurement at 0x44: word 0 CRC"):
         sensor.measure()
     part.bad_crc = False
     part.out_of_range = True

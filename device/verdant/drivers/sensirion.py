@@ -38,4 +38,4 @@ class SensirionDevice:
                 if attempt == attempts - 1:
                     raise
                 self._sleep_ms(poll_ms)
-        return check_words(view, words, where)
+        return check_words(view, words, where, self.address)
