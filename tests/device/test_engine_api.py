@@ -176,3 +176,33 @@ def test_model_too_big_for_memory_is_a_model_error():
     pool = layer(4, (4000, 4000, 1), (2000, 2000, 1), kernel=(2, 2), stride=(2, 2), dilation=(1, 1))
     with raises(ModelError, "more than this board has free"):
         engine.load(build([pool]), backend="python")
+
+
+def test_backends_agree_on_randomly_mutated_valid_models():
+    # Byte mutations of the layer table and arrays (CRC fixed): whatever still parses
+    # (odd multipliers, shifts, zero points, activation ranges...) must give the same
+    # output on every available backend.
+    from engine_models import fix_crc
+    backends = ["natmod", "viper", "python"] if NATMOD else ["viper", "python"]
+    state = 11
+    compared = 0
+    for original in (conv1d_model(), fc_model()):
+        for _ in range(150):
+            buf = bytearray(original)
+            for _ in range(2):
+                state = (state * 1103515245 + 12345) & 0x7FFFFFFF
+                position = 64 + state % (len(buf) - 64)
+                buf[position] ^= 1 << ((state >> 16) % 8)
+            fix_crc(buf)
+            try:
+                nets = [engine.load(bytes(buf), backend=name) for name in backends]
+            except ModelError:
+                continue
+            if nets[0].arena_bytes > 50000:
+                continue
+            data = bytes(((state >> (i % 16)) + 7 * i) & 0xFF for i in range(nets[0].input_elements))
+            outputs = [bytes(net.predict_int8(data)) for net in nets]
+            for name, out in zip(backends[1:], outputs[1:]):
+                assert out == outputs[0], "%s differs from %s: %r vs %r" % (name, backends[0], out, outputs[0])
+            compared += 1
+    assert compared > 100, compared
