@@ -185,3 +185,18 @@ def test_soil_moisture_faults_and_bad_calibration():
         CapacitiveSoilMoisture(SimADC(), dry=30000, wet=30000)
     with raises(ValueError, "dry must be an int 0..65535"):
         CapacitiveSoilMoisture(SimADC(), dry=70000, wet=1000)
+
+
+def test_dht22_frame_matches_datasheet_examples():
+    # AM2302 datasheet: 65.2 %RH = 0x028C, 35.1 C = 0x015F, checksum 0xEE; -10.1 C = 0x8065.
+    clock = SimClock()
+    part = SimDHT22Part(clock, temperature_c=35.1, humidity_pct=65.2)
+    assert part.frame() == b"\x02\x8c\x01\x5f\xee"
+    clock.advance_s(2)
+    part.temperature_c = -10.1
+    frame = part.frame()
+    assert frame[2:4] == b"\x80\x65"
+    clock.advance_s(2)
+    module_sensor = SimDHTModule.DHT22(SimPin(15, part))
+    module_sensor.measure()
+    assert approx(module_sensor.temperature(), -10.1, 1e-9)
