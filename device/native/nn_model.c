@@ -13,12 +13,15 @@ static const char *const status_texts[NN_ERR_COUNT] = {
     "layer record bytes must be 64",
     "layer table out of bounds",
     "metadata out of bounds",
+    "reserved header field not zero",
+    "input or output scale not finite and > 0",
+    "input or output zero point outside -128..127",
     "unknown op",
     "reserved field not zero",
     "zero in a shape",
     "activation min > max",
     "input shape does not match the previous layer's output",
-    "op parameters invalid",
+    "kernel, stride, dilation, depth multiplier or zero points invalid for the op",
     "output shape inconsistent with op parameters",
     "quantization channels invalid",
     "weights array misaligned, out of bounds or wrongly present/absent",
@@ -27,8 +30,11 @@ static const char *const status_texts[NN_ERR_COUNT] = {
     "shifts array misaligned, out of bounds or wrongly present/absent",
     "multiplier out of range",
     "shift out of range",
+    "LOGISTIC/SOFTMAX parameters out of range, or p0..p2 set for another op",
     "header input elements do not match the first layer",
     "header output elements do not match the last layer",
+    "header input zero point differs from the first layer's",
+    "header output zero point differs from the last layer's",
     "arena bytes do not match the model",
 };
 
@@ -165,43 +171,34 @@ static int32_t rd_i32(const uint8_t *p) {
     return (int32_t)nn_rd32(p);
 }
 
-/* Op-specific fields: window geometry, depth multiplier, zero points, p0..p2. */
-static int op_params_ok(const uint8_t *rec, uint32_t op) {
+/* Window geometry, depth multiplier and zero points the op requires. */
+static int window_params_ok(const uint8_t *rec, uint32_t op) {
     const uint8_t *k = rec + NN_L_KERNEL_H;
-    uint32_t depth_mult = nn_rd16(rec + NN_L_DEPTH_MULT);
-    int32_t p0 = rd_i32(rec + NN_L_P0), p1 = rd_i32(rec + NN_L_P1), p2 = rd_i32(rec + NN_L_P2);
     int i;
     if (op_has_window(op)) {
-        for (i = 0; i < 4; i++) { /* kernel and stride */
+        for (i = 0; i < 6; i++) { /* kernel, stride, dilation >= 1 */
             if (k[i] == 0) {
                 return 0;
             }
         }
-        if (op == NN_OP_MAX_POOL_2D) {
-            if (k[4] > 1 || k[5] > 1 || (int8_t)rec[NN_L_IN_ZP] != (int8_t)rec[NN_L_OUT_ZP]) {
-                return 0;
-            }
-        } else if (k[4] == 0 || k[5] == 0) {
+        if (op == NN_OP_MAX_POOL_2D && (k[4] != 1 || k[5] != 1 || rec[NN_L_IN_ZP] != rec[NN_L_OUT_ZP])) {
             return 0;
         }
-    } else {
-        for (i = 0; i < 8; i++) {
-            if (k[i] != 0) {
-                return 0;
-            }
-        }
     }
-    if ((op == NN_OP_DEPTHWISE_CONV_2D) != (depth_mult != 0)) {
+    if ((op == NN_OP_LOGISTIC || op == NN_OP_SOFTMAX) && (int8_t)rec[NN_L_OUT_ZP] != -128) {
         return 0;
     }
-    if (op == NN_OP_LOGISTIC || op == NN_OP_SOFTMAX) {
-        if ((int8_t)rec[NN_L_OUT_ZP] != -128 || p0 < 0) {
-            return 0;
-        }
-        if (op == NN_OP_LOGISTIC) {
-            return p1 >= -31 && p1 <= 30 && p2 >= 0;
-        }
-        return p1 >= 0 && p1 <= 30 && p2 <= 0;
+    return (op == NN_OP_DEPTHWISE_CONV_2D) == (nn_rd16(rec + NN_L_DEPTH_MULT) != 0);
+}
+
+/* p0..p2: in range for LOGISTIC and SOFTMAX (shift counts must stay valid), zero otherwise. */
+static int op_params_ok(const uint8_t *rec, uint32_t op) {
+    int32_t p0 = rd_i32(rec + NN_L_P0), p1 = rd_i32(rec + NN_L_P1), p2 = rd_i32(rec + NN_L_P2);
+    if (op == NN_OP_LOGISTIC) {
+        return p0 >= 0 && p1 >= -31 && p1 <= 30 && p2 >= 0;
+    }
+    if (op == NN_OP_SOFTMAX) {
+        return p0 >= 0 && p1 >= 0 && p1 <= 31 && p2 <= 0;
     }
     return p0 == 0 && p1 == 0 && p2 == 0;
 }
@@ -210,7 +207,6 @@ static int output_shape_ok(const uint8_t *rec, uint32_t op) {
     const uint8_t *in = rec + NN_L_IN_SHAPE, *out = rec + NN_L_OUT_SHAPE, *k = rec + NN_L_KERNEL_H;
     uint32_t in_h = nn_rd16(in), in_w = nn_rd16(in + 2), in_c = nn_rd16(in + 4);
     uint32_t out_h = nn_rd16(out), out_w = nn_rd16(out + 2), out_c = nn_rd16(out + 4);
-    uint32_t dil_h = op == NN_OP_MAX_POOL_2D ? 1u : k[4], dil_w = op == NN_OP_MAX_POOL_2D ? 1u : k[5];
     switch (op) {
         case NN_OP_FULLY_CONNECTED:
             return out_h == 1u && out_w == 1u;
@@ -228,7 +224,7 @@ static int output_shape_ok(const uint8_t *rec, uint32_t op) {
     if (op == NN_OP_DEPTHWISE_CONV_2D && out_c != in_c * nn_rd16(rec + NN_L_DEPTH_MULT)) {
         return 0;
     }
-    return window_dim_ok(in_h, out_h, k[0], k[2], dil_h, k[6]) && window_dim_ok(in_w, out_w, k[1], k[3], dil_w, k[7]);
+    return window_dim_ok(in_h, out_h, k[0], k[2], k[4], k[6]) && window_dim_ok(in_w, out_w, k[1], k[3], k[5], k[7]);
 }
 
 static int array_ok(uint32_t offset, uint64_t bytes, uint32_t table_end, size_t len) {
@@ -271,8 +267,8 @@ static nn_status check_layer(const uint8_t *buf, size_t len, uint32_t table_end,
             return fail(err, NN_ERR_SHAPE_CHAIN, index);
         }
     }
-    if (!op_params_ok(rec, op)) {
-        return fail(err, NN_ERR_OP_PARAMS, index);
+    if (!window_params_ok(rec, op)) {
+        return fail(err, NN_ERR_WINDOW_PARAMS, index);
     }
     if (!output_shape_ok(rec, op)) {
         return fail(err, NN_ERR_OUTPUT_SHAPE, index);
@@ -304,17 +300,17 @@ static nn_status check_layer(const uint8_t *buf, size_t len, uint32_t table_end,
         return fail(err, NN_ERR_SHIFTS_ARRAY, index);
     }
 
-    for (i = 0; i < q; i++) {
-        int32_t m = rd_i32(buf + mults + 4u * i);
+    for (i = 0; i < q; i++) { /* per channel: multiplier, then shift */
+        int32_t m = rd_i32(buf + mults + 4u * i), s = rd_i32(buf + shifts + 4u * i);
         if (m < 0 || (m != 0 && m < (1 << 30) && op != NN_OP_MEAN)) {
             return fail_found(err, NN_ERR_MULTIPLIER, index, (uint32_t)m, 1);
         }
-    }
-    for (i = 0; i < q; i++) {
-        int32_t s = rd_i32(buf + shifts + 4u * i);
         if (s < -31 || s > 30) {
             return fail_found(err, NN_ERR_SHIFT, index, (uint32_t)s, 1);
         }
+    }
+    if (!op_params_ok(rec, op)) {
+        return fail(err, NN_ERR_OP_PARAMS, index);
     }
     return NN_OK;
 }
@@ -362,6 +358,19 @@ nn_status nn_model_check(const uint8_t *buf, size_t len, int verify_crc, nn_mode
     if (meta_off < table_end || (uint64_t)meta_off + meta_bytes > (uint64_t)len) {
         return fail(err, NN_ERR_METADATA, -1);
     }
+    if (nn_rd32(buf + NN_H_RESERVED) != 0) {
+        return fail(err, NN_ERR_HEADER_RESERVED, -1);
+    }
+    for (i = 0; i < 2; i++) { /* input, then output: float32 bits of a finite positive number */
+        uint32_t scale = nn_rd32(buf + NN_H_INPUT_SCALE + 8u * i);
+        int32_t zp = (int32_t)nn_rd32(buf + NN_H_INPUT_ZP + 8u * i);
+        if (scale == 0u || scale >= 0x7f800000u) {
+            return fail(err, NN_ERR_SCALE, -1);
+        }
+        if (zp < -128 || zp > 127) {
+            return fail_found(err, NN_ERR_ZERO_POINT, -1, (uint32_t)zp, 1);
+        }
+    }
     for (i = 0; i < n; i++) {
         const uint8_t *rec = buf + NN_HEADER_BYTES + i * NN_LAYER_BYTES;
         nn_status status = check_layer(buf, len, table_end, (int32_t)i, prev_out, err);
@@ -381,6 +390,12 @@ nn_status nn_model_check(const uint8_t *buf, size_t len, int verify_crc, nn_mode
     if ((uint64_t)nn_rd32(buf + NN_H_OUTPUT_ELEMENTS) != shape_elements(last + NN_L_OUT_SHAPE)) {
         return fail_values(err, NN_ERR_OUTPUT_ELEMENTS, -1, nn_rd32(buf + NN_H_OUTPUT_ELEMENTS),
             (uint32_t)shape_elements(last + NN_L_OUT_SHAPE));
+    }
+    if ((int32_t)nn_rd32(buf + NN_H_INPUT_ZP) != (int8_t)buf[NN_HEADER_BYTES + NN_L_IN_ZP]) {
+        return fail(err, NN_ERR_INPUT_ZERO_POINT, -1);
+    }
+    if ((int32_t)nn_rd32(buf + NN_H_OUTPUT_ZP) != (int8_t)last[NN_L_OUT_ZP]) {
+        return fail(err, NN_ERR_OUTPUT_ZERO_POINT, -1);
     }
     arena = (uint64_t)logistic * NN_LOGISTIC_TABLE_BYTES + 2u * max_activation;
     arena_in_file = nn_rd32(buf + NN_H_ARENA_BYTES);

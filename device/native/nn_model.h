@@ -29,8 +29,9 @@ enum nn_op {
 enum {
     NN_H_MAGIC = 0, NN_H_VERSION = 4, NN_H_HEADER_BYTES = 6, NN_H_FILE_BYTES = 8, NN_H_CRC = 12,
     NN_H_LAYER_COUNT = 16, NN_H_LAYER_BYTES = 18, NN_H_LAYERS_OFFSET = 20,
-    NN_H_META_OFFSET = 24, NN_H_META_BYTES = 28, NN_H_ARENA_BYTES = 32,
-    NN_H_INPUT_ELEMENTS = 52, NN_H_OUTPUT_ELEMENTS = 56
+    NN_H_META_OFFSET = 24, NN_H_META_BYTES = 28, NN_H_ARENA_BYTES = 32, NN_H_INPUT_SCALE = 36,
+    NN_H_INPUT_ZP = 40, NN_H_OUTPUT_SCALE = 44, NN_H_OUTPUT_ZP = 48,
+    NN_H_INPUT_ELEMENTS = 52, NN_H_OUTPUT_ELEMENTS = 56, NN_H_RESERVED = 60
 };
 
 /* Layer record field offsets. */
@@ -44,7 +45,8 @@ enum {
     NN_L_RESERVED60 = 60
 };
 
-/* Parser results, in the order the checks run. */
+/* Parser results, in the order the checks run (the same order as the Python parser,
+ * device/verdant/engine/modelfile.py). */
 typedef enum {
     NN_OK = 0,
     NN_ERR_TRUNCATED_HEADER,
@@ -57,12 +59,15 @@ typedef enum {
     NN_ERR_LAYER_RECORD_BYTES,
     NN_ERR_LAYER_TABLE,
     NN_ERR_METADATA,
+    NN_ERR_HEADER_RESERVED,
+    NN_ERR_SCALE,
+    NN_ERR_ZERO_POINT,
     NN_ERR_OP,
     NN_ERR_RESERVED,
     NN_ERR_ZERO_SHAPE,
     NN_ERR_ACTIVATION_RANGE,
     NN_ERR_SHAPE_CHAIN,
-    NN_ERR_OP_PARAMS,
+    NN_ERR_WINDOW_PARAMS,
     NN_ERR_OUTPUT_SHAPE,
     NN_ERR_QUANT_CHANNELS,
     NN_ERR_WEIGHTS_ARRAY,
@@ -71,8 +76,11 @@ typedef enum {
     NN_ERR_SHIFTS_ARRAY,
     NN_ERR_MULTIPLIER,
     NN_ERR_SHIFT,
+    NN_ERR_OP_PARAMS,
     NN_ERR_INPUT_ELEMENTS,
     NN_ERR_OUTPUT_ELEMENTS,
+    NN_ERR_INPUT_ZERO_POINT,
+    NN_ERR_OUTPUT_ZERO_POINT,
     NN_ERR_ARENA_BYTES,
     NN_ERR_COUNT
 } nn_status;

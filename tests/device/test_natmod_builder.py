@@ -38,9 +38,11 @@ def arena_bytes(layers):
     return 256 * sum(1 for lay in layers if lay["op"] == 6) + 2 * biggest
 
 
-def build(layers, meta=b'{"name": "test"}', input_q=(0.05, 0), output_q=(0.00390625, -128)):
-    """The complete model file as bytes."""
+def build(layers, meta=b'{"name": "test"}', input_scale=0.05, output_scale=0.00390625):
+    """The complete model file as bytes (header zero points from the first and last layer)."""
     n = len(layers)
+    input_q = (input_scale, layers[0]["in_zp"])
+    output_q = (output_scale, layers[-1]["out_zp"])
     table_end = 64 + 64 * n
     blobs = bytearray()
     offsets = []

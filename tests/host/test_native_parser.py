@@ -120,31 +120,56 @@ def test_shape_chain():
     assert reject(builder.patch(chain, L1 + 8, "<3H", 2, 4, 3)) == msg  # other ops need the same shape
 
 
-OP_PARAMS = "model: op parameters invalid (layer %d)"
+WINDOW = "model: kernel, stride, dilation, depth multiplier or zero points invalid for the op (layer %d)"
+OP_PARAMS = "model: LOGISTIC/SOFTMAX parameters out of range, or p0..p2 set for another op (layer %d)"
 
 
-@pytest.mark.parametrize("layer_at,offset,fmt,value", [
-    (L0, 22, "<B", 0),            # conv stride 0
-    (L0, 20, "<B", 0),            # conv kernel 0
-    (L0, 24, "<B", 0),            # conv dilation 0
-    (L0, 28, "<H", 1),            # depth multiplier on conv
-    (L1, 20, "<B", 1),            # kernel on FC
-    (L1, 48, "<i", 7),            # p0 on FC
+@pytest.mark.parametrize("offset,fmt,value", [
+    (22, "<B", 0),            # conv stride 0
+    (20, "<B", 0),            # conv kernel 0
+    (24, "<B", 0),            # conv dilation 0
+    (28, "<H", 1),            # depth multiplier on conv
 ])
-def test_op_params(layer_at, offset, fmt, value):
-    assert reject(builder.patch(BASE, layer_at + offset, fmt, value)) == OP_PARAMS % (layer_at // 64 - 1)
+def test_window_params(offset, fmt, value):
+    assert reject(builder.patch(BASE, L0 + offset, fmt, value)) == WINDOW % 0
 
 
-def test_op_params_logistic_softmax_pool():
+def test_window_params_logistic_softmax_pool():
     sig = builder.build([layer("logistic", (1, 1, 4), (1, 1, 4), out_zp=-128, params=(1 << 30, 3, 100))])
-    assert reject(builder.patch(sig, L0 + 3, "<b", 0)) == OP_PARAMS % 0  # output zp must be -128
+    assert reject(builder.patch(sig, L0 + 3, "<b", 0)) == WINDOW % 0  # output zp must be -128
+    pool = builder.build([layer("maxpool", (1, 8, 3), (1, 4, 3), in_zp=5, out_zp=5, kernel=(1, 2), stride=(1, 2),
+                                dilation=(1, 1))])
+    assert reject(builder.patch(pool, L0 + 3, "<b", 6)) == WINDOW % 0  # zero points differ
+    assert reject(builder.patch(pool, L0 + 24, "<B", 2)) == WINDOW % 0  # pooling has no dilation
+    dw = builder.build([layer("dwconv", (1, 8, 2), (1, 8, 4), kernel=(1, 3), stride=(1, 1), dilation=(1, 1),
+                              pad=(0, 1), depth_mult=2, weights=[1] * 12, mults=[1 << 30], shifts=[0])])
+    assert c_backends.run_c_host(dw, [bytes(16)])
+    assert reject(builder.patch(dw, L0 + 28, "<H", 0)) == WINDOW % 0  # depthwise needs a multiplier
+
+
+def test_op_params():
+    assert reject(builder.patch(BASE, L1 + 48, "<i", 7)) == OP_PARAMS % 1  # p0 on FC
+    sig = builder.build([layer("logistic", (1, 1, 4), (1, 1, 4), out_zp=-128, params=(1 << 30, 3, 100))])
     assert reject(builder.patch(sig, L0 + 52, "<i", 31)) == OP_PARAMS % 0  # left shift > 30
+    assert reject(builder.patch(sig, L0 + 56, "<i", -1)) == OP_PARAMS % 0  # negative radius
     soft = builder.build([layer("softmax", (1, 1, 4), (1, 1, 4), out_zp=-128, params=(1 << 30, 3, -100))])
     assert reject(builder.patch(soft, L0 + 56, "<i", 1)) == OP_PARAMS % 0  # diff_min > 0
     assert reject(builder.patch(soft, L0 + 52, "<i", -1)) == OP_PARAMS % 0  # negative left shift
-    pool = builder.build([layer("maxpool", (1, 8, 3), (1, 4, 3), in_zp=5, out_zp=5, kernel=(1, 2), stride=(1, 2),
-                                dilation=(1, 1))])
-    assert reject(builder.patch(pool, L0 + 3, "<b", 6)) == OP_PARAMS % 0  # zero points differ
+    assert reject(builder.patch(soft, L0 + 48, "<i", -5)) == OP_PARAMS % 0  # negative multiplier
+
+
+def test_header_reserved_scales_zero_points():
+    assert reject(builder.patch(BASE, 60, "<I", 1)) == "model: reserved header field not zero"
+    for offset in (36, 44):
+        for scale in (0.0, -1.0, float("inf"), float("nan")):
+            assert reject(builder.patch(BASE, offset, "<f", scale)) == "model: input or output scale not finite and > 0"
+    assert reject(builder.patch(BASE, 40, "<i", 128)) == "model: input or output zero point outside -128..127: found 128"
+    assert reject(builder.patch(BASE, 48, "<i", -129)) == "model: input or output zero point outside -128..127: found -129"
+
+
+def test_header_zero_points_match_layers():
+    assert reject(builder.patch(BASE, 40, "<i", 4)) == "model: header input zero point differs from the first layer's"
+    assert reject(builder.patch(BASE, 48, "<i", 4)) == "model: header output zero point differs from the last layer's"
 
 
 OUTPUT_SHAPE = "model: output shape inconsistent with op parameters (layer %d)"
@@ -235,3 +260,49 @@ def test_truncated_files_never_read_out_of_bounds():
         short = builder.patch(BASE[:cut], 8, "<I", cut)
         with pytest.raises(c_backends.CModelError):
             c_backends.run_c_host(short, [bytes(16)])
+
+
+def _python_parser_accepts(buf):
+    from verdant.engine import modelfile
+    try:
+        modelfile.parse(buf)
+    except modelfile.ModelError as exc:
+        # Only the Python parser decodes the metadata JSON (the C one bounds-checks it).
+        return "json" if "metadata" in str(exc) and "JSON" in str(exc) else False
+    return True
+
+
+def _c_parser_accepts(buf):
+    try:
+        c_backends.run_c_host(buf, [bytes(16)])
+    except c_backends.CModelError:
+        return False
+    except RuntimeError as exc:  # the runner refused the input size: the model itself was accepted
+        assert "not a multiple" in str(exc), exc
+    return True
+
+
+def test_same_verdict_as_the_python_parser():
+    # One field of a valid model set to an edge value: both parsers must agree on accept/reject.
+    pytest.importorskip("verdant.engine.modelfile")
+    import random
+    rng = random.Random(7)
+    fields = [(o, "<H") for o in (4, 6, 16, 18)] + [(o, "<I") for o in (8, 20, 24, 28, 32, 52, 56, 60)]
+    fields += [(o, "<i") for o in (40, 48)]
+    for base in (L0, L1):
+        fields += [(base + o, "<B") for o in range(0, 2)] + [(base + o, "<b") for o in range(2, 6)]
+        fields += [(base + o, "<H") for o in range(6, 20, 2)] + [(base + o, "<B") for o in range(20, 28)]
+        fields += [(base + o, "<H") for o in (28, 30)] + [(base + o, "<I") for o in range(32, 48, 4)]
+        fields += [(base + o, "<i") for o in range(48, 64, 4)]
+    edges = {"<B": [0, 1, 2, 3, 7, 255], "<b": [-128, -3, 0, 5, 127], "<H": [0, 1, 2, 3, 8, 65535],
+             "<I": [0, 4, 64, 129, 200, 1 << 31], "<i": [-(1 << 31), -129, -1, 0, 3, 128, 1 << 30]}
+    checked = 0
+    for offset, fmt in fields:
+        for value in rng.sample(edges[fmt], 3):
+            buf = builder.patch(BASE, offset, fmt, value)
+            c_ok, py_ok = _c_parser_accepts(buf), _python_parser_accepts(buf)
+            if py_ok == "json":
+                continue
+            assert c_ok == py_ok, "offset %d = %r: C %s, Python %s" % (offset, value, c_ok, py_ok)
+            checked += 1
+    assert checked > 200
