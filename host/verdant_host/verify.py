@@ -217,7 +217,11 @@ def make_inputs(element_count, samples, seed=0, zero_point=0):
 
 def quantize_rows(rows, scale, zero_point):
     """Float rows -> int8 bytes: clamp(roundf(x / float32(s)) + zp), half away from zero."""
-    values = np.asarray(rows, dtype=np.float32) / np.float32(scale)
+    values = np.asarray(rows, dtype=np.float32)
+    if not np.all(np.isfinite(values)):
+        row = int(np.argwhere(~np.isfinite(np.atleast_2d(values)))[0][0])
+        raise VerdantError("input row %d holds a non-finite value (NaN or inf)" % row)
+    values = values / np.float32(scale)
     rounded = np.sign(values) * np.floor(np.abs(values) + np.float32(0.5))
     return [bytes(np.clip(row + zero_point, -128, 127).astype(np.int8).tobytes())
             for row in np.atleast_2d(rounded)]

@@ -76,3 +76,11 @@ def test_a_wrong_backend_is_caught_with_the_layer_that_diverges():
     assert result.agreed == 0 and result.total == len(inputs)
     assert result.first_bad_layer.startswith("1 (")
     assert "input 0: tflite-micro" in result.describe_first_mismatch()
+
+
+def test_the_same_seed_gives_the_same_model():
+    """Same layers, weights and quantization (Keras' tensor names differ run to run)."""
+    from verdant_host.random_models import random_case
+    first, second = random_case(3), random_case(3)
+    assert first.description == second.description
+    assert export_with_report(first.tflite_bytes)[0] == export_with_report(second.tflite_bytes)[0]

@@ -149,3 +149,8 @@ def test_expand_dims_and_squeeze_fold_away_and_still_match_tflite_micro():
     _engine_or_skip()
     result = verify.verify_model(data, tflite, samples=40, backends=["cpython"])
     assert result.ok, result.format()
+
+
+def test_non_finite_given_inputs_are_refused():
+    with pytest.raises(VerdantError, match="^input row 1 holds a non-finite value"):
+        verify.quantize_rows([[0.0, 1.0], [float("nan"), 0.0]], 0.5, 0)
