@@ -163,6 +163,9 @@ def plan_files(config, build_dir, main_py=None, dist_dir=None):
     if not os.path.exists(main_py):
         raise VerdantError("deploy: firmware entry point %s is missing" % main_py)
     files["main.py"] = main_py
+    boot_py = os.path.join(DEVICE_DIR, "boot.py")
+    if os.path.exists(boot_py):
+        files["boot.py"] = boot_py
     board_json = os.path.join(build_dir, "board.json")
     with open(board_json, "w") as f:
         json.dump(config, f, indent=1, sort_keys=True)

@@ -41,6 +41,14 @@ class ScaledClock:
     def time_s(self):
         return int(self._now_ms_float() // 1000)
 
+    def now_ms(self):
+        """Board milliseconds since the epoch, never wrapping (simulated parts use it)."""
+        return int(self._now_ms_float())
+
+    @property
+    def _now_ms(self):  # what verdant.hal.sim.SimWatchdog reads
+        return int(self._now_ms_float())
+
     def ticks_ms(self):
         return int(self._now_ms_float()) & 0x3FFFFFFF
 
