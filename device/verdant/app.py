@@ -103,7 +103,7 @@ class App:
         self._alert_overrides = alert_overrides or {}
         if sensors is None:
             sensors = self._build_sensors()
-        self.sampler = Sampler(sensors, reads=self.settings["reads_per_sample"])
+        self.sampler = Sampler(sensors, reads=self.settings["reads_per_sample"], after_read=self.feed)
         self.fitted = self.sampler.quantities()
         self.features = FeatureState(self.settings["feature_period_s"], self.settings["feature_window"],
                                      self.settings["utc_offset_s"])
@@ -287,7 +287,7 @@ class App:
                 self.send(kind, payload, t)
         if self._next_feature_t is None:
             self._next_feature_t = t
-        if t >= self._next_feature_t:
+        if t >= self._next_feature_t or self._next_feature_t - t > self.features.period_s:
             self._feature_step(t)
             period = self.features.period_s
             self._next_feature_t = (t // period + 1) * period
@@ -304,6 +304,11 @@ class App:
 
     def _feature_step(self, t):
         current = self.sampler.current(t)
+        last_slot = self.features.last_slot()
+        if last_slot is not None and t // self.features.period_s < last_slot:
+            # the clock was set back (e.g. the host set the RTC): start a new window
+            self.features = FeatureState(self.features.period_s, self.features.window, self.settings["utc_offset_s"])
+            self.send("status", {"state": "clock_set_back", "why": "feature window restarted"}, t)
         row = self._guard("features", self.features.add, t, current)
         reading = {}
         for q in self.fitted:
@@ -378,9 +383,11 @@ class App:
         clock = self.hal.clock
         chunk = int(self.settings["sleep_chunk_ms"])
         light = getattr(self.hal, "lightsleep", None) if self.settings["sleep"] in ("light", "deep") else None
+        start = clock.time_s()
         while True:
-            left_ms = (target_t - clock.time_s()) * 1000
-            if left_ms <= 0:
+            now = clock.time_s()
+            left_ms = (target_t - now) * 1000
+            if left_ms <= 0 or now < start:  # done, or the clock was set back
                 break
             ms = left_ms if left_ms < chunk else chunk
             if light is not None:
@@ -407,7 +414,7 @@ class App:
                 return self
             self.step(t)
             self.feed()
-            next_t = min(self.sampler.next_due(t + 1), self._next_feature_t)
+            next_t = min(self.sampler.next_due(t + 1), self._next_feature_t, t + self.features.period_s)
             if end is not None and next_t > end:
                 next_t = end
             self.sleep_until(next_t)

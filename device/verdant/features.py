@@ -333,6 +333,10 @@ class FeatureState:
         row["tod_sin"], row["tod_cos"] = time_of_day(t, self.utc_offset_s)
         return row
 
+    def last_slot(self):
+        """Slot index (t // period_s) of the newest sample, None before the first."""
+        return self._slots[-1][0] if self._slots else None
+
     def rows(self, count):
         """The last `count` slots' feature rows, oldest first; None for missing slots.
 

@@ -4,8 +4,8 @@ Takes the time as an argument (never reads a clock). Each sensor (from
 verdant.board.build_sensors) has .name, .quantities, .period_s and .measure() -> dict;
 measure() raising (OSError, SensorError or anything else) is a failed read.
 
-Per due sensor, poll() takes `reads` readings (sensor.reads if it has one, else the
-sampler default) and keeps, per quantity, the median of the plausible ones. A value
+Per due sensor, poll() takes `reads` readings (sensor.reads if it has one, 1 for the
+slow parts in SINGLE_READ_DRIVERS, else the sampler default) and keeps, per quantity, the median of the plausible ones. A value
 that jumps more than max_step from the last accepted value is held back as a
 suspected spike; it is accepted if the next sample confirms it (a real step change).
 
@@ -42,6 +42,10 @@ DEFAULT_MAX_STEP = {
     "soil_moisture_pct": 15.0,
     "soil_temp_c": 3.0,
 }
+
+# Parts that need seconds between readings (SCD4x: 5 s periodic, DHT22: 2 s, DS18B20:
+# 750 ms conversion): one read per sample, the median comes from a single value.
+SINGLE_READ_DRIVERS = ("scd4x", "dht22", "ds18b20")
 
 OK = "ok"
 DEGRADED = "degraded"
@@ -80,7 +84,8 @@ class SensorHealth:
 
 
 class Sampler:
-    def __init__(self, sensors, reads=3, ranges=None, max_step=None, fail_after=3, recover_after=2):
+    def __init__(self, sensors, reads=3, ranges=None, max_step=None, fail_after=3, recover_after=2,
+                 after_read=None):
         if reads < 1 or fail_after < 1 or recover_after < 1:
             raise ValueError("Sampler: reads, fail_after and recover_after must be >= 1")
         self.sensors = list(sensors)
@@ -93,6 +98,7 @@ class Sampler:
             self.max_step.update(max_step)
         self.fail_after = fail_after
         self.recover_after = recover_after
+        self.after_read = after_read  # called after every measure() (the app feeds its watchdog)
         self.health = {}
         self._next_due = {}
         self._accepted = {}   # (sensor, quantity) -> (t, value)
@@ -131,9 +137,11 @@ class Sampler:
         events = []
         for sensor in self.sensors:
             due = self._next_due[sensor.name]
+            period = sensor.period_s
+            if due is not None and due - t > period:
+                due = None  # the clock was set back: sample now and restart the schedule
             if due is not None and t < due:
                 continue
-            period = sensor.period_s
             # stay on the period grid; after a long stall, restart from now
             self._next_due[sensor.name] = t + period if due is None or t - due >= period else due + period
             got = self._sample(t, sensor, events)
@@ -148,7 +156,8 @@ class Sampler:
         per_quantity = {}
         bad = 0
         error = None
-        reads = getattr(sensor, "reads", None) or self.reads
+        reads = getattr(sensor, "reads", None) or (
+            1 if getattr(sensor, "driver", None) in SINGLE_READ_DRIVERS else self.reads)
         for _ in range(reads):
             try:
                 reading = sensor.measure()
@@ -156,6 +165,9 @@ class Sampler:
                 bad += 1
                 error = _error_text(exc)
                 continue
+            finally:
+                if self.after_read is not None:
+                    self.after_read()
             read_ok = True
             for q in sensor.quantities:
                 v = reading.get(q)

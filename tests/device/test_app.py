@@ -209,3 +209,15 @@ def test_light_sleep_used_when_the_board_allows_it():
     start(application).run(HOUR)
     assert calls and max(calls) <= 4000  # chunks no longer than half the watchdog timeout
     assert sum(calls) >= HOUR * 1000 - 60 * 1000
+
+
+def test_clock_set_back_restarts_the_window_and_the_loop_goes_on():
+    hal, fs, stat, application = new_app(Truth())
+    start(application).run(2 * HOUR)
+    hal.clock._now_ms -= 5 * HOUR * 1000  # the host sets the RTC back
+    application.run(2 * HOUR)
+    messages = decode_all(hal)
+    assert [m for m in messages if m["k"] == "error"] == []
+    assert [m["p"]["state"] for m in messages if m["p"].get("state") == "clock_set_back"] == ["clock_set_back"]
+    readings = [m["t"] for m in messages if m["k"] == "reading"]
+    assert len(readings) == 48 and readings[24] < readings[23]

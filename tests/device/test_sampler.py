@@ -122,3 +122,22 @@ def test_bad_configuration():
         Sampler([FakeSensor("x", [], 60), FakeSensor("x", [], 60)])
     with raises(ValueError, "period_s must be > 0"):
         Sampler([FakeSensor("x", [], 0)])
+
+
+def test_slow_parts_are_read_once_and_every_read_calls_back():
+    scd = FakeSensor("co2", ["co2_ppm"], 60, value={"co2_ppm": 600.0})
+    scd.driver = "scd4x"
+    sht = FakeSensor("air", ["air_temp_c"], 60, value={"air_temp_c": 20.0})
+    sht.driver = "sht3x"
+    fed = []
+    Sampler([scd, sht], reads=3, after_read=lambda: fed.append(1)).poll(0)
+    assert scd.calls == 1 and sht.calls == 3 and len(fed) == 4
+
+
+def test_clock_set_back_restarts_the_schedule():
+    s = FakeSensor("t", ["air_temp_c"], 60, value={"air_temp_c": 20.0})
+    sampler = Sampler([s], reads=1)
+    sampler.poll(100000)
+    values, _ = sampler.poll(500)  # RTC set back by a day
+    assert values == {"air_temp_c": 20.0}
+    assert sampler.poll(530)[0] == {} and sampler.poll(560)[0] == {"air_temp_c": 20.0}
