@@ -122,3 +122,42 @@ def test_bad_fault_lists_name_the_entry():
     for spec, expected in cases:
         with raises(ValueError, expected):
             make_sim_hal(config, SimClock(), None, [spec])
+
+
+def test_stuck_window_on_one_quantity_leaves_the_other_following_truth():
+    sensors, hal, clock, env = _board([{"kind": "stuck", "quantity": "rh_pct", "start_s": T0, "end_s": T0 + HOUR}])
+    sensors["air"].measure()
+    env["air_temp_c"], env["rh_pct"] = 25.0, 90.0
+    clock.advance_s(600)
+    reading = sensors["air"].measure()
+    assert approx(reading["air_temp_c"], 25.0, 0.01)
+    assert approx(reading["rh_pct"], 60.0, 0.01)
+
+
+def test_noise_is_deterministic_with_datasheet_size_and_off_when_stuck():
+    config = load_board("../../boards/sim.json")
+
+    def run(faults=None):
+        clock = SimClock(start_s=T0)
+        hal = make_sim_hal(config, clock, dict(ENV), faults, noise=True)
+        air = build_sensors(config, hal)[0]
+        values = []
+        for _ in range(300):
+            clock.advance_s(60)
+            values.append(air.measure()["air_temp_c"])
+        return values
+
+    values = run()
+    assert values == run()
+    mean = sum(values) / len(values)
+    sd = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
+    assert approx(mean, 20.0, 0.01)
+    assert 0.025 < sd < 0.055, sd  # SHT3x repeatability 0.04 C (plus 0.003 C code steps)
+    stuck = run([{"kind": "stuck", "sensor": "air", "start_s": T0, "end_s": T0 + 2 * 86400}])
+    assert len(set(stuck)) == 1
+
+
+def test_set_noise_rejects_unknown_quantity():
+    from verdant.sim.sensirion import SimSHT3x
+    with raises(ValueError, "no quantity 'lux'"):
+        SimSHT3x(SimClock()).set_noise({"lux": 1.0})

@@ -84,12 +84,13 @@ class SimHAL:
         raise OSError("sim board does not deep-sleep (sleep_mode must be none or light)")
 
 
-def make_sim_hal(config, clock=None, truth=None, faults=None):
+def make_sim_hal(config, clock=None, truth=None, faults=None, noise=False):
     """Builds the HAL of a board config with a simulated part behind every fitted sensor.
 
     config: a validated board config (verdant.board.load_board); clock: a SimClock
     (a new one at t=0 when None); truth: the physical environment, see truth_reader();
-    faults: sensor faults scheduled in simulated time, see verdant.sim.faults.
+    faults: sensor faults scheduled in simulated time, see verdant.sim.faults;
+    noise: True adds each part's typical (datasheet repeatability) noise, deterministic.
     """
     clock = clock or SimClock()
     hal = SimHAL(config, clock)
@@ -97,6 +98,8 @@ def make_sim_hal(config, clock=None, truth=None, faults=None):
     for spec in config["sensors"]:
         part = _attach(hal, config, spec, clock)
         part.feed = feed
+        if noise:
+            part.set_noise(seed=len(hal.parts) + 1)
         hal.parts[spec["name"]] = part
     if faults:
         from verdant.sim.faults import attach_faults

@@ -16,6 +16,7 @@ class SimAHT20(SimPart):
     """
 
     TRUTH = {"temperature_c": "air_temp_c", "humidity_pct": "rh_pct"}
+    NOISE = {"temperature_c": 0.1, "humidity_pct": 0.1}
     MEASURE_MS = 75
 
     def __init__(self, clock, temperature_c=20.0, humidity_pct=50.0, calibrated=True):
@@ -71,6 +72,7 @@ class SimBH1750(SimPart):
     """
 
     TRUTH = {"lux": "light_lux"}
+    NOISE = {"lux": 1.0}
 
     def __init__(self, clock, lux=500.0):
         super().__init__(clock)

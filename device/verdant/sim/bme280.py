@@ -78,6 +78,7 @@ class SimBME280(SimPart):
     """BME280 at the register level. chip_id=0x58 models a BMP280 fitted by mistake."""
 
     TRUTH = {"temperature_c": "air_temp_c", "humidity_pct": "rh_pct", "pressure_hpa": "pressure_hpa"}
+    NOISE = {"temperature_c": 0.01, "humidity_pct": 0.1, "pressure_hpa": 0.12}
 
     def __init__(self, clock, temperature_c=20.0, humidity_pct=50.0, pressure_hpa=1013.25,
                  calibration=None, chip_id=0x60):

@@ -13,6 +13,7 @@ class SimDHT22Part(SimPart):
     """
 
     TRUTH = {"temperature_c": "air_temp_c", "humidity_pct": "rh_pct"}
+    NOISE = {"temperature_c": 0.2, "humidity_pct": 1.0}  # datasheet repeatability
     MIN_INTERVAL_MS = 2000
 
     def __init__(self, clock, temperature_c=20.0, humidity_pct=50.0):
@@ -82,6 +83,7 @@ class SimSoilProbe(SimPart):
     """
 
     TRUTH = {"moisture_pct": "soil_moisture_pct"}
+    NOISE = {"moisture_pct": 0.5}
 
     def __init__(self, clock, moisture_pct=40.0, dry_raw=52000, wet_raw=22000):
         super().__init__(clock)

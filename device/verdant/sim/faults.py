@@ -14,6 +14,8 @@ the board config). Kinds may carry the greenhouse simulator's "sensor_" prefix.
 Times are the simulated clock's Unix seconds; a fault is active for start_s <= t < end_s.
 """
 
+from verdant.sim.part import Random
+
 KINDS = ("stuck", "drift", "spikes", "dropout", "bad_crc", "out_of_range")
 _KEYS = ("kind", "sensor", "quantity", "start_s", "end_s", "per_hour", "size", "probability", "seed")
 
@@ -30,7 +32,7 @@ class ScheduledFault:
         self.size = size
         self.probability = probability
         self.frozen = None  # stuck: the values seen when the window opened
-        self._state = (seed * 2654435761 + 1) & 0xFFFFFFFF or 1
+        self._random = Random(seed)
 
     def active(self, now_ms):
         return self.start_ms <= now_ms < self.end_ms
@@ -39,13 +41,8 @@ class ScheduledFault:
         return self.attr is None or self.attr == attr
 
     def random(self):
-        """Deterministic uniform [0, 1) (xorshift32), the same under MicroPython and CPython."""
-        x = self._state
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        self._state = x
-        return x / 4294967296
+        """Deterministic uniform [0, 1), the same under MicroPython and CPython."""
+        return self._random.random()
 
 
 def attach_faults(hal, faults):

@@ -79,6 +79,7 @@ class SimDS18B20(SimPart):
     """DS18B20: scratchpad, resolution 9..12 bits, conversion 93.75..750 ms, 85 C power-on value."""
 
     TRUTH = {"temperature_c": "soil_temp_c"}
+    NOISE = {"temperature_c": 0.03}
     CONVERT_MS = {0: 94, 1: 188, 2: 375, 3: 750}
 
     def __init__(self, clock, temperature_c=15.0, serial=0x0000075AC3F1):

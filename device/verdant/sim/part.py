@@ -29,6 +29,9 @@ def remember(log, item):
 class SimPart(SimDevice):
     # attribute name -> truth key (replay CSV column); subclasses fill it in.
     TRUTH = {}
+    # attribute name -> typical measurement noise (standard deviation, from the datasheet's
+    # repeatability figures), applied only after set_noise().
+    NOISE = {}
 
     def __init__(self, clock):
         self.clock = clock
@@ -41,6 +44,7 @@ class SimPart(SimDevice):
         self.commands = []  # the last LOG_LIMIT writes seen, as bytes, so tests can assert exact traffic
         self._stuck = None
         self._drift = {}
+        self._noise = None
 
     def _window(self, kind):
         if self.faults:
@@ -98,7 +102,7 @@ class SimPart(SimDevice):
 
     def refresh(self):
         """Pull the physical truth from the feed, when one is attached."""
-        if self.feed is None or self._stuck is not None or self._window("stuck") is not None:
+        if self.feed is None or self._stuck is not None:
             return
         env = self.feed()
         for attr, key in self.TRUTH.items():
@@ -114,12 +118,26 @@ class SimPart(SimDevice):
         if attr in self._drift:
             per_hour, since_ms = self._drift[attr]
             value += per_hour * (self.now_ms() - since_ms) / 3600000
+        frozen = False
         if self.faults:
-            value = self._scheduled(attr, value)
+            value, frozen = self._scheduled(attr, value)
+        if self._noise is not None and attr in self._noise[0] and not frozen:
+            value += self._noise[0][attr] * self._noise[1].gauss()
         return value
 
+    def set_noise(self, sd=None, seed=1):
+        """Adds deterministic noise: sd maps attributes to standard deviations
+        (default: the part's NOISE figures); sd={} turns it off."""
+        sd = self.NOISE if sd is None else sd
+        for attr in sd:
+            if attr not in self.TRUTH:
+                raise ValueError("%s has no quantity %r" % (type(self).__name__, attr))
+        self._noise = (sd, Random(seed)) if sd else None
+
     def _scheduled(self, attr, value):
+        """Applies the active scheduled faults; returns (value, frozen by a stuck window)."""
         now = self.now_ms()
+        frozen = False
         for fault in self.faults:
             if not fault.active(now) or not fault.affects(attr):
                 continue
@@ -127,15 +145,36 @@ class SimPart(SimDevice):
                 if fault.frozen is None:
                     fault.frozen = {a: getattr(self, a) for a in self.TRUTH}
                 value = fault.frozen[attr]
+                frozen = True
             elif fault.kind == "drift":
                 value += fault.per_hour * (now - fault.start_ms) / 3600000
             elif fault.kind == "spikes" and fault.random() < fault.probability:
                 value += fault.size if fault.random() < 0.5 else -fault.size
-        return value
+        return value, frozen
 
     def checksum(self, crc):
         """The CRC byte to send: the right one, or a wrong one under the bad_crc fault."""
         return crc ^ 0x5A if self.bad_crc else crc
+
+
+class Random:
+    """xorshift32: the same numbers under MicroPython and CPython, for any seed."""
+
+    def __init__(self, seed=1):
+        self._state = (seed * 2654435761 + 1) & 0xFFFFFFFF or 1
+
+    def random(self):
+        """Uniform in [0, 1)."""
+        x = self._state
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        self._state = x
+        return x / 4294967296
+
+    def gauss(self):
+        """Approximately standard normal: centred sum of four uniforms scaled to variance 1."""
+        return (self.random() + self.random() + self.random() + self.random() - 2.0) * 1.7320508
 
 
 class _TickCounter:

@@ -45,6 +45,7 @@ class SimSHT3x(_SensirionPart):
     """SHT3x: 16-bit commands; single-shot high/medium/low repeatability; status register."""
 
     TRUTH = {"temperature_c": "air_temp_c", "humidity_pct": "rh_pct"}
+    NOISE = {"temperature_c": 0.04, "humidity_pct": 0.08}  # high repeatability
     # single shot, no clock stretching: command -> max conversion time (ms)
     SINGLE_SHOT_MS = {0x2400: 15, 0x240B: 6, 0x2416: 4}
 
@@ -83,6 +84,7 @@ class SimSHT4x(_SensirionPart):
     """SHT4x: one-byte commands; RH encoded as -6 + 125 * code / 65535."""
 
     TRUTH = {"temperature_c": "air_temp_c", "humidity_pct": "rh_pct"}
+    NOISE = {"temperature_c": 0.04, "humidity_pct": 0.08}  # high repeatability
     MEASURE_MS = {0xFD: 8, 0xF6: 5, 0xE0: 2}
 
     def __init__(self, clock, temperature_c=20.0, humidity_pct=50.0, serial=0x0F2A9C41):
@@ -121,6 +123,7 @@ class SimSCD4x(_SensirionPart):
     """
 
     TRUTH = {"co2_ppm": "co2_ppm", "temperature_c": "air_temp_c", "humidity_pct": "rh_pct"}
+    NOISE = {"co2_ppm": 10.0, "temperature_c": 0.1, "humidity_pct": 0.4}  # repeatability
     PERIOD_MS = 5000
 
     def __init__(self, clock, co2_ppm=420.0, temperature_c=20.0, humidity_pct=50.0,
