@@ -103,3 +103,63 @@ def test_every_example_line_in_the_docs_decodes():
         again = protocol.encode_line(message["seq"], message["t"], message["k"], message["p"])
         assert again.rstrip("\n") == line, line
     assert kinds == set(protocol.KINDS)
+
+
+class _Lcg:
+    def __init__(self, seed):
+        self.x = seed
+
+    def below(self, n):
+        self.x = (1103515245 * self.x + 12345) & 0x7FFFFFFF
+        return self.x % n
+
+
+def test_decode_never_raises_on_random_garbage_and_mutations():
+    rng = _Lcg(11)
+    good = protocol.Encoder().encode(1767225600, "alert", {"type": "dry_soil", "values": {"soil_moisture_pct": 12.5}})
+    accepted = 0
+    for _ in range(1500):
+        if rng.below(2):
+            line = bytes(rng.below(256) for _ in range(rng.below(120)))
+        else:
+            line = bytearray(good)
+            for _ in range(1 + rng.below(4)):
+                op = rng.below(3)
+                i = rng.below(len(line))
+                if op == 0:
+                    line[i] = rng.below(256)
+                elif op == 1:
+                    line = line[:i] + line[i + 1:]
+                else:
+                    line = line[:i] + bytes((rng.below(256),)) + line[i:]
+            line = bytes(line)
+        message, why = protocol.decode(line)
+        assert (message is None) != (why is None)
+        if message is not None:
+            accepted += 1
+            assert message["p"]["type"] == "dry_soil"  # only harmless changes (e.g. noise before '{') pass
+    assert accepted < 50
+
+
+def test_random_payloads_roundtrip():
+    rng = _Lcg(5)
+
+    def value(depth):
+        kind = rng.below(6 if depth < 3 else 4)
+        if kind == 0:
+            return rng.below(2000000) - 1000000
+        if kind == 1:
+            return (rng.below(2000000) - 1000000) / 1000.0  # 3 decimals survive exactly
+        if kind == 2:
+            return "".join(chr(32 + rng.below(300)) for _ in range(rng.below(8)))
+        if kind == 3:
+            return [None, True, False][rng.below(3)]
+        if kind == 4:
+            return [value(depth + 1) for _ in range(rng.below(4))]
+        return dict(("k%d" % rng.below(50), value(depth + 1)) for _ in range(rng.below(4)))
+
+    enc = protocol.Encoder()
+    for _ in range(200):
+        payload = {"x": value(0)}
+        message, why = protocol.decode(enc.encode(0, "status", payload))
+        assert why is None and message["p"] == payload, (why, payload)
