@@ -13,7 +13,7 @@ ARCH ?= x64
 MPY_DIR ?=
 MPY_ABI = $(shell sed -n 's/^\#define MPY_VERSION \([0-9]*\)/\1/p' $(MPY_DIR)/py/persistentcode.h).$(shell sed -n 's/^\#define MPY_SUB_VERSION \([0-9]*\)/\1/p' $(MPY_DIR)/py/persistentcode.h)
 
-.PHONY: native-host native-qemu natmod natmod-if-mpy-dir fuzz native-size
+.PHONY: native-host native-qemu natmod natmod-if-mpy-dir fuzz native-size native-bench
 
 # Host runner with AddressSanitizer + UBSan, any finding aborts.
 native-host: $(NATIVE_BUILD)/host/nn_runner
@@ -65,3 +65,9 @@ fuzz: $(NATIVE_BUILD)/fuzz/fuzz_model setup
 	$(PYTHON) tests/host/test_native_fuzz.py $(NATIVE_BUILD)/fuzz/corpus
 	$(NATIVE_BUILD)/fuzz/fuzz_model -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
 	  -artifact_prefix=$(NATIVE_BUILD)/fuzz/crashes/ $(NATIVE_BUILD)/fuzz/corpus
+
+# Plain -O2 host runner (no sanitizers) for instruction counts under valgrind (make bench).
+native-bench: $(NATIVE_BUILD)/bench/nn_runner
+$(NATIVE_BUILD)/bench/nn_runner: $(NATIVE_CORE) $(NATIVE_HEADERS) $(NATIVE_DIR)/runner/runner.c $(NATIVE_DIR)/runner/io_stdio.c
+	@mkdir -p $(@D)
+	gcc $(NATIVE_WARN) -O2 -g -o $@ $(NATIVE_CORE) $(NATIVE_DIR)/runner/runner.c $(NATIVE_DIR)/runner/io_stdio.c

@@ -1,0 +1,308 @@
+"""`make bench`: measures the int8 engine and the native kernel side by side, in one run,
+and writes BENCHMARKS.md. Every figure is printed with the exact command that made it.
+
+    python -m verdant_host.bench [--out BENCHMARKS.md] [--mpy-dir DIR]
+
+Figures: microseconds per inference per backend (natmod, viper, python) under the
+MicroPython Unix port on a small MLP (the committed default model) and a Conv1D net
+(built and converted here); instructions per MAC of the Cortex-M0+ inner loop (objdump of
+the built object) and, for comparison, on x64 (valgrind, marginal count); .text bytes of
+kernel + parser for Cortex-M0+ at -Os; model file bytes vs .tflite bytes; arena bytes;
+heap bytes allocated per inference on the natmod path (gc.mem_alloc in the Unix port).
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TARGETS = {"natmod_vs_python": 100.0, "viper_vs_python": 20.0, "instructions_per_mac": 6.0,
+           "text_bytes": 3072, "file_vs_tflite": 0.25, "heap_bytes": 0}
+BACKENDS = ("natmod", "viper", "python")
+
+
+class Step:
+    """One measured figure and the command that produced it."""
+
+    def __init__(self):
+        self.commands = []
+
+    def run(self, cmd, cwd=REPO, env=None, timeout=900):
+        self.commands.append(" ".join(shlex.quote(c) for c in cmd))
+        proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+        if proc.returncode != 0:
+            raise RuntimeError("%s failed (%d):\n%s%s" % (cmd[0], proc.returncode, proc.stdout, proc.stderr))
+        return proc.stdout
+
+
+# ---------------------------------------------------------------- models
+
+def conv1d_tflite():
+    """A small Conv1D net (12 steps x 6 features): conv-relu, depthwise, maxpool, conv, GAP, dense softmax."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import numpy as np
+    import tensorflow as tf
+    import keras
+    keras.utils.set_random_seed(1)
+    inp = keras.Input((12, 6))
+    x = keras.layers.Conv1D(16, 3, padding="same", activation="relu")(inp)
+    x = keras.layers.DepthwiseConv1D(3, padding="same", activation="relu")(x)
+    x = keras.layers.MaxPooling1D(2)(x)
+    x = keras.layers.Conv1D(16, 3, padding="valid", activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling1D()(x)
+    out = keras.layers.Dense(9, activation="softmax")(x)
+    model = keras.Model(inp, out)
+    rng = np.random.default_rng(1)
+    samples = [rng.normal(0, 1, (1, 12, 6)).astype(np.float32) for _ in range(32)]
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([s] for s in samples)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    return bytes(converter.convert())
+
+
+def models(workdir):
+    """name -> (model file path, model bytes, tflite bytes, description)."""
+    from verdant_host.export import export_tflite
+    with open(os.path.join(REPO, "models", "default", "model.tflite"), "rb") as f:
+        mlp = f.read()
+    found = {}
+    for name, tflite, what in (("mlp", mlp, "MLP: the committed default model (models/default/model.tflite)"),
+                               ("conv1d", conv1d_tflite(), "Conv1D net built in verdant_host.bench.conv1d_tflite")):
+        model = export_tflite(tflite)
+        path = os.path.join(workdir, name + ".vmdl")
+        with open(path, "wb") as f:
+            f.write(model)
+        found[name] = (path, model, tflite, what)
+    return found
+
+
+def macs(model_bytes):
+    """Multiply-accumulates per inference, from the layer table."""
+    import struct
+    total = 0
+    for i in range(struct.unpack_from("<H", model_bytes, 16)[0]):
+        rec = 64 + 64 * i
+        op = model_bytes[rec]
+        ih, iw, ic, oh, ow, oc = struct.unpack_from("<6H", model_bytes, rec + 8)
+        kh, kw = model_bytes[rec + 20], model_bytes[rec + 21]
+        if op == 1:
+            total += ih * iw * ic * oc
+        elif op == 2:
+            total += oh * ow * oc * kh * kw * ic
+        elif op == 3:
+            total += oh * ow * oc * kh * kw
+    return total
+
+
+# ---------------------------------------------------------------- Unix port timings
+
+_TIMING_SCRIPT = """
+import gc, json, sys, time
+for p in %(paths)r:
+    sys.path.insert(0, p)
+from verdant import engine
+buf = open(%(model)r, 'rb').read()
+net = engine.load(buf, backend=%(backend)r)
+inp = bytes((i * 37 + 11) & 255 for i in range(net.input_elements))
+net.predict_int8(inp)
+n = 1
+while True:
+    t0 = time.ticks_us()
+    for _ in range(n):
+        net.predict_int8(inp)
+    dt = time.ticks_diff(time.ticks_us(), t0)
+    if dt > 300000 or n >= 100000:
+        break
+    n *= 4
+result = {"us": dt / n, "runs": n}
+if %(backend)r == 'natmod':
+    import verdant_nn
+    model, arena, out = net.model.buf, net._arena, bytearray(net.output_elements)
+    run, predict = verdant_nn.run, net.predict_int8
+    gc.collect()
+    before = gc.mem_alloc()
+    for _ in range(100):
+        predict(inp)
+    result["engine_heap"] = (gc.mem_alloc() - before) / 100
+    gc.collect()
+    before = gc.mem_alloc()
+    for _ in range(100):
+        run(model, arena, inp, out)
+    result["run_heap"] = (gc.mem_alloc() - before) / 100
+    result["arena"] = len(arena)
+print(json.dumps(result))
+"""
+
+
+def unix_port_timing(step, micropython, model_path, backend, natmod_dir):
+    paths = [os.path.join(REPO, "device")] + ([natmod_dir] if natmod_dir else [])
+    script = _TIMING_SCRIPT % {"paths": paths, "model": model_path, "backend": backend}
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False, dir=os.path.dirname(model_path)) as f:
+        f.write(script)
+    out = step.run([micropython, "-X", "heapsize=8M", f.name])
+    return json.loads(out.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- native figures
+
+def m0_text_bytes(step):
+    step.run(["make", "-s", "native-size"])
+    objs = ["build/native/m0size/%s.o" % n for n in ("nn_model", "nn_kernel", "nn_dot2_thumb")]
+    out = step.run(["arm-none-eabi-size", "-A"] + objs)
+    text, rodata = 0, 0
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[1].isdigit():
+            if parts[0].startswith(".text"):
+                text += int(parts[1])
+            elif parts[0].startswith(".rodata"):
+                rodata += int(parts[1])
+    return text, rodata
+
+
+def m0_instructions_per_mac(step):
+    """Static count: the instructions of the inner loop (branch target .. backward branch) / MACs per pass."""
+    out = step.run(["arm-none-eabi-objdump", "-d", "build/native/m0size/nn_dot2_thumb.o"])
+    lines = [ln for ln in out.splitlines() if re.match(r"^\s+[0-9a-f]+:\s", ln)]
+    addr = [int(ln.split(":")[0], 16) for ln in lines]
+    for i, ln in enumerate(lines):
+        m = re.search(r"\bbne(?:\.n)?\s+([0-9a-f]+)", ln)
+        if m:
+            start = addr.index(int(m.group(1), 16))
+            body = [re.sub(r"\s+", " ", x.split("\t", 2)[-1]).strip() for x in lines[start:i + 1]]
+            muls = sum(1 for b in body if b.startswith("muls"))
+            return len(body) / muls, body
+    raise RuntimeError("no loop found in nn_dot2_thumb.o")
+
+
+def x64_valgrind_ir(step, workdir):
+    """Marginal instructions per MAC on x64 (gcc -O2), valgrind: two FC models that differ only in depth."""
+    import shutil
+    if shutil.which("valgrind") is None:
+        return None
+    sys.path.insert(0, os.path.join(REPO, "tests", "device"))
+    import test_natmod_builder as builder
+    step.run(["make", "-s", "native-bench"])
+    totals = {}
+    for depth in (256, 1280):
+        lay = builder.layer("fc", (1, 1, depth), (1, 1, 16), weights=[(i * 7) % 255 - 127 for i in range(16 * depth)],
+                            mults=[1 << 30], shifts=[-8])
+        model = os.path.join(workdir, "fc%d.vmdl" % depth)
+        with open(model, "wb") as f:
+            f.write(builder.build([lay]))
+        inputs = os.path.join(workdir, "fc%d.in" % depth)
+        with open(inputs, "wb") as f:
+            f.write(bytes(range(256)) * (depth // 256) * 20)
+        cg = os.path.join(workdir, "cg.%d" % depth)
+        step.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + cg, "build/native/bench/nn_runner",
+                  model, inputs, os.path.join(workdir, "out.bin")])
+        with open(cg) as f:
+            m = re.search(r"^summary:\s+(\d+)", f.read(), re.M)
+        totals[depth] = int(m.group(1))
+    return (totals[1280] - totals[256]) / (20 * 16 * (1280 - 256))
+
+
+# ---------------------------------------------------------------- report
+
+def fmt_ok(ok):
+    return "met" if ok else "NOT met"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="verdant-bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=os.path.join(REPO, "BENCHMARKS.md"))
+    ap.add_argument("--micropython", default=os.environ.get("MICROPYTHON") or os.path.join(REPO, ".venv", "bin", "micropython"))
+    args = ap.parse_args(argv)
+    sys.path.insert(0, os.path.join(REPO, "device"))
+    found = sorted(glob.glob(os.path.join(REPO, "dist", "x64_*", "verdant_nn.mpy")))
+    natmod_dir = os.path.dirname(found[-1]) if found else None
+    rows, notes = [], []
+    with tempfile.TemporaryDirectory(prefix="verdant-bench-") as workdir:
+        step = Step()
+        nets = models(workdir)
+        timing = {}
+        for name, (path, model, tflite, what) in nets.items():
+            for backend in BACKENDS:
+                if backend == "natmod" and natmod_dir is None:
+                    continue
+                s = Step()
+                timing[name, backend] = (unix_port_timing(s, args.micropython, path, backend, natmod_dir), s.commands[-1])
+        text, rodata = m0_text_bytes(step)
+        per_mac, loop = m0_instructions_per_mac(step)
+        x64_per_mac = x64_valgrind_ir(Step(), workdir)
+
+        lines = ["# Benchmarks", "",
+                 "Made by `make bench` (host/verdant_host/bench.py) in one run; each figure names the command",
+                 "that measured it. Unix-port timings are wall-clock on the machine that ran the bench (shared,",
+                 "so expect noise); ratios matter more than absolute microseconds.", ""]
+        lines += ["## Models", "", "| model | what | MACs | model file bytes | .tflite bytes | file / tflite | arena bytes |",
+                  "| --- | --- | --- | --- | --- | --- | --- |"]
+        for name, (path, model, tflite, what) in nets.items():
+            import struct
+            arena = struct.unpack_from("<I", model, 32)[0]
+            lines.append("| %s | %s | %d | %d | %d | %.2f | %d |" % (name, what, macs(model), len(model), len(tflite),
+                                                                    len(model) / len(tflite), arena))
+        lines += ["", "Model files come from `verdant_host.export.export_tflite` (arena bytes: the header field, "
+                  "which the C parser recomputes and checks).", ""]
+        lines += ["## Microseconds per inference (MicroPython Unix port, `Engine.predict_int8`)", "",
+                  "| model | natmod | viper | python | python / natmod | python / viper |", "| --- | --- | --- | --- | --- | --- |"]
+        ratios = {}
+        for name in nets:
+            us = {b: timing[name, b][0]["us"] for b in BACKENDS if (name, b) in timing}
+            nat = us.get("natmod")
+            r_nat = us["python"] / nat if nat else None
+            r_vip = us["python"] / us["viper"]
+            ratios[name] = (r_nat, r_vip)
+            lines.append("| %s | %s | %.1f | %.1f | %s | %.1fx |" % (
+                name, "%.1f" % nat if nat else "not built", us["viper"], us["python"],
+                "%.0fx" % r_nat if r_nat else "-", r_vip))
+        lines += ["", "Command per cell (model path and backend vary): `%s` running a script that loads the model with "
+                  "`verdant.engine.load(buf, backend=...)` and times `predict_int8` with `time.ticks_us` over enough "
+                  "runs to last 0.3 s." % os.path.relpath(args.micropython, REPO), ""]
+        heap_rows = []
+        for name in nets:
+            if (name, "natmod") in timing:
+                t = timing[name, "natmod"][0]
+                heap_rows.append("| %s | %g | %g |" % (name, t["run_heap"], t["engine_heap"]))
+        lines += ["## Heap bytes allocated per inference, natmod path", "",
+                  "| model | `verdant_nn.run` | `Engine.predict_int8` |", "| --- | --- | --- |"] + (
+                  heap_rows or ["| - | not built | not built |"])
+        lines += ["", "`gc.collect(); gc.mem_alloc()` before and after 100 calls, divided by 100, in the same Unix-port run.", ""]
+        lines += ["## Cortex-M0+ (armv6m) kernel", "",
+                  "| figure | value | command |", "| --- | --- | --- |",
+                  "| .text bytes, kernel + parser + MAC loop, -Os | %d (plus %d bytes .rodata: messages, tables) | `make native-size` then `arm-none-eabi-size -A build/native/m0size/*.o` |" % (text, rodata),
+                  "| instructions per MAC, inner loop | %.1f (`%s`) | `arm-none-eabi-objdump -d build/native/m0size/nn_dot2_thumb.o` (loop body / MACs per pass) |" % (per_mac, "; ".join(loop)),
+                  ]
+        if x64_per_mac is not None:
+            lines.append("| x64 for comparison: instructions per MAC, gcc -O2 | %.2f | `valgrind --tool=callgrind build/native/bench/nn_runner` on FC 256x16 and 1280x16, 20 inputs each: (Ir difference) / (MAC difference) |" % x64_per_mac)
+        lines += ["", "## Targets", "", "| target | measured | |", "| --- | --- | --- |"]
+        for name in nets:
+            r_nat, r_vip = ratios[name]
+            lines.append("| natmod >= 100x pure Python (%s) | %s | %s |" % (name, "%.0fx" % r_nat if r_nat else "not built",
+                                                                           fmt_ok(r_nat is not None and r_nat >= 100)))
+            lines.append("| viper >= 20x pure Python (%s) | %.1fx | %s |" % (name, r_vip, fmt_ok(r_vip >= 20)))
+        lines.append("| <= 6 instructions per MAC (armv6m) | %.1f | %s |" % (per_mac, fmt_ok(per_mac <= 6)))
+        lines.append("| <= 3 KB .text kernel + parser (Cortex-M0+ -Os) | %d bytes | %s |" % (text, fmt_ok(text <= 3072)))
+        for name, (path, model, tflite, what) in nets.items():
+            ratio = len(model) / len(tflite)
+            lines.append("| model file <= 0.25x .tflite (%s) | %.2fx | %s |" % (name, ratio, fmt_ok(ratio <= 0.25)))
+        heap = [timing[n, "natmod"][0]["run_heap"] for n in nets if (n, "natmod") in timing]
+        lines.append("| 0 heap bytes per inference (natmod) | %s | %s |" % (
+            ", ".join("%g" % h for h in heap) or "not built", fmt_ok(bool(heap) and max(heap) == 0)))
+        lines.append("")
+        with open(args.out, "w") as f:
+            f.write("\n".join(lines))
+        print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
