@@ -5,6 +5,8 @@ Every kernel takes a parsed Layer (verdant.engine.modelfile) and reads `src`, wr
 and output element counts. NHWC activations, OHWI filters. Runs under MicroPython
 and CPython; the viper backend reuses the requantization here.
 """
+import array
+
 from verdant.engine.fixedpoint import exp_on_negative_values, logistic, reciprocal
 from verdant.engine.quant import (_wrap32, multiply_by_quantized_multiplier as mbqm,
                                   rounding_divide_by_pot, saturating_rounding_doubling_high_mul)
@@ -160,20 +162,19 @@ def apply_table(table, src, dst, count):
 
 
 def softmax_exp_table(layer):
-    """exp(beta * s_in * d) in Q0.31 for d = 0, -1, ..., -255 (None below diff_min)."""
-    table = []
-    for d in range(0, -256, -1):
-        if d < layer.p2:
-            table.append(None)
-            continue
-        scaled = saturating_rounding_doubling_high_mul(_wrap32(d * (1 << layer.p1)), layer.p0)
-        table.append(exp_on_negative_values(scaled, _SOFTMAX_DIFF_INTEGER_BITS))
+    """exp(beta * s_in * d) in Q0.31 at index -d, for d = 0, -1, ..., -255 (int32 array).
+    Entries below diff_min are never read (softmax checks -d <= -diff_min first)."""
+    table = array.array("i", bytes(4 * 256))
+    for k in range(min(256, -layer.p2 + 1)):
+        scaled = saturating_rounding_doubling_high_mul(_wrap32(-k * (1 << layer.p1)), layer.p0)
+        table[k] = exp_on_negative_values(scaled, _SOFTMAX_DIFF_INTEGER_BITS)
     return table
 
 
 def softmax(layer, exp_table, src, dst):
     """TFLM integer softmax over the last dimension, for each of h*w rows."""
     depth = layer.in_c
+    max_distance = -layer.p2  # inputs further than this below the row max contribute 0
     accum_shift = _SOFTMAX_ACCUMULATION_INTEGER_BITS
     for start in range(0, layer.in_size, depth):
         end = start + depth
@@ -183,16 +184,16 @@ def softmax(layer, exp_table, src, dst):
                 row_max = src[i]
         sum_of_exps = 0
         for i in range(start, end):
-            e = exp_table[row_max - src[i]]
-            if e is not None:
-                sum_of_exps += rounding_divide_by_pot(e, accum_shift)  # Rescale to Q12.19
+            k = row_max - src[i]
+            if k <= max_distance:
+                sum_of_exps += rounding_divide_by_pot(exp_table[k], accum_shift)  # Rescale to Q12.19
         scale, bits_over_unit = reciprocal(_wrap32(sum_of_exps), accum_shift)
         for i in range(start, end):
-            e = exp_table[row_max - src[i]]
-            if e is None:
+            k = row_max - src[i]
+            if k > max_distance:
                 dst[i] = -128
                 continue
-            y = rounding_divide_by_pot(saturating_rounding_doubling_high_mul(scale, e),
+            y = rounding_divide_by_pot(saturating_rounding_doubling_high_mul(scale, exp_table[k]),
                                        bits_over_unit + 31 - 8) - 128
             dst[i] = min(max(y, -128), 127)
 
@@ -204,7 +205,7 @@ class PythonLayers:
         self.steps = []
         for layer in model.layers:
             if layer.op == OP_LOGISTIC:
-                table = logistic_table(layer, [0] * 256)
+                table = logistic_table(layer, array.array("b", bytes(256)))
                 self.steps.append((_run_table, layer, table))
             elif layer.op == OP_SOFTMAX:
                 self.steps.append((softmax, layer, softmax_exp_table(layer)))

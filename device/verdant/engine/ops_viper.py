@@ -198,7 +198,7 @@ class ViperLayers:
             if layer.op in (OP_FULLY_CONNECTED, OP_CONV_2D, OP_DEPTHWISE_CONV_2D):
                 acc_size = max(acc_size, layer.out_size)
             if layer.op == OP_LOGISTIC:
-                extra = ops_python.logistic_table(layer, [0] * 256)
+                extra = ops_python.logistic_table(layer, array.array("b", bytes(256)))
             elif layer.op == OP_SOFTMAX:
                 extra = ops_python.softmax_exp_table(layer)
             else:
