@@ -199,7 +199,7 @@ def format_event(event, colour=False):
 class Monitor:
     """Decoder + store + view. feed(bytes) returns the severity-triggered exit code or None."""
 
-    def __init__(self, db_path=None, exit_on=None, out=None, colour=None):
+    def __init__(self, db_path=None, exit_on=None, out=None, colour=None, reading_every_s=0):
         if exit_on is not None and exit_on not in SEVERITIES:
             raise VerdantError("monitor: --exit-on must be one of %s, got %r" % (", ".join(SEVERITIES), exit_on))
         self.decoder = LineDecoder()
@@ -209,18 +209,30 @@ class Monitor:
         self.colour = colour if colour is not None else bool(out is not None and getattr(out, "isatty", lambda: False)())
         self.alerts = []     # (t, type, severity, event, reason) of every alert line
         self.triggered = None
+        self.reading_every_s = reading_every_s  # live view: at most one reading line per this board time
+        self._last_shown_reading_t = None
+        self.last_t = None   # board time of the newest message
 
     def feed(self, data):
         return self._handle(self.decoder.feed(data))
 
-    def summary(self):
+    def _shown(self, event):
+        if not self.reading_every_s or event.kind != "message" or event.message["k"] != "reading":
+            return True
+        t = event.message["t"]
+        if self._last_shown_reading_t is None or t - self._last_shown_reading_t >= self.reading_every_s:
+            self._last_shown_reading_t = t
+            return True
+        return False
+
+    def summary(self, with_alerts=True):
         s = self.decoder.stats
         raised = [a for a in self.alerts if a[3] == "raise"]
         lines = ["monitor: %d line(s) decoded, %d damaged skipped, %d partial, %d other text, "
                  "%d lost (sequence gaps), %d reboot(s)"
                  % (s["lines"], s["garbage"], s["partial"], s["text"], s["lost"], s["reboots"]),
                  "monitor: %d alert(s) raised" % len(raised)]
-        for t, kind, severity, _, reason in raised:
+        for t, kind, severity, _, reason in (raised if with_alerts else []):
             lines.append("  %s  %s [%s]: %s" % (_clock(t), kind, severity, reason))
         return "\n".join(lines)
 
@@ -234,6 +246,8 @@ class Monitor:
         for event in events:
             if self.store:
                 self.store.add(event)
+            if event.kind == "message":
+                self.last_t = event.message["t"]
             if event.kind == "message" and event.message["k"] == "alert" and isinstance(event.message["p"], dict):
                 p = event.message["p"]
                 self.alerts.append((event.message["t"], p.get("type"), p.get("severity"), p.get("event"),
@@ -241,7 +255,7 @@ class Monitor:
                 if (self.exit_on and p.get("event") == "raise" and p.get("severity") in SEVERITIES
                         and SEVERITIES.index(p["severity"]) >= SEVERITIES.index(self.exit_on)):
                     self.triggered = self.triggered or p
-            if self.out is not None:
+            if self.out is not None and self._shown(event):
                 line = format_event(event, self.colour)
                 if line is not None:
                     print(line, file=self.out, flush=True)

@@ -142,6 +142,11 @@ class VirtualBoard:
         while self._thread and self._thread.is_alive():
             self._thread.join(0.5)
 
+    def reset_clock(self, sim_t0):
+        """Board time restarts at sim_t0 from the next interpreter start (reset) on."""
+        self.sim_t0 = int(sim_t0)
+        self._real_t0_ns = time.time_ns()
+
     def wait_ready(self, timeout=10):
         """Wait until the board sits at a REPL prompt (boot finished); False on timeout."""
         deadline = time.monotonic() + timeout
