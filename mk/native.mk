@@ -3,10 +3,10 @@
 NATIVE_DIR := device/native
 NATIVE_BUILD := build/native
 NATIVE_CORE := $(NATIVE_DIR)/nn_model.c $(NATIVE_DIR)/nn_kernel.c
-NATIVE_HEADERS := $(NATIVE_DIR)/nn_model.h $(NATIVE_DIR)/nn_kernel.h $(NATIVE_DIR)/runner/runner.h
+NATIVE_HEADERS := $(NATIVE_DIR)/nn_model.h $(NATIVE_DIR)/nn_kernel.h $(NATIVE_DIR)/runner/runner.h mk/native.mk
 NATIVE_WARN := -std=c99 -Wall -Wextra -Werror -Wconversion -Wshadow
 ARM_CC ?= arm-none-eabi-gcc
-M0_FLAGS := -mcpu=cortex-m0plus -mthumb
+M0_FLAGS := -mcpu=cortex-m0plus -mthumb -DNN_USE_THUMB_ASM
 CLANG ?= clang
 FUZZ_SECONDS ?= 600
 ARCH ?= x64

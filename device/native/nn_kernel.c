@@ -135,8 +135,8 @@ static int8_t requantize(const layer_ctx *l, uint32_t acc, uint32_t c) {
         (int32_t)nn_rd32(l->model + mults + 4u * q), (int32_t)nn_rd32(l->model + shifts + 4u * q)));
 }
 
-#if defined(__thumb__)
-/* nn_dot2_thumb.S */
+#if defined(NN_USE_THUMB_ASM) && defined(__thumb__)
+/* nn_dot2_thumb.S: the build defines NN_USE_THUMB_ASM when it assembles that file. */
 void nn_dot2_thumb(const int8_t *w0_end, const int8_t *w1_end, const int8_t *x_end, int32_t minus_n,
     int32_t minus_zp, uint32_t acc[2]);
 #endif
@@ -147,7 +147,7 @@ static void dot2(const int8_t *w0, const int8_t *w1, const int8_t *x, int32_t n,
     if (n <= 0) {
         return;
     }
-#if defined(__thumb__)
+#if defined(NN_USE_THUMB_ASM) && defined(__thumb__)
     nn_dot2_thumb(w0 + n, w1 + n, x + n, -n, -zp, acc);
 #else
     {
