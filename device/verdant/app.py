@@ -36,7 +36,7 @@ from verdant.safemode import BootCounter
 
 DEFAULTS = {
     "feature_period_s": 300,    # features, model and reading lines every 5 min (model metadata wins)
-    "feature_window": 12,
+    "feature_window": 12,       # slots in the window without a model (a model's own window wins)
     "utc_offset_s": 0,
     "reads_per_sample": 3,
     "healthy_s": 600,           # uptime after which the boot counter is reset
@@ -245,10 +245,11 @@ class App:
         meta = engine.meta
         window = int(meta.get("window", 1) or 1)
         period = int(meta.get("period_s", self.settings["feature_period_s"]))
-        if period != self.features.period_s or window > self.features.window:
-            self.features = FeatureState(period, max(window, self.settings["feature_window"]),
-                                         self.settings["utc_offset_s"])
-            self._next_feature_t = None
+        if period != self.features.period_s or window != self.features.window:
+            # window statistics (rates, means) span exactly the model's window, as in training
+            self.features = FeatureState(period, window, self.settings["utc_offset_s"])
+            if self._next_feature_t is not None:
+                self._next_feature_t = self.hal.clock.time_s()  # next feature step now, on the new grid
         # the model's own detection threshold and debounce, unless config.json sets them
         for meta_key, setting in (("alert_threshold", "model_threshold"), ("alert_consecutive", "model_consecutive")):
             if meta_key in meta and setting not in self._alert_overrides:

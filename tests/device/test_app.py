@@ -46,7 +46,7 @@ def test_three_day_run_with_injected_faults():
                    (10 * HOUR, 11 * HOUR, "sht_dead"),
                    (2 * DAY + 13 * HOUR, 2 * DAY + 15 * HOUR, "co2_high"),
                    (2 * DAY + 3 * HOUR, 2 * DAY + 5 * HOUR, "dry_soil")])
-    fs = MemFS({"model.bin": bytearray(model_bytes())})
+    fs = MemFS({"model.bin": bytearray(model_bytes(window=12))})  # rates over 1 h
     hal, fs, stat, application = new_app(truth, fs)
     serial = hal.serial = CheckingSerial()
     start(application).run(3 * DAY)
