@@ -27,6 +27,7 @@ except ImportError:  # pragma: no cover
 
 from verdant import VERSION
 from verdant.alerts import AlertEngine
+from verdant.crc32 import crc32
 from verdant.features import FeatureState, build_vector, missing_inputs
 from verdant.flashlog import (FlashLog, FLAG_SAFE_MODE, FLAG_MODEL_OFF, FLAG_SENSOR_FAILED,
                               FLAG_ALERT_ACTIVE)
@@ -160,7 +161,11 @@ class App:
                 st = os.stat(path)
         except OSError:
             return None
-        return (st[6], st[8])
+        if st[8]:
+            return (st[6], st[8])
+        # no modification times on this file system (some littlefs builds): use a CRC of the bytes
+        data = self._read(path)
+        return None if data is None else (st[6], crc32(data))
 
     def _read(self, path):
         try:

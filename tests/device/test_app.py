@@ -221,3 +221,16 @@ def test_clock_set_back_restarts_the_window_and_the_loop_goes_on():
     assert [m["p"]["state"] for m in messages if m["p"].get("state") == "clock_set_back"] == ["clock_set_back"]
     readings = [m["t"] for m in messages if m["k"] == "reading"]
     assert len(readings) == 48 and readings[24] < readings[23]
+
+
+def test_model_change_noticed_without_file_times():
+    fs = MemFS({"model.bin": bytearray(model_bytes())})
+    hal, fs, stat, application = new_app(Truth(), fs)
+    application._stat = lambda path: (0, 0, 0, 0, 0, 0, len(fs.files[path]), 0, 0, 0)  # mtime always 0
+    start(application).run(HOUR)
+    first = application.engine
+    same_size = model_bytes().replace(b"[0.0, 0.0]", b"[0.5, 0.0]")  # norm_mean, same length
+    assert len(same_size) == len(model_bytes())
+    fs.files["model.bin"] = bytearray(same_size)
+    application.run(HOUR)
+    assert application.engine is not first and application.engine.meta["norm_mean"] == [0.5, 0.0]
