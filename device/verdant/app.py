@@ -64,7 +64,7 @@ def _mem_free():
 class App:
     def __init__(self, hal, board, sensors=None, settings=None, engine_loader=None, out=None, safe_mode=None,
                  boot_count=0, boot_counter=None, model_path="model.bin", log_path="verdant.log",
-                 opener=open, stat=None):
+                 opener=open, stat=None, boot_problem=None):
         self.hal = hal
         self.board = board if isinstance(board, dict) else {}
         settings = dict(settings or {})
@@ -98,6 +98,7 @@ class App:
         self.model_state = None       # (on/off, why) last reported
         self.model_signature = None   # (size, mtime) of the model.bin last tried
         self._model_missing = None
+        self.boot_problem = boot_problem
         self.started_at = hal.clock.time_s()
         self.healthy_reported = False
         self.alerts = AlertEngine(alert_overrides)
@@ -383,6 +384,8 @@ class App:
                              "boot_count": self.boot_count, "safe_mode": self.safe_mode,
                              "why": self.safe_reason, "sensors": [s.name for s in self.sampler.sensors],
                              "log": None if self.log is None else self.log.recovered})
+        if self.boot_problem:
+            self.send("error", {"where": "boot", "error": self.boot_problem})
 
     def sleep_until(self, target_t):
         """Sleep (light sleep when configured) until target_t, feeding the watchdog."""
@@ -466,8 +469,12 @@ def main(board_path="board.json", settings_path="config.json", boot_path="boot.j
 
 def boot(hal, board, counter, hours=None, **options):
     """Count this start, choose normal or safe mode, and run (options as for run())."""
-    boots = counter.count_boot()
-    safe, why = counter.safe_mode()
+    try:
+        boots = counter.count_boot()
+        safe, why = counter.safe_mode()
+    except Exception as exc:  # e.g. a read-only file system: run normally rather than crash-loop
+        boots, safe, why = None, False, None
+        options.setdefault("boot_problem", "boot counter unusable: " + _error_text(exc))
     return run(hal, board, hours=hours, boot_count=boots, boot_counter=counter,
                safe_mode=why if safe else None, **options)
 

@@ -92,3 +92,22 @@ def test_main_py_prints_the_crash_records_it_and_resets():
         assert "board.json" in text or "ENOENT" in text or "Errno 2" in text, text
     finally:
         os.chdir(HERE)
+
+
+def test_unwritable_boot_counter_runs_normally_and_says_so():
+    from verdant import protocol
+
+    def read_only(path, mode="r"):
+        raise OSError(30)  # EROFS
+
+    hal = Hal()
+    fs = MemFS({"model.bin": bytearray(model_bytes())})
+    lines = []
+    appmod.boot(hal, BOARD, BootCounter("boot.json", opener=read_only), hours=1,
+                sensors=make_sensors(hal, Truth()), engine_loader=fake_load, opener=fs.open,
+                stat=MemStat(fs), out=lines.append)
+    messages = [protocol.decode(line)[0] for line in lines]
+    assert messages[0]["p"]["safe_mode"] is False
+    assert messages[1]["k"] == "error" and messages[1]["p"]["where"] == "boot"
+    assert "boot counter unusable: OSError" in messages[1]["p"]["error"]
+    assert any(m["p"].get("model") == "on" for m in messages if m["k"] == "status")
