@@ -288,3 +288,33 @@ def verdant_model(case):
     spec = verdant_layer(case)
     return write_model([spec], {"name": "oracle case"}, input_q=(case.in_scale, case.in_zp),
                        output_q=(case.out_scale, case.out_zp))
+
+
+# ---- QUANTIZE / DEQUANTIZE, for the engine's float boundary -------------------
+
+def conversion_model(kind, scale, zero_point, count):
+    """A one-op .tflite: kind 'QUANTIZE' (float32 -> int8) or 'DEQUANTIZE' (int8 -> float32)."""
+    float_tensor = _tensor([1, count], schema.TensorType.FLOAT32, 0, "float", None)
+    int_tensor = _tensor([1, count], schema.TensorType.INT8, 0, "int8", _quant([scale], [zero_point]))
+    tensors = [float_tensor, int_tensor] if kind == "QUANTIZE" else [int_tensor, float_tensor]
+    op = schema.OperatorT()
+    op.opcodeIndex, op.inputs, op.outputs = 0, [0], [1]
+    subgraph = schema.SubGraphT()
+    subgraph.tensors, subgraph.inputs, subgraph.outputs, subgraph.operators = tensors, [0], [1], [op]
+    code = schema.OperatorCodeT()
+    code.builtinCode = getattr(schema.BuiltinOperator, kind)
+    code.deprecatedBuiltinCode = code.builtinCode
+    code.version = 1
+    model = schema.ModelT()
+    model.version, model.operatorCodes, model.subgraphs, model.buffers = 3, [code], [subgraph], [schema.BufferT()]
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def run_tflm_typed(model_bytes, values, dtype):
+    """Run one input vector of the given numpy dtype; returns the flat output."""
+    interpreter = runtime.Interpreter.from_bytes(model_bytes, arena_size=1 << 16)
+    interpreter.set_input(np.asarray(values, dtype=dtype).reshape(1, -1), 0)
+    interpreter.invoke()
+    return np.asarray(interpreter.get_output(0)).reshape(-1).copy()
