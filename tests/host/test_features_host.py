@@ -197,3 +197,32 @@ def test_micropython_gives_the_same_rows_as_cpython():
                 assert theirs[key] is None, key
             else:
                 assert abs(value - theirs[key]) < 1e-9 * max(1.0, abs(value)), key
+
+
+from hypothesis import given, settings, strategies as st
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-30, 50), st.floats(1, 100), st.floats(1, 100))
+def test_psychrometric_relations_hold_everywhere(temp_c, rh_a, rh_b):
+    lo, hi = min(rh_a, rh_b), max(rh_a, rh_b)
+    assert F.dew_point_c(temp_c, hi) <= temp_c + 1e-9
+    assert F.dew_point_c(temp_c, lo) <= F.dew_point_c(temp_c, hi) + 1e-12
+    assert 0 <= F.vpd_kpa(temp_c, hi) <= F.vpd_kpa(temp_c, lo) + 1e-12
+    assert F.absolute_humidity_g_m3(temp_c, lo) <= F.absolute_humidity_g_m3(temp_c, hi) + 1e-12
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 4), st.one_of(st.none(), st.floats(-10, 40))), min_size=1, max_size=40))
+def test_missing_inputs_never_become_numbers(steps):
+    state = F.FeatureState(300, 6)
+    t = 1_700_000_000
+    for gap, temp in steps:
+        t += 300 * gap
+        row = state.add(t, {"air_temp_c": temp})
+        assert row["rh_pct"] is None and row["vpd_kpa"] is None and row["co2_ppm_rate_h"] is None
+        assert (row["air_temp_c"] is None) == (temp is None)
+        present = [r for r in state.rows(6) if r is not None and r["air_temp_c"] is not None]
+        if not present:
+            assert row["air_temp_c_mean"] is None
+        assert len(state.rows(6)) <= 6
