@@ -21,7 +21,7 @@ train-quick: setup
 # then check the committed model file bit-exactly against tflite-micro on every backend present.
 train-check: setup
 	$(VENV)/bin/verdant train --out $(TRAIN_CHECK_OUT) --check $(TRAIN_OUT)/report.json
-	$(VENV)/bin/verdant verify $(TRAIN_OUT)/model.vmdl --tflite $(TRAIN_OUT)/model.tflite
+	$(VENV)/bin/verdant verify $(TRAIN_OUT)/model.bin --tflite $(TRAIN_OUT)/model.tflite
 
 simulate: setup
 	@mkdir -p $(dir $(SIM_CSV))

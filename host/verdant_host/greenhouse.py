@@ -31,6 +31,7 @@ import numpy as np
 YEAR_START_S = 1767225600
 DAY_S = 86400
 HOUR_S = 3600
+SPIN_UP_S = 12 * HOUR_S
 LATITUDE_DEG = 52.0
 OUTDOOR_CO2_PPM = 415.0
 
@@ -215,8 +216,9 @@ def _event_mask(t, event, ramp_in_s=0.0, ramp_out_s=0.0):
 
 def outdoor_weather(scenario, t, rng):
     """Outdoor air temperature, vapour density, global radiation and cloud cover at times t."""
-    hours = int(math.ceil(t[-1] / HOUR_S)) + 2
-    t_hours = np.arange(hours) * HOUR_S
+    first_hour = int(math.floor(t[0] / HOUR_S)) - 1
+    hours = int(math.ceil(t[-1] / HOUR_S)) + 2 - first_hour
+    t_hours = (first_hour + np.arange(hours)) * HOUR_S
     cloud = 1 / (1 + np.exp(-(_smooth_noise(rng, hours, 8.0, 1.6) + 0.3)))
     anomaly = _smooth_noise(rng, hours, 60.0, 2.5)
     rh_noise = _smooth_noise(rng, hours, 6.0, 6.0)
@@ -230,7 +232,7 @@ def outdoor_weather(scenario, t, rng):
     for event in scenario.events:
         if event.kind == FROST_NIGHT:
             w = _event_mask(t, event, 6 * HOUR_S, 4 * HOUR_S)
-            depth = 13.0 + 4.0 * rng.random()
+            depth = 16.0 + 4.0 * rng.random()
             offset -= depth * w
             cloud = cloud * (1 - w) + 0.02 * w
         elif event.kind == HEAT_WAVE:
@@ -298,8 +300,10 @@ def simulate(scenario):
     step = float(scenario.step_s)
     if not 10 <= step <= 300:
         raise ValueError("step_s must be within 10..300 s, got %r" % scenario.step_s)
-    n = int(round(scenario.days * DAY_S / step)) + 1
-    t = np.arange(n) * step
+    # The controllers and heat stores settle during a spin-up before t = 0 (not returned).
+    spin = int(round(SPIN_UP_S / step))
+    n = int(round(scenario.days * DAY_S / step)) + 1 + spin
+    t = (np.arange(n) - spin) * step
     rng = np.random.default_rng(np.random.SeedSequence([int(scenario.seed), 2]))
     t_out, x_out, radiation, cloud = outdoor_weather(scenario, t, rng)
 
@@ -349,7 +353,7 @@ def simulate(scenario):
         rh = min(100.0, 100.0 * x / x_sat)
 
         setpoint = 18.0 if day else 16.0
-        heat = 0.0 if heating_off[k] else min(heat_max, max(0.0, 80.0 * (setpoint - temp)))
+        heat = 0.0 if heating_off[k] else min(heat_max, max(0.0, 300.0 * (setpoint - temp)))
         vent = min(1.0, max(0.0, (temp - 24.0) / 4.0))
         if rh > 85.0 and temp > setpoint:
             vent = max(vent, 0.05)
@@ -411,7 +415,9 @@ def simulate(scenario):
 
     outdoor = {"air_temp_c": t_out, "vapour_g_m3": x_out, "radiation_w_m2": radiation,
                "cloud": cloud, "vent_opening": vent_trace, "heating_w_m2": heat_trace}
-    return Simulation(scenario, t, out, outdoor)
+    keep = slice(spin, None)
+    return Simulation(scenario, t[keep], {q: v[keep] for q, v in out.items()},
+                      {q: v[keep] for q, v in outdoor.items()})
 
 
 # ---- measurement: sampling, noise and sensor faults --------------------------------

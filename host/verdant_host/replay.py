@@ -25,7 +25,7 @@ QUANTITIES = ("air_temp_c", "rh_pct", "co2_ppm", "light_lux", "par_umol_m2_s",
 MIN_SPACING_S = 60
 REPO_DIR = os.path.dirname(DEVICE_DIR)
 BOARDS_DIR = os.path.join(REPO_DIR, "boards")
-DEFAULT_MODEL = os.path.join(REPO_DIR, "models", "default", "model.vmdl")
+DEFAULT_MODEL = os.path.join(REPO_DIR, "models", "default", "model.bin")
 
 
 def _number(text):

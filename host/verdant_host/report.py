@@ -207,8 +207,8 @@ def write_markdown(path, result):
     fa = result["false_alarms_per_week"]
     lines.append("\nFalse alarms per simulated week (%.1f weeks): model %.2f, baseline %.2f.\n"
                  % (fa["weeks"], fa["model"], fa["baseline"]))
-    lines.append("Sensor dropouts leave the model without input (the firmware's sampler reports them), "
-                 "so the model cannot detect them by design.\n")
+    lines.append("A sensor dropout leaves the model without input once the sampler's last value is stale "
+                 "(two sensor periods); the sampler's health reports and sensor-failure alerts cover it.\n")
     lines.append("![timeline](timeline.png)\n")
     with open(path, "w") as f:
         f.write("\n".join(lines))

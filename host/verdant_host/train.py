@@ -21,7 +21,7 @@ from verdant_host import dataset, greenhouse, report
 from verdant_host.errors import VerdantError
 
 MODEL_NAME = "verdant-default"
-FILES = {"model": "model.vmdl", "tflite": "model.tflite", "report_md": "report.md",
+FILES = {"model": "model.bin", "tflite": "model.tflite", "report_md": "report.md",
          "report_json": "report.json", "timeline": "timeline.png"}
 
 

@@ -41,7 +41,7 @@ def test_model_file_runs_on_the_board_engine_like_tflite_micro(quick_run):
     if not hasattr(engine, "load"):
         pytest.skip("verdant.engine has no load() yet")
     out, result, _ = quick_run
-    with open(os.path.join(out, "model.vmdl"), "rb") as f:
+    with open(os.path.join(out, "model.bin"), "rb") as f:
         net = engine.load(f.read(), backend="python")
     assert list(net.labels) == list(greenhouse.LABELS)
     meta = net.meta

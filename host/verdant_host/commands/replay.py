@@ -20,7 +20,7 @@ def register(subparsers):
     p = subparsers.add_parser("replay", help="run a CSV of readings through the firmware and print its alert lines")
     p.add_argument("csv", help="CSV with timestamp_s and sensor columns (see docs/training.md)")
     p.add_argument("--board", default="sim", help="board config name in boards/ or a JSON path (default sim)")
-    p.add_argument("--model", default=replay_mod.DEFAULT_MODEL, help="model file (default models/default/model.vmdl)")
+    p.add_argument("--model", default=replay_mod.DEFAULT_MODEL, help="model file (default models/default/model.bin)")
     p.add_argument("--no-model", action="store_true", help="rules only, no model")
     p.add_argument("--all", action="store_true", help="print every line (readings, status), not only alerts")
     p.set_defaults(handler=_run)
