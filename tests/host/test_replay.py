@@ -110,3 +110,20 @@ def test_cli_errors_name_the_problem(tmp_path, capsys):
     path.write_text("timestamp_s,air_temp_c\nx,20\n")
     assert cli.main(["replay", str(path), "--no-model"]) == 1
     assert capsys.readouterr().err == "verdant: no usable rows in the CSV; line 2: timestamp_s 'x' is not a number\n"
+
+
+@pytest.mark.parametrize("spacing_s", [60, 900])
+def test_model_runs_at_both_ends_of_the_allowed_sample_spacing(tmp_path, spacing_s):
+    if not os.path.exists(replay.DEFAULT_MODEL):
+        pytest.skip("no committed default model at %s (run `make train`)" % replay.DEFAULT_MODEL)
+    path = tmp_path / "spacing.csv"
+    sc = g.Scenario(seed=2, days=1.5, start_doy=20, events=[g.Event(g.HEATING_FAILURE, 20 * HOUR, 8 * HOUR)])
+    g.write_csv(str(path), g.simulate(sc).sample(spacing_s))
+    lines, problems = replay.replay_file(str(path), board="sim", kinds=None)
+    assert problems == []
+    messages = [decode(line)[0] for line in lines]
+    assert any(m["k"] == "status" and m["p"].get("model") == "on" for m in messages)
+    model_raises = [m["t"] - sc.start_timestamp_s for m in messages if m["k"] == "alert"
+                    and m["p"]["source"] == "model" and m["p"]["event"] == "raise"
+                    and m["p"]["type"] == g.HEATING_FAILURE]
+    assert model_raises and 20 * HOUR <= model_raises[0] < 22 * HOUR
