@@ -98,6 +98,13 @@ def test_mean_params_by_hand():
         prepare.mean_params(0.5, 0.5, 0)
 
 
+def test_logistic_params_refuse_scales_the_format_cannot_hold():
+    # scale 8 -> 8 * 2^27 = 0.5 * 2^31: shift 31 > 30 (TFLM would saturate every input)
+    assert prepare.logistic_params(7.99)[1] == 30
+    with pytest.raises(ValueError, match="logistic input scale 8.0 >= 8 is not supported"):
+        prepare.logistic_params(8.0)
+
+
 def test_prepare_rejects_bad_scales():
     with pytest.raises(ValueError, match="finite and > 0"):
         prepare.logistic_params(0.0)

@@ -253,3 +253,23 @@ def test_random_windowed_layers():
             case.weight_scales = _scales(rng, out_c)
             case.bias = rng.integers(-5000, 5000, out_c)
         assert_same_as_tflm(case, random_inputs(rng, case, 2))
+
+
+def test_random_scales_for_mean_softmax_logistic():
+    # scales over four decades: MEAN multipliers far from 1 and counts up to 4096,
+    # SOFTMAX with diff_min from -3968 down to -15 (most inputs cut off), LOGISTIC radii
+    rng = _rng("random scales")
+    for _ in range(12):
+        h, w = int(rng.integers(1, 65)), int(rng.integers(1, 65))
+        case = OpCase(op=OP_MEAN, in_shape=(h, w, 2), in_scale=float(np.exp(rng.uniform(-7, 1))),
+                      in_zp=int(rng.integers(-128, 128)), out_scale=float(np.exp(rng.uniform(-7, 1))),
+                      out_zp=int(rng.integers(-128, 128)))
+        assert_same_as_tflm(case, random_inputs(rng, case, 2))
+    for _ in range(12):
+        case = OpCase(op=OP_SOFTMAX, in_shape=(2, 1, int(rng.integers(2, 40))), in_scale=float(np.exp(rng.uniform(-6, 1))),
+                      in_zp=int(rng.integers(-128, 128)), beta=float(rng.choice([1.0, 0.3, 2.0])))
+        assert_same_as_tflm(case, random_inputs(rng, case, 3))
+    for _ in range(12):
+        case = OpCase(op=OP_LOGISTIC, in_shape=(1, 1, 256), in_scale=float(np.exp(rng.uniform(-7, 2.0))),
+                      in_zp=int(rng.integers(-128, 128)))
+        assert_same_as_tflm(case, ALL_BYTES)

@@ -42,6 +42,10 @@ def logistic_params(input_scale):
     multiplier = _round_half_away(q * (1 << 31))  # TFLM does not renormalize here
     if multiplier > (1 << 31) - 1:
         raise ValueError("logistic input scale %r gives multiplier 2^31, which TFLM overflows" % input_scale)
+    if left_shift > 30:
+        # TFLM's radius is 0 here (every input saturates); the model format allows shifts <= 30
+        raise ValueError("logistic input scale %r >= 8 is not supported (left shift %d > 30)"
+                         % (input_scale, left_shift))
     return multiplier, left_shift, calculate_input_radius(_LOGISTIC_INPUT_INTEGER_BITS, left_shift)
 
 
