@@ -36,6 +36,10 @@ def geometry(layer):
     return g
 
 
+# In the viper functions below, g is the array made by geometry(): g[0] weights offset,
+# g[1..3] input h/w/c, g[4..6] output h/w/c, g[7..14] kernel, stride, dilation, padding,
+# g[15] input zero point + 128, g[16] depth multiplier.
+
 @micropython.viper
 def fully_connected_acc(model: ptr8, src: ptr8, acc: ptr32, g: ptr32):
     w = int(g[0])
