@@ -199,7 +199,7 @@ def format_event(event, colour=False):
 class Monitor:
     """Decoder + store + view. feed(bytes) returns the severity-triggered exit code or None."""
 
-    def __init__(self, db_path=None, exit_on=None, out=None, colour=None, reading_every_s=0):
+    def __init__(self, db_path=None, exit_on=None, out=None, colour=None, reading_every_s=0, keep_messages=False):
         if exit_on is not None and exit_on not in SEVERITIES:
             raise VerdantError("monitor: --exit-on must be one of %s, got %r" % (", ".join(SEVERITIES), exit_on))
         self.decoder = LineDecoder()
@@ -212,6 +212,7 @@ class Monitor:
         self.reading_every_s = reading_every_s  # live view: at most one reading line per this board time
         self._last_shown_reading_t = None
         self.last_t = None   # board time of the newest message
+        self.messages = [] if keep_messages else None  # every decoded message, when asked to keep them
 
     def feed(self, data):
         return self._handle(self.decoder.feed(data))
@@ -248,6 +249,8 @@ class Monitor:
                 self.store.add(event)
             if event.kind == "message":
                 self.last_t = event.message["t"]
+                if self.messages is not None:
+                    self.messages.append(event.message)
             if event.kind == "message" and event.message["k"] == "alert" and isinstance(event.message["p"], dict):
                 p = event.message["p"]
                 self.alerts.append((event.message["t"], p.get("type"), p.get("severity"), p.get("event"),

@@ -85,6 +85,7 @@ class VirtualBoard:
         self._frozen_dir = None
         self._version = None
         self._deaths = 0
+        self._injections = []
 
     # ---- lifecycle -------------------------------------------------------------------
     def start(self):
@@ -141,6 +142,11 @@ class VirtualBoard:
         """Block until stop() is called from elsewhere (or Ctrl-C)."""
         while self._thread and self._thread.is_alive():
             self._thread.join(0.5)
+
+    def inject_output(self, data):
+        """Put bytes on the serial line (line noise, for tests); sent between two whole lines."""
+        with self._lock:
+            self._injections.append(bytes(data))
 
     def reset_clock(self, sim_t0):
         """Board time restarts at sim_t0 from the next interpreter start (reset) on."""
@@ -318,6 +324,11 @@ class VirtualBoard:
             if not data:
                 return
             self._send(data)
+            if self._injections and data.endswith(b"\n"):
+                with self._lock:
+                    noise, self._injections = self._injections, []
+                for chunk in noise:
+                    self._send(chunk)
 
     def _read_control(self):
         try:
