@@ -154,3 +154,24 @@ def test_expand_dims_and_squeeze_fold_away_and_still_match_tflite_micro():
 def test_non_finite_given_inputs_are_refused():
     with pytest.raises(VerdantError, match="^input row 1 holds a non-finite value"):
         verify.quantize_rows([[0.0, 1.0], [float("nan"), 0.0]], 0.5, 0)
+
+
+def test_missing_micropython_is_a_skip_with_the_reason(files, capsys, monkeypatch, tmp_path):
+    model, tflite = files
+    missing = str(tmp_path / "no-micropython")
+    monkeypatch.setenv("MICROPYTHON", missing)
+    assert cli.main(["verify", str(model), "--tflite", str(tflite), "--samples", "2",
+                     "--backend", "micropython-viper"]) == 1
+    captured = capsys.readouterr()
+    assert "micropython-viper    skipped: no micropython Unix port at %s" % missing in captured.out
+    assert "verdant: no backend could run; see the reasons above" in captured.err
+
+
+def test_micropython_backends_agree(files):
+    model, tflite = files
+    result = verify.verify_model(model.read_bytes(), tflite.read_bytes(), samples=10,
+                                 backends=["micropython-python", "micropython-viper"])
+    for backend in result.backends:
+        if backend.skipped:
+            pytest.skip(backend.skipped)
+        assert backend.agreed == backend.total == 13
