@@ -72,8 +72,8 @@ class CsvTruth:
             if not header or header[0] != "time_s":
                 raise ValueError("%s: first column must be time_s, got %r" % (path, header[:1]))
             self.names = header[1:]
-            self.times = array("d")
-            self.columns = [array("d") for _ in self.names]
+            self.times = array("d")  # epoch seconds need double precision
+            self.columns = [array("f") for _ in self.names]  # float32: 4 bytes a value, long replays fit
             for line in f:
                 fields = line.strip().split(",")
                 if len(fields) != len(header):

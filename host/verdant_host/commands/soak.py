@@ -1,0 +1,18 @@
+"""`verdant soak`: many simulated days on the virtual board, report to SOAK.md."""
+from verdant_host.soak import run_soak
+
+
+def _run(args):
+    text = run_soak(days=args.days, speed=args.speed, seed=args.seed, model=args.model, report_path=args.report)
+    print(text)
+    return 0
+
+
+def register(subparsers):
+    p = subparsers.add_parser("soak", help="run the firmware for many simulated days on the virtual board")
+    p.add_argument("--days", type=float, default=30.0, help="simulated days (default 30)")
+    p.add_argument("--speed", type=float, default=14400.0, help="simulated seconds per real second (default 14400)")
+    p.add_argument("--seed", type=int, default=11, help="greenhouse scenario seed")
+    p.add_argument("--model", help="model file (default: the committed default model)")
+    p.add_argument("--report", default="SOAK.md", help="report file (default SOAK.md)")
+    p.set_defaults(handler=_run)
