@@ -103,36 +103,33 @@ int8_t nn_logistic_value(int32_t input, int32_t zero_point, int32_t multiplier, 
     return (int8_t)(result > 127 ? 127 : result < -128 ? -128 : result);
 }
 
-/* Layer record accessors. */
-#define REC_U8(rec, off) ((uint32_t)(rec)[off])
-#define REC_I8(rec, off) ((int32_t)(int8_t)(rec)[off])
-#define REC_U16(rec, off) nn_rd16((rec) + (off))
-#define REC_I32(rec, off) ((int32_t)nn_rd32((rec) + (off)))
-
+/* A layer being run: its record plus resolved pointers and sizes. */
 typedef struct {
+    const nn_layer *r;
     const uint8_t *model;
-    const uint8_t *rec;
-    const int8_t *in;
+    const int8_t *in, *weights;
     int8_t *out;
-    uint32_t in_h, in_w, in_c, out_h, out_w, out_c;
-    int32_t in_zp, out_zp, act_min, act_max;
+    int32_t in_h, in_w, in_c, out_h, out_w, out_c;
 } layer_ctx;
 
+/* The in-bounds taps of one output pixel: rows [ky0, ky1), columns [kx0, kx1). */
+typedef struct {
+    int32_t iy0, ix0, ky0, ky1, kx0, kx1;
+} window;
+
 static int8_t clamp_output(const layer_ctx *l, int32_t value) {
-    value += l->out_zp;
-    return (int8_t)(value < l->act_min ? l->act_min : value > l->act_max ? l->act_max : value);
+    value += l->r->out_zp;
+    return (int8_t)(value < l->r->act_min ? l->r->act_min : value > l->r->act_max ? l->r->act_max : value);
 }
 
 /* acc + bias, requantized with channel c's multiplier (or the single one), clamped. */
 static int8_t requantize(const layer_ctx *l, uint32_t acc, uint32_t c) {
-    uint32_t bias = nn_rd32(l->rec + NN_L_BIAS), mults = nn_rd32(l->rec + NN_L_MULTIPLIERS);
-    uint32_t shifts = nn_rd32(l->rec + NN_L_SHIFTS);
-    uint32_t q = REC_U16(l->rec, NN_L_QUANT_CHANNELS) == 1u ? 0u : c;
-    if (bias) {
-        acc += nn_rd32(l->model + bias + 4u * c);
+    uint32_t q = l->r->quant_channels == 1u ? 0u : c;
+    if (l->r->bias) {
+        acc += nn_rd32(l->model + l->r->bias + 4u * c);
     }
     return clamp_output(l, nn_multiply_by_quantized_multiplier((int32_t)acc,
-        (int32_t)nn_rd32(l->model + mults + 4u * q), (int32_t)nn_rd32(l->model + shifts + 4u * q)));
+        (int32_t)nn_rd32(l->model + l->r->multipliers + 4u * q), (int32_t)nn_rd32(l->model + l->r->shifts + 4u * q)));
 }
 
 #if defined(NN_USE_THUMB_ASM) && defined(__thumb__)
@@ -168,22 +165,20 @@ static void dot2(const int8_t *w0, const int8_t *w1, const int8_t *x, int32_t n,
 }
 
 static void fully_connected(const layer_ctx *l) {
-    const int8_t *w = (const int8_t *)(l->model + nn_rd32(l->rec + NN_L_WEIGHTS));
-    int32_t depth = (int32_t)(l->in_h * l->in_w * l->in_c);
-    uint32_t c;
-    for (c = 0; c < l->out_c; c += 2u) {
+    int32_t depth = l->in_h * l->in_w * l->in_c, c;
+    for (c = 0; c < l->out_c; c += 2) {
         uint32_t acc[2] = {0u, 0u};
-        int pair = c + 1u < l->out_c;
-        const int8_t *row = w + (int32_t)c * depth;
-        dot2(row, pair ? row + depth : row, l->in, depth, l->in_zp, acc);
-        l->out[c] = requantize(l, acc[0], c);
+        int pair = c + 1 < l->out_c;
+        const int8_t *row = l->weights + c * depth;
+        dot2(row, pair ? row + depth : row, l->in, depth, l->r->in_zp, acc);
+        l->out[c] = requantize(l, acc[0], (uint32_t)c);
         if (pair) {
-            l->out[c + 1u] = requantize(l, acc[1], c + 1u);
+            l->out[c + 1] = requantize(l, acc[1], (uint32_t)c + 1u);
         }
     }
 }
 
-/* First and one-past-last tap index k with origin + k*dilation inside [0, size). */
+/* First and one-past-last tap k with origin + k*dilation inside [0, size). */
 static void tap_range(int32_t origin, int32_t dilation, int32_t kernel, int32_t size, int32_t *first, int32_t *end) {
     int32_t k0 = 0, k1 = kernel;
     while (k0 < kernel && origin + k0 * dilation < 0) {
@@ -196,119 +191,85 @@ static void tap_range(int32_t origin, int32_t dilation, int32_t kernel, int32_t 
     *end = k1;
 }
 
-static void conv_2d(const layer_ctx *l) {
-    const uint8_t *r = l->rec;
-    const int8_t *w = (const int8_t *)(l->model + nn_rd32(r + NN_L_WEIGHTS));
-    int32_t kh = (int32_t)REC_U8(r, NN_L_KERNEL_H), kw = (int32_t)REC_U8(r, NN_L_KERNEL_W);
-    int32_t sh = (int32_t)REC_U8(r, NN_L_STRIDE_H), sw = (int32_t)REC_U8(r, NN_L_STRIDE_W);
-    int32_t dh = (int32_t)REC_U8(r, NN_L_DILATION_H), dw = (int32_t)REC_U8(r, NN_L_DILATION_W);
-    int32_t in_w = (int32_t)l->in_w, in_c = (int32_t)l->in_c, filter = kh * kw * in_c;
-    int32_t oy, ox, ky, kx, ky0, ky1, kx0, kx1;
-    uint32_t c;
-    int8_t *out = l->out;
-    for (oy = 0; oy < (int32_t)l->out_h; oy++) {
-        int32_t iy0 = oy * sh - (int32_t)REC_U8(r, NN_L_PAD_TOP);
-        tap_range(iy0, dh, kh, (int32_t)l->in_h, &ky0, &ky1);
-        for (ox = 0; ox < (int32_t)l->out_w; ox++) {
-            int32_t ix0 = ox * sw - (int32_t)REC_U8(r, NN_L_PAD_LEFT);
-            tap_range(ix0, dw, kw, in_w, &kx0, &kx1);
-            for (c = 0; c < l->out_c; c += 2u) {
-                uint32_t acc[2] = {0u, 0u};
-                int pair = c + 1u < l->out_c;
-                const int8_t *f0 = w + (int32_t)c * filter, *f1 = pair ? f0 + filter : f0;
-                for (ky = ky0; ky < ky1; ky++) {
-                    const int8_t *row = l->in + (iy0 + ky * dh) * in_w * in_c;
-                    int32_t tap = ky * kw;
-                    if (dw == 1) { /* the in-bounds taps of a row are one contiguous run */
-                        int32_t at = (tap + kx0) * in_c;
-                        dot2(f0 + at, f1 + at, row + (ix0 + kx0) * in_c, (kx1 - kx0) * in_c, l->in_zp, acc);
-                    } else {
-                        for (kx = kx0; kx < kx1; kx++) {
-                            int32_t at = (tap + kx) * in_c;
-                            dot2(f0 + at, f1 + at, row + (ix0 + kx * dw) * in_c, in_c, l->in_zp, acc);
-                        }
-                    }
-                }
-                *out++ = requantize(l, acc[0], c);
-                if (pair) {
-                    *out++ = requantize(l, acc[1], c + 1u);
+/* CONV_2D, one output pixel: output channels in pairs through the MAC loop. */
+static int8_t *conv_pixel(const layer_ctx *l, const window *win, int8_t *out) {
+    int32_t kw = l->r->kernel_w, dh = l->r->dilation_h, dw = l->r->dilation_w, in_c = l->in_c;
+    int32_t filter = l->r->kernel_h * kw * in_c, c, ky, kx;
+    for (c = 0; c < l->out_c; c += 2) {
+        uint32_t acc[2] = {0u, 0u};
+        int pair = c + 1 < l->out_c;
+        const int8_t *f0 = l->weights + c * filter, *f1 = pair ? f0 + filter : f0;
+        for (ky = win->ky0; ky < win->ky1; ky++) {
+            const int8_t *row = l->in + (win->iy0 + ky * dh) * l->in_w * in_c;
+            if (dw == 1) { /* the in-bounds taps of a row are one contiguous run */
+                int32_t at = (ky * kw + win->kx0) * in_c;
+                dot2(f0 + at, f1 + at, row + (win->ix0 + win->kx0) * in_c, (win->kx1 - win->kx0) * in_c, l->r->in_zp, acc);
+            } else {
+                for (kx = win->kx0; kx < win->kx1; kx++) {
+                    int32_t at = (ky * kw + kx) * in_c;
+                    dot2(f0 + at, f1 + at, row + (win->ix0 + kx * dw) * in_c, in_c, l->r->in_zp, acc);
                 }
             }
         }
-    }
-}
-
-static void depthwise_conv_2d(const layer_ctx *l) {
-    const uint8_t *r = l->rec;
-    const int8_t *w = (const int8_t *)(l->model + nn_rd32(r + NN_L_WEIGHTS));
-    int32_t kh = (int32_t)REC_U8(r, NN_L_KERNEL_H), kw = (int32_t)REC_U8(r, NN_L_KERNEL_W);
-    int32_t sh = (int32_t)REC_U8(r, NN_L_STRIDE_H), sw = (int32_t)REC_U8(r, NN_L_STRIDE_W);
-    int32_t dh = (int32_t)REC_U8(r, NN_L_DILATION_H), dw = (int32_t)REC_U8(r, NN_L_DILATION_W);
-    int32_t in_w = (int32_t)l->in_w, in_c = (int32_t)l->in_c, out_c = (int32_t)l->out_c;
-    int32_t mult = (int32_t)REC_U16(r, NN_L_DEPTH_MULT);
-    int32_t oy, ox, oc, ky, kx, ky0, ky1, kx0, kx1;
-    int8_t *out = l->out;
-    for (oy = 0; oy < (int32_t)l->out_h; oy++) {
-        int32_t iy0 = oy * sh - (int32_t)REC_U8(r, NN_L_PAD_TOP);
-        tap_range(iy0, dh, kh, (int32_t)l->in_h, &ky0, &ky1);
-        for (ox = 0; ox < (int32_t)l->out_w; ox++) {
-            int32_t ix0 = ox * sw - (int32_t)REC_U8(r, NN_L_PAD_LEFT);
-            tap_range(ix0, dw, kw, in_w, &kx0, &kx1);
-            for (oc = 0; oc < out_c; oc++) {
-                uint32_t acc = 0u;
-                int32_t ic = oc / mult;
-                for (ky = ky0; ky < ky1; ky++) {
-                    for (kx = kx0; kx < kx1; kx++) {
-                        int32_t x = l->in[((iy0 + ky * dh) * in_w + ix0 + kx * dw) * in_c + ic] - l->in_zp;
-                        acc += (uint32_t)(w[(ky * kw + kx) * out_c + oc] * x);
-                    }
-                }
-                *out++ = requantize(l, acc, (uint32_t)oc);
-            }
+        *out++ = requantize(l, acc[0], (uint32_t)c);
+        if (pair) {
+            *out++ = requantize(l, acc[1], (uint32_t)c + 1u);
         }
     }
+    return out;
 }
 
-static void max_pool_2d(const layer_ctx *l) {
-    const uint8_t *r = l->rec;
-    int32_t kh = (int32_t)REC_U8(r, NN_L_KERNEL_H), kw = (int32_t)REC_U8(r, NN_L_KERNEL_W);
-    int32_t sh = (int32_t)REC_U8(r, NN_L_STRIDE_H), sw = (int32_t)REC_U8(r, NN_L_STRIDE_W);
-    int32_t in_w = (int32_t)l->in_w, in_c = (int32_t)l->in_c;
-    int32_t oy, ox, c, ky, kx, ky0, ky1, kx0, kx1;
-    int8_t *out = l->out;
-    for (oy = 0; oy < (int32_t)l->out_h; oy++) {
-        int32_t iy0 = oy * sh - (int32_t)REC_U8(r, NN_L_PAD_TOP);
-        tap_range(iy0, 1, kh, (int32_t)l->in_h, &ky0, &ky1);
-        for (ox = 0; ox < (int32_t)l->out_w; ox++) {
-            int32_t ix0 = ox * sw - (int32_t)REC_U8(r, NN_L_PAD_LEFT);
-            tap_range(ix0, 1, kw, in_w, &kx0, &kx1);
-            for (c = 0; c < in_c; c++) {
-                int32_t best = -128;
-                for (ky = ky0; ky < ky1; ky++) {
-                    for (kx = kx0; kx < kx1; kx++) {
-                        int32_t v = l->in[((iy0 + ky) * in_w + ix0 + kx) * in_c + c];
-                        best = v > best ? v : best;
-                    }
+/* DEPTHWISE_CONV_2D (op 3) or MAX_POOL_2D (op 4), one output pixel. */
+static int8_t *depthwise_or_pool_pixel(const layer_ctx *l, const window *win, int8_t *out) {
+    int32_t kw = l->r->kernel_w, dh = l->r->dilation_h, dw = l->r->dilation_w, in_c = l->in_c;
+    int32_t mult = l->r->depth_multiplier ? l->r->depth_multiplier : 1, oc, ky, kx;
+    int pool = l->r->op == NN_OP_MAX_POOL_2D;
+    for (oc = 0; oc < l->out_c; oc++) {
+        uint32_t acc = 0u;
+        int32_t best = -128;
+        for (ky = win->ky0; ky < win->ky1; ky++) {
+            for (kx = win->kx0; kx < win->kx1; kx++) {
+                int32_t x = l->in[((win->iy0 + ky * dh) * l->in_w + win->ix0 + kx * dw) * in_c + oc / mult];
+                best = x > best ? x : best;
+                if (!pool) {
+                    acc += (uint32_t)(l->weights[(ky * kw + kx) * l->out_c + oc] * (x - l->r->in_zp));
                 }
-                /* Same quantization in and out: clamp only. */
-                *out++ = (int8_t)(best < l->act_min ? l->act_min : best > l->act_max ? l->act_max : best);
             }
+        }
+        /* Pooling keeps the quantization: clamp only. */
+        *out++ = pool ? (int8_t)(best < l->r->act_min ? l->r->act_min : best > l->r->act_max ? l->r->act_max : best)
+                      : requantize(l, acc, (uint32_t)oc);
+    }
+    return out;
+}
+
+/* The three window ops share the walk over output pixels and in-bounds taps. */
+static void window_op(const layer_ctx *l) {
+    window win;
+    int32_t oy, ox;
+    int8_t *out = l->out;
+    for (oy = 0; oy < l->out_h; oy++) {
+        win.iy0 = oy * l->r->stride_h - l->r->pad_top;
+        tap_range(win.iy0, l->r->dilation_h, l->r->kernel_h, l->in_h, &win.ky0, &win.ky1);
+        for (ox = 0; ox < l->out_w; ox++) {
+            win.ix0 = ox * l->r->stride_w - l->r->pad_left;
+            tap_range(win.ix0, l->r->dilation_w, l->r->kernel_w, l->in_w, &win.kx0, &win.kx1);
+            out = l->r->op == NN_OP_CONV_2D ? conv_pixel(l, &win, out) : depthwise_or_pool_pixel(l, &win, out);
         }
     }
 }
 
 static void mean(const layer_ctx *l) {
-    uint32_t count = l->in_h * l->in_w, c, i;
+    int32_t count = l->in_h * l->in_w, c, i;
     for (c = 0; c < l->in_c; c++) {
         uint32_t sum = 0u;
         for (i = 0; i < count; i++) {
             int32_t v = l->in[i * l->in_c + c];
             sum += (uint32_t)v;
         }
-        sum -= (uint32_t)l->in_zp * count;
-        l->out[c] = clamp_output(l, nn_multiply_by_quantized_multiplier((int32_t)sum,
-            (int32_t)nn_rd32(l->model + nn_rd32(l->rec + NN_L_MULTIPLIERS)),
-            (int32_t)nn_rd32(l->model + nn_rd32(l->rec + NN_L_SHIFTS))));
+        sum -= (uint32_t)(l->r->in_zp * count);
+        /* MEAN has no bias and one multiplier (the already adjusted M', s'). */
+        l->out[c] = requantize(l, sum, 0u);
     }
 }
 
@@ -318,13 +279,12 @@ static int32_t softmax_exp(int32_t diff, int32_t multiplier, int32_t left_shift)
 }
 
 static void softmax(const layer_ctx *l) {
-    int32_t multiplier = REC_I32(l->rec, NN_L_P0), left_shift = REC_I32(l->rec, NN_L_P1);
-    int32_t diff_min = REC_I32(l->rec, NN_L_P2), depth = (int32_t)l->in_c;
-    uint32_t rows = l->in_h * l->in_w, row;
+    int32_t multiplier = l->r->p0, left_shift = l->r->p1, diff_min = l->r->p2, depth = l->in_c;
+    int32_t rows = l->in_h * l->in_w, row;
     for (row = 0; row < rows; row++) {
-        const int8_t *x = l->in + row * (uint32_t)depth;
-        int8_t *y = l->out + row * (uint32_t)depth;
-        int32_t max = -128, c, headroom = 0, bits_over_unit, exponent, scale;
+        const int8_t *x = l->in + row * depth;
+        int8_t *y = l->out + row * depth;
+        int32_t max = -128, c, headroom = 0, exponent, scale;
         uint32_t sum = 0u; /* Q12.19 */
         for (c = 0; c < depth; c++) {
             max = x[c] > max ? x[c] : max;
@@ -337,9 +297,8 @@ static void softmax(const layer_ctx *l) {
         while (headroom < 32 && !(sum & (0x80000000u >> headroom))) {
             headroom++;
         }
-        bits_over_unit = 12 - headroom;
         scale = one_over_one_plus_x((int32_t)((headroom < 32 ? sum << headroom : 0u) - 0x80000000u));
-        exponent = bits_over_unit + 31 - 8;
+        exponent = 12 - headroom + 31 - 8; /* bits over unit + 23 */
         exponent = exponent > 31 ? 31 : exponent; /* only reachable past 4096 classes */
         for (c = 0; c < depth; c++) {
             int32_t v = -128;
@@ -353,56 +312,45 @@ static void softmax(const layer_ctx *l) {
 }
 
 void nn_init(const nn_model *model, uint8_t *arena) {
-    uint32_t i, table = 0;
+    uint32_t i;
     int32_t q;
+    nn_layer_words rec;
     for (i = 0; i < model->layer_count; i++) {
-        const uint8_t *rec = model->buf + NN_HEADER_BYTES + i * NN_LAYER_BYTES;
-        if (rec[NN_L_OP] != NN_OP_LOGISTIC) {
-            continue;
+        const nn_layer *r = &rec.l;
+        nn_load_words(model->buf + NN_HEADER_BYTES + i * NN_LAYER_BYTES, rec.words);
+        if (r->op == NN_OP_LOGISTIC) {
+            for (q = -128; q < 128; q++) {
+                *arena++ = (uint8_t)nn_logistic_value(q, r->in_zp, r->p0, r->p1, r->p2);
+            }
         }
-        for (q = -128; q < 128; q++) {
-            arena[table * 256u + (uint32_t)(q + 128)] = (uint8_t)nn_logistic_value(q, REC_I8(rec, NN_L_IN_ZP),
-                REC_I32(rec, NN_L_P0), REC_I32(rec, NN_L_P1), REC_I32(rec, NN_L_P2));
-        }
-        table++;
     }
 }
 
 void nn_run(const nn_model *model, uint8_t *arena, const int8_t *input, int8_t *output) {
     int8_t *buffers[2];
     const uint8_t *table = arena;
-    uint32_t i, e;
+    uint32_t i;
+    int32_t e;
     layer_ctx l;
+    nn_layer_words rec;
     buffers[0] = (int8_t *)(arena + model->logistic_count * NN_LOGISTIC_TABLE_BYTES);
     buffers[1] = buffers[0] + model->activation_bytes;
     l.model = model->buf;
     l.in = input;
     for (i = 0; i < model->layer_count; i++) {
-        const uint8_t *r = model->buf + NN_HEADER_BYTES + i * NN_LAYER_BYTES;
-        l.rec = r;
+        nn_load_words(model->buf + NN_HEADER_BYTES + i * NN_LAYER_BYTES, rec.words);
+        l.r = &rec.l;
         l.out = i + 1u == model->layer_count ? output : buffers[i & 1u];
-        l.in_h = REC_U16(r, NN_L_IN_SHAPE);
-        l.in_w = REC_U16(r, NN_L_IN_SHAPE + 2);
-        l.in_c = REC_U16(r, NN_L_IN_SHAPE + 4);
-        l.out_h = REC_U16(r, NN_L_OUT_SHAPE);
-        l.out_w = REC_U16(r, NN_L_OUT_SHAPE + 2);
-        l.out_c = REC_U16(r, NN_L_OUT_SHAPE + 4);
-        l.in_zp = REC_I8(r, NN_L_IN_ZP);
-        l.out_zp = REC_I8(r, NN_L_OUT_ZP);
-        l.act_min = REC_I8(r, NN_L_ACT_MIN);
-        l.act_max = REC_I8(r, NN_L_ACT_MAX);
-        switch (r[NN_L_OP]) {
+        l.weights = (const int8_t *)(model->buf + l.r->weights);
+        l.in_h = l.r->in_shape[0];
+        l.in_w = l.r->in_shape[1];
+        l.in_c = l.r->in_shape[2];
+        l.out_h = l.r->out_shape[0];
+        l.out_w = l.r->out_shape[1];
+        l.out_c = l.r->out_shape[2];
+        switch (l.r->op) {
             case NN_OP_FULLY_CONNECTED:
                 fully_connected(&l);
-                break;
-            case NN_OP_CONV_2D:
-                conv_2d(&l);
-                break;
-            case NN_OP_DEPTHWISE_CONV_2D:
-                depthwise_conv_2d(&l);
-                break;
-            case NN_OP_MAX_POOL_2D:
-                max_pool_2d(&l);
                 break;
             case NN_OP_MEAN:
                 mean(&l);
@@ -413,8 +361,11 @@ void nn_run(const nn_model *model, uint8_t *arena, const int8_t *input, int8_t *
                 }
                 table += NN_LOGISTIC_TABLE_BYTES;
                 break;
-            default:
+            case NN_OP_SOFTMAX:
                 softmax(&l);
+                break;
+            default:
+                window_op(&l);
                 break;
         }
         l.in = l.out;

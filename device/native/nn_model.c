@@ -109,6 +109,19 @@ size_t nn_error_format(const nn_error *err, char *out, size_t out_size) {
     return (size_t)(p - out);
 }
 
+#if defined(__GNUC__) && !defined(__clang__)
+/* A dynamic native module has no memcpy to call: keep GCC from turning the loop into one. */
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
+void nn_load_words(const uint8_t *buf, uint32_t *words) {
+    /* Byte stores (char may alias anything): the words are then fully written for any reader. */
+    uint8_t *out = (uint8_t *)words;
+    uint32_t i;
+    for (i = 0; i < 64u; i++) {
+        out[i] = buf[i];
+    }
+}
+
 static nn_status fail(nn_error *err, nn_status status, int32_t layer) {
     err->status = status;
     err->layer = layer;
@@ -135,173 +148,159 @@ static nn_status fail_found(nn_error *err, nn_status status, int32_t layer, uint
     return status;
 }
 
-static uint64_t shape_elements(const uint8_t *shape) {
-    return (uint64_t)nn_rd16(shape) * nn_rd16(shape + 2) * nn_rd16(shape + 4);
+#define NN_SATURATED 0xffffffffu
+
+/* a * b, or NN_SATURATED when it does not fit 32 bits. Sizes saturate instead of
+ * wrapping: a saturated size never fits a file, a buffer or the arena check. The one
+ * 64-bit multiply lives here (a single helper call on Cortex-M0). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static uint32_t mul_sat(uint32_t a, uint32_t b) {
+    uint64_t product = (uint64_t)a * b;
+    return product >> 32 ? NN_SATURATED : (uint32_t)product;
 }
 
-static void keep_max_rounded4(uint64_t n, uint64_t *max_so_far) {
-    uint64_t r = (n + 3u) & ~(uint64_t)3u;
-    if (r > *max_so_far) {
-        *max_so_far = r;
-    }
+static uint32_t elements(const uint16_t *shape) {
+    return mul_sat((uint32_t)shape[0] * shape[1], shape[2]);
 }
 
-/* One spatial dimension of a windowed op must be exactly TFLM's SAME or VALID padding. */
+static uint32_t rounded4(uint32_t n) {
+    return n > NN_SATURATED - 3u ? NN_SATURATED : (n + 3u) & ~3u;
+}
+
+/* One spatial dimension of a windowed op must be exactly TFLM's VALID or SAME padding. */
 static int window_dim_ok(uint32_t in, uint32_t out, uint32_t kernel, uint32_t stride, uint32_t dilation, uint32_t pad) {
-    uint32_t effective = (kernel - 1u) * dilation + 1u;
-    if (out == (in + stride - 1u) / stride) {
-        uint32_t needed = (out - 1u) * stride + effective;
-        uint32_t total = needed > in ? needed - in : 0u;
-        if (pad == total / 2u) {
-            return 1;
-        }
+    uint32_t effective = (kernel - 1u) * dilation + 1u, same_out = (in + stride - 1u) / stride, needed;
+    if (pad == 0u && in >= effective && out == (in - effective) / stride + 1u) {
+        return 1;
     }
-    return pad == 0u && in >= effective && out == (in - effective) / stride + 1u;
+    needed = (same_out - 1u) * stride + effective;
+    return out == same_out && pad == (needed > in ? needed - in : 0u) / 2u;
 }
 
 static int op_has_weights(uint32_t op) {
     return op == NN_OP_FULLY_CONNECTED || op == NN_OP_CONV_2D || op == NN_OP_DEPTHWISE_CONV_2D;
 }
 
-static int op_has_window(uint32_t op) {
-    return op == NN_OP_CONV_2D || op == NN_OP_DEPTHWISE_CONV_2D || op == NN_OP_MAX_POOL_2D;
-}
-
-static int32_t rd_i32(const uint8_t *p) {
-    return (int32_t)nn_rd32(p);
-}
-
 /* Window geometry, depth multiplier and zero points the op requires. */
-static int window_params_ok(const uint8_t *rec, uint32_t op) {
-    const uint8_t *k = rec + NN_L_KERNEL_H;
-    int i;
-    if (op_has_window(op)) {
-        for (i = 0; i < 6; i++) { /* kernel, stride, dilation >= 1 */
-            if (k[i] == 0) {
-                return 0;
-            }
+static int window_params_ok(const nn_layer *l) {
+    uint32_t op = l->op;
+    if (op == NN_OP_CONV_2D || op == NN_OP_DEPTHWISE_CONV_2D || op == NN_OP_MAX_POOL_2D) {
+        if (!l->kernel_h || !l->kernel_w || !l->stride_h || !l->stride_w || !l->dilation_h || !l->dilation_w) {
+            return 0;
         }
-        if (op == NN_OP_MAX_POOL_2D && (k[4] != 1 || k[5] != 1 || rec[NN_L_IN_ZP] != rec[NN_L_OUT_ZP])) {
+        if (op == NN_OP_MAX_POOL_2D && (l->dilation_h != 1 || l->dilation_w != 1 || l->in_zp != l->out_zp)) {
             return 0;
         }
     }
-    if ((op == NN_OP_LOGISTIC || op == NN_OP_SOFTMAX) && (int8_t)rec[NN_L_OUT_ZP] != -128) {
+    if ((op == NN_OP_LOGISTIC || op == NN_OP_SOFTMAX) && l->out_zp != -128) {
         return 0;
     }
-    return (op == NN_OP_DEPTHWISE_CONV_2D) == (nn_rd16(rec + NN_L_DEPTH_MULT) != 0);
+    return (op == NN_OP_DEPTHWISE_CONV_2D) == (l->depth_multiplier != 0);
 }
 
-/* p0..p2: in range for LOGISTIC and SOFTMAX (shift counts must stay valid), zero otherwise. */
-static int op_params_ok(const uint8_t *rec, uint32_t op) {
-    int32_t p0 = rd_i32(rec + NN_L_P0), p1 = rd_i32(rec + NN_L_P1), p2 = rd_i32(rec + NN_L_P2);
-    if (op == NN_OP_LOGISTIC) {
-        return p0 >= 0 && p1 >= -31 && p1 <= 30 && p2 >= 0;
-    }
-    if (op == NN_OP_SOFTMAX) {
-        return p0 >= 0 && p1 >= 0 && p1 <= 31 && p2 <= 0;
-    }
-    return p0 == 0 && p1 == 0 && p2 == 0;
-}
-
-static int output_shape_ok(const uint8_t *rec, uint32_t op) {
-    const uint8_t *in = rec + NN_L_IN_SHAPE, *out = rec + NN_L_OUT_SHAPE, *k = rec + NN_L_KERNEL_H;
-    uint32_t in_h = nn_rd16(in), in_w = nn_rd16(in + 2), in_c = nn_rd16(in + 4);
-    uint32_t out_h = nn_rd16(out), out_w = nn_rd16(out + 2), out_c = nn_rd16(out + 4);
-    switch (op) {
+static int output_shape_ok(const nn_layer *l) {
+    const uint16_t *in = l->in_shape, *out = l->out_shape;
+    switch (l->op) {
         case NN_OP_FULLY_CONNECTED:
-            return out_h == 1u && out_w == 1u;
+            return out[0] == 1u && out[1] == 1u;
         case NN_OP_MEAN:
-            return out_h == 1u && out_w == 1u && out_c == in_c;
+            return out[0] == 1u && out[1] == 1u && out[2] == in[2];
         case NN_OP_LOGISTIC:
         case NN_OP_SOFTMAX:
-            return out_h == in_h && out_w == in_w && out_c == in_c;
+            return out[0] == in[0] && out[1] == in[1] && out[2] == in[2];
+        case NN_OP_MAX_POOL_2D:
+            if (out[2] != in[2]) {
+                return 0;
+            }
+            break;
+        case NN_OP_DEPTHWISE_CONV_2D:
+            if (out[2] != (uint32_t)in[2] * l->depth_multiplier) {
+                return 0;
+            }
+            break;
         default:
             break;
     }
-    if (op == NN_OP_MAX_POOL_2D && out_c != in_c) {
-        return 0;
-    }
-    if (op == NN_OP_DEPTHWISE_CONV_2D && out_c != in_c * nn_rd16(rec + NN_L_DEPTH_MULT)) {
-        return 0;
-    }
-    return window_dim_ok(in_h, out_h, k[0], k[2], k[4], k[6]) && window_dim_ok(in_w, out_w, k[1], k[3], k[5], k[7]);
+    return window_dim_ok(in[0], out[0], l->kernel_h, l->stride_h, l->dilation_h, l->pad_top) &&
+           window_dim_ok(in[1], out[1], l->kernel_w, l->stride_w, l->dilation_w, l->pad_left);
 }
 
-static int array_ok(uint32_t offset, uint64_t bytes, uint32_t table_end, size_t len) {
-    return (offset & 3u) == 0u && offset >= table_end && (uint64_t)offset + bytes <= (uint64_t)len;
+/* p0..p2: in range for LOGISTIC and SOFTMAX (shift counts must stay valid), zero otherwise. */
+static int op_params_ok(const nn_layer *l) {
+    if (l->op == NN_OP_LOGISTIC) {
+        return l->p0 >= 0 && l->p1 >= -31 && l->p1 <= 30 && l->p2 >= 0;
+    }
+    if (l->op == NN_OP_SOFTMAX) {
+        return l->p0 >= 0 && l->p1 >= 0 && l->p1 <= 31 && l->p2 <= 0;
+    }
+    return (l->p0 | l->p1 | l->p2) == 0;
 }
 
-/* Checks one layer record; prev_out is the previous layer's output shape or NULL. */
+/* offset 0 is "absent": fine unless required; present arrays must be wanted (bytes > 0),
+ * 4-aligned, after the layer table and inside the file. */
+static int array_ok(uint32_t offset, uint32_t bytes, int required, uint32_t table_end, size_t len) {
+    if (offset == 0u) {
+        return !required;
+    }
+    return bytes != 0u && (offset & 3u) == 0u && offset >= table_end && offset <= len && bytes <= len - offset;
+}
+
+/* Checks one layer record; prev is the previous layer or NULL. */
 static nn_status check_layer(const uint8_t *buf, size_t len, uint32_t table_end, int32_t index,
-    const uint8_t *prev_out, nn_error *err) {
-    const uint8_t *rec = buf + NN_HEADER_BYTES + (uint32_t)index * NN_LAYER_BYTES;
-    uint32_t op = rec[NN_L_OP];
-    uint32_t q = nn_rd16(rec + NN_L_QUANT_CHANNELS);
-    uint32_t out_c = nn_rd16(rec + NN_L_OUT_SHAPE + 4);
-    uint32_t weights = nn_rd32(rec + NN_L_WEIGHTS), bias = nn_rd32(rec + NN_L_BIAS);
-    uint32_t mults = nn_rd32(rec + NN_L_MULTIPLIERS), shifts = nn_rd32(rec + NN_L_SHIFTS);
-    uint64_t weight_bytes = 0;
-    uint32_t i;
+    const nn_layer *l, const nn_layer *prev, nn_error *err) {
+    uint32_t op = l->op, q = l->quant_channels, out_c = l->out_shape[2], i;
+    uint32_t in_elements = elements(l->in_shape), weight_bytes = 0;
+    int weighted = op_has_weights(op);
 
     if (op < NN_OP_FULLY_CONNECTED || op > NN_OP_SOFTMAX) {
         return fail_found(err, NN_ERR_OP, index, op, 0);
     }
-    if (rec[NN_L_RESERVED1] || nn_rd16(rec + NN_L_RESERVED6) || nn_rd32(rec + NN_L_RESERVED60)) {
+    if (l->reserved1 || l->reserved6 || l->reserved60) {
         return fail(err, NN_ERR_RESERVED, index);
     }
-    for (i = 0; i < 12; i += 2) {
-        if (nn_rd16(rec + NN_L_IN_SHAPE + i) == 0) {
+    for (i = 0; i < 3u; i++) {
+        if (!l->in_shape[i] || !l->out_shape[i]) {
             return fail(err, NN_ERR_ZERO_SHAPE, index);
         }
     }
-    if ((int8_t)rec[NN_L_ACT_MIN] > (int8_t)rec[NN_L_ACT_MAX]) {
+    if (l->act_min > l->act_max) {
         return fail(err, NN_ERR_ACTIVATION_RANGE, index);
     }
-    if (prev_out) {
-        uint64_t prev_elements = shape_elements(prev_out), in_elements = shape_elements(rec + NN_L_IN_SHAPE);
-        int same_shape = 1;
-        for (i = 0; i < 6; i++) {
-            same_shape &= prev_out[i] == rec[NN_L_IN_SHAPE + i];
-        }
-        if (op == NN_OP_FULLY_CONNECTED ? prev_elements != in_elements : !same_shape) {
-            return fail(err, NN_ERR_SHAPE_CHAIN, index);
-        }
+    if (prev && (op == NN_OP_FULLY_CONNECTED ? elements(prev->out_shape) != in_elements
+                 : prev->out_shape[0] != l->in_shape[0] || prev->out_shape[1] != l->in_shape[1] ||
+                   prev->out_shape[2] != l->in_shape[2])) {
+        return fail(err, NN_ERR_SHAPE_CHAIN, index);
     }
-    if (!window_params_ok(rec, op)) {
+    if (!window_params_ok(l)) {
         return fail(err, NN_ERR_WINDOW_PARAMS, index);
     }
-    if (!output_shape_ok(rec, op)) {
+    if (!output_shape_ok(l)) {
         return fail(err, NN_ERR_OUTPUT_SHAPE, index);
     }
-    if (op_has_weights(op) ? (q != 1u && q != out_c) : op == NN_OP_MEAN ? q != 1u : q != 0u) {
+    if (weighted ? (q != 1u && q != out_c) : op == NN_OP_MEAN ? q != 1u : q != 0u) {
         return fail_found(err, NN_ERR_QUANT_CHANNELS, index, q, 0);
     }
-
-    /* Arrays: required ones non-zero and in bounds, optional bias, others absent. */
     if (op == NN_OP_FULLY_CONNECTED) {
-        uint64_t depth = shape_elements(rec + NN_L_IN_SHAPE);
-        /* Cap so the product cannot wrap; such a layer never fits in a buffer anyway. */
-        weight_bytes = depth >> 32 ? ~(uint64_t)0 : (uint64_t)out_c * depth;
-    } else if (op == NN_OP_CONV_2D) {
-        weight_bytes = (uint64_t)out_c * rec[NN_L_KERNEL_H] * rec[NN_L_KERNEL_W] * nn_rd16(rec + NN_L_IN_SHAPE + 4);
-    } else if (op == NN_OP_DEPTHWISE_CONV_2D) {
-        weight_bytes = (uint64_t)out_c * rec[NN_L_KERNEL_H] * rec[NN_L_KERNEL_W];
+        weight_bytes = mul_sat(in_elements, out_c);
+    } else if (weighted) {
+        weight_bytes = mul_sat((uint32_t)l->kernel_h * l->kernel_w * out_c, op == NN_OP_CONV_2D ? l->in_shape[2] : 1u);
     }
-    if (op_has_weights(op) ? weights == 0 || !array_ok(weights, weight_bytes, table_end, len) : weights != 0) {
+    if (!array_ok(l->weights, weight_bytes, weighted, table_end, len)) {
         return fail(err, NN_ERR_WEIGHTS_ARRAY, index);
     }
-    if (bias != 0 && (!op_has_weights(op) || !array_ok(bias, (uint64_t)out_c * 4u, table_end, len))) {
+    if (!array_ok(l->bias, weighted ? 4u * out_c : 0u, 0, table_end, len)) {
         return fail(err, NN_ERR_BIAS_ARRAY, index);
     }
-    if (q != 0u ? mults == 0 || !array_ok(mults, (uint64_t)q * 4u, table_end, len) : mults != 0) {
+    if (!array_ok(l->multipliers, 4u * q, q != 0u, table_end, len)) {
         return fail(err, NN_ERR_MULTIPLIERS_ARRAY, index);
     }
-    if (q != 0u ? shifts == 0 || !array_ok(shifts, (uint64_t)q * 4u, table_end, len) : shifts != 0) {
+    if (!array_ok(l->shifts, 4u * q, q != 0u, table_end, len)) {
         return fail(err, NN_ERR_SHIFTS_ARRAY, index);
     }
-
     for (i = 0; i < q; i++) { /* per channel: multiplier, then shift */
-        int32_t m = rd_i32(buf + mults + 4u * i), s = rd_i32(buf + shifts + 4u * i);
+        int32_t m = (int32_t)nn_rd32(buf + l->multipliers + 4u * i), s = (int32_t)nn_rd32(buf + l->shifts + 4u * i);
         if (m < 0 || (m != 0 && m < (1 << 30) && op != NN_OP_MEAN)) {
             return fail_found(err, NN_ERR_MULTIPLIER, index, (uint32_t)m, 1);
         }
@@ -309,61 +308,64 @@ static nn_status check_layer(const uint8_t *buf, size_t len, uint32_t table_end,
             return fail_found(err, NN_ERR_SHIFT, index, (uint32_t)s, 1);
         }
     }
-    if (!op_params_ok(rec, op)) {
+    if (!op_params_ok(l)) {
         return fail(err, NN_ERR_OP_PARAMS, index);
     }
     return NN_OK;
 }
 
 nn_status nn_model_check(const uint8_t *buf, size_t len, int verify_crc, nn_model *model, nn_error *err) {
-    uint32_t n, table_end, meta_off, meta_bytes, arena_in_file, logistic = 0;
-    uint64_t max_activation = 0, arena;
-    const uint8_t *prev_out = 0, *last;
-    uint32_t i;
+    nn_header_words header;
+    nn_layer_words records[2]; /* this layer and the previous one, alternating */
+    const nn_header *h = &header.h;
+    const nn_layer *prev = 0;
+    uint32_t n, table_end, logistic = 0, i;
+    uint32_t max_activation = 0, first_in_elements = 0;
+    uint64_t arena;
+    int32_t first_in_zp = 0;
 
     if (len < NN_HEADER_BYTES) {
         return fail_values(err, NN_ERR_TRUNCATED_HEADER, -1, (uint32_t)len, NN_HEADER_BYTES);
     }
-    if (buf[0] != 'V' || buf[1] != 'R' || buf[2] != 'D' || buf[3] != 'T') {
+    nn_load_words(buf, header.words);
+    if (h->magic[0] != 'V' || h->magic[1] != 'R' || h->magic[2] != 'D' || h->magic[3] != 'T') {
         return fail(err, NN_ERR_MAGIC, -1);
     }
-    if (nn_rd16(buf + NN_H_VERSION) != NN_FORMAT_VERSION) {
-        return fail_values(err, NN_ERR_VERSION, -1, nn_rd16(buf + NN_H_VERSION), NN_FORMAT_VERSION);
+    if (h->version != NN_FORMAT_VERSION) {
+        return fail_values(err, NN_ERR_VERSION, -1, h->version, NN_FORMAT_VERSION);
     }
-    if (nn_rd16(buf + NN_H_HEADER_BYTES) != NN_HEADER_BYTES) {
-        return fail_values(err, NN_ERR_HEADER_BYTES, -1, nn_rd16(buf + NN_H_HEADER_BYTES), NN_HEADER_BYTES);
+    if (h->header_bytes != NN_HEADER_BYTES) {
+        return fail_values(err, NN_ERR_HEADER_BYTES, -1, h->header_bytes, NN_HEADER_BYTES);
     }
-    if ((uint64_t)nn_rd32(buf + NN_H_FILE_BYTES) != (uint64_t)len) {
-        return fail_values(err, NN_ERR_FILE_BYTES, -1, nn_rd32(buf + NN_H_FILE_BYTES), (uint32_t)len);
+    if ((uint64_t)h->file_bytes != (uint64_t)len) {
+        return fail_values(err, NN_ERR_FILE_BYTES, -1, h->file_bytes, (uint32_t)len);
     }
     if (verify_crc) {
         uint32_t crc = nn_crc32(buf + 16, len - 16u);
-        if (crc != nn_rd32(buf + NN_H_CRC)) {
-            return fail_values(err, NN_ERR_CRC, -1, crc, nn_rd32(buf + NN_H_CRC));
+        if (crc != h->crc) {
+            return fail_values(err, NN_ERR_CRC, -1, crc, h->crc);
         }
     }
-    n = nn_rd16(buf + NN_H_LAYER_COUNT);
+    n = h->layer_count;
     if (n < 1u || n > NN_MAX_LAYERS) {
         return fail_found(err, NN_ERR_LAYER_COUNT, -1, n, 0);
     }
-    if (nn_rd16(buf + NN_H_LAYER_BYTES) != NN_LAYER_BYTES) {
-        return fail_values(err, NN_ERR_LAYER_RECORD_BYTES, -1, nn_rd16(buf + NN_H_LAYER_BYTES), NN_LAYER_BYTES);
+    if (h->layer_bytes != NN_LAYER_BYTES) {
+        return fail_values(err, NN_ERR_LAYER_RECORD_BYTES, -1, h->layer_bytes, NN_LAYER_BYTES);
     }
     table_end = NN_HEADER_BYTES + n * NN_LAYER_BYTES;
-    if (nn_rd32(buf + NN_H_LAYERS_OFFSET) != NN_HEADER_BYTES || table_end > len) {
+    if (h->layers_offset != NN_HEADER_BYTES || table_end > len) {
         return fail(err, NN_ERR_LAYER_TABLE, -1);
     }
-    meta_off = nn_rd32(buf + NN_H_META_OFFSET);
-    meta_bytes = nn_rd32(buf + NN_H_META_BYTES);
-    if (meta_off < table_end || (uint64_t)meta_off + meta_bytes > (uint64_t)len) {
+    if (h->meta_offset < table_end || (uint64_t)h->meta_offset + h->meta_bytes > (uint64_t)len) {
         return fail(err, NN_ERR_METADATA, -1);
     }
-    if (nn_rd32(buf + NN_H_RESERVED) != 0) {
+    if (h->reserved != 0u) {
         return fail(err, NN_ERR_HEADER_RESERVED, -1);
     }
-    for (i = 0; i < 2; i++) { /* input, then output: float32 bits of a finite positive number */
-        uint32_t scale = nn_rd32(buf + NN_H_INPUT_SCALE + 8u * i);
-        int32_t zp = (int32_t)nn_rd32(buf + NN_H_INPUT_ZP + 8u * i);
+    for (i = 0; i < 2u; i++) { /* input, then output: float32 bits of a finite number > 0 */
+        uint32_t scale = i ? h->output_scale_bits : h->input_scale_bits;
+        int32_t zp = i ? h->output_zero_point : h->input_zero_point;
         if (scale == 0u || scale >= 0x7f800000u) {
             return fail(err, NN_ERR_SCALE, -1);
         }
@@ -372,42 +374,48 @@ nn_status nn_model_check(const uint8_t *buf, size_t len, int verify_crc, nn_mode
         }
     }
     for (i = 0; i < n; i++) {
-        const uint8_t *rec = buf + NN_HEADER_BYTES + i * NN_LAYER_BYTES;
-        nn_status status = check_layer(buf, len, table_end, (int32_t)i, prev_out, err);
+        uint32_t in_rounded, out_rounded;
+        nn_status status;
+        const nn_layer *layer = &records[i & 1u].l;
+        nn_load_words(buf + NN_HEADER_BYTES + i * NN_LAYER_BYTES, records[i & 1u].words);
+        status = check_layer(buf, len, table_end, (int32_t)i, layer, prev, err);
         if (status != NN_OK) {
             return status;
         }
-        keep_max_rounded4(shape_elements(rec + NN_L_IN_SHAPE), &max_activation);
-        keep_max_rounded4(shape_elements(rec + NN_L_OUT_SHAPE), &max_activation);
-        logistic += rec[NN_L_OP] == NN_OP_LOGISTIC;
-        prev_out = rec + NN_L_OUT_SHAPE;
+        if (i == 0u) {
+            first_in_elements = elements(layer->in_shape);
+            first_in_zp = layer->in_zp;
+        }
+        in_rounded = rounded4(elements(layer->in_shape));
+        out_rounded = rounded4(elements(layer->out_shape));
+        max_activation = in_rounded > max_activation ? in_rounded : max_activation;
+        max_activation = out_rounded > max_activation ? out_rounded : max_activation;
+        logistic += layer->op == NN_OP_LOGISTIC;
+        prev = layer;
     }
-    last = buf + NN_HEADER_BYTES + (n - 1u) * NN_LAYER_BYTES;
-    if ((uint64_t)nn_rd32(buf + NN_H_INPUT_ELEMENTS) != shape_elements(buf + NN_HEADER_BYTES + NN_L_IN_SHAPE)) {
-        return fail_values(err, NN_ERR_INPUT_ELEMENTS, -1, nn_rd32(buf + NN_H_INPUT_ELEMENTS),
-            (uint32_t)shape_elements(buf + NN_HEADER_BYTES + NN_L_IN_SHAPE));
+    /* prev is now the last layer */
+    if (h->input_elements != first_in_elements) {
+        return fail_values(err, NN_ERR_INPUT_ELEMENTS, -1, h->input_elements, first_in_elements);
     }
-    if ((uint64_t)nn_rd32(buf + NN_H_OUTPUT_ELEMENTS) != shape_elements(last + NN_L_OUT_SHAPE)) {
-        return fail_values(err, NN_ERR_OUTPUT_ELEMENTS, -1, nn_rd32(buf + NN_H_OUTPUT_ELEMENTS),
-            (uint32_t)shape_elements(last + NN_L_OUT_SHAPE));
+    if (h->output_elements != elements(prev->out_shape)) {
+        return fail_values(err, NN_ERR_OUTPUT_ELEMENTS, -1, h->output_elements, elements(prev->out_shape));
     }
-    if ((int32_t)nn_rd32(buf + NN_H_INPUT_ZP) != (int8_t)buf[NN_HEADER_BYTES + NN_L_IN_ZP]) {
+    if (h->input_zero_point != first_in_zp) {
         return fail(err, NN_ERR_INPUT_ZERO_POINT, -1);
     }
-    if ((int32_t)nn_rd32(buf + NN_H_OUTPUT_ZP) != (int8_t)last[NN_L_OUT_ZP]) {
+    if (h->output_zero_point != prev->out_zp) {
         return fail(err, NN_ERR_OUTPUT_ZERO_POINT, -1);
     }
-    arena = (uint64_t)logistic * NN_LOGISTIC_TABLE_BYTES + 2u * max_activation;
-    arena_in_file = nn_rd32(buf + NN_H_ARENA_BYTES);
-    if ((uint64_t)arena_in_file != arena) {
-        return fail_values(err, NN_ERR_ARENA_BYTES, -1, arena_in_file, (uint32_t)arena);
+    arena = ((uint64_t)logistic << 8) + 2u * (uint64_t)max_activation;
+    if ((uint64_t)h->arena_bytes != arena) {
+        return fail_values(err, NN_ERR_ARENA_BYTES, -1, h->arena_bytes, (uint32_t)arena);
     }
     model->buf = buf;
     model->layer_count = n;
     model->logistic_count = logistic;
-    model->activation_bytes = (uint32_t)max_activation;
-    model->arena_bytes = arena_in_file;
-    model->input_elements = nn_rd32(buf + NN_H_INPUT_ELEMENTS);
-    model->output_elements = nn_rd32(buf + NN_H_OUTPUT_ELEMENTS);
+    model->activation_bytes = max_activation;
+    model->arena_bytes = h->arena_bytes;
+    model->input_elements = h->input_elements;
+    model->output_elements = h->output_elements;
     return NN_OK;
 }

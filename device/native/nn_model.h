@@ -25,25 +25,51 @@ enum nn_op {
     NN_OP_SOFTMAX = 7
 };
 
-/* Header field offsets. */
-enum {
-    NN_H_MAGIC = 0, NN_H_VERSION = 4, NN_H_HEADER_BYTES = 6, NN_H_FILE_BYTES = 8, NN_H_CRC = 12,
-    NN_H_LAYER_COUNT = 16, NN_H_LAYER_BYTES = 18, NN_H_LAYERS_OFFSET = 20,
-    NN_H_META_OFFSET = 24, NN_H_META_BYTES = 28, NN_H_ARENA_BYTES = 32, NN_H_INPUT_SCALE = 36,
-    NN_H_INPUT_ZP = 40, NN_H_OUTPUT_SCALE = 44, NN_H_OUTPUT_ZP = 48,
-    NN_H_INPUT_ELEMENTS = 52, NN_H_OUTPUT_ELEMENTS = 56, NN_H_RESERVED = 60
-};
+/* The header and a layer record as C structs: every field is naturally aligned in the file,
+ * so these have no padding. nn_load_* fill them with byte loads (buffer alignment does not
+ * matter). The format is little-endian and so are all supported targets. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "nn_model: little-endian targets only"
+#endif
 
-/* Layer record field offsets. */
-enum {
-    NN_L_OP = 0, NN_L_RESERVED1 = 1, NN_L_IN_ZP = 2, NN_L_OUT_ZP = 3, NN_L_ACT_MIN = 4,
-    NN_L_ACT_MAX = 5, NN_L_RESERVED6 = 6, NN_L_IN_SHAPE = 8, NN_L_OUT_SHAPE = 14,
-    NN_L_KERNEL_H = 20, NN_L_KERNEL_W = 21, NN_L_STRIDE_H = 22, NN_L_STRIDE_W = 23,
-    NN_L_DILATION_H = 24, NN_L_DILATION_W = 25, NN_L_PAD_TOP = 26, NN_L_PAD_LEFT = 27,
-    NN_L_DEPTH_MULT = 28, NN_L_QUANT_CHANNELS = 30, NN_L_WEIGHTS = 32, NN_L_BIAS = 36,
-    NN_L_MULTIPLIERS = 40, NN_L_SHIFTS = 44, NN_L_P0 = 48, NN_L_P1 = 52, NN_L_P2 = 56,
-    NN_L_RESERVED60 = 60
-};
+typedef struct {
+    uint8_t magic[4];
+    uint16_t version, header_bytes;
+    uint32_t file_bytes, crc;
+    uint16_t layer_count, layer_bytes;
+    uint32_t layers_offset, meta_offset, meta_bytes, arena_bytes;
+    uint32_t input_scale_bits; /* float32 bits: the C side never computes with them */
+    int32_t input_zero_point;
+    uint32_t output_scale_bits;
+    int32_t output_zero_point;
+    uint32_t input_elements, output_elements, reserved;
+} nn_header;
+
+typedef struct {
+    uint8_t op, reserved1;
+    int8_t in_zp, out_zp, act_min, act_max;
+    uint16_t reserved6;
+    uint16_t in_shape[3], out_shape[3]; /* h, w, c */
+    uint8_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
+    uint16_t depth_multiplier, quant_channels;
+    uint32_t weights, bias, multipliers, shifts; /* absolute file offsets, 0 = none */
+    int32_t p0, p1, p2;
+    uint32_t reserved60;
+} nn_layer;
+
+/* Unions, so the words loaded by nn_load_words are read as fields without aliasing issues. */
+typedef union {
+    nn_header h;
+    uint32_t words[16];
+} nn_header_words;
+
+typedef union {
+    nn_layer l;
+    uint32_t words[16];
+} nn_layer_words;
+
+typedef char nn_header_is_64_bytes[sizeof(nn_header) == NN_HEADER_BYTES ? 1 : -1];
+typedef char nn_layer_is_64_bytes[sizeof(nn_layer) == NN_LAYER_BYTES ? 1 : -1];
 
 /* Parser results, in the order the checks run (the same order as the Python parser,
  * device/verdant/engine/modelfile.py). */
@@ -121,6 +147,9 @@ size_t nn_error_format(const nn_error *err, char *out, size_t out_size);
 
 /* CRC32 (IEEE 802.3, as zlib.crc32) of data[0, len). */
 uint32_t nn_crc32(const uint8_t *data, size_t len);
+
+/* Loads the 64 bytes at buf as 16 little-endian words, e.g. into nn_layer_words.words. */
+void nn_load_words(const uint8_t *buf, uint32_t *words);
 
 /* Little-endian reads that work at any alignment. */
 static inline uint32_t nn_rd16(const uint8_t *p) { return (uint32_t)p[0] | ((uint32_t)p[1] << 8); }
