@@ -141,10 +141,13 @@ class AlertEngine:
             event = state.update(t, beyond, past)
             if event is None:
                 continue
+            back = "above" if rule["when"] == "below" else "below"
             if event == "clear":
-                reason = "%s %s back %s %s" % (rule["series"], _fmt(value),
-                                               "above" if rule["when"] == "below" else "below",
-                                               _fmt(rule["clear"]))
+                reason = "%s %s back %s %s" % (rule["series"], _fmt(value), back, _fmt(rule["clear"]))
+                threshold = rule["clear"]
+            elif event == "remind":
+                reason = "still active: %s %s, clears %s %s" % (
+                    rule["series"], _fmt(value) if value is not None else "n/a", back, _fmt(rule["clear"]))
                 threshold = rule["clear"]
             else:
                 reason = "%s %s %s %s for %d s" % (rule["series"], _fmt(value) if value is not None else "n/a",

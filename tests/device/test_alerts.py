@@ -172,3 +172,10 @@ def test_state_machines_directly():
     c = CountState(2)
     assert [c.update(i, d, not d) for i, d in enumerate([True, False, True, True, False, False])] == \
         [None, None, None, "raise", None, "clear"]
+
+
+def test_remind_reason_tells_what_clears_it():
+    engine = AlertEngine({"remind_s": 3600})
+    events = run_series(engine, "vpd_kpa", [0.1] * 6 + [0.35] * 14)
+    reminds = [e for _, e in events if e["event"] == "remind"]
+    assert reminds and reminds[0]["reason"] == "still active: vpd_kpa 0.35, clears above 0.45"
