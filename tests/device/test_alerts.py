@@ -176,6 +176,6 @@ def test_state_machines_directly():
 
 def test_remind_reason_tells_what_clears_it():
     engine = AlertEngine({"remind_s": 3600})
-    events = run_series(engine, "vpd_kpa", [0.1] * 6 + [0.35] * 14)
+    events = run_series(engine, "vpd_kpa", [0.1] * 14 + [0.35] * 14)  # raises after 3600 s
     reminds = [e for _, e in events if e["event"] == "remind"]
     assert reminds and reminds[0]["reason"] == "still active: vpd_kpa 0.35, clears above 0.45"
