@@ -254,3 +254,30 @@ def test_random_mutations_only_raise_model_error():
         except ModelError:
             outcomes["error"] += 1
     assert outcomes["error"] > 500 and outcomes["ok"] > 0, outcomes
+
+
+def test_views_without_uctypes_read_the_same_values():
+    # ports built without uctypes fall back to struct-based views
+    from verdant.engine import modelfile
+    from verdant.engine.ops_python import PythonLayers
+    import array
+    buf = fc_model()
+    typed = parse(buf).layers[0]
+    saved = modelfile.uctypes
+    modelfile.uctypes = None
+    try:
+        plain = parse(buf).layers[0]
+    finally:
+        modelfile.uctypes = saved
+    assert type(plain.weights).__name__ == "UnpackView"
+    assert [plain.weights[i] for i in range(12)] == [typed.weights[i] for i in range(12)]
+    assert [plain.bias[i] for i in range(3)] == [typed.bias[i] for i in range(3)]
+    assert [plain.multipliers[i] for i in range(3)] == [typed.multipliers[i] for i in range(3)]
+    with raises(IndexError, "out of range"):
+        plain.weights[12]
+    model = parse(buf)
+    model.layers[0] = plain
+    src = array.array("b", [1, -2, 3, -4])
+    out_typed = PythonLayers(parse(buf)).run(array.array("b", src), array.array("b", bytes(4)))
+    out_plain = PythonLayers(model).run(array.array("b", src), array.array("b", bytes(4)))
+    assert list(out_typed[:3]) == list(out_plain[:3])

@@ -92,12 +92,36 @@ def crc32(data, crc=0):
 
 # ---- typed views of the buffer ------------------------------------------
 
+_HAS_CAST = hasattr(memoryview, "cast")  # CPython
+
+
+class UnpackView:
+    """Indexable typed view read with struct (ports without uctypes; slow but no copy)."""
+
+    def __init__(self, buf, offset, count, code, size):
+        self.buf = buf
+        self.offset = offset
+        self.count = count
+        self.format = "<" + code
+        self.size = size
+
+    def __len__(self):
+        return self.count
+
+    def __getitem__(self, index):
+        if not 0 <= index < self.count:
+            raise IndexError("view index out of range")
+        return struct.unpack_from(self.format, self.buf, self.offset + index * self.size)[0]
+
+
 def int8_view(buf, offset, count):
     """Indexable signed-int8 view of buf[offset:offset+count] (no copy)."""
     if uctypes is not None:
         layout = {"a": (uctypes.ARRAY | 0, uctypes.INT8 | count)}
         return uctypes.struct(uctypes.addressof(buf) + offset, layout, uctypes.LITTLE_ENDIAN).a
-    return memoryview(buf)[offset:offset + count].cast("b")
+    if _HAS_CAST:
+        return memoryview(buf)[offset:offset + count].cast("b")
+    return UnpackView(buf, offset, count, "b", 1)
 
 
 def int32_view(buf, offset, count):
@@ -105,7 +129,9 @@ def int32_view(buf, offset, count):
     if uctypes is not None:
         layout = {"a": (uctypes.ARRAY | 0, uctypes.INT32 | count)}
         return uctypes.struct(uctypes.addressof(buf) + offset, layout, uctypes.LITTLE_ENDIAN).a
-    return memoryview(buf)[offset:offset + 4 * count].cast("i")  # hosts are little-endian
+    if _HAS_CAST and struct.pack("=i", 1) == struct.pack("<i", 1):
+        return memoryview(buf)[offset:offset + 4 * count].cast("i")
+    return UnpackView(buf, offset, count, "i", 4)
 
 
 # ---- model objects --------------------------------------------------------
