@@ -80,6 +80,7 @@ def _rising_edges(flags):
 def event_metrics(runs):
     """Per event: detection and times for model and baseline; false alarms for both."""
     events, model_false, baseline_false, simulated_s = [], 0, 0, 0.0
+    by_class = {}
     for run in runs:
         sc = run.scenario
         t = run.columns["timestamp_s"] - sc.start_timestamp_s
@@ -99,10 +100,15 @@ def event_metrics(runs):
         quiet = np.ones(len(t), dtype=bool)
         for e in sc.events:
             quiet &= ~((t >= e.start_s) & (t < e.end_s + GRACE_S))
-        model_false += int(quiet[_rising_edges(run.model_class != 0)].sum())
+        starts = [i for i in _rising_edges(run.model_class != 0) if quiet[i]]
+        model_false += len(starts)
+        for i in starts:
+            label = greenhouse.LABELS[int(run.model_class[i])]
+            by_class[label] = by_class.get(label, 0) + 1
         baseline_false += int(quiet[_rising_edges(run.baseline_alarm)].sum())
     weeks = simulated_s / WEEK_S
-    return events, {"model": model_false / weeks, "baseline": baseline_false / weeks, "weeks": weeks}
+    return events, {"model": model_false / weeks, "baseline": baseline_false / weeks, "weeks": weeks,
+                    "model_by_class": {k: v / weeks for k, v in sorted(by_class.items())}}
 
 
 def summarize_events(events):
@@ -207,6 +213,9 @@ def write_markdown(path, result):
     fa = result["false_alarms_per_week"]
     lines.append("\nFalse alarms per simulated week (%.1f weeks): model %.2f, baseline %.2f.\n"
                  % (fa["weeks"], fa["model"], fa["baseline"]))
+    if fa.get("model_by_class"):
+        lines.append("Model false alarms per week by class: %s.\n" % ", ".join(
+            "%s %.2f" % kv for kv in fa["model_by_class"].items()))
     lines.append("A sensor dropout leaves the model without input once the sampler's last value is stale "
                  "(two sensor periods); the sampler's health reports and sensor-failure alerts cover it.\n")
     lines.append("![timeline](timeline.png)\n")

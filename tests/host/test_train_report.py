@@ -49,6 +49,7 @@ def test_event_metrics_lead_time_and_false_alarms():
     assert summary["median_lead_vs_baseline_min"] == 60
     assert summary["model_detected"] == summary["baseline_detected"] == 1.0
     assert fa["model"] == 7.0 and fa["baseline"] == 0.0  # one false alarm in one day = 7 per week
+    assert fa["model_by_class"] == {g.LABELS[5]: 7.0}
 
 
 def test_classification_metrics_from_a_known_confusion():
