@@ -15,6 +15,9 @@ Health per sensor:
             in a row failed, or recovering from failed
   failed    fail_after samples in a row gave nothing
 Counts: samples, failures (samples with no value), bad_reads, implausible, spikes.
+Reports (poll's events): an error line when a run of failed samples starts and a status
+line when the health changes; for a flaky sensor, error lines and ok<->degraded status
+lines come at most once per report_interval_s (changes to or from failed always come).
 
 Example:
     sampler = Sampler(sensors)
@@ -68,6 +71,9 @@ def _error_text(exc):
 class SensorHealth:
     def __init__(self):
         self.state = OK
+        self.error_sent_at = None
+        self.errors_unsent = 0
+        self.status_sent_at = None
         self.samples = 0
         self.failures = 0
         self.bad_reads = 0
@@ -85,7 +91,7 @@ class SensorHealth:
 
 class Sampler:
     def __init__(self, sensors, reads=3, ranges=None, max_step=None, fail_after=3, recover_after=2,
-                 after_read=None):
+                 after_read=None, report_interval_s=3600):
         if reads < 1 or fail_after < 1 or recover_after < 1:
             raise ValueError("Sampler: reads, fail_after and recover_after must be >= 1")
         self.sensors = list(sensors)
@@ -99,6 +105,9 @@ class Sampler:
         self.fail_after = fail_after
         self.recover_after = recover_after
         self.after_read = after_read  # called after every measure() (the app feeds its watchdog)
+        # a flaky sensor would flood the serial line: error lines and ok<->degraded status
+        # lines come at most once per report_interval_s per sensor (failed always reported)
+        self.report_interval_s = report_interval_s
         self.health = {}
         self._next_due = {}
         self._accepted = {}   # (sensor, quantity) -> (t, value)
@@ -200,7 +209,15 @@ class Sampler:
             health.last_error = error or "no values"
             health.state = FAILED if health.in_a_row_failed >= self.fail_after else DEGRADED
             if health.in_a_row_failed == 1:
-                events.append(("error", {"where": "sensor", "sensor": sensor.name, "error": health.last_error}))
+                if health.error_sent_at is None or t - health.error_sent_at >= self.report_interval_s:
+                    payload = {"where": "sensor", "sensor": sensor.name, "error": health.last_error}
+                    if health.errors_unsent:
+                        payload["unreported_runs"] = health.errors_unsent
+                    events.append(("error", payload))
+                    health.error_sent_at = t
+                    health.errors_unsent = 0
+                else:
+                    health.errors_unsent += 1
         else:
             health.in_a_row_failed = 0
             if bad == 0:
@@ -213,11 +230,16 @@ class Sampler:
             elif health.in_a_row_good >= self.recover_after:
                 health.state = OK
         if health.state != before:
-            payload = {"sensor": sensor.name, "health": health.state, "was": before,
-                       "failures": health.failures, "bad_reads": health.bad_reads}
-            if health.state != OK:
-                payload["error"] = health.last_error
-            events.append(("status", payload))
+            involves_failed = FAILED in (health.state, before)
+            if involves_failed or health.status_sent_at is None or \
+                    t - health.status_sent_at >= self.report_interval_s:
+                payload = {"sensor": sensor.name, "health": health.state, "was": before,
+                           "failures": health.failures, "bad_reads": health.bad_reads}
+                if health.state != OK:
+                    payload["error"] = health.last_error
+                events.append(("status", payload))
+                if not involves_failed:
+                    health.status_sent_at = t
         return accepted
 
     def _believable(self, t, sensor, q, v):

@@ -141,3 +141,21 @@ def test_clock_set_back_restarts_the_schedule():
     values, _ = sampler.poll(500)  # RTC set back by a day
     assert values == {"air_temp_c": 20.0}
     assert sampler.poll(530)[0] == {} and sampler.poll(560)[0] == {"air_temp_c": 20.0}
+
+
+def test_flaky_sensor_reports_are_rate_limited_but_failed_always_reported():
+    s = FakeSensor("co2", ["co2_ppm"], 60)
+    sampler = Sampler([s], reads=1, report_interval_s=3600)
+    kinds = []
+    for i in range(360):  # 6 h: every 5th sample fails
+        s.value = OSError(5) if i % 5 == 4 else {"co2_ppm": 500.0}
+        kinds.extend(k for k, _ in sampler.poll(60 * i)[1])
+    assert kinds.count("error") == 6  # one per hour instead of one per failure
+    assert kinds.count("status") <= 12
+    s.value = OSError(5)
+    events = []
+    for i in range(360, 364):
+        events.extend(sampler.poll(60 * i)[1])
+    assert ("status", "failed") in [(k, p.get("health")) for k, p in events]
+    errors = [p for k, p in events if k == "error"]
+    assert errors == [] or errors[0]["unreported_runs"] > 0
