@@ -4,7 +4,7 @@ from appfakes import Truth, CheckingSerial, T0, HOUR, DAY
 from memfs import MemFS
 from mpytest import skip
 
-MODEL = "../../models/default/model.vmdl"
+MODELS = ("../../models/default/model.bin", "../../models/default/model.vmdl")  # current, older name
 
 
 def setup():
@@ -15,11 +15,16 @@ def setup():
         from verdant import engine
     except ImportError as exc:
         skip("sim board or engine not available: %s" % exc)
-    try:
-        with open(MODEL, "rb") as f:
-            model = f.read()
-    except OSError:
-        skip("no committed default model at models/default/model.vmdl")
+    model = None
+    for path in MODELS:
+        try:
+            with open(path, "rb") as f:
+                model = f.read()
+            break
+        except OSError:
+            pass
+    if model is None:
+        skip("no committed default model at models/default/model.bin")
     board = load_board("../../boards/sim.json")
     hal = make_sim_hal(board, SimClock(start_s=T0), Truth([(DAY + 2 * HOUR, DAY + 6 * HOUR, "frost")]))
     hal.serial = CheckingSerial()
