@@ -168,19 +168,34 @@ def slope_per_hour(times, values):
     Pairs whose value is None are skipped; None when fewer than 2 values remain
     or they all share one time.
     """
-    pts = [(t, v) for t, v in zip(times, values) if v is not None]
-    if len(pts) < 2:
+    n = 0
+    t0 = None
+    for i in range(len(values) - 1, -1, -1):  # newest present time: keeps floats small
+        if values[i] is not None:
+            t0 = times[i]
+            break
+    if t0 is None:
         return None
-    t0 = pts[-1][0]  # relative times keep floats small (32-bit on boards)
-    n = len(pts)
-    mean_t = sum([(t - t0) for t, _ in pts]) / n
-    mean_v = sum([v for _, v in pts]) / n
+    sum_t = 0.0
+    sum_v = 0.0
+    for i in range(len(values)):
+        v = values[i]
+        if v is not None:
+            n += 1
+            sum_t += times[i] - t0
+            sum_v += v
+    if n < 2:
+        return None
+    mean_t = sum_t / n
+    mean_v = sum_v / n
     sxx = 0.0
     sxy = 0.0
-    for t, v in pts:
-        dt = (t - t0) - mean_t
-        sxx += dt * dt
-        sxy += dt * (v - mean_v)
+    for i in range(len(values)):
+        v = values[i]
+        if v is not None:
+            dt = (times[i] - t0) - mean_t
+            sxx += dt * dt
+            sxy += dt * (v - mean_v)
     if sxx == 0.0:
         return None
     return sxy / sxx * 3600.0
@@ -315,16 +330,25 @@ class FeatureState:
     def _row(self, t, latest, dew, par_estimated):
         row = {}
         times = [s * self.period_s for s, _ in self._slots]
+        column = [None] * len(self._slots)
         for series in SERIES:
-            column = [None if v is None else v[series] for _, v in self._slots]
-            present = [v for v in column if v is not None]
+            total = 0.0
+            count = 0
+            low = high = None
+            for i, (_, values) in enumerate(self._slots):
+                v = None if values is None else values[series]
+                column[i] = v
+                if v is not None:
+                    total += v
+                    count += 1
+                    if low is None or v < low:
+                        low = v
+                    if high is None or v > high:
+                        high = v
             row[series] = latest[series]
-            if present:
-                row[series + "_mean"] = sum(present) / len(present)
-                row[series + "_min"] = min(present)
-                row[series + "_max"] = max(present)
-            else:
-                row[series + "_mean"] = row[series + "_min"] = row[series + "_max"] = None
+            row[series + "_mean"] = total / count if count else None
+            row[series + "_min"] = low
+            row[series + "_max"] = high
             row[series + "_rate_h"] = slope_per_hour(times, column)
         row["dew_point_c"] = dew
         row["dli_mol_m2"] = self.light.today if self.light.seen_light else None
