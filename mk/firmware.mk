@@ -1,6 +1,6 @@
 # Firmware application (device/verdant/{app,sampler,features,alerts,protocol,flashlog}.py).
 
-.PHONY: firmware-test firmware-bench firmware-sim
+.PHONY: firmware-test firmware-bench
 # Only the firmware app's tests (device tests in the Unix port + the CPython feature test).
 firmware-test: setup
 	$(PYTHON) -m pytest -q tests/host/test_features_host.py tests/device/test_sampler.py \
