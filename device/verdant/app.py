@@ -187,10 +187,15 @@ class App:
     def _usable(self, engine):
         """None when this board can feed the model, else why not."""
         meta = engine.meta
-        for name in meta["features"]:
-            lacking = missing_inputs(name, self.fitted)
-            if lacking:
-                return "board has no sensor for %s (model feature %s)" % (", ".join(lacking), name)
+        try:
+            names = meta["features"]
+            build_vector([], names, meta["norm_mean"], meta["norm_std"], int(meta.get("window", 1) or 1))
+            for name in names:
+                lacking = missing_inputs(name, self.fitted)
+                if lacking:
+                    return "board has no sensor for %s (model feature %s)" % (", ".join(lacking), name)
+        except (KeyError, TypeError, ValueError) as exc:
+            return "model metadata unusable: " + _error_text(exc)
         return None
 
     def _set_model_state(self, on, why, **extra):
@@ -283,6 +288,10 @@ class App:
             if self.engine is not None:
                 self.send("status", {"model": "on", "why": "kept the running model; new model.bin refused"})
             return
+        why = self._usable(engine)
+        if why is not None and self.engine is not None:
+            self.send("status", {"model": "on", "why": "kept the running model; new model.bin: " + why})
+            return
         self._keep_as_previous(data)
         self._activate(engine, self.model_path)
 
@@ -298,10 +307,10 @@ class App:
             self._feature_step(t)
             period = self.features.period_s
             self._next_feature_t = (t // period + 1) * period
-        if t >= self._next_model_check_t:
+        if t >= self._next_model_check_t or self._next_model_check_t - t > self.settings["model_check_s"]:
             self._next_model_check_t = t + self.settings["model_check_s"]
             self._guard("model", self.check_model_file)
-        if t >= self._next_heartbeat_t:
+        if t >= self._next_heartbeat_t or self._next_heartbeat_t - t > self.settings["heartbeat_s"]:
             self._next_heartbeat_t = t + self.settings["heartbeat_s"]
             self._guard("status", self._heartbeat, t)
         if not self.healthy_reported and t - self.started_at >= self.settings["healthy_s"]:

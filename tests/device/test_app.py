@@ -234,3 +234,28 @@ def test_model_change_noticed_without_file_times():
     fs.files["model.bin"] = bytearray(same_size)
     application.run(HOUR)
     assert application.engine is not first and application.engine.meta["norm_mean"] == [0.5, 0.0]
+
+
+def test_model_with_bad_metadata_is_off_with_a_reason_not_a_crash():
+    fs = MemFS({"model.bin": bytearray(model_bytes(features=("air_temp_c", "wind_speed")))})
+    hal, fs, stat, application = new_app(Truth(), fs)
+    start(application).run(HOUR)
+    off = [m["p"] for m in decode_all(hal) if m["k"] == "status" and m["p"].get("model") == "off"]
+    assert off[0]["why"] == "model metadata unusable: ValueError: features: model needs unknown feature 'wind_speed'"
+    fs.files["model.bin"] = bytearray(model_bytes(norm_std=[1.0]))  # wrong length
+    stat.touch("model.bin")
+    application.run(HOUR)
+    assert application.engine is None
+
+
+def test_running_model_kept_when_the_new_one_needs_a_missing_sensor():
+    fs = MemFS({"model.bin": bytearray(model_bytes())})
+    hal, fs, stat, application = new_app(Truth(), fs, with_co2=False)
+    start(application).run(HOUR)
+    running = application.engine
+    fs.files["model.bin"] = bytearray(model_bytes(features=("co2_ppm",)))
+    stat.touch("model.bin")
+    application.run(HOUR)
+    assert application.engine is running and fs.files["model.prev"] == bytearray(model_bytes())
+    kept = [m["p"]["why"] for m in decode_all(hal) if m["k"] == "status" and "kept" in (m["p"].get("why") or "")]
+    assert kept == ["kept the running model; new model.bin: board has no sensor for co2_ppm (model feature co2_ppm)"]
