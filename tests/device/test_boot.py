@@ -111,3 +111,43 @@ def test_unwritable_boot_counter_runs_normally_and_says_so():
     assert messages[1]["k"] == "error" and messages[1]["p"]["where"] == "boot"
     assert "boot counter unusable: OSError" in messages[1]["p"]["error"]
     assert any(m["p"].get("model") == "on" for m in messages if m["k"] == "status")
+
+
+def test_main_py_runs_the_app_on_the_unix_port_sim_board():
+    # A board folder like a deploy leaves it: main.py, board.json, model.bin; the device
+    # code comes from MICROPYPATH. The app runs on virtual time until `timeout` stops it.
+    if not hasattr(sys, "executable") or not sys.executable:
+        from mpytest import skip
+        skip("no sys.executable to start a second interpreter")
+    work = "/tmp/verdant_main_run"
+    try:
+        os.mkdir(work)
+    except OSError:
+        pass
+    for name in ("boot.json", "verdant.log", "model.prev", "out.txt", "model.bin"):
+        try:
+            os.remove(work + "/" + name)
+        except OSError:
+            pass
+    with open(HERE + "/../../boards/sim.json") as src, open(work + "/board.json", "w") as dst:
+        dst.write(src.read())
+    try:
+        with open(HERE + "/../../models/default/model.bin", "rb") as src, open(work + "/model.bin", "wb") as dst:
+            dst.write(src.read())
+    except OSError:
+        pass  # no committed model: the app runs rules only
+    device = HERE + "/../../device"
+    os.system("cd %s && MICROPYPATH=%s timeout 4 %s %s/main.py > out.txt 2>&1" % (work, device, sys.executable, device))
+    from verdant import protocol
+    with open(work + "/out.txt", "rb") as f:
+        lines = f.read().split(b"\n")[:-1]
+    assert len(lines) > 20, lines[:5]
+    messages = []
+    for line in lines:
+        message, why = protocol.decode(line)
+        assert why is None, (why, line)
+        messages.append(message)
+    assert messages[0]["p"]["state"] == "boot" and messages[0]["p"]["boot_count"] == 1
+    assert [m["seq"] for m in messages] == list(range(len(messages)))
+    assert [m for m in messages if m["k"] == "error"] == []
+    assert os.stat(work + "/verdant.log")[6] == 32 + 2000 * 44
