@@ -86,6 +86,7 @@ class VirtualBoard:
         self._version = None
         self._deaths = 0
         self._injections = []
+        self._exec_kind = None
 
     # ---- lifecycle -------------------------------------------------------------------
     def start(self):
@@ -226,6 +227,7 @@ class VirtualBoard:
     def _request(self, kind, payload, after):
         """Send code to the interpreter; `after(status)` runs when it finishes."""
         self._state = EXECUTING
+        self._exec_kind = kind
         self._after_exec = after
         try:
             self._child.stdin.write(b"X%s %d\n" % (kind.encode(), len(payload)) + payload)
@@ -345,6 +347,8 @@ class VirtualBoard:
                 self._finished(line[2:].decode())
 
     def _finished(self, status):
+        if self._state != EXECUTING:
+            return  # a duplicate report (Ctrl-C landed while the report was written)
         after, self._after_exec = self._after_exec, None
         if after is not None:
             after(status)
@@ -362,7 +366,8 @@ class VirtualBoard:
             return
         self.log("vboard: interpreter exited (code %s); rebooting" % code)
         self._send(b"\r\nvboard: interpreter exited (code %s)\r\n" % str(code).encode())
-        self._boot(hard=False)
+        # a host tool in the raw REPL gets its raw REPL back, not a running main.py
+        self._boot(hard=False, raw=self._exec_kind == "r")
 
     def _send(self, data):
         """Write to the serial line; like a UART nobody reads, old bytes are lost when full."""

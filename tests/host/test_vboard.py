@@ -118,13 +118,15 @@ def test_sys_exit_in_raw_repl_soft_resets(board):
 
 
 def test_board_clock_runs_at_the_chosen_speed(board):
+    # board time and real time measured over the same interval: their ratio is the speed,
+    # however loaded the machine is
     code = ("import vboard_env, time\nc = vboard_env.clock\n"
-            "a = c.ticks_ms(); time.sleep_ms(200); b = c.ticks_ms()\n"
+            "r0 = time.time_ns(); a = c.now_ms(); time.sleep_ms(200); b = c.now_ms(); r1 = time.time_ns()\n"
             "s = time.ticks_ms(); c.sleep_ms(10000); e = time.ticks_ms()\n"
-            "print(b - a, time.ticks_diff(e, s))")
-    board_ms, real_ms_for_10s = (int(x) for x in mpremote(board.port, "exec", code).stdout.split())
-    assert 0.2 * 100 * 1000 * 0.9 <= board_ms <= 0.2 * 100 * 1000 * 1.5
-    assert 10000 / 100 * 0.9 <= real_ms_for_10s <= 10000 / 100 * 3
+            "print(b - a, (r1 - r0) // 1000000, time.ticks_diff(e, s))")
+    board_ms, real_ms, real_ms_for_10s = (int(x) for x in mpremote(board.port, "exec", code).stdout.split())
+    assert abs(board_ms / real_ms - 100.0) < 5.0
+    assert 10000 / 100 * 0.95 <= real_ms_for_10s < 10000  # a board sleep is shortened by the speed
 
 
 def test_friendly_repl_echoes_and_runs_blocks(board):

@@ -71,7 +71,10 @@ def _run(kind, payload):
 
 
 def serve():
-    """Request loop; returns when the supervisor closes stdin."""
+    """Request loop; returns when the supervisor closes stdin.
+
+    A Ctrl-C (SIGINT) can land anywhere, also just after the code it was meant for
+    finished: outside _run() it is swallowed, and the report is always sent."""
     stdin = sys.stdin.buffer
     while True:
         try:
@@ -83,7 +86,6 @@ def serve():
             kind = chr(header[1])
             payload = _read_exactly(stdin, int(header[3:]))
         except KeyboardInterrupt:
-            # Ctrl-C arriving just after a request ended: nothing to interrupt.
             continue
         except EOFError:
             return
@@ -92,7 +94,12 @@ def serve():
             status = _run(kind, payload)
         except KeyboardInterrupt:
             pass
-        _report(status)
+        while True:
+            try:
+                _report(status)  # a duplicate after a badly timed Ctrl-C is ignored by the host
+                break
+            except KeyboardInterrupt:
+                continue
         if status == "reset":
             return
 
