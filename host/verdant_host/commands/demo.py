@@ -4,7 +4,7 @@ from verdant_host.demo import run_demo
 
 def _run(args):
     run_demo(board=args.board, model=args.model, speed=args.speed, days=args.days, fault=args.fault or None,
-             db_path=args.db)
+             db_path=args.db, work_dir=args.work_dir)
     return 0
 
 
@@ -16,4 +16,5 @@ def register(subparsers):
     p.add_argument("--days", type=float, default=2.0, help="simulated days (default 2)")
     p.add_argument("--fault", default="heating_failure", help="greenhouse event injected the first night")
     p.add_argument("--db", default="build/demo/monitor.sqlite", help="monitor database (for `verdant plot`)")
+    p.add_argument("--work-dir", help="folder for the board filesystem and truth CSV (default build/demo)")
     p.set_defaults(handler=_run)

@@ -1,0 +1,43 @@
+"""`verdant demo` end to end (short scenario), and Ctrl-C leaving nothing behind."""
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from verdant_host.demo import run_demo
+from vboard_helpers import REPO, require_tools
+from test_pull_logs import _processes_in
+
+
+def test_short_demo_deploys_runs_and_summarises(tmp_path):
+    require_tools()
+    out = io.StringIO()
+    monitor = run_demo(speed=7200, days=1.0, work_dir=str(tmp_path), out=out, db_path=str(tmp_path / "m.sqlite"))
+    text = out.getvalue()
+    assert "injected: heating_failure from 2026-01-20 22:00" in text
+    assert "==== demo summary ====" in text and "deploy: " in text
+    assert monitor.decoder.stats["lines"] > 20 and monitor.decoder.stats["lost"] == 0
+    assert monitor.last_t >= 1768867200 + 86400 - 900  # followed the board to the end of the day
+    assert _processes_in(str(tmp_path / "fs")) == []
+
+
+def test_ctrl_c_stops_the_demo_and_its_board(tmp_path):
+    require_tools()
+    proc = subprocess.Popen([sys.executable, "-m", "verdant_host.cli", "demo", "--speed", "3600", "--work-dir",
+                             str(tmp_path), "--db", str(tmp_path / "m.sqlite")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO)
+    lines = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        lines.append(line)
+        if "reading" in line or not line:  # the board is running the firmware
+            break
+    assert _processes_in(str(tmp_path / "fs")), "".join(lines)
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=30)
+    assert "demo: interrupted" in rest and "==== demo summary ====" in rest
+    assert proc.returncode == 0
+    assert _processes_in(str(tmp_path / "fs")) == []
