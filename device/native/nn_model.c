@@ -122,7 +122,14 @@ void nn_load_words(const uint8_t *buf, uint32_t *words) {
     }
 }
 
-static nn_status fail(nn_error *err, nn_status status, int32_t layer) {
+/* Not inlined: one copy instead of one per check keeps the parser small on Cortex-M0. */
+#if defined(__GNUC__)
+#define NN_NOINLINE __attribute__((noinline))
+#else
+#define NN_NOINLINE
+#endif
+
+NN_NOINLINE static nn_status fail(nn_error *err, nn_status status, int32_t layer) {
     err->status = status;
     err->layer = layer;
     err->values = 0;
@@ -132,7 +139,7 @@ static nn_status fail(nn_error *err, nn_status status, int32_t layer) {
     return status;
 }
 
-static nn_status fail_values(nn_error *err, nn_status status, int32_t layer, uint32_t found, uint32_t expected) {
+NN_NOINLINE static nn_status fail_values(nn_error *err, nn_status status, int32_t layer, uint32_t found, uint32_t expected) {
     fail(err, status, layer);
     err->values = 2;
     err->found = found;
@@ -140,7 +147,7 @@ static nn_status fail_values(nn_error *err, nn_status status, int32_t layer, uin
     return status;
 }
 
-static nn_status fail_found(nn_error *err, nn_status status, int32_t layer, uint32_t found, int is_signed) {
+NN_NOINLINE static nn_status fail_found(nn_error *err, nn_status status, int32_t layer, uint32_t found, int is_signed) {
     fail(err, status, layer);
     err->values = 1;
     err->found_is_signed = is_signed;
@@ -153,10 +160,7 @@ static nn_status fail_found(nn_error *err, nn_status status, int32_t layer, uint
 /* a * b, or NN_SATURATED when it does not fit 32 bits. Sizes saturate instead of
  * wrapping: a saturated size never fits a file, a buffer or the arena check. The one
  * 64-bit multiply lives here (a single helper call on Cortex-M0). */
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
-static uint32_t mul_sat(uint32_t a, uint32_t b) {
+NN_NOINLINE static uint32_t mul_sat(uint32_t a, uint32_t b) {
     uint64_t product = (uint64_t)a * b;
     return product >> 32 ? NN_SATURATED : (uint32_t)product;
 }
