@@ -57,6 +57,10 @@ def test_two_days_on_the_sim_board_with_a_dead_co2_sensor():
     assert during_fault and all(r["values"]["co2_ppm"] is None for r in during_fault)
     assert all(r["flags"] & 4 for r in during_fault[2:])  # FLAG_SENSOR_FAILED
     assert abs(records[0]["values"]["air_temp_c"] - truth(records[0]["t"])["air_temp_c"]) < 0.5
+    mem = serial.heartbeat_mem  # gc.mem_free() after a collection, hourly
+    assert len(mem) == 47
+    if mem[0] is not None:
+        assert min(mem[24:]) >= min(mem[6:24]) - 8 * 1024, (mem[6:24], mem[24:])
 
 
 def test_scheduled_part_faults_spikes_rejected_bad_crc_fails_the_sensor():
