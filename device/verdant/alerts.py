@@ -76,23 +76,28 @@ class AlertState:
 
 
 class CountState:
-    """Raise after n consecutive detections, clear after n consecutive misses."""
+    """Raise after n consecutive detections, clear after n consecutive misses; a raise
+    comes at least cooldown_s after the previous raise."""
 
-    def __init__(self, consecutive, remind_s=0):
+    def __init__(self, consecutive, remind_s=0, cooldown_s=0):
         self.consecutive = consecutive
         self.remind_s = remind_s
+        self.cooldown_s = cooldown_s
         self.active = False
         self.hits = 0
         self.misses = 0
+        self.raised_at = None
         self._reminded_at = None
 
     def update(self, t, detected, gone):
         if not self.active:
             self.hits = self.hits + 1 if detected else 0
             if self.hits >= self.consecutive:
+                if self.raised_at is not None and t - self.raised_at < self.cooldown_s:
+                    return None  # rate limit: raise later if detections go on
                 self.active = True
                 self.misses = 0
-                self._reminded_at = t
+                self.raised_at = self._reminded_at = t
                 return "raise"
             return None
         self.misses = self.misses + 1 if gone else 0
@@ -165,7 +170,8 @@ class AlertEngine:
         for name, info in health.items():
             state = self._sensor_states.get(name)
             if state is None:
-                state = self._sensor_states[name] = AlertState(0, 0, 0, self.settings["remind_s"])
+                state = self._sensor_states[name] = AlertState(0, 0, self.settings["cooldown_s"],
+                                                                self.settings["remind_s"])
             failed = info.get("state") == "failed"
             event = state.update(t, failed, not failed)
             if event is None:
@@ -189,7 +195,8 @@ class AlertEngine:
                 continue
             state = self._model_states.get(label)
             if state is None:
-                state = self._model_states[label] = CountState(int(s["model_consecutive"]), s["remind_s"])
+                state = self._model_states[label] = CountState(int(s["model_consecutive"]), s["remind_s"],
+                                                               s["cooldown_s"])
             event = state.update(t, p >= s["model_threshold"], p < s["model_clear"])
             if event is None:
                 continue

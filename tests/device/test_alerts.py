@@ -179,3 +179,23 @@ def test_remind_reason_tells_what_clears_it():
     events = run_series(engine, "vpd_kpa", [0.1] * 14 + [0.35] * 14)  # raises after 3600 s
     reminds = [e for _, e in events if e["event"] == "remind"]
     assert reminds and reminds[0]["reason"] == "still active: vpd_kpa 0.35, clears above 0.45"
+
+
+def test_flapping_model_and_sensor_alerts_are_rate_limited_too():
+    engine = AlertEngine({"model_consecutive": 2, "cooldown_s": 3600, "remind_s": 0})
+    raises = []
+    for i in range(48):  # 4 h of 5-min predictions alternating 2 high, 2 low
+        p = 0.9 if (i // 2) % 2 == 0 else 0.1
+        for ev in engine.update_model(i * STEP, ["normal", "vent_stuck_open"], [1 - p, p]):
+            if ev["event"] == "raise":
+                raises.append(i * STEP)
+    assert len(raises) >= 2
+    for a, b in zip(raises, raises[1:]):
+        assert b - a >= 3600
+    sensor_raises = []
+    for i in range(48):
+        state = "failed" if i % 2 == 0 else "ok"
+        for ev in engine.update_sensors(i * STEP, {"scd41": {"state": state}}):
+            if ev["event"] == "raise":
+                sensor_raises.append(i * STEP)
+    assert 2 <= len(sensor_raises) <= 4
