@@ -30,7 +30,9 @@ from lux, 0 when measured), tod_sin, tod_cos.
 
 Model input (build_vector): the last `window` feature rows, oldest first, each row
 the model's feature list in order, each value normalized as (x - mean) / std.
-So the input has window * len(features) floats, time-major.
+So the input has window * len(features) floats, time-major. The board runs
+FeatureState(model period_s, model window), one add() per period with the sampler's
+latest values; training must build its windows the same way.
 
 Example:
     state = FeatureState(period_s=300, window=12)
