@@ -127,3 +127,23 @@ def test_model_runs_at_both_ends_of_the_allowed_sample_spacing(tmp_path, spacing
                     and m["p"]["source"] == "model" and m["p"]["event"] == "raise"
                     and m["p"]["type"] == g.HEATING_FAILURE]
     assert model_raises and 20 * HOUR <= model_raises[0] < 22 * HOUR
+
+
+def test_a_flash_log_read_back_from_a_board_replays_like_the_readings(tmp_path):
+    """The flash log's CSV (verdant.flashlog, what pull-logs returns) is a replay CSV."""
+    from verdant import flashlog
+    sc = g.Scenario(seed=2, days=1.5, start_doy=20, events=[g.Event(g.HEATING_FAILURE, 20 * HOUR, 8 * HOUR)])
+    cols = g.simulate(sc).sample(900)
+    log_path = str(tmp_path / "verdant.log")
+    log = flashlog.FlashLog(log_path, capacity=500)
+    for i, t in enumerate(cols["timestamp_s"].tolist()):
+        log.append(t, {q: float(cols[q][i]) for q in g.QUANTITIES}, 0)
+    with open(log_path, "rb") as f:
+        records, _bad = flashlog.read_log(f.read())
+    from_log, problems = replay.replay(flashlog.records_to_csv(records).splitlines(), model=None)
+    direct = tmp_path / "direct.csv"
+    g.write_csv(str(direct), cols)
+    from_csv, _ = replay.replay_file(str(direct), model=None)
+    assert problems == []
+    assert from_log, "the heating failure raises rule alerts"
+    assert [decode(line)[0]["p"]["type"] for line in from_log] == [decode(line)[0]["p"]["type"] for line in from_csv]
