@@ -226,10 +226,10 @@ static int8_t *depthwise_or_pool_pixel(const layer_ctx *l, const window *win, in
     int pool = l->r->op == NN_OP_MAX_POOL_2D;
     for (oc = 0; oc < l->out_c; oc++) {
         uint32_t acc = 0u;
-        int32_t best = -128;
+        int32_t best = -128, ic = oc / mult;
         for (ky = win->ky0; ky < win->ky1; ky++) {
             for (kx = win->kx0; kx < win->kx1; kx++) {
-                int32_t x = l->in[((win->iy0 + ky * dh) * l->in_w + win->ix0 + kx * dw) * in_c + oc / mult];
+                int32_t x = l->in[((win->iy0 + ky * dh) * l->in_w + win->ix0 + kx * dw) * in_c + ic];
                 best = x > best ? x : best;
                 if (!pool) {
                     acc += (uint32_t)(l->weights[(ky * kw + kx) * l->out_c + oc] * (x - l->r->in_zp));

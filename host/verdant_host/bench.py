@@ -183,6 +183,39 @@ def m0_instructions_per_mac(step):
     raise RuntimeError("no loop found in nn_dot2_thumb.o")
 
 
+def m0_dynamic_instructions_per_mac(step, workdir):
+    """Executed instructions per MAC on the Cortex-M0+ runner under QEMU: one FC model (768 x 16),
+    2 and then 6 inputs; -singlestep -d exec logs one line per executed instruction, and the
+    difference over the difference in MACs counts the whole inference path per MAC (loop, calls,
+    requantization), not just the inner loop."""
+    import shutil
+    if shutil.which("qemu-system-arm") is None:
+        return None
+    sys.path.insert(0, os.path.join(REPO, "tests", "device"))
+    import test_natmod_builder as builder
+    step.run(["make", "-s", "native-qemu"])
+    depth, outputs = 768, 16
+    lay = builder.layer("fc", (1, 1, depth), (1, 1, outputs), weights=[(i * 7) % 255 - 127 for i in range(outputs * depth)],
+                        mults=[1 << 30], shifts=[-8])
+    counts = {}
+    for n in (2, 6):
+        run_dir = os.path.join(workdir, "qemu%d" % n)
+        os.makedirs(run_dir)
+        with open(os.path.join(run_dir, "model.bin"), "wb") as f:
+            f.write(builder.build([lay]))
+        with open(os.path.join(run_dir, "input.bin"), "wb") as f:
+            f.write(bytes((i * 37 + 11) & 255 for i in range(depth)) * n)
+        cmd = ["qemu-system-arm", "-M", "mps2-an385", "-cpu", "cortex-m3", "-nographic", "-monitor", "none",
+               "-serial", "none", "-semihosting-config", "enable=on,target=native", "-singlestep",
+               "-d", "exec,nochain", "-D", "/dev/stdout", "-kernel", os.path.join(REPO, "build/native/m0/nn_runner.elf")]
+        step.commands.append("cd %s && %s | grep -c ^Trace" % (run_dir, " ".join(cmd)))
+        proc = subprocess.Popen(cmd, cwd=run_dir, stdout=subprocess.PIPE)
+        counts[n] = sum(1 for line in proc.stdout if line.startswith(b"Trace"))
+        if proc.wait() != 0:
+            raise RuntimeError("qemu runner failed (%d)" % proc.returncode)
+    return (counts[6] - counts[2]) / (4 * outputs * depth)
+
+
 def x64_valgrind_ir(step, workdir):
     """Marginal instructions per MAC on x64 (gcc -O2), valgrind: two FC models that differ only in depth."""
     import shutil
@@ -237,6 +270,7 @@ def main(argv=None):
                 timing[name, backend] = (unix_port_timing(s, args.micropython, path, backend, natmod_dir), s.commands[-1])
         text, rodata = m0_text_bytes(step)
         per_mac, loop = m0_instructions_per_mac(step)
+        m0_dynamic = m0_dynamic_instructions_per_mac(Step(), workdir)
         x64_per_mac = x64_valgrind_ir(Step(), workdir)
 
         lines = ["# Benchmarks", "",
@@ -281,6 +315,8 @@ def main(argv=None):
                   "| .text bytes, kernel + parser + MAC loop, -Os | %d (plus %d bytes .rodata: messages, tables) | `make native-size` then `arm-none-eabi-size -A build/native/m0size/*.o` |" % (text, rodata),
                   "| instructions per MAC, inner loop | %.1f (`%s`) | `arm-none-eabi-objdump -d build/native/m0size/nn_dot2_thumb.o` (loop body / MACs per pass) |" % (per_mac, "; ".join(loop)),
                   ]
+        if m0_dynamic is not None:
+            lines.append("| executed instructions per MAC, whole FC inference (768x16) on QEMU | %.2f | `qemu-system-arm -M mps2-an385 -singlestep -d exec,nochain` on the Cortex-M0+ runner, 6 inputs minus 2 inputs, divided by the MAC difference |" % m0_dynamic)
         if x64_per_mac is not None:
             lines.append("| x64 for comparison: instructions per MAC, gcc -O2 | %.2f | `valgrind --tool=callgrind build/native/bench/nn_runner` on FC 256x16 and 1280x16, 20 inputs each: (Ir difference) / (MAC difference) |" % x64_per_mac)
         lines += ["", "## Targets", "", "| target | measured | |", "| --- | --- | --- |"]
