@@ -321,3 +321,35 @@ def test_other_builds_match_host(backend):
         model = builder.build(layers)
         inputs = [to_bytes(x) for x in random_inputs(rng, layers, 3)]
         assert c_backends.BACKENDS[backend](model, inputs) == c_backends.run_c_host(model, inputs)
+
+
+def run_ops_python(model_bytes, inputs):
+    """The engine's pure-Python kernels (device/verdant/engine/ops_python.py) on the same file."""
+    import array
+    from verdant.engine.modelfile import parse
+    from verdant.engine.ops_python import PythonLayers
+    model = parse(model_bytes)
+    layers = PythonLayers(model)
+    size = max(max(lay.in_size, lay.out_size) for lay in model.layers)
+    outputs = []
+    for x in inputs:
+        src = array.array("b", list(x) + [0] * (size - len(x)))
+        out = layers.run(src, array.array("b", bytes(size)))
+        outputs.append([int(v) for v in out[:model.output_elements]])
+    return outputs
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_random_models_match_ops_python(seed):
+    pytest.importorskip("verdant.engine.ops_python")
+    layers, rng = random_model(500 + seed)
+    shape, zp = layers[-1]["out_shape"], layers[-1]["out_zp"]
+    head = seed % 3  # none, LOGISTIC or SOFTMAX on top
+    if head == 1:
+        layers.append(layer("logistic", shape, shape, in_zp=zp, out_zp=-128, params=sigmoid_params(rng.uniform(0.01, 0.3))))
+    elif head == 2:
+        layers.append(layer("softmax", shape, shape, in_zp=zp, out_zp=-128, params=softmax_params(rng.uniform(0.01, 0.3))))
+    inputs = random_inputs(rng, layers, 3)
+    model = builder.build(layers)
+    got = c_backends.run_c_host(model, [to_bytes(x) for x in inputs])
+    assert [[s8(b) for b in out] for out in got] == run_ops_python(model, inputs)
