@@ -103,13 +103,16 @@ int8_t nn_logistic_value(int32_t input, int32_t zero_point, int32_t multiplier, 
     return (int8_t)(result > 127 ? 127 : result < -128 ? -128 : result);
 }
 
-/* A layer being run: its record plus resolved pointers and sizes. */
+/* A layer being run: its record, resolved pointers, and its geometry as a window op.
+ * FULLY_CONNECTED runs as a 1x1 convolution over a 1x1xD input and MEAN as a
+ * depthwise window over the whole input with every weight 1 (weights NULL). */
 typedef struct {
     const nn_layer *r;
     const uint8_t *model;
     const int8_t *in, *weights;
     int8_t *out;
     int32_t in_h, in_w, in_c, out_h, out_w, out_c;
+    int32_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, depth_multiplier;
 } layer_ctx;
 
 /* The in-bounds taps of one output pixel: rows [ky0, ky1), columns [kx0, kx1). */
@@ -164,20 +167,6 @@ static void dot2(const int8_t *w0, const int8_t *w1, const int8_t *x, int32_t n,
 #endif
 }
 
-static void fully_connected(const layer_ctx *l) {
-    int32_t depth = l->in_h * l->in_w * l->in_c, c;
-    for (c = 0; c < l->out_c; c += 2) {
-        uint32_t acc[2] = {0u, 0u};
-        int pair = c + 1 < l->out_c;
-        const int8_t *row = l->weights + c * depth;
-        dot2(row, pair ? row + depth : row, l->in, depth, l->r->in_zp, acc);
-        l->out[c] = requantize(l, acc[0], (uint32_t)c);
-        if (pair) {
-            l->out[c + 1] = requantize(l, acc[1], (uint32_t)c + 1u);
-        }
-    }
-}
-
 /* First and one-past-last tap k with origin + k*dilation inside [0, size). */
 static void tap_range(int32_t origin, int32_t dilation, int32_t kernel, int32_t size, int32_t *first, int32_t *end) {
     int32_t k0 = 0, k1 = kernel;
@@ -191,10 +180,10 @@ static void tap_range(int32_t origin, int32_t dilation, int32_t kernel, int32_t 
     *end = k1;
 }
 
-/* CONV_2D, one output pixel: output channels in pairs through the MAC loop. */
+/* CONV_2D and FULLY_CONNECTED, one output pixel: output channels in pairs through the MAC loop. */
 static int8_t *conv_pixel(const layer_ctx *l, const window *win, int8_t *out) {
-    int32_t kw = l->r->kernel_w, dh = l->r->dilation_h, dw = l->r->dilation_w, in_c = l->in_c;
-    int32_t filter = l->r->kernel_h * kw * in_c, c, ky, kx;
+    int32_t kw = l->kernel_w, dh = l->dilation_h, dw = l->dilation_w, in_c = l->in_c;
+    int32_t filter = l->kernel_h * kw * in_c, c, ky, kx;
     for (c = 0; c < l->out_c; c += 2) {
         uint32_t acc[2] = {0u, 0u};
         int pair = c + 1 < l->out_c;
@@ -219,57 +208,41 @@ static int8_t *conv_pixel(const layer_ctx *l, const window *win, int8_t *out) {
     return out;
 }
 
-/* DEPTHWISE_CONV_2D (op 3) or MAX_POOL_2D (op 4), one output pixel. */
-static int8_t *depthwise_or_pool_pixel(const layer_ctx *l, const window *win, int8_t *out) {
-    int32_t kw = l->r->kernel_w, dh = l->r->dilation_h, dw = l->r->dilation_w, in_c = l->in_c;
-    int32_t mult = l->r->depth_multiplier ? l->r->depth_multiplier : 1, oc, ky, kx;
-    int pool = l->r->op == NN_OP_MAX_POOL_2D;
+/* DEPTHWISE_CONV_2D, MEAN (weights NULL: every weight 1) and MAX_POOL_2D, one output pixel. */
+static int8_t *channelwise_pixel(const layer_ctx *l, const window *win, int8_t *out) {
+    int32_t kw = l->kernel_w, dh = l->dilation_h, dw = l->dilation_w, in_c = l->in_c, oc, ky, kx;
     for (oc = 0; oc < l->out_c; oc++) {
         uint32_t acc = 0u;
-        int32_t best = -128, ic = oc / mult;
+        int32_t best = -128, ic = oc / l->depth_multiplier;
         for (ky = win->ky0; ky < win->ky1; ky++) {
             for (kx = win->kx0; kx < win->kx1; kx++) {
                 int32_t x = l->in[((win->iy0 + ky * dh) * l->in_w + win->ix0 + kx * dw) * in_c + ic];
                 best = x > best ? x : best;
-                if (!pool) {
-                    acc += (uint32_t)(l->weights[(ky * kw + kx) * l->out_c + oc] * (x - l->r->in_zp));
-                }
+                acc += (uint32_t)((l->weights ? l->weights[(ky * kw + kx) * l->out_c + oc] : 1) * (x - l->r->in_zp));
             }
         }
         /* Pooling keeps the quantization: clamp only. */
-        *out++ = pool ? (int8_t)(best < l->r->act_min ? l->r->act_min : best > l->r->act_max ? l->r->act_max : best)
-                      : requantize(l, acc, (uint32_t)oc);
+        *out++ = l->r->op == NN_OP_MAX_POOL_2D
+                     ? (int8_t)(best < l->r->act_min ? l->r->act_min : best > l->r->act_max ? l->r->act_max : best)
+                     : requantize(l, acc, (uint32_t)oc);
     }
     return out;
 }
 
-/* The three window ops share the walk over output pixels and in-bounds taps. */
+/* The window ops share the walk over output pixels and in-bounds taps. */
 static void window_op(const layer_ctx *l) {
     window win;
     int32_t oy, ox;
     int8_t *out = l->out;
+    int dense = l->r->op == NN_OP_CONV_2D || l->r->op == NN_OP_FULLY_CONNECTED;
     for (oy = 0; oy < l->out_h; oy++) {
-        win.iy0 = oy * l->r->stride_h - l->r->pad_top;
-        tap_range(win.iy0, l->r->dilation_h, l->r->kernel_h, l->in_h, &win.ky0, &win.ky1);
+        win.iy0 = oy * l->stride_h - l->pad_top;
+        tap_range(win.iy0, l->dilation_h, l->kernel_h, l->in_h, &win.ky0, &win.ky1);
         for (ox = 0; ox < l->out_w; ox++) {
-            win.ix0 = ox * l->r->stride_w - l->r->pad_left;
-            tap_range(win.ix0, l->r->dilation_w, l->r->kernel_w, l->in_w, &win.kx0, &win.kx1);
-            out = l->r->op == NN_OP_CONV_2D ? conv_pixel(l, &win, out) : depthwise_or_pool_pixel(l, &win, out);
+            win.ix0 = ox * l->stride_w - l->pad_left;
+            tap_range(win.ix0, l->dilation_w, l->kernel_w, l->in_w, &win.kx0, &win.kx1);
+            out = dense ? conv_pixel(l, &win, out) : channelwise_pixel(l, &win, out);
         }
-    }
-}
-
-static void mean(const layer_ctx *l) {
-    int32_t count = l->in_h * l->in_w, c, i;
-    for (c = 0; c < l->in_c; c++) {
-        uint32_t sum = 0u;
-        for (i = 0; i < count; i++) {
-            int32_t v = l->in[i * l->in_c + c];
-            sum += (uint32_t)v;
-        }
-        sum -= (uint32_t)(l->r->in_zp * count);
-        /* MEAN has no bias and one multiplier (the already adjusted M', s'). */
-        l->out[c] = requantize(l, sum, 0u);
     }
 }
 
@@ -341,20 +314,32 @@ void nn_run(const nn_model *model, uint8_t *arena, const int8_t *input, int8_t *
         nn_load_words(model->buf + NN_HEADER_BYTES + i * NN_LAYER_BYTES, rec.words);
         l.r = &rec.l;
         l.out = i + 1u == model->layer_count ? output : buffers[i & 1u];
-        l.weights = (const int8_t *)(model->buf + l.r->weights);
+        l.weights = l.r->weights ? (const int8_t *)(model->buf + l.r->weights) : 0;
         l.in_h = l.r->in_shape[0];
         l.in_w = l.r->in_shape[1];
         l.in_c = l.r->in_shape[2];
         l.out_h = l.r->out_shape[0];
         l.out_w = l.r->out_shape[1];
         l.out_c = l.r->out_shape[2];
+        l.kernel_h = l.r->kernel_h;
+        l.kernel_w = l.r->kernel_w;
+        l.stride_h = l.r->stride_h;
+        l.stride_w = l.r->stride_w;
+        l.dilation_h = l.r->dilation_h;
+        l.dilation_w = l.r->dilation_w;
+        l.pad_top = l.r->pad_top;
+        l.pad_left = l.r->pad_left;
+        l.depth_multiplier = l.r->depth_multiplier ? l.r->depth_multiplier : 1;
+        if (l.r->op == NN_OP_FULLY_CONNECTED) { /* 1x1 convolution over a 1x1xD input */
+            l.in_c *= l.in_h * l.in_w;
+            l.in_h = l.in_w = 1;
+            l.kernel_h = l.kernel_w = l.stride_h = l.stride_w = l.dilation_h = l.dilation_w = 1;
+        } else if (l.r->op == NN_OP_MEAN) { /* one window over the whole input */
+            l.kernel_h = l.in_h;
+            l.kernel_w = l.in_w;
+            l.stride_h = l.stride_w = l.dilation_h = l.dilation_w = 1;
+        }
         switch (l.r->op) {
-            case NN_OP_FULLY_CONNECTED:
-                fully_connected(&l);
-                break;
-            case NN_OP_MEAN:
-                mean(&l);
-                break;
             case NN_OP_LOGISTIC:
                 for (e = 0; e < l.in_h * l.in_w * l.in_c; e++) {
                     l.out[e] = (int8_t)table[(uint8_t)(l.in[e] + 128)];
