@@ -25,7 +25,7 @@ from verdant_host.pull_logs import pull_logs
 from verdant_host.vboard import VirtualBoard
 
 TRUTH_PERIOD_S = 300
-DETECTION_WINDOW_S = 6 * 3600  # an alert this long after an event starts counts as following it
+DETECTION_WINDOW_S = 6 * 3600  # an alert up to this long after an event ends counts as following it
 
 
 def soak_scenario(days, seed):
@@ -125,16 +125,22 @@ def report(scenario, start_s, end_s, db_path, monitor, pulled, speed, real_s, mo
         lines += ["Most frequent error lines:", ""] + ["- %d x `%s`" % (n, p) for p, n in errors] + [""]
     lines += ["## Alerts raised", "", "| alert | severity | raises |", "| --- | --- | --- |"]
     lines += ["| %s | %s | %d |" % row for row in alerts] or ["| none | | |"]
-    lines += ["", "## Injected events and the first alert after each", "",
-              "| event | start | end | first alert within %d h |" % (DETECTION_WINDOW_S // 3600), "| --- | --- | --- | --- |"]
-    followed = 0
+    lines += ["", "## Injected events and the alerts that followed", "",
+              "An event counts as detected when an alert of the same type is raised between its start and "
+              "%d h after its end. Other alerts raised in that span are listed too." % (DETECTION_WINDOW_S // 3600), "",
+              "| event | start | end | same-type alert | other alerts in the span |", "| --- | --- | --- | --- | --- |"]
+    detected = 0
     for event in scenario.events:
         begin, end = start_s + event.start_s, start_s + event.end_s
-        after = [(t, kind) for t, kind in raises if begin <= t <= begin + max(DETECTION_WINDOW_S, event.duration_s)]
-        if after:
-            followed += 1
-        first = "%s after %.1f h" % (after[0][1], (after[0][0] - begin) / 3600.0) if after else "none"
-        lines.append("| %s | %s | %s | %s |" % (event.kind, _clock(begin), _clock(end), first))
-    lines += ["", "%d of %d injected events were followed by an alert. An alert counts whatever its type: "
-              "the table shows which one came." % (followed, len(scenario.events)), ""]
+        during = [(t, kind) for t, kind in raises if begin <= t <= end + DETECTION_WINDOW_S]
+        same = [t for t, kind in during if kind == event.kind]
+        others = sorted({kind for _, kind in during if kind != event.kind})
+        if same:
+            detected += 1
+        lines.append("| %s | %s | %s | %s | %s |" % (
+            event.kind, _clock(begin), _clock(end),
+            "after %.1f h" % ((same[0] - begin) / 3600.0) if same else "none",
+            ", ".join(others) or "-"))
+    lines += ["", "%d of %d injected events were detected by an alert of their own type." % (
+        detected, len(scenario.events)), ""]
     return "\n".join(lines)
