@@ -167,18 +167,23 @@ def unix_port_timing(step, micropython, model_path, backend, natmod_dir):
 # ---------------------------------------------------------------- native figures
 
 def m0_text_bytes(step):
+    """(.text total, .rodata total, {object: .text}) of the Cortex-M0+ -Os objects."""
     step.run(["make", "-s", "native-size"])
     objs = ["build/native/m0size/%s.o" % n for n in ("nn_model", "nn_kernel", "nn_dot2_thumb")]
     out = step.run(["arm-none-eabi-size", "-A"] + objs)
-    text, rodata = 0, 0
+    text, rodata, per_object, current = 0, 0, {}, None
     for line in out.splitlines():
         parts = line.split()
-        if len(parts) >= 2 and parts[1].isdigit():
+        if line.rstrip().endswith(":") and ".o" in line:
+            current = os.path.basename(line.split()[0].rstrip(":"))
+            per_object[current] = 0
+        elif len(parts) >= 2 and parts[1].isdigit():
             if parts[0].startswith(".text"):
                 text += int(parts[1])
+                per_object[current] += int(parts[1])
             elif parts[0].startswith(".rodata"):
                 rodata += int(parts[1])
-    return text, rodata
+    return text, rodata, per_object
 
 
 def m0_instructions_per_mac(step):
@@ -281,7 +286,7 @@ def main(argv=None):
                     continue
                 s = Step()
                 timing[name, backend] = (unix_port_timing(s, args.micropython, path, backend, natmod_dir), s.commands[-1])
-        text, rodata = m0_text_bytes(step)
+        text, rodata, text_per_object = m0_text_bytes(step)
         per_mac, loop = m0_instructions_per_mac(step)
         m0_dynamic = m0_dynamic_instructions_per_mac(Step(), workdir)
         x64_per_mac = x64_valgrind_ir(Step(), workdir)
@@ -327,7 +332,8 @@ def main(argv=None):
         lines += ["", "`gc.collect(); gc.mem_alloc()` before and after 100 calls, divided by 100, in the same Unix-port run.", ""]
         lines += ["## Cortex-M0+ (armv6m) kernel", "",
                   "| figure | value | command |", "| --- | --- | --- |",
-                  "| .text bytes, kernel + parser + MAC loop, -Os | %d (plus %d bytes .rodata: messages, tables) | `make native-size` then `arm-none-eabi-size -A build/native/m0size/*.o` |" % (text, rodata),
+                  "| .text bytes, kernel + parser + MAC loop, -Os | %d (%s; plus %d bytes .rodata: messages, tables) | `make native-size` then `arm-none-eabi-size -A build/native/m0size/*.o` |" % (
+                      text, ", ".join("%s %d" % kv for kv in sorted(text_per_object.items())), rodata),
                   "| instructions per MAC, inner loop | %.1f (`%s`) | `arm-none-eabi-objdump -d build/native/m0size/nn_dot2_thumb.o` (loop body / MACs per pass) |" % (per_mac, "; ".join(loop)),
                   ]
         if m0_dynamic is not None:
