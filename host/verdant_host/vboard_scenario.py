@@ -49,8 +49,9 @@ def truth_csv_start(path):
         with open(path, newline="") as f:
             reader = csv.reader(f)
             header = next(reader)
-            if not header or header[0] != "time_s":
-                raise VerdantError("vboard: %s: first column must be time_s, got %r" % (path, header[:1]))
+            if not header or header[0] not in ("time_s", "timestamp_s"):
+                raise VerdantError("vboard: %s: first column must be time_s or timestamp_s, got %r"
+                                   % (path, header[:1]))
             return int(float(next(reader)[0]))
     except (OSError, StopIteration, ValueError, IndexError) as exc:
         raise VerdantError("vboard: cannot read truth CSV %s (%s)" % (path, exc))

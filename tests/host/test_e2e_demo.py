@@ -1,14 +1,12 @@
 """`verdant demo` end to end (short scenario), and Ctrl-C leaving nothing behind."""
 import io
-import os
 import signal
 import subprocess
 import sys
 import time
 
 from verdant_host.demo import run_demo
-from vboard_helpers import REPO, require_tools
-from test_pull_logs import _processes_in
+from vboard_helpers import REPO, processes_in, require_tools
 
 
 def test_short_demo_deploys_runs_and_summarises(tmp_path):
@@ -20,7 +18,7 @@ def test_short_demo_deploys_runs_and_summarises(tmp_path):
     assert "==== demo summary ====" in text and "deploy: " in text
     assert monitor.decoder.stats["lines"] > 20 and monitor.decoder.stats["lost"] == 0
     assert monitor.last_t >= 1768867200 + 86400 - 900  # followed the board to the end of the day
-    assert _processes_in(str(tmp_path / "fs")) == []
+    assert processes_in(str(tmp_path / "fs")) == []
 
 
 def test_ctrl_c_stops_the_demo_and_its_board(tmp_path):
@@ -35,9 +33,9 @@ def test_ctrl_c_stops_the_demo_and_its_board(tmp_path):
         lines.append(line)
         if "reading" in line or not line:  # the board is running the firmware
             break
-    assert _processes_in(str(tmp_path / "fs")), "".join(lines)
+    assert processes_in(str(tmp_path / "fs")), "".join(lines)
     proc.send_signal(signal.SIGINT)
     rest, _ = proc.communicate(timeout=30)
     assert "demo: interrupted" in rest and "==== demo summary ====" in rest
     assert proc.returncode == 0
-    assert _processes_in(str(tmp_path / "fs")) == []
+    assert processes_in(str(tmp_path / "fs")) == []

@@ -12,7 +12,7 @@ from verdant.flashlog import FlashLog
 from verdant_host.errors import VerdantError
 from verdant_host.pull_logs import pull_logs
 from verdant_host.vboard import VirtualBoard
-from vboard_helpers import MICROPYTHON, REPO, mpremote, require_tools
+from vboard_helpers import MICROPYTHON, REPO, mpremote, processes_in, require_tools
 
 T0 = 1768867200
 
@@ -47,18 +47,6 @@ def test_a_board_without_a_log_says_so(board, tmp_path):
         pull_logs(board.port, str(tmp_path / "x.csv"))
 
 
-def _processes_in(folder):
-    found = []
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                if os.readlink("/proc/%s/cwd" % pid) == folder:
-                    found.append(int(pid))
-            except OSError:
-                pass
-    return found
-
-
 def test_vboard_command_serves_until_sigterm_and_leaves_nothing_behind(tmp_path):
     require_tools()
     fs, port_file = tmp_path / "fs", tmp_path / "port"
@@ -73,10 +61,10 @@ def test_vboard_command_serves_until_sigterm_and_leaves_nothing_behind(tmp_path)
         out = mpremote(port, "exec", "import vboard_env; t = vboard_env.truth(vboard_env.clock.time_s()); "
                                      "print(sorted(t)[:2], 0 < t['air_temp_c'] < 40)").stdout
         assert out.strip() == "['air_temp_c', 'co2_ppm'] True"
-        assert _processes_in(str(fs))  # the interpreter runs in the board folder
+        assert processes_in(str(fs))  # the interpreter runs in the board folder
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=20)
     assert proc.returncode == 0
     assert not port_file.exists()
-    assert _processes_in(str(fs)) == []
+    assert processes_in(str(fs)) == []

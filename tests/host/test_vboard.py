@@ -155,3 +155,19 @@ def test_interpreter_crash_loop_halts_instead_of_spinning(tmp_path):
         with serial.Serial(vb.port, timeout=0.2) as port:
             port.write(b"\r\x01")
             assert port.read(100) == b""  # a halted board answers nothing
+
+
+def test_replay_csv_feeds_the_board_truth(tmp_path):
+    require_tools()
+    replay = tmp_path / "replay.csv"
+    replay.write_text("timestamp_s,air_temp_c,rh_pct,label\n"
+                      "1000,12.5,,normal\n1060,13.25,61,frost_night\n1120,14,62,normal\n")
+    with VirtualBoard(str(tmp_path / "fs"), speed=1.0, truth_csv=str(replay), sim_t0=1000,
+                      micropython=MICROPYTHON) as vb:
+        assert vb.wait_ready()
+        code = ("import vboard_env as v; t = v.truth\n"
+                "print(t.names, t(999)['air_temp_c'], t(1060)['air_temp_c'], t(1119)['rh_pct'], t(5000)['rh_pct'])\n"
+                "print(t(1000)['rh_pct'] != t(1000)['rh_pct'])")
+        lines = mpremote(vb.port, "exec", code).stdout.splitlines()
+    assert lines[0] == "['air_temp_c', 'rh_pct'] 12.5 13.25 61.0 62.0"
+    assert lines[1] == "True"  # an empty cell is a missing value (NaN)

@@ -36,3 +36,16 @@ def read_until(serial_port, ending, timeout=10):
     while not data.endswith(ending) and time.monotonic() < deadline:
         data += serial_port.read(1)
     return data
+
+
+def processes_in(folder):
+    """PIDs of processes whose working directory is folder (the vboard's interpreter)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if os.readlink("/proc/%s/cwd" % pid) == folder:
+                    found.append(int(pid))
+            except OSError:
+                pass
+    return found

@@ -61,26 +61,45 @@ class ScaledClock:
         self.sleep_ms(int(seconds * 1000))
 
 
-class CsvTruth:
-    """truth(t) -> dict of physical values at board time t (the last row at or before t).
+TIME_COLUMNS = ("time_s", "timestamp_s")
 
-    The CSV has a header `time_s,<quantity>,...` and rows sorted by time."""
+
+def _number(text):
+    try:
+        return float(text)
+    except ValueError:  # empty cell (missing reading) or a text column (label, event)
+        return float("nan")
+
+
+class CsvTruth:
+    """truth(t) -> dict of values at board time t (the last row at or before t).
+
+    The CSV's first column is time_s (or timestamp_s, as in the replay CSVs of
+    `verdant simulate` and `verdant pull-logs`), rows sorted by time; columns with
+    text in them (labels) are dropped."""
 
     def __init__(self, path):
         with host_open(path) as f:
             header = f.readline().strip().split(",")
-            if not header or header[0] != "time_s":
-                raise ValueError("%s: first column must be time_s, got %r" % (path, header[:1]))
-            self.names = header[1:]
+            if not header or header[0] not in TIME_COLUMNS:
+                raise ValueError("%s: first column must be time_s or timestamp_s, got %r" % (path, header[:1]))
+            names = header[1:]
             self.times = array("d")  # epoch seconds need double precision
-            self.columns = [array("f") for _ in self.names]  # float32: 4 bytes a value, long replays fit
+            columns = [array("f") for _ in names]  # float32: 4 bytes a value, long replays fit
+            text_columns = set()
             for line in f:
                 fields = line.strip().split(",")
                 if len(fields) != len(header):
                     continue
                 self.times.append(float(fields[0]))
-                for column, text in zip(self.columns, fields[1:]):
-                    column.append(float(text) if text else float("nan"))
+                for i, text in enumerate(fields[1:]):
+                    value = _number(text)
+                    if value != value and text:
+                        text_columns.add(i)
+                    columns[i].append(value)
+        keep = [i for i in range(len(names)) if i not in text_columns]
+        self.names = [names[i] for i in keep]
+        self.columns = [columns[i] for i in keep]
         if not self.times:
             raise ValueError("%s: no rows" % path)
 
