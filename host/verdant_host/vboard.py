@@ -35,6 +35,7 @@ RAW_REPL_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
 RAW_PASTE_WINDOW = 256
 MAX_CONSECUTIVE_CRASHES = 3
+POWER_ON_RESET, HARD_RESET = 1, 2  # machine.PWRON_RESET, machine.HARD_RESET
 FROZEN_MODULES = ("vboard_runtime.py", "vboard_machine.py", "vboard_os.py", "vboard_env.py")
 _HAL_DIR = os.path.join(DEVICE_DIR, "verdant", "hal")
 
@@ -87,6 +88,7 @@ class VirtualBoard:
         self._deaths = 0
         self._injections = []
         self._exec_kind = None
+        self._reset_cause = POWER_ON_RESET
 
     # ---- lifecycle -------------------------------------------------------------------
     def start(self):
@@ -239,7 +241,9 @@ class VirtualBoard:
         self._kill_child()
         if not hard:
             self._send(SOFT_REBOOT)
-        self._spawn(reset_cause=1 if hard else 5)
+        if hard:  # a soft reboot keeps the last hardware reset cause, as on a board
+            self._reset_cause = HARD_RESET if self.boots else POWER_ON_RESET
+        self._spawn(self._reset_cause)
 
         def after_boot_py(status):
             if status in ("exit", "reset"):

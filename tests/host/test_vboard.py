@@ -99,11 +99,14 @@ def test_soft_reset_clears_state_and_hard_reset_reruns_main(board, tmp_path):
     assert result.returncode != 0 and "NameError" in result.stdout + result.stderr
     assert not boots_file.exists()  # a raw-REPL soft reset does not run main.py
 
+    assert mpremote(board.port, "exec", "import machine; print(machine.reset_cause())").stdout.strip() == "1"
     mpremote(board.port, "reset")
     deadline = time.monotonic() + 10
     while not boots_file.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert boots_file.read_text() == "x"
+    # after machine.reset() the cause is HARD_RESET, and it stays so across soft reboots
+    assert mpremote(board.port, "exec", "import machine; print(machine.reset_cause())").stdout.strip() == "2"
 
 
 def test_sys_exit_in_raw_repl_soft_resets(board):
