@@ -144,7 +144,11 @@ class Engine:
         self._layers = layers
         self._a = array.array("b", bytes(size))
         self._b = array.array("b", bytes(size))
-        self._run = self._run_interpreted
+        # a backend that converts bytes itself (viper) skips the per-element Python copy
+        self._run = self._run_bytes if hasattr(layers, "run_bytes") else self._run_interpreted
+
+    def _run_bytes(self):
+        self._layers.run_bytes(self._input, self._a, self._b, self._output)
 
     def _run_natmod(self):
         self._native.run(self.model.buf, self._arena, self._input, self._output)
