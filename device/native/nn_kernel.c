@@ -330,14 +330,17 @@ void nn_run(const nn_model *model, uint8_t *arena, const int8_t *input, int8_t *
         l.pad_top = l.r->pad_top;
         l.pad_left = l.r->pad_left;
         l.depth_multiplier = l.r->depth_multiplier ? l.r->depth_multiplier : 1;
+        /* FC and MEAN ignore the record's window fields (whatever they hold). */
         if (l.r->op == NN_OP_FULLY_CONNECTED) { /* 1x1 convolution over a 1x1xD input */
             l.in_c *= l.in_h * l.in_w;
             l.in_h = l.in_w = 1;
             l.kernel_h = l.kernel_w = l.stride_h = l.stride_w = l.dilation_h = l.dilation_w = 1;
+            l.pad_top = l.pad_left = 0;
         } else if (l.r->op == NN_OP_MEAN) { /* one window over the whole input */
             l.kernel_h = l.in_h;
             l.kernel_w = l.in_w;
             l.stride_h = l.stride_w = l.dilation_h = l.dilation_w = 1;
+            l.pad_top = l.pad_left = 0;
         }
         switch (l.r->op) {
             case NN_OP_LOGISTIC:

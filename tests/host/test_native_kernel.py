@@ -353,3 +353,17 @@ def test_random_models_match_ops_python(seed):
     model = builder.build(layers)
     got = c_backends.run_c_host(model, [to_bytes(x) for x in inputs])
     assert [[s8(b) for b in out] for out in got] == run_ops_python(model, inputs)
+
+
+@pytest.mark.parametrize("op", ["fc", "mean"])
+def test_unused_window_fields_are_ignored(op):
+    # FULLY_CONNECTED and MEAN have no window: kernel/stride/dilation/pad bytes (record
+    # offsets 20..27) may hold anything (the format does not require zeros) and change nothing.
+    rng = random.Random(op)
+    lay = rand_fc_layer(rng, (2, 3, 2)) if op == "fc" else rand_mean_layer(rng, (2, 3, 2))
+    model = builder.build([lay])
+    x = [rng.randint(-128, 127) for _ in range(12)]
+    want = c_backends.run_c_host(model, [to_bytes(x)])
+    assert [s8(b) for b in want[0]] == ref_model([lay], x)
+    for values in [(3, 0, 0, 0, 0, 0, 0, 64), (0, 0, 0, 0, 0, 0, 9, 0), (255,) * 8]:
+        assert c_backends.run_c_host(builder.patch(model, 64 + 20, "<8B", *values), [to_bytes(x)]) == want
