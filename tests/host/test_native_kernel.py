@@ -380,7 +380,9 @@ def test_mutated_models_match_ops_python():
     for seed in range(6):
         layers, _ = random_model(700 + seed)
         shape, zp = layers[-1]["out_shape"], layers[-1]["out_zp"]
-        layers.append(layer("softmax", shape, shape, in_zp=zp, out_zp=-128, params=softmax_params(0.1)))
+        head = "softmax" if seed % 2 else "logistic"
+        params = softmax_params(0.1) if seed % 2 else sigmoid_params(0.1)
+        layers.append(layer(head, shape, shape, in_zp=zp, out_zp=-128, params=params))
         original = builder.build(layers)
         for _ in range(120):
             buf = bytearray(original)
