@@ -145,6 +145,12 @@ def requantize_all(acc: ptr32, dst: ptr8, p: ptr32):
             q = q >> right
             if remainder > threshold:
                 q += 1
+        # bound q so adding the zero point cannot wrap a 32-bit word; any |q| this big
+        # clamps to the same activation bound anyway (|zp_out| <= 128)
+        if q > 0x40000000:
+            q = 0x40000000
+        elif q < 0 - 0x40000000:
+            q = 0 - 0x40000000
         y = q + zp_out
         if y < act_min:
             y = act_min
