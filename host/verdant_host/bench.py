@@ -132,10 +132,16 @@ while True:
     for _ in range(n):
         net.predict_int8(inp)
     dt = time.ticks_diff(time.ticks_us(), t0)
-    if dt > 300000 or n >= 100000:
+    if dt > 100000 or n >= 100000:
         break
     n *= 4
-result = {"us": dt / n, "runs": n}
+best = dt
+for _ in range(6):  # the machine is shared: the fastest of several batches is the least disturbed
+    t0 = time.ticks_us()
+    for _ in range(n):
+        net.predict_int8(inp)
+    best = min(best, time.ticks_diff(time.ticks_us(), t0))
+result = {"us": best / n, "runs": n}
 if %(backend)r == 'natmod':
     import verdant_nn
     model, arena, out = net.model.buf, net._arena, bytearray(net.output_elements)
@@ -320,7 +326,7 @@ def main(argv=None):
                 "%.0fx" % r_nat if r_nat else "-", r_vip))
         lines += ["", "Command per cell (model path and backend vary): `%s` running a script that loads the model with "
                   "`verdant.engine.load(buf, backend=...)` and times `predict_int8` with `time.ticks_us` over enough "
-                  "runs to last 0.3 s." % os.path.relpath(args.micropython, REPO), ""]
+                  "runs to last 0.1 s, the fastest of 7 such batches (the machine is shared)." % os.path.relpath(args.micropython, REPO), ""]
         heap_rows = []
         for name in nets:
             if (name, "natmod") in timing:
