@@ -174,3 +174,14 @@ def test_replay_csv_feeds_the_board_truth(tmp_path):
         lines = mpremote(vb.port, "exec", code).stdout.splitlines()
     assert lines[0] == "['air_temp_c', 'rh_pct'] 12.5 13.25 61.0 62.0"
     assert lines[1] == "True"  # an empty cell is a missing value (NaN)
+
+
+def test_mpremote_run_and_explicit_soft_reset(board, tmp_path):
+    script = tmp_path / "job.py"
+    script.write_text("import sys\nprint('ran on', sys.platform, sum(range(10)))\n")
+    assert mpremote(board.port, "run", str(script)).stdout.strip() == "ran on linux 45"
+    boots = board.boots
+    out = mpremote(board.port, "exec", "marker = 7", "+", "soft-reset", "+", "exec",
+                   "print('marker' in globals())").stdout
+    assert out.strip() == "False"
+    assert board.boots >= boots + 2  # the automatic soft reset on connect, then the explicit one
