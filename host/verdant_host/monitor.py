@@ -12,6 +12,7 @@ Example:
     print(decoder.stats)     # {"lines": 1, "garbage": 1, "text": 0, "lost": 0, "reboots": 0, "partial": 0}
 """
 import json
+import os
 import sqlite3
 import sys
 import time
@@ -113,9 +114,11 @@ class Store:
 
     def __init__(self, path):
         try:
+            folder = os.path.dirname(os.path.abspath(path))
+            os.makedirs(folder, exist_ok=True)
             self.db = sqlite3.connect(path)
             self.db.executescript(self.SCHEMA)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise VerdantError("monitor: cannot open database %s (%s)" % (path, exc))
         self._pending = 0
 

@@ -75,7 +75,7 @@ def test_store_keeps_readings_alerts_and_link_events(tmp_path):
     stream = b"".join(_lines(enc, 3)) + enc.encode(T0 + 900, "alert", _alert("frost_risk", "critical"))
     enc.seq += 2  # two lines lost
     stream += enc.encode(T0 + 1200, "alert", _alert("frost_risk", "critical", event="clear"))
-    db = str(tmp_path / "m.sqlite")
+    db = str(tmp_path / "new-folder" / "m.sqlite")  # the folder is created
     code, monitor = run_monitor(None, db_path=db, stream=io.BytesIO(stream), out=None)
     con = sqlite3.connect(db)
     temps = con.execute("SELECT t, value FROM readings WHERE quantity='air_temp_c' ORDER BY t").fetchall()
