@@ -116,3 +116,33 @@ def test_alert_spans_pair_raise_and_clear():
     rows = [(10, "a", "critical", "raise"), (15, "b", "info", "raise"), (20, "a", "critical", "clear"),
             (25, "a", "critical", "raise")]
     assert alert_spans(rows, 100) == [("a", "critical", 10, 20), ("b", "info", 15, 100), ("a", "critical", 25, 100)]
+
+
+def test_monitor_command_on_a_serial_port_exits_on_a_critical_alert(tmp_path):
+    """`verdant monitor` against a virtual board whose main.py prints protocol lines."""
+    import subprocess
+    import sys
+    from verdant_host.vboard import VirtualBoard
+    from vboard_helpers import MICROPYTHON, REPO, require_tools
+    require_tools()
+    enc = Encoder()
+    lines = []
+    for i in range(200):
+        if i % 5 == 4:
+            lines.append(enc.encode(T0 + 60 * i, "alert", _alert("frost_risk", "critical", reason="air 1.2 C")))
+        else:
+            lines.append(enc.encode(T0 + 60 * i, "reading", {"air_temp_c": 3.0}))
+    fs = tmp_path / "fs"
+    fs.mkdir()
+    (fs / "main.py").write_text("import sys, time\nLINES = %r\nfor line in LINES:\n"
+                                "    sys.stdout.buffer.write(line)\n    time.sleep_ms(100)\n" % lines)
+    with VirtualBoard(str(fs), micropython=MICROPYTHON) as vb:
+        db = tmp_path / "m.sqlite"
+        result = subprocess.run([sys.executable, "-m", "verdant_host.cli", "monitor", "--port", vb.port, "--db",
+                                 str(db), "--exit-on", "critical", "--duration", "60"],
+                                capture_output=True, text=True, cwd=REPO, timeout=90)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "exiting on critical alert frost_risk" in result.stderr
+    assert "ALERT frost_risk [critical] air 1.2 C" in result.stdout
+    con = sqlite3.connect(str(db))
+    assert con.execute("SELECT type, severity FROM alerts").fetchall() == [("frost_risk", "critical")]
