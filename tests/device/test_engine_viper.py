@@ -169,6 +169,47 @@ def test_viper_long_runs_hit_every_unrolled_tail():
         assert _run(ViperLayers, model, data) == _run(PythonLayers, model, data), in_c
 
 
+def test_viper_softmax_equals_python_on_random_rows():
+    # row lengths 1, 3, 9 and up to 256, several rows, multipliers and left shifts across
+    # their whole ranges, diff_min from 0 (only the row max counts) to far below -255
+    if ViperLayers is None:
+        skip("viper emitter not available: " + VIPER_MISSING)
+    rng = Rng(4242)
+    lengths = (1, 3, 9, 256, 2, 17, 100)
+    for case in range(160):
+        depth = lengths[case % len(lengths)] if case < 100 else rng.between(1, 300)
+        rows = (1, 1, 2, 5)[rng.below(4)]
+        params = ((rng.between(0, INT32_MAX), 1 << 30, INT32_MAX, 0, 1)[rng.below(5)],
+                  rng.between(0, 31), (0, -1, -248, -rng.between(0, 300), -(1 << 20))[rng.below(5)])
+        zp = rng.between(-128, 127)
+        model = parse(build([layer(7, (1, rows, depth), (1, rows, depth), in_zp=zp, out_zp=-128, params=params)]))
+        for spread in (255, 8, 0):  # spread 0: a row of equal values
+            data = rng.int8s(model.input_elements, -128 + (255 - spread) // 2, -128 + (255 - spread) // 2 + spread)
+            want = _run(PythonLayers, model, data)
+            assert _run(ViperLayers, model, data) == want, "case %d depth %d rows %d params %r" % (
+                case, depth, rows, params)
+
+
+def test_viper_logistic_and_mean_equal_python():
+    if ViperLayers is None:
+        skip("viper emitter not available: " + VIPER_MISSING)
+    rng = Rng(808)
+    for case in range(60):
+        zp = rng.between(-128, 127)
+        logistic = layer(6, (1, 1, 256), (1, 1, 256), in_zp=zp, out_zp=-128,
+                         params=(rng.between(0, INT32_MAX), rng.between(-31, 30), rng.between(0, 3000)))
+        model = parse(build([logistic]))
+        data = bytes(range(256))  # every input byte
+        assert _run(ViperLayers, model, data) == _run(PythonLayers, model, data), case
+        h, w, c = rng.between(1, 9), rng.between(1, 9), rng.between(1, 20)
+        m = (0, 1, 1 << 29, rng.between(0, INT32_MAX), INT32_MAX)[rng.below(5)]
+        mean = layer(5, (h, w, c), (1, 1, c), in_zp=zp, out_zp=rng.between(-128, 127),
+                     multipliers=[m], shifts=[rng.between(-31, 30)], act=_act(rng, 0))
+        model = parse(build([mean]))
+        data = rng.int8s(model.input_elements)
+        assert _run(ViperLayers, model, data) == _run(PythonLayers, model, data), case
+
+
 def _requantize_reference(acc, bias, multiplier, shift, zp_out, act_min, act_max):
     y = multiply_by_quantized_multiplier(_wrap32(acc + bias), multiplier, shift) + zp_out
     return min(max(y, act_min), act_max)

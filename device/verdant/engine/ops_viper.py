@@ -35,7 +35,8 @@ WRAP = 32 if sys.maxsize > 0x7FFFFFFF else 0
 # keeps every word non-negative, so no sign extension of 32-bit loads is needed).
 _W_OFF, _IN_H, _IN_W, _IN_C, _OUT_H, _OUT_W, _OUT_C = 0, 1, 2, 3, 4, 5, 6
 _K_H, _K_W, _S_H, _S_W, _D_H, _D_W, _P_T, _P_L, _ZP128, _MULT = 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
-_GEOMETRY_WORDS = 17
+_WRAP_WORD = 17
+_GEOMETRY_WORDS = 18
 
 # Requantization words (requant_params): a header, then (bias, multiplier, shift) per
 # output channel (per-tensor values repeated, so the kernel has one case).
@@ -52,6 +53,7 @@ def geometry(layer):
     g[_D_H], g[_D_W], g[_P_T], g[_P_L] = layer.dilation_h, layer.dilation_w, layer.pad_top, layer.pad_left
     g[_ZP128] = layer.zp_in + 128
     g[_MULT] = layer.depth_multiplier
+    g[_WRAP_WORD] = WRAP
     return g
 
 
@@ -80,7 +82,7 @@ def layer_requant_params(layer):
 
 # In the viper functions below, g is the array made by geometry(): g[0] weights offset,
 # g[1..3] input h/w/c, g[4..6] output h/w/c, g[7..14] kernel, stride, dilation, padding,
-# g[15] input zero point + 128, g[16] depth multiplier. An int8 byte b is read signed
+# g[15] input zero point + 128, g[16] depth multiplier, g[17] WRAP. An int8 byte b is read signed
 # as (b ^ 128) - 128.
 
 @micropython.viper
@@ -355,6 +357,158 @@ def max_pool_2d_viper(src: ptr8, dst: ptr8, g: ptr32, act_range: int):
 
 
 @micropython.viper
+def softmax_viper(src: ptr8, dst: ptr8, exp_table: ptr32, g: ptr32, max_distance: int):
+    """TFLM integer softmax over each row of in_c elements (ops_python.softmax, with
+    fixedpoint.reciprocal inlined: the SRDHM calls run through one shared body)."""
+    ws = int(g[17])
+    depth = int(g[3])
+    size = int(g[1]) * int(g[2]) * depth
+    int32_min = 0 - 0x7FFFFFFF - 1
+    start = 0
+    while start < size:
+        end = start + depth
+        row_max = -128
+        for i in range(start, end):
+            v = (int(src[i]) ^ 128) - 128
+            if v > row_max:
+                row_max = v
+        total = 0
+        for i in range(start, end):
+            k = row_max - ((int(src[i]) ^ 128) - 128)
+            if k <= max_distance:
+                e = int(exp_table[k])                          # Q0.31, >= 0
+                total += (e >> 12) + (1 if (e & 4095) > 2047 else 0)   # to Q12.19, rounded
+        total = (total << ws) >> ws
+        # GetReciprocal(total, 12): headroom = leading zeros of the uint32
+        headroom = 0
+        if total == 0:
+            headroom = 32
+            shifted = int32_min
+        else:
+            if total > 0:
+                probe = total
+                while probe < 0x40000000:
+                    probe <<= 1
+                    headroom += 1
+                headroom += 1
+            shifted = ((total << headroom) & 0x7FFFFFFF)       # minus the leading one
+        # one_over_one_plus_x_for_x_in_0_1(shifted): half_denominator = RoundingHalfSum(a, INT32_MAX)
+        half = (shifted >> 1) + 0x40000000 if shifted >= 0 else 0 - 1
+        x = 0
+        t = 0
+        for step in range(7):  # SRDHM operands: (half, -32/17), then 3 x ((half, x), (x, t))
+            if step == 0:
+                a = half
+                b = 0 - 1010580540
+            elif step & 1:
+                a = half
+                b = x
+            else:
+                a = x
+                b = t
+            # SaturatingRoundingDoublingHighMul(a, b), as in requantize_all
+            if a == b and a == int32_min:
+                p = 0x7FFFFFFF
+            else:
+                neg = 0
+                ua = a
+                if a < 0:
+                    ua = 0 - a
+                    neg = 1
+                ub = b
+                if b < 0:
+                    ub = 0 - b
+                    neg ^= 1
+                ah = (ua >> 16) & 0xFFFF
+                al = ua & 0xFFFF
+                bh = (ub >> 16) & 0xFFFF
+                bl = ub & 0xFFFF
+                hl = ah * bl
+                lh = al * bh
+                l1 = (al >> 8) * bl
+                t0 = (al & 255) * bl + ((l1 & 255) << 8)
+                t1 = (l1 >> 8) + (hl & 0xFFFF) + (lh & 0xFFFF) + (t0 >> 16)
+                high = ah * bh + (hl >> 16) + (lh >> 16) + (t1 >> 16)
+                low31 = ((t1 & 0x7FFF) << 16) | (t0 & 0xFFFF)
+                p = (high << 1) + ((t1 >> 15) & 1)
+                if low31 >= 0x40000000 + neg:
+                    p += 1
+                if neg:
+                    p = 0 - p
+            if step == 0:
+                x = ((1515870810 + p) << ws) >> ws            # 48/17 - 32/17 * half, Q2.29
+            elif step & 1:
+                t = ((0x20000000 - p) << ws) >> ws            # 1 - half * x
+            else:                                             # x += SaturatingShiftLeft(x * t, 2)
+                if p > 0x1FFFFFFF:
+                    p = 0x7FFFFFFF
+                elif p < 0 - 0x1FFFFFFF:
+                    p = int32_min
+                else:
+                    p = p << 2
+                x = ((x + p) << ws) >> ws
+        if x > 0x3FFFFFFF:                                    # SaturatingShiftLeft(x, 1)
+            scale = 0x7FFFFFFF
+        elif x < 0 - 0x3FFFFFFF:
+            scale = int32_min
+        else:
+            scale = x << 1
+        exponent = 12 - headroom + 31 - 8
+        for i in range(start, end):
+            k = row_max - ((int(src[i]) ^ 128) - 128)
+            if k > max_distance:
+                dst[i] = -128
+                continue
+            a = scale
+            b = int(exp_table[k])
+            if a == b and a == int32_min:
+                p = 0x7FFFFFFF
+            else:
+                neg = 0
+                ua = a
+                if a < 0:
+                    ua = 0 - a
+                    neg = 1
+                ub = b
+                ah = (ua >> 16) & 0xFFFF
+                al = ua & 0xFFFF
+                bh = (ub >> 16) & 0xFFFF
+                bl = ub & 0xFFFF
+                hl = ah * bl
+                lh = al * bh
+                l1 = (al >> 8) * bl
+                t0 = (al & 255) * bl + ((l1 & 255) << 8)
+                t1 = (l1 >> 8) + (hl & 0xFFFF) + (lh & 0xFFFF) + (t0 >> 16)
+                high = ah * bh + (hl >> 16) + (lh >> 16) + (t1 >> 16)
+                low31 = ((t1 & 0x7FFF) << 16) | (t0 & 0xFFFF)
+                p = (high << 1) + ((t1 >> 15) & 1)
+                if low31 >= 0x40000000 + neg:
+                    p += 1
+                if neg:
+                    p = 0 - p
+            # RoundingDivideByPOT(p, exponent); exponents of 32 and more leave 0 (or
+            # -1 for INT32_MIN >> 32), as the Python reference's exact integers do
+            if exponent >= 32:
+                p = 0 - 1 if (p == int32_min and exponent == 32) else 0
+            elif exponent > 0:
+                mask = (1 << exponent) - 1
+                threshold = mask >> 1
+                if p < 0:
+                    threshold += 1
+                remainder = p & mask
+                p = p >> exponent
+                if remainder > threshold:
+                    p += 1
+            y = p - 128
+            if y < -128:
+                y = -128
+            if y > 127:
+                y = 127
+            dst[i] = y
+        start = end
+
+
+@micropython.viper
 def apply_table_viper(table: ptr8, src: ptr8, dst: ptr8, count: int):
     """dst[i] = table[src[i] + 128] (LOGISTIC)."""
     for i in range(count):
@@ -412,7 +566,7 @@ class ViperLayers:
             elif op == OP_LOGISTIC:
                 apply_table_viper(extra, src, dst, layer.in_size)
             else:
-                ops_python.softmax(layer, extra, src, dst)
+                softmax_viper(src, dst, extra, g, -layer.p2)
             src, dst = dst, src
         return src
 
