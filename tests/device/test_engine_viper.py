@@ -4,8 +4,9 @@
 # The viper requantization (32-bit pieces) is also checked alone against
 # verdant.engine.quant on extreme multipliers, shifts and accumulators.
 import array
+import gc
 
-from engine_models import build, layer
+from engine_models import build, conv1d_model, layer
 from mpytest import skip
 from verdant.engine.modelfile import parse
 from verdant.engine.ops_python import PythonLayers
@@ -346,3 +347,23 @@ def test_viper_equals_python_on_a_chain_with_every_op():
     for _ in range(20):
         data = rng.int8s(model.input_elements)
         assert _run(ViperLayers, model, data) == _run(PythonLayers, model, data)
+
+
+def test_viper_inference_allocates_no_heap():
+    if ViperLayers is None:
+        skip("viper emitter not available: " + VIPER_MISSING)
+    from verdant import engine
+    net = engine.load(conv1d_model(), backend="viper")
+    data = bytes(((i * 37) & 0xFF) for i in range(net.input_elements))
+    want = bytes(engine.load(conv1d_model(), backend="python").predict_int8(data))
+    assert bytes(net.predict_int8(data)) == want
+    gc.collect()
+    gc.disable()
+    try:
+        before = gc.mem_alloc()
+        for _ in range(20):
+            net.predict_int8(data)
+        allocated = gc.mem_alloc() - before
+    finally:
+        gc.enable()
+    assert allocated == 0, "viper predict_int8 allocated %d bytes in 20 calls" % allocated

@@ -75,7 +75,9 @@ def _load_natmod():
 def _load_viper():
     try:
         from verdant.engine import ops_viper
-    except (ImportError, SyntaxError) as exc:  # CPython, or a port built without viper
+    # CPython or a port without viper (ImportError, SyntaxError); a viper compile error on
+    # an untested architecture (ViperTypeError is a TypeError; too many locals) falls back too
+    except (ImportError, SyntaxError, TypeError, NotImplementedError) as exc:
         return None, "viper emitter not available (%s)" % exc
     return ops_viper, None
 

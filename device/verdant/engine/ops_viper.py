@@ -89,6 +89,10 @@ def layer_requant_params(layer):
 def requantize_all(acc: ptr32, dst: ptr8, p: ptr32):
     """dst[i] = clamp(MBQM(wrap32(acc[i] + bias[c]), M[c], shift[c]) + zp_out), c = i % channels."""
     ws = int(p[5])
+    two30 = 0x3FFFFFFF
+    two30 += 1                      # 2^30 and above are not small ints on 32-bit ports:
+    int32_max = two30 + (two30 - 1)  # build them at run time, never as literals
+    int32_min = 0 - int32_max - 1
     count = int(p[0])
     channels = int(p[1])
     zp_out = (int(p[2]) << ws) >> ws
@@ -108,8 +112,8 @@ def requantize_all(acc: ptr32, dst: ptr8, p: ptr32):
             right = 0 - shift
         # SaturatingRoundingDoublingHighMul(x, b): (x*b + nudge) / 2^31 truncated, from
         # 16-bit pieces of |x| and |b| (|.| <= 2^31, masked so 32-bit wrap is harmless).
-        if x == b and x == 0 - 0x7FFFFFFF - 1:
-            q = 0x7FFFFFFF
+        if x == b and x == int32_min:
+            q = int32_max
         else:
             neg = 0
             ua = x
@@ -133,7 +137,7 @@ def requantize_all(acc: ptr32, dst: ptr8, p: ptr32):
             low31 = ((t1 & 0x7FFF) << 16) | (t0 & 0xFFFF)
             # nudge 2^30 (1 - 2^30 for a negative product) carries into bit 31 or not
             q = (high << 1) + ((t1 >> 15) & 1)
-            if low31 >= 0x40000000 + neg:
+            if low31 >= two30 + neg:
                 q += 1
             if neg:
                 q = 0 - q
@@ -149,10 +153,10 @@ def requantize_all(acc: ptr32, dst: ptr8, p: ptr32):
                 q += 1
         # bound q so adding the zero point cannot wrap a 32-bit word; any |q| this big
         # clamps to the same activation bound anyway (|zp_out| <= 128)
-        if q > 0x40000000:
-            q = 0x40000000
-        elif q < 0 - 0x40000000:
-            q = 0 - 0x40000000
+        if q > two30:
+            q = two30
+        elif q < 0 - two30:
+            q = 0 - two30
         y = q + zp_out
         if y < act_min:
             y = act_min
@@ -293,6 +297,11 @@ def depthwise_conv_2d_acc(model: ptr8, src: ptr8, acc: ptr32, g: ptr32):
                     s = (y * in_w + x) * in_c
                     wi = w_off + (fy * kw + fx) * out_c
                     oc = o
+                    if mult == 1:
+                        for ic in range(in_c):
+                            acc[oc + ic] = int(acc[oc + ic]) + (((int(model[wi + ic]) ^ 128) - 128)
+                                                                * (((int(src[s + ic]) ^ 128) - 128) - zp))
+                        continue
                     for ic in range(in_c):
                         v = ((int(src[s + ic]) ^ 128) - 128) - zp
                         for m in range(mult):  # output channel ic * mult + m
@@ -363,7 +372,10 @@ def softmax_viper(src: ptr8, dst: ptr8, exp_table: ptr32, g: ptr32, max_distance
     ws = int(g[17])
     depth = int(g[3])
     size = int(g[1]) * int(g[2]) * depth
-    int32_min = 0 - 0x7FFFFFFF - 1
+    two30 = 0x3FFFFFFF
+    two30 += 1                      # no literals of 2^30 or more (see requantize_all)
+    int32_max = two30 + (two30 - 1)
+    int32_min = 0 - int32_max - 1
     start = 0
     while start < size:
         end = start + depth
@@ -387,13 +399,13 @@ def softmax_viper(src: ptr8, dst: ptr8, exp_table: ptr32, g: ptr32, max_distance
         else:
             if total > 0:
                 probe = total
-                while probe < 0x40000000:
+                while probe < two30:
                     probe <<= 1
                     headroom += 1
                 headroom += 1
-            shifted = ((total << headroom) & 0x7FFFFFFF)       # minus the leading one
+            shifted = ((total << headroom) & int32_max)       # minus the leading one
         # one_over_one_plus_x_for_x_in_0_1(shifted): half_denominator = RoundingHalfSum(a, INT32_MAX)
-        half = (shifted >> 1) + 0x40000000 if shifted >= 0 else 0 - 1
+        half = (shifted >> 1) + two30 if shifted >= 0 else 0 - 1
         x = 0
         t = 0
         for step in range(7):  # SRDHM operands: (half, -32/17), then 3 x ((half, x), (x, t))
@@ -408,7 +420,7 @@ def softmax_viper(src: ptr8, dst: ptr8, exp_table: ptr32, g: ptr32, max_distance
                 b = t
             # SaturatingRoundingDoublingHighMul(a, b), as in requantize_all
             if a == b and a == int32_min:
-                p = 0x7FFFFFFF
+                p = int32_max
             else:
                 neg = 0
                 ua = a
@@ -431,24 +443,24 @@ def softmax_viper(src: ptr8, dst: ptr8, exp_table: ptr32, g: ptr32, max_distance
                 high = ah * bh + (hl >> 16) + (lh >> 16) + (t1 >> 16)
                 low31 = ((t1 & 0x7FFF) << 16) | (t0 & 0xFFFF)
                 p = (high << 1) + ((t1 >> 15) & 1)
-                if low31 >= 0x40000000 + neg:
+                if low31 >= two30 + neg:
                     p += 1
                 if neg:
                     p = 0 - p
             if step == 0:
-                x = ((1515870810 + p) << ws) >> ws            # 48/17 - 32/17 * half, Q2.29
+                x = ((two30 + 442128986 + p) << ws) >> ws    # 48/17 (1515870810) - 32/17 * half, Q2.29
             elif step & 1:
                 t = ((0x20000000 - p) << ws) >> ws            # 1 - half * x
             else:                                             # x += SaturatingShiftLeft(x * t, 2)
                 if p > 0x1FFFFFFF:
-                    p = 0x7FFFFFFF
+                    p = int32_max
                 elif p < 0 - 0x1FFFFFFF:
                     p = int32_min
                 else:
                     p = p << 2
                 x = ((x + p) << ws) >> ws
         if x > 0x3FFFFFFF:                                    # SaturatingShiftLeft(x, 1)
-            scale = 0x7FFFFFFF
+            scale = int32_max
         elif x < 0 - 0x3FFFFFFF:
             scale = int32_min
         else:
@@ -462,7 +474,7 @@ def softmax_viper(src: ptr8, dst: ptr8, exp_table: ptr32, g: ptr32, max_distance
             a = scale
             b = int(exp_table[k])
             if a == b and a == int32_min:
-                p = 0x7FFFFFFF
+                p = int32_max
             else:
                 neg = 0
                 ua = a
@@ -482,7 +494,7 @@ def softmax_viper(src: ptr8, dst: ptr8, exp_table: ptr32, g: ptr32, max_distance
                 high = ah * bh + (hl >> 16) + (lh >> 16) + (t1 >> 16)
                 low31 = ((t1 & 0x7FFF) << 16) | (t0 & 0xFFFF)
                 p = (high << 1) + ((t1 >> 15) & 1)
-                if low31 >= 0x40000000 + neg:
+                if low31 >= two30 + neg:
                     p += 1
                 if neg:
                     p = 0 - p
