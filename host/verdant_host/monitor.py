@@ -196,7 +196,29 @@ def format_event(event, colour=False):
         return paint(severity if severity in _COLOURS else "warning", text)
     if m["k"] == "error":
         return paint("warning", "%s  error    %s" % (when, json.dumps(p, sort_keys=True)))
+    if m["k"] == "status":
+        return "%s  status   %s" % (when, _status_text(p))
     return "%s  %-8s %s" % (when, m["k"], json.dumps(p, sort_keys=True))
+
+
+def _status_text(p):
+    """The parts of a status payload people look at; anything unusual is kept."""
+    parts = []
+    for key in ("state", "model", "why", "board", "version", "boot_count", "safe_mode", "mem_free", "uptime_s"):
+        if key in p and p[key] not in (None, False):
+            parts.append("%s=%s" % (key, p[key]))
+    if p.get("active_alerts"):
+        parts.append("active=%s" % ",".join(p["active_alerts"]))
+    health = p.get("health")
+    if isinstance(health, dict):
+        bad = ["%s:%s" % (k, v) for k, v in sorted(health.items()) if v != "ok"]
+        parts.append("sensors " + (" ".join(bad) if bad else "ok"))
+    rest = {k: v for k, v in p.items() if k not in ("state", "model", "why", "board", "version", "boot_count",
+                                                     "safe_mode", "mem_free", "uptime_s", "active_alerts",
+                                                     "health", "errors", "sensors", "log")}
+    if rest:
+        parts.append(json.dumps(rest, sort_keys=True))
+    return "  ".join(parts) or "{}"
 
 
 class Monitor:

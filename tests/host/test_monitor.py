@@ -146,3 +146,11 @@ def test_monitor_command_on_a_serial_port_exits_on_a_critical_alert(tmp_path):
     assert "ALERT frost_risk [critical] air 1.2 C" in result.stdout
     con = sqlite3.connect(str(db))
     assert con.execute("SELECT type, severity FROM alerts").fetchall() == [("frost_risk", "critical")]
+
+
+def test_status_lines_are_shown_compactly_with_problems_kept():
+    enc = Encoder()
+    line = enc.encode(T0, "status", {"state": "running", "model": "on", "mem_free": 123456, "errors": 0,
+                                     "health": {"air": "ok", "co2": "failed"}, "active_alerts": ["frost_risk"]})
+    text = format_event(LineDecoder().feed(line)[-1])
+    assert text == "2026-01-20 00:00  status   state=running  model=on  mem_free=123456  active=frost_risk  sensors co2:failed"
