@@ -181,7 +181,7 @@ def test_viper_softmax_equals_python_on_random_rows():
         depth = lengths[case % len(lengths)] if case < 100 else rng.between(1, 300)
         rows = (1, 1, 2, 5)[rng.below(4)]
         params = ((rng.between(0, INT32_MAX), 1 << 30, INT32_MAX, 0, 1)[rng.below(5)],
-                  rng.between(0, 31), (0, -1, -248, -rng.between(0, 300), -(1 << 20))[rng.below(5)])
+                  rng.between(0, 31), (0, -1, -248, -rng.between(0, 300), -(1 << 20), INT32_MIN)[rng.below(6)])
         zp = rng.between(-128, 127)
         model = parse(build([layer(7, (1, rows, depth), (1, rows, depth), in_zp=zp, out_zp=-128, params=params)]))
         for spread in (255, 8, 0):  # spread 0: a row of equal values

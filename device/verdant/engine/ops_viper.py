@@ -366,9 +366,12 @@ def max_pool_2d_viper(src: ptr8, dst: ptr8, g: ptr32, act_range: int):
 
 
 @micropython.viper
-def softmax_viper(src: ptr8, dst: ptr8, exp_table: ptr32, g: ptr32, max_distance: int):
+def softmax_viper(src: ptr8, dst: ptr8, exp_table: ptr32, g: ptr32, diff_min: int):
     """TFLM integer softmax over each row of in_c elements (ops_python.softmax, with
     fixedpoint.reciprocal inlined: the SRDHM calls run through one shared body)."""
+    # inputs further than this below the row max contribute 0; distances never exceed
+    # 255, and -diff_min could overflow a 32-bit word
+    max_distance = 255 if diff_min < -255 else 0 - diff_min
     ws = int(g[17])
     depth = int(g[3])
     size = int(g[1]) * int(g[2]) * depth
@@ -578,7 +581,7 @@ class ViperLayers:
             elif op == OP_LOGISTIC:
                 apply_table_viper(extra, src, dst, layer.in_size)
             else:
-                softmax_viper(src, dst, extra, g, -layer.p2)
+                softmax_viper(src, dst, extra, g, layer.p2)
             src, dst = dst, src
         return src
 
