@@ -29,10 +29,10 @@ def measure(net, runs):
 def main():
     models = [("conv1d", conv1d_model())]
     try:
-        with open("../../models/default/model.vmdl", "rb") as f:
+        with open("../../models/default/model.bin", "rb") as f:
             models.insert(0, ("default", f.read()))
     except OSError:
-        print("models/default/model.vmdl missing: skipped")
+        print("models/default/model.bin missing: skipped")
     for name, buf in models:
         for backend in engine.BACKENDS:
             try:

@@ -136,7 +136,7 @@ def test_natmod_matches_python_backend():
         skip("native module verdant_nn not built/importable (make natmod ARCH=x64)")
     models = [fc_model(), conv1d_model()]
     try:
-        with open("../../models/default/model.vmdl", "rb") as f:
+        with open("../../models/default/model.bin", "rb") as f:
             models.append(f.read())
     except OSError:
         pass

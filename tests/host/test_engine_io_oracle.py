@@ -47,16 +47,16 @@ def test_dequantize_matches_tflm(scale, zero_point):
 
 def test_default_model_matches_tflm():
     tflite_path = os.path.join(DEFAULT_MODEL, "model.tflite")
-    model_path = os.path.join(DEFAULT_MODEL, "model.vmdl")
+    model_path = os.path.join(DEFAULT_MODEL, "model.bin")
     if not (os.path.exists(tflite_path) and os.path.exists(model_path)):
-        pytest.skip("models/default/model.tflite or model.vmdl not present")
+        pytest.skip("models/default/model.tflite or model.bin not present")
     with open(tflite_path, "rb") as f:
         tflite = f.read()
     net = engine.load(model_path, backend="python")
     details = runtime.Interpreter.from_bytes(tflite).get_input_details(0)["quantization_parameters"]
     if (float(details["scales"][0]), int(details["zero_points"][0])) != (net.model.input_scale,
                                                                          net.model.input_zero_point):
-        pytest.skip("models/default/model.tflite and model.vmdl come from different exports "
+        pytest.skip("models/default/model.tflite and model.bin come from different exports "
                     "(input quantization differs): a retrain is in progress?")
     rng = np.random.default_rng(42)
     inputs = [rng.integers(-128, 128, net.input_elements) for _ in range(40)]
