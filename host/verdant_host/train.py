@@ -1,9 +1,11 @@
 """Train the early-warning model on simulated greenhouses, quantize it to full int8,
 export the Verdant model file and write the report.
 
-Task: which event (greenhouse.LABELS) is in progress at each 15-minute slot, from the
-last 2 hours of the board's own features (dataset.py). Alerting on an event in its first
-samples warns before the fixed-threshold alarm fires (the report measures by how much).
+Task (early warning): which greenhouse event (dataset.LABELS) is in progress or starts
+within the next 45 minutes at each 15-minute slot, from the last 3 hours of the board's
+own features (dataset.py). The alert decision rule (threshold, debounce, per-class logit
+offsets in the output bias) is tuned on validation scenarios, then the model is measured
+on held-out test scenarios with the firmware's own alert engine (report.py).
 
     result = train(TrainConfig(), out_dir="models/default", progress=print)
 
@@ -35,14 +37,22 @@ class TrainConfig:
     hidden: tuple = (48, 24)
     seed: int = 1
     representative: int = 500
+    validation_seeds: int = 80    # decision-rule tuning: seeds VALIDATION_SEED_BASE + i
+    false_alarm_margin: float = 0.7   # model false alarms <= margin x the baseline's, on validation
+    tune_thresholds: tuple = (0.5, 0.6, 0.7, 0.8, 0.9)
+    tune_consecutives: tuple = (2, 3, 4)
+    tune_passes: int = 2
 
     @classmethod
     def quick(cls):
         """A smoke run in seconds (tests): tiny data, one epoch."""
-        return cls(train_seeds=3, test_seeds=1, days=3.0, epochs=1, hidden=(8,), representative=32)
+        return cls(train_seeds=3, test_seeds=1, days=3.0, epochs=1, hidden=(8,), representative=32,
+                   validation_seeds=2, tune_thresholds=(0.7,), tune_consecutives=(3,), tune_passes=1)
 
 
 TEST_SEED_BASE = 100000
+VALIDATION_SEED_BASE = 50000
+LABELS = dataset.LABELS
 
 
 def _quiet_tensorflow():
@@ -137,12 +147,12 @@ def train(config=None, out_dir="models/default", progress=None, command="verdant
     train_data = dataset.build_dataset(range(config.train_seeds), config.days,
                                        progress=data_progress("training data"))
     say("training data: %d samples, class counts %s" % (len(train_data), np.bincount(
-        train_data.y, minlength=len(greenhouse.LABELS)).tolist()))
+        train_data.y, minlength=len(LABELS)).tolist()))
     n_features = len(train_data.features)
     mean, std = dataset.normalization(train_data.x, n_features)
     x_train = dataset.normalize(train_data.x, mean, std)
 
-    model = build_keras_model(x_train.shape[1], len(greenhouse.LABELS), config.hidden)
+    model = build_keras_model(x_train.shape[1], len(LABELS), config.hidden)
     model.compile(optimizer=keras.optimizers.Adam(2e-3), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
 
@@ -151,8 +161,28 @@ def train(config=None, out_dir="models/default", progress=None, command="verdant
             say("epoch %d/%d: loss %.4f accuracy %.4f" % (epoch + 1, config.epochs, logs["loss"], logs["accuracy"]))
 
     model.fit(x_train, train_data.y, batch_size=config.batch_size, epochs=config.epochs, verbose=0,
-              shuffle=True, class_weight=class_weights(train_data.y, len(greenhouse.LABELS)),
+              shuffle=True, class_weight=class_weights(train_data.y, len(LABELS)),
               callbacks=[Progress()])
+    names, window, period = train_data.features, train_data.window, train_data.period_s
+    float_predict = lambda x: model.predict(x, batch_size=1024, verbose=0)  # noqa: E731
+
+    say("tuning the alert decision rule on %d validation scenarios" % config.validation_seeds)
+    val_runs = [report.run_scenario(greenhouse.random_scenario(VALIDATION_SEED_BASE + i, days=config.days),
+                                    float_predict, names, mean, std, period, window)
+                for i in range(config.validation_seeds)]
+    _, val_alarms = report.event_metrics(val_runs)
+    target = config.false_alarm_margin * val_alarms["baseline"]
+    rule = report.tune_decision_rule(report.TuningSet(val_runs), target, config.tune_thresholds,
+                                     config.tune_consecutives, passes=config.tune_passes, progress=say)
+    rule.update({"validation_seeds": "%d..%d" % (VALIDATION_SEED_BASE, VALIDATION_SEED_BASE + config.validation_seeds - 1),
+                 "validation_weeks": val_alarms["weeks"], "validation_baseline_false_alarms_per_week":
+                 val_alarms["baseline"], "false_alarm_margin": config.false_alarm_margin})
+    say("decision rule: threshold %.2f, %d in a row, logit offsets %s (validation: %.2f false alarms/week, "
+        "baseline %.2f)" % (rule["threshold"], rule["consecutive"], rule["logit_offsets"],
+                            rule["validation_false_alarms_per_week"], val_alarms["baseline"]))
+    output = model.get_layer("classes")
+    kernel, bias = output.get_weights()
+    output.set_weights([kernel, (bias + np.array(rule["logit_offsets"])).astype(bias.dtype)])
 
     say("quantizing to int8 with %d representative samples" % config.representative)
     pick = np.random.default_rng(config.seed).choice(len(x_train), min(config.representative, len(x_train)),
@@ -160,22 +190,21 @@ def train(config=None, out_dir="models/default", progress=None, command="verdant
     tflite_bytes = quantize(model, x_train[np.sort(pick)])
     meta = {"name": MODEL_NAME, "features": list(train_data.features),
             "norm_mean": [float(v) for v in mean], "norm_std": [float(v) for v in std],
-            "labels": list(greenhouse.LABELS), "window": train_data.window, "period_s": train_data.period_s,
-            "alert_threshold": report.ALERT_THRESHOLD, "alert_consecutive": report.ALERT_CONSECUTIVE}
+            "labels": list(LABELS), "window": train_data.window, "period_s": train_data.period_s,
+            "alert_threshold": rule["threshold"], "alert_consecutive": rule["consecutive"]}
     model_bytes, export_report = export_with_report(tflite_bytes, meta)
 
     say("evaluating on %d held-out scenarios" % config.test_seeds)
     runner = Int8Runner(tflite_bytes)
     test_scenarios = [greenhouse.random_scenario(TEST_SEED_BASE + i, days=config.days)
                       for i in range(config.test_seeds)]
-    names, window, period = train_data.features, train_data.window, train_data.period_s
-    float_predict = lambda x: model.predict(x, batch_size=1024, verbose=0)
     runs, y_true, float_pred = [], [], []
     for i, sc in enumerate(test_scenarios):
-        run = report.run_scenario(sc, runner.predict, names, mean, std, period, window)
+        run = report.run_scenario(sc, runner.predict, names, mean, std, period, window,
+                                  rule["threshold"], rule["consecutive"])
         runs.append(run)
         keep = ~np.isnan(run.probs[:, 0])
-        labels_idx = np.array([greenhouse.LABELS.index(l) for l in run.columns["label"]])
+        labels_idx, _ = dataset.label_samples(run.columns["timestamp_s"] - sc.start_timestamp_s, sc.events)
         y_true.append(labels_idx[keep])
         float_pred.append(np.argmax(float_predict(dataset.normalize(run.inputs[keep], mean, std)), axis=1)
                           if keep.any() else np.zeros(0, dtype=np.int64))
@@ -187,15 +216,17 @@ def train(config=None, out_dir="models/default", progress=None, command="verdant
     events, false_alarms = report.event_metrics(runs)
 
     result = {
-        "command": command, "labels": list(greenhouse.LABELS), "features": list(names), "window": window,
+        "command": command, "labels": list(LABELS), "features": list(names), "window": window,
+        "horizon_s": dataset.HORIZON_S, "decision_rule": rule,
+        "headline": report.headline(events, false_alarms),
         "period_s": period, "train_seeds": [0, config.train_seeds - 1],
         "test_seeds": "%d..%d" % (TEST_SEED_BASE, TEST_SEED_BASE + config.test_seeds - 1),
         "days_per_scenario": config.days, "train_samples": int(len(train_data)), "test_samples": int(len(y_true)),
         "epochs": config.epochs, "hidden": list(config.hidden), "parameters": int(model.count_params()),
         "model_file_bytes": len(model_bytes), "tflite_bytes": len(tflite_bytes),
         "arena_bytes": export_report.arena_bytes,
-        "float": report.classification_metrics(y_true, float_pred, greenhouse.LABELS),
-        "int8": report.classification_metrics(y_true, int8_pred, greenhouse.LABELS),
+        "float": report.classification_metrics(y_true, float_pred, LABELS),
+        "int8": report.classification_metrics(y_true, int8_pred, LABELS),
         "int8_float_agreement": float(np.mean(int8_pred == float_pred)) if len(y_true) else 0.0,
         "events": report.summarize_events(events), "event_list": events,
         "false_alarms_per_week": false_alarms,
@@ -210,7 +241,7 @@ def train(config=None, out_dir="models/default", progress=None, command="verdant
         f.write(tflite_bytes)
     report.write_json(paths["report_json"], result)
     report.write_markdown(paths["report_md"], result)
-    report.plot_timeline(paths["timeline"], _pick_timeline(runs), greenhouse.LABELS)
+    report.plot_timeline(paths["timeline"], _pick_timeline(runs), LABELS)
     say("wrote %s (%d bytes) and the report in %s (%.0f s)" % (paths["model"], len(model_bytes), out_dir,
                                                              time.time() - started))
     return result
@@ -223,5 +254,8 @@ def _pick_timeline(runs):
     return max(runs, key=score)
 
 
+_STARTED = time.time()
+
+
 def stderr_progress(msg):
-    print("train: " + msg, file=sys.stderr, flush=True)
+    print("train: [%4.0f s] %s" % (time.time() - _STARTED, msg), file=sys.stderr, flush=True)

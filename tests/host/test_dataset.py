@@ -52,14 +52,26 @@ def test_samples_during_a_sensor_dropout_are_left_out():
     assert rel[rel >= 11 * HOUR].min() == pytest.approx(11 * HOUR + dataset.WINDOW * dataset.PERIOD_S, abs=dataset.PERIOD_S)
 
 
-def test_labels_follow_the_event_span():
+def test_labels_warn_from_the_horizon_before_the_onset_to_the_end():
     sc = g.Scenario(seed=4, days=2, start_doy=20, events=[g.Event(g.HEATING_FAILURE, 20 * HOUR, 6 * HOUR)])
     x, y, t, event_id = dataset.scenario_samples(sc)
     rel = t - sc.start_timestamp_s
-    inside = (rel >= 20 * HOUR) & (rel < 26 * HOUR)
-    assert (y[inside] == g.LABELS.index(g.HEATING_FAILURE)).all()
-    assert (y[~inside] == 0).all() and (event_id[inside] == 1).all()
-    assert inside.sum() == 6 * HOUR // dataset.PERIOD_S
+    labelled = (rel >= 20 * HOUR - dataset.HORIZON_S) & (rel < 26 * HOUR)
+    assert (y[labelled] == dataset.LABELS.index(g.HEATING_FAILURE)).all()
+    assert (y[~labelled] == 0).all() and (event_id[labelled] == 1).all() and (event_id[~labelled] == 0).all()
+    assert labelled.sum() == (6 * HOUR + dataset.HORIZON_S) // dataset.PERIOD_S
+
+
+def test_sensor_faults_are_not_a_model_class():
+    assert "sensor_fault" not in dataset.LABELS and dataset.LABELS[0] == g.NORMAL
+    assert set(dataset.LABELS[1:]) == set(g.EVENT_KINDS) - set(g.SENSOR_FAULTS)
+    events = [g.Event(g.SENSOR_DRIFT, 2 * HOUR, 3 * HOUR, "air_temp_c"), g.Event(g.FROST_NIGHT, 10 * HOUR, 16 * HOUR)]
+    t_rel = np.arange(0, 30 * HOUR, dataset.PERIOD_S)
+    y, event_id = dataset.label_samples(t_rel, events, horizon_s=HOUR)
+    assert (y[t_rel < 9 * HOUR] == 0).all() and (event_id[t_rel < 9 * HOUR] == 0).all()
+    frost = (t_rel >= 9 * HOUR) & (t_rel < 26 * HOUR)
+    assert (y[frost] == dataset.LABELS.index(g.FROST_NIGHT)).all() and (event_id[frost] == 2).all()
+    assert (y[t_rel >= 26 * HOUR] == 0).all()
 
 
 def test_build_dataset_is_deterministic_and_normalization_is_per_feature():
