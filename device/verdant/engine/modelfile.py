@@ -22,10 +22,7 @@ try:
 except ImportError:
     uctypes = None
 
-try:
-    from binascii import crc32 as _binascii_crc32
-except ImportError:
-    _binascii_crc32 = None
+from verdant.crc32 import crc32  # noqa: F401  (re-exported: tests and fuzzers use modelfile.crc32)
 
 MAGIC = b"VRDT"
 FORMAT_VERSION = const(1)
@@ -57,38 +54,6 @@ class ModelError(ValueError):
 
 
 # ---- CRC32 ---------------------------------------------------------------
-
-_crc_table = None
-
-
-def _crc32_table():
-    global _crc_table
-    if _crc_table is None:
-        table = []
-        for n in range(256):
-            c = n
-            for _ in range(8):
-                c = (c >> 1) ^ 0xEDB88320 if c & 1 else c >> 1
-            table.append(c)
-        _crc_table = table
-    return _crc_table
-
-
-def crc32_table_based(data, crc=0):
-    """CRC32 (IEEE 802.3, as zlib) without binascii; slow, for ports lacking it."""
-    table = _crc32_table()
-    crc ^= 0xFFFFFFFF
-    for byte in data:
-        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
-
-
-def crc32(data, crc=0):
-    """CRC32 of a bytes-like object, as an unsigned 32-bit int."""
-    if _binascii_crc32 is not None:
-        return _binascii_crc32(data, crc) & 0xFFFFFFFF
-    return crc32_table_based(data, crc)
-
 
 # ---- typed views of the buffer ------------------------------------------
 
