@@ -9,15 +9,14 @@ static int32_t wrap_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (
 static int32_t wrap_sub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
 static int32_t wrap_shl(int32_t a, int32_t n) { return (int32_t)((uint32_t)a << n); }
 
-/* gemmlowp SaturatingRoundingDoublingHighMul. */
+/* gemmlowp SaturatingRoundingDoublingHighMul. gemmlowp adds 2^30 (or 1 - 2^30 when the
+ * product is negative) and divides by 2^31 truncating; for every product that equals
+ * floor((ab + 2^30) / 2^31), one arithmetic shift and no 64-bit division helper. */
 static int32_t high_mul(int32_t a, int32_t b) {
-    int64_t ab;
     if (a == I32_MIN && b == I32_MIN) {
         return I32_MAX;
     }
-    ab = (int64_t)a * b;
-    ab += ab >= 0 ? (1 << 30) : 1 - (1 << 30);
-    return (int32_t)(ab / ((int64_t)1 << 31)); /* C division truncates, as gemmlowp */
+    return (int32_t)(((int64_t)a * b + (1 << 30)) >> 31);
 }
 
 /* gemmlowp RoundingDivideByPOT: x / 2^exponent, ties away from zero; exponent 0..31. */
@@ -103,16 +102,19 @@ int8_t nn_logistic_value(int32_t input, int32_t zero_point, int32_t multiplier, 
     return (int8_t)(result > 127 ? 127 : result < -128 ? -128 : result);
 }
 
-/* A layer being run: its record, resolved pointers, and its geometry as a window op.
+/* A layer being run: its record, resolved pointers, and its geometry as a window op
+ * (g[], indexed by the enum below: the record's shape and window fields widened to int32).
  * FULLY_CONNECTED runs as a 1x1 convolution over a 1x1xD input and MEAN as a
  * depthwise window over the whole input with every weight 1 (weights NULL). */
+enum { IN_H, IN_W, IN_C, OUT_H, OUT_W, OUT_C, KERNEL_H, KERNEL_W, STRIDE_H, STRIDE_W, DILATION_H, DILATION_W,
+    PAD_TOP, PAD_LEFT, GEOMETRY_FIELDS };
+
 typedef struct {
     const nn_layer *r;
     const uint8_t *model;
     const int8_t *in, *weights;
     int8_t *out;
-    int32_t in_h, in_w, in_c, out_h, out_w, out_c;
-    int32_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, depth_multiplier;
+    int32_t g[GEOMETRY_FIELDS];
 } layer_ctx;
 
 /* The in-bounds taps of one output pixel: rows [ky0, ky1), columns [kx0, kx1). */
@@ -121,7 +123,6 @@ typedef struct {
 } window;
 
 static int8_t clamp_output(const layer_ctx *l, int32_t value) {
-    value += l->r->out_zp;
     return (int8_t)(value < l->r->act_min ? l->r->act_min : value > l->r->act_max ? l->r->act_max : value);
 }
 
@@ -131,8 +132,8 @@ static int8_t requantize(const layer_ctx *l, uint32_t acc, uint32_t c) {
     if (l->r->bias) {
         acc += nn_rd32(l->model + l->r->bias + 4u * c);
     }
-    return clamp_output(l, nn_multiply_by_quantized_multiplier((int32_t)acc,
-        (int32_t)nn_rd32(l->model + l->r->multipliers + 4u * q), (int32_t)nn_rd32(l->model + l->r->shifts + 4u * q)));
+    return clamp_output(l, wrap_add(l->r->out_zp, nn_multiply_by_quantized_multiplier((int32_t)acc,
+        (int32_t)nn_rd32(l->model + l->r->multipliers + 4u * q), (int32_t)nn_rd32(l->model + l->r->shifts + 4u * q))));
 }
 
 #if defined(NN_USE_THUMB_ASM) && defined(__thumb__)
@@ -167,9 +168,12 @@ static void dot2(const int8_t *w0, const int8_t *w1, const int8_t *x, int32_t n,
 #endif
 }
 
-/* First and one-past-last tap k with origin + k*dilation inside [0, size). */
-static void tap_range(int32_t origin, int32_t dilation, int32_t kernel, int32_t size, int32_t *first, int32_t *end) {
-    int32_t k0 = 0, k1 = kernel;
+/* Dimension d (0 rows, 1 columns) of output position o: the input origin, and the first and
+ * one-past-last tap k with origin + k*dilation inside the input. */
+NN_NOINLINE static int32_t tap_range(const layer_ctx *l, int32_t d, int32_t o, int32_t *first, int32_t *end) {
+    const int32_t *g = l->g;
+    int32_t dilation = g[DILATION_H + d], kernel = g[KERNEL_H + d], size = g[IN_H + d];
+    int32_t origin = o * g[STRIDE_H + d] - g[PAD_TOP + d], k0 = 0, k1 = kernel;
     while (k0 < kernel && origin + k0 * dilation < 0) {
         k0++;
     }
@@ -178,26 +182,25 @@ static void tap_range(int32_t origin, int32_t dilation, int32_t kernel, int32_t 
     }
     *first = k0;
     *end = k1;
+    return origin;
 }
 
 /* CONV_2D and FULLY_CONNECTED, one output pixel: output channels in pairs through the MAC loop. */
 static int8_t *conv_pixel(const layer_ctx *l, const window *win, int8_t *out) {
-    int32_t kw = l->kernel_w, dh = l->dilation_h, dw = l->dilation_w, in_c = l->in_c;
-    int32_t filter = l->kernel_h * kw * in_c, c, ky, kx;
-    for (c = 0; c < l->out_c; c += 2) {
+    const int32_t *g = l->g;
+    int32_t kw = g[KERNEL_W], dw = g[DILATION_W], in_c = g[IN_C], out_c = g[OUT_C];
+    int32_t filter = g[KERNEL_H] * kw * in_c, c, ky, kx;
+    for (c = 0; c < out_c; c += 2) {
         uint32_t acc[2] = {0u, 0u};
-        int pair = c + 1 < l->out_c;
+        int pair = c + 1 < out_c;
         const int8_t *f0 = l->weights + c * filter, *f1 = pair ? f0 + filter : f0;
         for (ky = win->ky0; ky < win->ky1; ky++) {
-            const int8_t *row = l->in + (win->iy0 + ky * dh) * l->in_w * in_c;
-            if (dw == 1) { /* the in-bounds taps of a row are one contiguous run */
-                int32_t at = (ky * kw + win->kx0) * in_c;
-                dot2(f0 + at, f1 + at, row + (win->ix0 + win->kx0) * in_c, (win->kx1 - win->kx0) * in_c, l->r->in_zp, acc);
-            } else {
-                for (kx = win->kx0; kx < win->kx1; kx++) {
-                    int32_t at = (ky * kw + kx) * in_c;
-                    dot2(f0 + at, f1 + at, row + (win->ix0 + kx * dw) * in_c, in_c, l->r->in_zp, acc);
-                }
+            const int8_t *row = l->in + (win->iy0 + ky * g[DILATION_H]) * g[IN_W] * in_c;
+            /* dilation 1: the in-bounds taps of a row are one contiguous run; else one run per tap */
+            int32_t runs = dw == 1 ? 1 : win->kx1 - win->kx0, run = dw == 1 ? (win->kx1 - win->kx0) * in_c : in_c;
+            for (kx = win->kx0; kx < win->kx0 + runs; kx++) {
+                int32_t at = (ky * kw + kx) * in_c;
+                dot2(f0 + at, f1 + at, row + (win->ix0 + kx * dw) * in_c, run, l->r->in_zp, acc);
             }
         }
         *out++ = requantize(l, acc[0], (uint32_t)c);
@@ -208,39 +211,42 @@ static int8_t *conv_pixel(const layer_ctx *l, const window *win, int8_t *out) {
     return out;
 }
 
-/* DEPTHWISE_CONV_2D, MEAN (weights NULL: every weight 1) and MAX_POOL_2D, one output pixel. */
+/* DEPTHWISE_CONV_2D, MEAN (weights NULL: every weight 1) and MAX_POOL_2D, one output pixel.
+ * Input channel ic feeds depth_multiplier consecutive output channels (1 for MEAN and pooling). */
 static int8_t *channelwise_pixel(const layer_ctx *l, const window *win, int8_t *out) {
-    int32_t kw = l->kernel_w, dh = l->dilation_h, dw = l->dilation_w, in_c = l->in_c, oc, ky, kx;
-    for (oc = 0; oc < l->out_c; oc++) {
+    const int32_t *g = l->g;
+    int32_t in_c = g[IN_C], oc, ky, kx, ic = 0, repeat = 0;
+    int32_t multiplier = l->r->depth_multiplier ? l->r->depth_multiplier : 1;
+    for (oc = 0; oc < g[OUT_C]; oc++) {
         uint32_t acc = 0u;
-        int32_t best = -128, ic = oc / l->depth_multiplier;
+        int32_t best = -128;
         for (ky = win->ky0; ky < win->ky1; ky++) {
             for (kx = win->kx0; kx < win->kx1; kx++) {
-                int32_t x = l->in[((win->iy0 + ky * dh) * l->in_w + win->ix0 + kx * dw) * in_c + ic];
+                int32_t x = l->in[((win->iy0 + ky * g[DILATION_H]) * g[IN_W] + win->ix0 + kx * g[DILATION_W]) * in_c + ic];
                 best = x > best ? x : best;
-                acc += (uint32_t)((l->weights ? l->weights[(ky * kw + kx) * l->out_c + oc] : 1) * (x - l->r->in_zp));
+                acc += (uint32_t)((l->weights ? l->weights[(ky * g[KERNEL_W] + kx) * g[OUT_C] + oc] : 1) * (x - l->r->in_zp));
             }
         }
         /* Pooling keeps the quantization: clamp only. */
-        *out++ = l->r->op == NN_OP_MAX_POOL_2D
-                     ? (int8_t)(best < l->r->act_min ? l->r->act_min : best > l->r->act_max ? l->r->act_max : best)
-                     : requantize(l, acc, (uint32_t)oc);
+        *out++ = l->r->op == NN_OP_MAX_POOL_2D ? clamp_output(l, best) : requantize(l, acc, (uint32_t)oc);
+        if (++repeat == multiplier) {
+            repeat = 0;
+            ic++;
+        }
     }
     return out;
 }
 
 /* The window ops share the walk over output pixels and in-bounds taps. */
-static void window_op(const layer_ctx *l) {
+NN_NOINLINE static void window_op(const layer_ctx *l) {
     window win;
     int32_t oy, ox;
     int8_t *out = l->out;
     int dense = l->r->op == NN_OP_CONV_2D || l->r->op == NN_OP_FULLY_CONNECTED;
-    for (oy = 0; oy < l->out_h; oy++) {
-        win.iy0 = oy * l->stride_h - l->pad_top;
-        tap_range(win.iy0, l->dilation_h, l->kernel_h, l->in_h, &win.ky0, &win.ky1);
-        for (ox = 0; ox < l->out_w; ox++) {
-            win.ix0 = ox * l->stride_w - l->pad_left;
-            tap_range(win.ix0, l->dilation_w, l->kernel_w, l->in_w, &win.kx0, &win.kx1);
+    for (oy = 0; oy < l->g[OUT_H]; oy++) {
+        win.iy0 = tap_range(l, 0, oy, &win.ky0, &win.ky1);
+        for (ox = 0; ox < l->g[OUT_W]; ox++) {
+            win.ix0 = tap_range(l, 1, ox, &win.kx0, &win.kx1);
             out = dense ? conv_pixel(l, &win, out) : channelwise_pixel(l, &win, out);
         }
     }
@@ -252,8 +258,8 @@ static int32_t softmax_exp(int32_t diff, int32_t multiplier, int32_t left_shift)
 }
 
 static void softmax(const layer_ctx *l) {
-    int32_t multiplier = l->r->p0, left_shift = l->r->p1, diff_min = l->r->p2, depth = l->in_c;
-    int32_t rows = l->in_h * l->in_w, row;
+    int32_t multiplier = l->r->p0, left_shift = l->r->p1, diff_min = l->r->p2, depth = l->g[IN_C];
+    int32_t rows = l->g[IN_H] * l->g[IN_W], row;
     for (row = 0; row < rows; row++) {
         const int8_t *x = l->in + row * depth;
         int8_t *y = l->out + row * depth;
@@ -301,60 +307,50 @@ void nn_init(const nn_model *model, uint8_t *arena) {
 
 void nn_run(const nn_model *model, uint8_t *arena, const int8_t *input, int8_t *output) {
     int8_t *buffers[2];
-    const uint8_t *table = arena;
-    uint32_t i;
-    int32_t e;
+    const uint8_t *table = arena, *raw;
+    uint32_t i, op;
+    int32_t e, k, *g;
     layer_ctx l;
     nn_layer_words rec;
     buffers[0] = (int8_t *)(arena + model->logistic_count * NN_LOGISTIC_TABLE_BYTES);
     buffers[1] = buffers[0] + model->activation_bytes;
     l.model = model->buf;
     l.in = input;
+    l.r = &rec.l;
+    g = l.g;
+    raw = (const uint8_t *)rec.words;
     for (i = 0; i < model->layer_count; i++) {
         nn_load_words(model->buf + NN_HEADER_BYTES + i * NN_LAYER_BYTES, rec.words);
-        l.r = &rec.l;
+        op = l.r->op;
         l.out = i + 1u == model->layer_count ? output : buffers[i & 1u];
         l.weights = l.r->weights ? (const int8_t *)(model->buf + l.r->weights) : 0;
-        l.in_h = l.r->in_shape[0];
-        l.in_w = l.r->in_shape[1];
-        l.in_c = l.r->in_shape[2];
-        l.out_h = l.r->out_shape[0];
-        l.out_w = l.r->out_shape[1];
-        l.out_c = l.r->out_shape[2];
-        l.kernel_h = l.r->kernel_h;
-        l.kernel_w = l.r->kernel_w;
-        l.stride_h = l.r->stride_h;
-        l.stride_w = l.r->stride_w;
-        l.dilation_h = l.r->dilation_h;
-        l.dilation_w = l.r->dilation_w;
-        l.pad_top = l.r->pad_top;
-        l.pad_left = l.r->pad_left;
-        l.depth_multiplier = l.r->depth_multiplier ? l.r->depth_multiplier : 1;
-        /* FC and MEAN ignore the record's window fields (whatever they hold). */
-        if (l.r->op == NN_OP_FULLY_CONNECTED) { /* 1x1 convolution over a 1x1xD input */
-            l.in_c *= l.in_h * l.in_w;
-            l.in_h = l.in_w = 1;
-            l.kernel_h = l.kernel_w = l.stride_h = l.stride_w = l.dilation_h = l.dilation_w = 1;
-            l.pad_top = l.pad_left = 0;
-        } else if (l.r->op == NN_OP_MEAN) { /* one window over the whole input */
-            l.kernel_h = l.in_h;
-            l.kernel_w = l.in_w;
-            l.stride_h = l.stride_w = l.dilation_h = l.dilation_w = 1;
-            l.pad_top = l.pad_left = 0;
+        /* in_shape, out_shape (u16 at record bytes 8..19), then kernel..pad_left (u8 at 20..27) */
+        for (k = 0; k < GEOMETRY_FIELDS; k++) {
+            g[k] = k < KERNEL_H ? (int32_t)nn_rd16(raw + 8 + 2 * k) : raw[14 + k];
         }
-        switch (l.r->op) {
-            case NN_OP_LOGISTIC:
-                for (e = 0; e < l.in_h * l.in_w * l.in_c; e++) {
-                    l.out[e] = (int8_t)table[(uint8_t)(l.in[e] + 128)];
-                }
-                table += NN_LOGISTIC_TABLE_BYTES;
-                break;
-            case NN_OP_SOFTMAX:
-                softmax(&l);
-                break;
-            default:
-                window_op(&l);
-                break;
+        /* FC and MEAN ignore the record's window fields (whatever they hold). */
+        if (op == NN_OP_FULLY_CONNECTED || op == NN_OP_MEAN) {
+            for (k = KERNEL_H; k < PAD_TOP; k++) {
+                g[k] = 1;
+            }
+            g[PAD_TOP] = g[PAD_LEFT] = 0;
+            if (op == NN_OP_FULLY_CONNECTED) { /* 1x1 convolution over a 1x1xD input */
+                g[IN_C] *= g[IN_H] * g[IN_W];
+                g[IN_H] = g[IN_W] = 1;
+            } else { /* one window over the whole input */
+                g[KERNEL_H] = g[IN_H];
+                g[KERNEL_W] = g[IN_W];
+            }
+        }
+        if (op == NN_OP_LOGISTIC) {
+            for (e = 0; e < g[IN_H] * g[IN_W] * g[IN_C]; e++) {
+                l.out[e] = (int8_t)table[(uint8_t)(l.in[e] + 128)];
+            }
+            table += NN_LOGISTIC_TABLE_BYTES;
+        } else if (op == NN_OP_SOFTMAX) {
+            softmax(&l);
+        } else {
+            window_op(&l);
         }
         l.in = l.out;
     }

@@ -66,15 +66,22 @@ static char *append_text(char *out, char *end, const char *text) {
     return out;
 }
 
+/* Decimal digits by repeated subtraction of powers of ten: no division helper on Cortex-M0. */
 static char *append_u32(char *out, char *end, uint32_t value) {
-    char digits[10];
+    uint32_t powers[10];
     int n = 0;
-    do {
-        digits[n++] = (char)('0' + value % 10u);
-        value /= 10u;
-    } while (value);
-    while (n && out < end) {
-        *out++ = digits[--n];
+    powers[0] = 1u;
+    while (n < 9 && powers[n] * 10u <= value) {
+        powers[n + 1] = powers[n] * 10u;
+        n++;
+    }
+    for (; n >= 0 && out < end; n--) {
+        char digit = '0';
+        while (value >= powers[n]) {
+            value -= powers[n];
+            digit++;
+        }
+        *out++ = digit;
     }
     return out;
 }
@@ -122,13 +129,6 @@ void nn_load_words(const uint8_t *buf, uint32_t *words) {
     }
 }
 
-/* Not inlined: one copy instead of one per check keeps the parser small on Cortex-M0. */
-#if defined(__GNUC__)
-#define NN_NOINLINE __attribute__((noinline))
-#else
-#define NN_NOINLINE
-#endif
-
 NN_NOINLINE static nn_status fail(nn_error *err, nn_status status, int32_t layer) {
     err->status = status;
     err->layer = layer;
@@ -157,12 +157,16 @@ NN_NOINLINE static nn_status fail_found(nn_error *err, nn_status status, int32_t
 
 #define NN_SATURATED 0xffffffffu
 
-/* a * b, or NN_SATURATED when it does not fit 32 bits. Sizes saturate instead of
- * wrapping: a saturated size never fits a file, a buffer or the arena check. The one
- * 64-bit multiply lives here (a single helper call on Cortex-M0). */
+/* a * b for b < 2^16, or NN_SATURATED when it does not fit 32 bits. Sizes saturate instead
+ * of wrapping: a saturated size never fits a file, a buffer or the arena check. Two 32-bit
+ * products, so Cortex-M0 needs no 64-bit multiply helper. */
 NN_NOINLINE static uint32_t mul_sat(uint32_t a, uint32_t b) {
-    uint64_t product = (uint64_t)a * b;
-    return product >> 32 ? NN_SATURATED : (uint32_t)product;
+    uint32_t high = (a >> 16) * b, low = (a & 0xffffu) * b;
+    if (high >> 16) {
+        return NN_SATURATED;
+    }
+    high <<= 16;
+    return low > NN_SATURATED - high ? NN_SATURATED : high + low;
 }
 
 static uint32_t elements(const uint16_t *shape) {
@@ -173,59 +177,67 @@ static uint32_t rounded4(uint32_t n) {
     return n > NN_SATURATED - 3u ? NN_SATURATED : (n + 3u) & ~3u;
 }
 
-/* One spatial dimension of a windowed op must be exactly TFLM's VALID or SAME padding. */
+/* One spatial dimension of a windowed op must be exactly TFLM's VALID or SAME padding.
+ * VALID: out = (in - effective) / stride + 1; SAME: out = ceil(in / stride), pad = half the
+ * excess of the taps over the input. Written as products (all below 2^24: u16 sizes, u8
+ * strides) so no division helper is needed. */
 static int window_dim_ok(uint32_t in, uint32_t out, uint32_t kernel, uint32_t stride, uint32_t dilation, uint32_t pad) {
-    uint32_t effective = (kernel - 1u) * dilation + 1u, same_out = (in + stride - 1u) / stride, needed;
-    if (pad == 0u && in >= effective && out == (in - effective) / stride + 1u) {
+    uint32_t effective = (kernel - 1u) * dilation + 1u, before = (out - 1u) * stride, needed = before + effective;
+    if (pad == 0u && in >= needed && in - effective < before + stride) {
         return 1;
     }
-    needed = (same_out - 1u) * stride + effective;
-    return out == same_out && pad == (needed > in ? needed - in : 0u) / 2u;
+    return before < in && in <= before + stride && pad == (needed > in ? needed - in : 0u) / 2u;
 }
 
-static int op_has_weights(uint32_t op) {
-    return op == NN_OP_FULLY_CONNECTED || op == NN_OP_CONV_2D || op == NN_OP_DEPTHWISE_CONV_2D;
-}
+/* What each op requires of its record, indexed by op (0 and 8+ are rejected before use). */
+#define OP_WEIGHTED 1u   /* weights required, bias optional, 1 or out_c quantization channels */
+#define OP_WINDOW 2u     /* kernel, stride, dilation >= 1; output size from VALID/SAME padding */
+#define OP_CHANNELWISE 4u /* out_c = in_c * max(depth multiplier, 1) */
+#define OP_FLAT 8u       /* output 1 x 1 x c */
+#define OP_TABLE 16u     /* LOGISTIC/SOFTMAX: output shape = input shape, output zero point -128 */
+#define OP_ONE_QUANT 32u /* exactly 1 quantization channel (MEAN) */
+static const uint8_t op_rules[8] = {
+    0u,
+    OP_WEIGHTED | OP_FLAT,                     /* FULLY_CONNECTED */
+    OP_WEIGHTED | OP_WINDOW,                   /* CONV_2D */
+    OP_WEIGHTED | OP_WINDOW | OP_CHANNELWISE,  /* DEPTHWISE_CONV_2D */
+    OP_WINDOW | OP_CHANNELWISE,                /* MAX_POOL_2D */
+    OP_FLAT | OP_CHANNELWISE | OP_ONE_QUANT,   /* MEAN */
+    OP_TABLE,                                  /* LOGISTIC */
+    OP_TABLE,                                  /* SOFTMAX */
+};
 
 /* Window geometry, depth multiplier and zero points the op requires. */
-static int window_params_ok(const nn_layer *l) {
-    uint32_t op = l->op;
-    if (op == NN_OP_CONV_2D || op == NN_OP_DEPTHWISE_CONV_2D || op == NN_OP_MAX_POOL_2D) {
-        if (!l->kernel_h || !l->kernel_w || !l->stride_h || !l->stride_w || !l->dilation_h || !l->dilation_w) {
-            return 0;
+static int window_params_ok(const nn_layer *l, uint32_t rules) {
+    const uint8_t *window = (const uint8_t *)l + offsetof(nn_layer, kernel_h); /* ..dilation_w: 6 bytes */
+    uint32_t i;
+    if (rules & OP_WINDOW) {
+        for (i = 0; i < 6u; i++) {
+            if (!window[i]) {
+                return 0;
+            }
         }
-        if (op == NN_OP_MAX_POOL_2D && (l->dilation_h != 1 || l->dilation_w != 1 || l->in_zp != l->out_zp)) {
+        if (l->op == NN_OP_MAX_POOL_2D && (l->dilation_h != 1 || l->dilation_w != 1 || l->in_zp != l->out_zp)) {
             return 0;
         }
     }
-    if ((op == NN_OP_LOGISTIC || op == NN_OP_SOFTMAX) && l->out_zp != -128) {
+    if ((rules & OP_TABLE) && l->out_zp != -128) {
         return 0;
     }
-    return (op == NN_OP_DEPTHWISE_CONV_2D) == (l->depth_multiplier != 0);
+    return (l->op == NN_OP_DEPTHWISE_CONV_2D) == (l->depth_multiplier != 0);
 }
 
-static int output_shape_ok(const nn_layer *l) {
+static int output_shape_ok(const nn_layer *l, uint32_t rules) {
     const uint16_t *in = l->in_shape, *out = l->out_shape;
-    switch (l->op) {
-        case NN_OP_FULLY_CONNECTED:
-            return out[0] == 1u && out[1] == 1u;
-        case NN_OP_MEAN:
-            return out[0] == 1u && out[1] == 1u && out[2] == in[2];
-        case NN_OP_LOGISTIC:
-        case NN_OP_SOFTMAX:
-            return out[0] == in[0] && out[1] == in[1] && out[2] == in[2];
-        case NN_OP_MAX_POOL_2D:
-            if (out[2] != in[2]) {
-                return 0;
-            }
-            break;
-        case NN_OP_DEPTHWISE_CONV_2D:
-            if (out[2] != (uint32_t)in[2] * l->depth_multiplier) {
-                return 0;
-            }
-            break;
-        default:
-            break;
+    uint32_t multiplier = l->depth_multiplier ? l->depth_multiplier : 1u;
+    if ((rules & OP_CHANNELWISE) && out[2] != in[2] * multiplier) {
+        return 0;
+    }
+    if (rules & OP_FLAT) {
+        return out[0] == 1u && out[1] == 1u;
+    }
+    if (rules & OP_TABLE) {
+        return out[0] == in[0] && out[1] == in[1] && out[2] == in[2];
     }
     return window_dim_ok(in[0], out[0], l->kernel_h, l->stride_h, l->dilation_h, l->pad_top) &&
            window_dim_ok(in[1], out[1], l->kernel_w, l->stride_w, l->dilation_w, l->pad_left);
@@ -242,25 +254,18 @@ static int op_params_ok(const nn_layer *l) {
     return (l->p0 | l->p1 | l->p2) == 0;
 }
 
-/* offset 0 is "absent": fine unless required; present arrays must be wanted (bytes > 0),
- * 4-aligned, after the layer table and inside the file. */
-static int array_ok(uint32_t offset, uint32_t bytes, int required, uint32_t table_end, size_t len) {
-    if (offset == 0u) {
-        return !required;
-    }
-    return bytes != 0u && (offset & 3u) == 0u && offset >= table_end && offset <= len && bytes <= len - offset;
-}
-
 /* Checks one layer record; prev is the previous layer or NULL. */
-static nn_status check_layer(const uint8_t *buf, size_t len, uint32_t table_end, int32_t index,
+NN_NOINLINE static nn_status check_layer(const uint8_t *buf, size_t len, uint32_t table_end, int32_t index,
     const nn_layer *l, const nn_layer *prev, nn_error *err) {
     uint32_t op = l->op, q = l->quant_channels, out_c = l->out_shape[2], i;
     uint32_t in_elements = elements(l->in_shape), weight_bytes = 0;
-    int weighted = op_has_weights(op);
+    uint32_t rules, weighted, array_bytes[4];
 
     if (op < NN_OP_FULLY_CONNECTED || op > NN_OP_SOFTMAX) {
         return fail_found(err, NN_ERR_OP, index, op, 0);
     }
+    rules = op_rules[op];
+    weighted = rules & OP_WEIGHTED;
     if (l->reserved1 || l->reserved6 || l->reserved60) {
         return fail(err, NN_ERR_RESERVED, index);
     }
@@ -277,13 +282,13 @@ static nn_status check_layer(const uint8_t *buf, size_t len, uint32_t table_end,
                    prev->out_shape[2] != l->in_shape[2])) {
         return fail(err, NN_ERR_SHAPE_CHAIN, index);
     }
-    if (!window_params_ok(l)) {
+    if (!window_params_ok(l, rules)) {
         return fail(err, NN_ERR_WINDOW_PARAMS, index);
     }
-    if (!output_shape_ok(l)) {
+    if (!output_shape_ok(l, rules)) {
         return fail(err, NN_ERR_OUTPUT_SHAPE, index);
     }
-    if (weighted ? (q != 1u && q != out_c) : op == NN_OP_MEAN ? q != 1u : q != 0u) {
+    if (weighted ? (q != 1u && q != out_c) : q != ((rules & OP_ONE_QUANT) ? 1u : 0u)) {
         return fail_found(err, NN_ERR_QUANT_CHANNELS, index, q, 0);
     }
     if (op == NN_OP_FULLY_CONNECTED) {
@@ -291,17 +296,18 @@ static nn_status check_layer(const uint8_t *buf, size_t len, uint32_t table_end,
     } else if (weighted) {
         weight_bytes = mul_sat((uint32_t)l->kernel_h * l->kernel_w * out_c, op == NN_OP_CONV_2D ? l->in_shape[2] : 1u);
     }
-    if (!array_ok(l->weights, weight_bytes, weighted, table_end, len)) {
-        return fail(err, NN_ERR_WEIGHTS_ARRAY, index);
-    }
-    if (!array_ok(l->bias, weighted ? 4u * out_c : 0u, 0, table_end, len)) {
-        return fail(err, NN_ERR_BIAS_ARRAY, index);
-    }
-    if (!array_ok(l->multipliers, 4u * q, q != 0u, table_end, len)) {
-        return fail(err, NN_ERR_MULTIPLIERS_ARRAY, index);
-    }
-    if (!array_ok(l->shifts, 4u * q, q != 0u, table_end, len)) {
-        return fail(err, NN_ERR_SHIFTS_ARRAY, index);
+    /* weights, bias, multipliers, shifts: u32 file offsets at record bytes 32..47, 0 = absent.
+     * Absent is fine only for the bias or an array of 0 bytes (no weights, no channels);
+     * present arrays must be wanted (bytes > 0), 4-aligned, after the layer table, in the file. */
+    array_bytes[0] = weight_bytes; /* > 0 exactly for the weighted ops */
+    array_bytes[1] = weighted ? 4u * out_c : 0u;
+    array_bytes[2] = array_bytes[3] = 4u * q;
+    for (i = 0; i < 4u; i++) {
+        uint32_t offset = nn_rd32((const uint8_t *)l + 32u + 4u * i), bytes = array_bytes[i];
+        if (offset == 0u ? bytes != 0u && i != 1u
+                         : bytes == 0u || (offset & 3u) != 0u || offset < table_end || offset > len || bytes > len - offset) {
+            return fail(err, (nn_status)(NN_ERR_WEIGHTS_ARRAY + i), index);
+        }
     }
     for (i = 0; i < q; i++) { /* per channel: multiplier, then shift */
         int32_t m = (int32_t)nn_rd32(buf + l->multipliers + 4u * i), s = (int32_t)nn_rd32(buf + l->shifts + 4u * i);
