@@ -9,14 +9,35 @@ static int32_t wrap_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (
 static int32_t wrap_sub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
 static int32_t wrap_shl(int32_t a, int32_t n) { return (int32_t)((uint32_t)a << n); }
 
+/* Thumb-1 (Cortex-M0/M0+) has no 32x32->64 multiply: a 64-bit product there is a libgcc
+ * call (__aeabi_lmul) that a dynamic module must carry. There high_mul uses four 32-bit
+ * products instead (also selectable with -DNN_HIGH_MUL_32 to test it on the host). */
+#if defined(__ARM_ARCH_6M__) && !defined(NN_HIGH_MUL_32)
+#define NN_HIGH_MUL_32 1
+#endif
+
 /* gemmlowp SaturatingRoundingDoublingHighMul. gemmlowp adds 2^30 (or 1 - 2^30 when the
  * product is negative) and divides by 2^31 truncating; for every product that equals
- * floor((ab + 2^30) / 2^31), one arithmetic shift and no 64-bit division helper. */
+ * floor((ab + 2^30) / 2^31). (>> of a negative value is arithmetic on every supported
+ * compiler: GCC and Clang define it so.) */
 static int32_t high_mul(int32_t a, int32_t b) {
     if (a == I32_MIN && b == I32_MIN) {
         return I32_MAX;
     }
+#if defined(NN_HIGH_MUL_32)
+    {
+        /* a = ah*2^16 + al, b = bh*2^16 + bl (al, bl unsigned 16-bit): ab = high*2^32 + low */
+        uint32_t al = (uint32_t)a & 0xffffu, bl = (uint32_t)b & 0xffffu, lo = al * bl, t, low;
+        int32_t ah = a >> 16, bh = b >> 16, m1 = ah * (int32_t)bl, m2 = (int32_t)al * bh, high;
+        t = (lo >> 16) + ((uint32_t)m1 & 0xffffu) + ((uint32_t)m2 & 0xffffu);
+        high = ah * bh + (m1 >> 16) + (m2 >> 16) + (int32_t)(t >> 16);
+        low = (t << 16) | (lo & 0xffffu);
+        /* floor((high*2^32 + low + 2^30) / 2^31), low split so nothing overflows */
+        return wrap_add(wrap_shl(high, 1), (int32_t)((low >> 31) + (((low & 0x7fffffffu) + 0x40000000u) >> 31)));
+    }
+#else
     return (int32_t)(((int64_t)a * b + (1 << 30)) >> 31);
+#endif
 }
 
 /* gemmlowp RoundingDivideByPOT: x / 2^exponent, ties away from zero; exponent 0..31. */
@@ -62,8 +83,8 @@ static int32_t exp_negative(int32_t a, int32_t integer_bits) {
     int32_t result = exp_quarter(saturating_shl(a_mod_quarter_minus_quarter, integer_bits));
     int32_t remainder = wrap_sub(a_mod_quarter_minus_quarter, a);
     int32_t k;
-    for (k = 0; k < 7; k++) { /* exponent k - 2: multiply by exp(-2^(k-2)) */
-        if (integer_bits > k - 2 && (remainder & ((int32_t)1 << (fraction_bits + k - 2)))) {
+    for (k = 0; k < integer_bits + 2; k++) { /* exponent k - 2 below integer_bits: times exp(-2^(k-2)) */
+        if (remainder & ((int32_t)1 << (fraction_bits + k - 2))) {
             result = high_mul(result, barrel[k]);
         }
     }
@@ -122,7 +143,7 @@ typedef struct {
     int32_t iy0, ix0, ky0, ky1, kx0, kx1;
 } window;
 
-static int8_t clamp_output(const layer_ctx *l, int32_t value) {
+NN_NOINLINE static int8_t clamp_output(const layer_ctx *l, int32_t value) {
     return (int8_t)(value < l->r->act_min ? l->r->act_min : value > l->r->act_max ? l->r->act_max : value);
 }
 

@@ -42,6 +42,10 @@ const char *nn_status_text(nn_status status) {
     return (unsigned)status < NN_ERR_COUNT ? status_texts[status] : "unknown error";
 }
 
+uint32_t nn_rd32(const uint8_t *p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
 uint32_t nn_crc32(const uint8_t *data, size_t len) {
     /* Nibble table: 64 bytes instead of 1 KB, two lookups per byte. */
     static const uint32_t nibble[16] = {
@@ -66,10 +70,16 @@ static char *append_text(char *out, char *end, const char *text) {
     return out;
 }
 
-/* Decimal digits by repeated subtraction of powers of ten: no division helper on Cortex-M0. */
-static char *append_u32(char *out, char *end, uint32_t value) {
+/* label, then value in decimal (with a '-' when is_signed and negative as int32). Digits by
+ * repeated subtraction of powers of ten: no division helper on Cortex-M0. */
+static char *append_number(char *out, char *end, const char *label, uint32_t value, int is_signed) {
     uint32_t powers[10];
     int n = 0;
+    out = append_text(out, end, label);
+    if (is_signed && (int32_t)value < 0) {
+        out = append_text(out, end, "-");
+        value = 0u - value;
+    }
     powers[0] = 1u;
     while (n < 9 && powers[n] * 10u <= value) {
         powers[n + 1] = powers[n] * 10u;
@@ -95,22 +105,14 @@ size_t nn_error_format(const nn_error *err, char *out, size_t out_size) {
     p = append_text(p, end, "model: ");
     p = append_text(p, end, nn_status_text(err->status));
     if (err->layer >= 0) {
-        p = append_text(p, end, " (layer ");
-        p = append_u32(p, end, (uint32_t)err->layer);
+        p = append_number(p, end, " (layer ", (uint32_t)err->layer, 0);
         p = append_text(p, end, ")");
     }
     if (err->values >= 1) {
-        uint32_t found = err->found;
-        p = append_text(p, end, ": found ");
-        if (err->found_is_signed && (int32_t)found < 0) {
-            p = append_text(p, end, "-");
-            found = 0u - found;
-        }
-        p = append_u32(p, end, found);
+        p = append_number(p, end, ": found ", err->found, err->found_is_signed);
     }
     if (err->values == 2) {
-        p = append_text(p, end, ", expected ");
-        p = append_u32(p, end, err->expected);
+        p = append_number(p, end, ", expected ", err->expected, 0);
     }
     *p = '\0';
     return (size_t)(p - out);
@@ -129,9 +131,9 @@ void nn_load_words(const uint8_t *buf, uint32_t *words) {
     }
 }
 
-NN_NOINLINE static nn_status fail(nn_error *err, nn_status status, int32_t layer) {
+/* The failing check; err->layer is set by the caller (-1 while checking the header). */
+NN_NOINLINE static nn_status fail(nn_error *err, nn_status status) {
     err->status = status;
-    err->layer = layer;
     err->values = 0;
     err->found_is_signed = 0;
     err->found = 0;
@@ -139,16 +141,16 @@ NN_NOINLINE static nn_status fail(nn_error *err, nn_status status, int32_t layer
     return status;
 }
 
-NN_NOINLINE static nn_status fail_values(nn_error *err, nn_status status, int32_t layer, uint32_t found, uint32_t expected) {
-    fail(err, status, layer);
+NN_NOINLINE static nn_status fail_values(nn_error *err, nn_status status, uint32_t found, uint32_t expected) {
+    fail(err, status);
     err->values = 2;
     err->found = found;
     err->expected = expected;
     return status;
 }
 
-NN_NOINLINE static nn_status fail_found(nn_error *err, nn_status status, int32_t layer, uint32_t found, int is_signed) {
-    fail(err, status, layer);
+NN_NOINLINE static nn_status fail_found(nn_error *err, nn_status status, uint32_t found, int is_signed) {
+    fail(err, status);
     err->values = 1;
     err->found_is_signed = is_signed;
     err->found = found;
@@ -255,41 +257,40 @@ static int op_params_ok(const nn_layer *l) {
 }
 
 /* Checks one layer record; prev is the previous layer or NULL. */
-NN_NOINLINE static nn_status check_layer(const uint8_t *buf, size_t len, uint32_t table_end, int32_t index,
-    const nn_layer *l, const nn_layer *prev, nn_error *err) {
+NN_NOINLINE static nn_status check_layer(const uint8_t *buf, size_t len, uint32_t table_end, const nn_layer *l, const nn_layer *prev, nn_error *err) {
     uint32_t op = l->op, q = l->quant_channels, out_c = l->out_shape[2], i;
     uint32_t in_elements = elements(l->in_shape), weight_bytes = 0;
     uint32_t rules, weighted, array_bytes[4];
 
     if (op < NN_OP_FULLY_CONNECTED || op > NN_OP_SOFTMAX) {
-        return fail_found(err, NN_ERR_OP, index, op, 0);
+        return fail_found(err, NN_ERR_OP, op, 0);
     }
     rules = op_rules[op];
     weighted = rules & OP_WEIGHTED;
     if (l->reserved1 || l->reserved6 || l->reserved60) {
-        return fail(err, NN_ERR_RESERVED, index);
+        return fail(err, NN_ERR_RESERVED);
     }
     for (i = 0; i < 3u; i++) {
         if (!l->in_shape[i] || !l->out_shape[i]) {
-            return fail(err, NN_ERR_ZERO_SHAPE, index);
+            return fail(err, NN_ERR_ZERO_SHAPE);
         }
     }
     if (l->act_min > l->act_max) {
-        return fail(err, NN_ERR_ACTIVATION_RANGE, index);
+        return fail(err, NN_ERR_ACTIVATION_RANGE);
     }
     if (prev && (op == NN_OP_FULLY_CONNECTED ? elements(prev->out_shape) != in_elements
                  : prev->out_shape[0] != l->in_shape[0] || prev->out_shape[1] != l->in_shape[1] ||
                    prev->out_shape[2] != l->in_shape[2])) {
-        return fail(err, NN_ERR_SHAPE_CHAIN, index);
+        return fail(err, NN_ERR_SHAPE_CHAIN);
     }
     if (!window_params_ok(l, rules)) {
-        return fail(err, NN_ERR_WINDOW_PARAMS, index);
+        return fail(err, NN_ERR_WINDOW_PARAMS);
     }
     if (!output_shape_ok(l, rules)) {
-        return fail(err, NN_ERR_OUTPUT_SHAPE, index);
+        return fail(err, NN_ERR_OUTPUT_SHAPE);
     }
     if (weighted ? (q != 1u && q != out_c) : q != ((rules & OP_ONE_QUANT) ? 1u : 0u)) {
-        return fail_found(err, NN_ERR_QUANT_CHANNELS, index, q, 0);
+        return fail_found(err, NN_ERR_QUANT_CHANNELS, q, 0);
     }
     if (op == NN_OP_FULLY_CONNECTED) {
         weight_bytes = mul_sat(in_elements, out_c);
@@ -306,20 +307,20 @@ NN_NOINLINE static nn_status check_layer(const uint8_t *buf, size_t len, uint32_
         uint32_t offset = nn_rd32((const uint8_t *)l + 32u + 4u * i), bytes = array_bytes[i];
         if (offset == 0u ? bytes != 0u && i != 1u
                          : bytes == 0u || (offset & 3u) != 0u || offset < table_end || offset > len || bytes > len - offset) {
-            return fail(err, (nn_status)(NN_ERR_WEIGHTS_ARRAY + i), index);
+            return fail(err, (nn_status)(NN_ERR_WEIGHTS_ARRAY + i));
         }
     }
     for (i = 0; i < q; i++) { /* per channel: multiplier, then shift */
         int32_t m = (int32_t)nn_rd32(buf + l->multipliers + 4u * i), s = (int32_t)nn_rd32(buf + l->shifts + 4u * i);
         if (m < 0 || (m != 0 && m < (1 << 30) && op != NN_OP_MEAN)) {
-            return fail_found(err, NN_ERR_MULTIPLIER, index, (uint32_t)m, 1);
+            return fail_found(err, NN_ERR_MULTIPLIER, (uint32_t)m, 1);
         }
         if (s < -31 || s > 30) {
-            return fail_found(err, NN_ERR_SHIFT, index, (uint32_t)s, 1);
+            return fail_found(err, NN_ERR_SHIFT, (uint32_t)s, 1);
         }
     }
     if (!op_params_ok(l)) {
-        return fail(err, NN_ERR_OP_PARAMS, index);
+        return fail(err, NN_ERR_OP_PARAMS);
     }
     return NN_OK;
 }
@@ -334,53 +335,54 @@ nn_status nn_model_check(const uint8_t *buf, size_t len, int verify_crc, nn_mode
     uint64_t arena;
     int32_t first_in_zp = 0;
 
+    err->layer = -1;
     if (len < NN_HEADER_BYTES) {
-        return fail_values(err, NN_ERR_TRUNCATED_HEADER, -1, (uint32_t)len, NN_HEADER_BYTES);
+        return fail_values(err, NN_ERR_TRUNCATED_HEADER, (uint32_t)len, NN_HEADER_BYTES);
     }
     nn_load_words(buf, header.words);
     if (h->magic[0] != 'V' || h->magic[1] != 'R' || h->magic[2] != 'D' || h->magic[3] != 'T') {
-        return fail(err, NN_ERR_MAGIC, -1);
+        return fail(err, NN_ERR_MAGIC);
     }
     if (h->version != NN_FORMAT_VERSION) {
-        return fail_values(err, NN_ERR_VERSION, -1, h->version, NN_FORMAT_VERSION);
+        return fail_values(err, NN_ERR_VERSION, h->version, NN_FORMAT_VERSION);
     }
     if (h->header_bytes != NN_HEADER_BYTES) {
-        return fail_values(err, NN_ERR_HEADER_BYTES, -1, h->header_bytes, NN_HEADER_BYTES);
+        return fail_values(err, NN_ERR_HEADER_BYTES, h->header_bytes, NN_HEADER_BYTES);
     }
     if ((uint64_t)h->file_bytes != (uint64_t)len) {
-        return fail_values(err, NN_ERR_FILE_BYTES, -1, h->file_bytes, (uint32_t)len);
+        return fail_values(err, NN_ERR_FILE_BYTES, h->file_bytes, (uint32_t)len);
     }
     if (verify_crc) {
         uint32_t crc = nn_crc32(buf + 16, len - 16u);
         if (crc != h->crc) {
-            return fail_values(err, NN_ERR_CRC, -1, crc, h->crc);
+            return fail_values(err, NN_ERR_CRC, crc, h->crc);
         }
     }
     n = h->layer_count;
     if (n < 1u || n > NN_MAX_LAYERS) {
-        return fail_found(err, NN_ERR_LAYER_COUNT, -1, n, 0);
+        return fail_found(err, NN_ERR_LAYER_COUNT, n, 0);
     }
     if (h->layer_bytes != NN_LAYER_BYTES) {
-        return fail_values(err, NN_ERR_LAYER_RECORD_BYTES, -1, h->layer_bytes, NN_LAYER_BYTES);
+        return fail_values(err, NN_ERR_LAYER_RECORD_BYTES, h->layer_bytes, NN_LAYER_BYTES);
     }
     table_end = NN_HEADER_BYTES + n * NN_LAYER_BYTES;
     if (h->layers_offset != NN_HEADER_BYTES || table_end > len) {
-        return fail(err, NN_ERR_LAYER_TABLE, -1);
+        return fail(err, NN_ERR_LAYER_TABLE);
     }
     if (h->meta_offset < table_end || (uint64_t)h->meta_offset + h->meta_bytes > (uint64_t)len) {
-        return fail(err, NN_ERR_METADATA, -1);
+        return fail(err, NN_ERR_METADATA);
     }
     if (h->reserved != 0u) {
-        return fail(err, NN_ERR_HEADER_RESERVED, -1);
+        return fail(err, NN_ERR_HEADER_RESERVED);
     }
     for (i = 0; i < 2u; i++) { /* input, then output: float32 bits of a finite number > 0 */
         uint32_t scale = i ? h->output_scale_bits : h->input_scale_bits;
         int32_t zp = i ? h->output_zero_point : h->input_zero_point;
         if (scale == 0u || scale >= 0x7f800000u) {
-            return fail(err, NN_ERR_SCALE, -1);
+            return fail(err, NN_ERR_SCALE);
         }
         if (zp < -128 || zp > 127) {
-            return fail_found(err, NN_ERR_ZERO_POINT, -1, (uint32_t)zp, 1);
+            return fail_found(err, NN_ERR_ZERO_POINT, (uint32_t)zp, 1);
         }
     }
     for (i = 0; i < n; i++) {
@@ -388,7 +390,8 @@ nn_status nn_model_check(const uint8_t *buf, size_t len, int verify_crc, nn_mode
         nn_status status;
         const nn_layer *layer = &records[i & 1u].l;
         nn_load_words(buf + NN_HEADER_BYTES + i * NN_LAYER_BYTES, records[i & 1u].words);
-        status = check_layer(buf, len, table_end, (int32_t)i, layer, prev, err);
+        err->layer = (int32_t)i;
+        status = check_layer(buf, len, table_end, layer, prev, err);
         if (status != NN_OK) {
             return status;
         }
@@ -404,21 +407,22 @@ nn_status nn_model_check(const uint8_t *buf, size_t len, int verify_crc, nn_mode
         prev = layer;
     }
     /* prev is now the last layer */
+    err->layer = -1;
     if (h->input_elements != first_in_elements) {
-        return fail_values(err, NN_ERR_INPUT_ELEMENTS, -1, h->input_elements, first_in_elements);
+        return fail_values(err, NN_ERR_INPUT_ELEMENTS, h->input_elements, first_in_elements);
     }
     if (h->output_elements != elements(prev->out_shape)) {
-        return fail_values(err, NN_ERR_OUTPUT_ELEMENTS, -1, h->output_elements, elements(prev->out_shape));
+        return fail_values(err, NN_ERR_OUTPUT_ELEMENTS, h->output_elements, elements(prev->out_shape));
     }
     if (h->input_zero_point != first_in_zp) {
-        return fail(err, NN_ERR_INPUT_ZERO_POINT, -1);
+        return fail(err, NN_ERR_INPUT_ZERO_POINT);
     }
     if (h->output_zero_point != prev->out_zp) {
-        return fail(err, NN_ERR_OUTPUT_ZERO_POINT, -1);
+        return fail(err, NN_ERR_OUTPUT_ZERO_POINT);
     }
     arena = ((uint64_t)logistic << 8) + 2u * (uint64_t)max_activation;
     if ((uint64_t)h->arena_bytes != arena) {
-        return fail_values(err, NN_ERR_ARENA_BYTES, -1, h->arena_bytes, (uint32_t)arena);
+        return fail_values(err, NN_ERR_ARENA_BYTES, h->arena_bytes, (uint32_t)arena);
     }
     model->buf = buf;
     model->layer_count = n;

@@ -161,8 +161,6 @@ void nn_load_words(const uint8_t *buf, uint32_t *words);
 
 /* Little-endian reads that work at any alignment. */
 static inline uint32_t nn_rd16(const uint8_t *p) { return (uint32_t)p[0] | ((uint32_t)p[1] << 8); }
-static inline uint32_t nn_rd32(const uint8_t *p) {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
+uint32_t nn_rd32(const uint8_t *p); /* one out-of-line copy for parser and kernel */
 
 #endif
