@@ -93,8 +93,9 @@ static int32_t exp_negative(int32_t a, int32_t integer_bits) {
 
 /* gemmlowp one_over_one_plus_x_for_x_in_0_1: Q0.31 in and out, Newton-Raphson. */
 static int32_t one_over_one_plus_x(int32_t a) {
-    int64_t sum = (int64_t)a + I32_MAX;
-    int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+    /* gemmlowp RoundingHalfSum(a, INT32_MAX) = (a + 2^31 - 1 +/- 1) / 2 truncated, in 32 bits:
+     * a + 2^31 fits a uint32; only a = INT32_MIN makes the sum negative (-1 -> -1). */
+    int32_t half_denominator = a == I32_MIN ? -1 : (int32_t)(((uint32_t)a + 0x80000000u) >> 1);
     int32_t x = wrap_add(1515870810, high_mul(half_denominator, -1010580540)); /* 48/17 - 32/17 d, Q2.29 */
     int i;
     for (i = 0; i < 3; i++) {
@@ -273,14 +274,18 @@ NN_NOINLINE static void window_op(const layer_ctx *l) {
     }
 }
 
-/* Softmax's exp(beta * s_in * diff) in Q0.31 for diff = x - row max (TFLM's Q5.26 input). */
-static int32_t softmax_exp(int32_t diff, int32_t multiplier, int32_t left_shift) {
-    return exp_negative(high_mul(wrap_shl(diff, left_shift), multiplier), 5);
+/* Softmax's exp(beta * s_in * diff) in Q0.31 for diff = x - row max (TFLM's Q5.26 input);
+ * 0 below diff_min (p2), which TFLM leaves out of the sum and maps to -128: a term of 0
+ * does both. */
+static int32_t softmax_exp(const layer_ctx *l, int32_t diff) {
+    if (diff < l->r->p2) {
+        return 0;
+    }
+    return exp_negative(high_mul(wrap_shl(diff, l->r->p1), l->r->p0), 5);
 }
 
 static void softmax(const layer_ctx *l) {
-    int32_t multiplier = l->r->p0, left_shift = l->r->p1, diff_min = l->r->p2, depth = l->g[IN_C];
-    int32_t rows = l->g[IN_H] * l->g[IN_W], row;
+    int32_t depth = l->g[IN_C], rows = l->g[IN_H] * l->g[IN_W], row;
     for (row = 0; row < rows; row++) {
         const int8_t *x = l->in + row * depth;
         int8_t *y = l->out + row * depth;
@@ -290,9 +295,7 @@ static void softmax(const layer_ctx *l) {
             max = x[c] > max ? x[c] : max;
         }
         for (c = 0; c < depth; c++) {
-            if (x[c] - max >= diff_min) {
-                sum += (uint32_t)divide_by_pot(softmax_exp(x[c] - max, multiplier, left_shift), 12);
-            }
+            sum += (uint32_t)divide_by_pot(softmax_exp(l, x[c] - max), 12);
         }
         while (headroom < 32 && !(sum & (0x80000000u >> headroom))) {
             headroom++;
@@ -301,12 +304,8 @@ static void softmax(const layer_ctx *l) {
         exponent = 12 - headroom + 31 - 8; /* bits over unit + 23 */
         exponent = exponent > 31 ? 31 : exponent; /* only reachable past 4096 classes */
         for (c = 0; c < depth; c++) {
-            int32_t v = -128;
-            if (x[c] - max >= diff_min) {
-                v = divide_by_pot(high_mul(scale, softmax_exp(x[c] - max, multiplier, left_shift)), exponent) - 128;
-                v = v > 127 ? 127 : v;
-            }
-            y[c] = (int8_t)v;
+            int32_t v = divide_by_pot(high_mul(scale, softmax_exp(l, x[c] - max)), exponent) - 128;
+            y[c] = (int8_t)(v > 127 ? 127 : v);
         }
     }
 }

@@ -386,7 +386,7 @@ nn_status nn_model_check(const uint8_t *buf, size_t len, int verify_crc, nn_mode
         }
     }
     for (i = 0; i < n; i++) {
-        uint32_t in_rounded, out_rounded;
+        uint32_t in_elements, out_elements;
         nn_status status;
         const nn_layer *layer = &records[i & 1u].l;
         nn_load_words(buf + NN_HEADER_BYTES + i * NN_LAYER_BYTES, records[i & 1u].words);
@@ -399,10 +399,11 @@ nn_status nn_model_check(const uint8_t *buf, size_t len, int verify_crc, nn_mode
             first_in_elements = elements(layer->in_shape);
             first_in_zp = layer->in_zp;
         }
-        in_rounded = rounded4(elements(layer->in_shape));
-        out_rounded = rounded4(elements(layer->out_shape));
-        max_activation = in_rounded > max_activation ? in_rounded : max_activation;
-        max_activation = out_rounded > max_activation ? out_rounded : max_activation;
+        /* rounding up is monotonic: round the larger of input and output once */
+        in_elements = elements(layer->in_shape);
+        out_elements = elements(layer->out_shape);
+        in_elements = rounded4(out_elements > in_elements ? out_elements : in_elements);
+        max_activation = in_elements > max_activation ? in_elements : max_activation;
         logistic += layer->op == NN_OP_LOGISTIC;
         prev = layer;
     }
