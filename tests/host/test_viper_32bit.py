@@ -240,8 +240,8 @@ def _sixty_four_bit_references():
 
 
 def first_mismatch(function_name, module, cases, references):
-    """(case, got, want) of the first case where module's function differs, else None: the
-    comparison every test below relies on."""
+    """(arguments, got, want) of the first case of function_name where module's result
+    differs from the reference, else None."""
     for (name, args), want in zip(cases, references):
         if name != function_name:
             continue
