@@ -145,17 +145,13 @@ def _to_word(value, what):
     raise TypeError("%s: can't convert %s to int" % (what, type(value).__name__))
 
 
-def _int_cast(value, site):
-    return _to_word(value, site)
-
-
 _BINARY = {ast.Add: "_v32_add", ast.Sub: "_v32_sub", ast.Mult: "_v32_mul",
            ast.BitAnd: "_v32_and", ast.BitOr: "_v32_or", ast.BitXor: "_v32_xor"}
 _BINARY_WITH_SITE = {ast.LShift: "_v32_lshift", ast.RShift: "_v32_rshift",
                      ast.FloorDiv: "_v32_floordiv", ast.Mod: "_v32_mod"}
 RUNTIME = {"_v32_add": _add, "_v32_sub": _sub, "_v32_mul": _mul, "_v32_and": _and, "_v32_or": _or,
            "_v32_xor": _xor, "_v32_lshift": _lshift, "_v32_rshift": _rshift, "_v32_floordiv": _floordiv,
-           "_v32_mod": _mod, "_v32_neg": _neg, "_v32_invert": _invert, "_v32_int": _int_cast}
+           "_v32_mod": _mod, "_v32_neg": _neg, "_v32_invert": _invert, "_v32_int": _to_word}
 
 
 # ---- pointers ----------------------------------------------------------------------------
@@ -275,8 +271,7 @@ def _is_viper(node):
 _ALLOWED_STATEMENTS = (ast.Assign, ast.AugAssign, ast.For, ast.While, ast.If, ast.Return, ast.Pass,
                        ast.Break, ast.Continue, ast.Expr)
 _ALLOWED_EXPRESSIONS = (ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Constant, ast.Name,
-                        ast.Subscript, ast.Call, ast.Load, ast.Store, ast.operator, ast.unaryop, ast.boolop,
-                        ast.cmpop, ast.arguments, ast.arg, ast.expr_context)
+                        ast.Subscript, ast.Call)
 _CALLABLES = ("int", "range")
 
 
