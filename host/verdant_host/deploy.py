@@ -27,6 +27,8 @@ NATIVE_MODULE = "verdant_nn.mpy"
 # Board-only helpers of the virtual board and the sensor simulation stay off real boards.
 VBOARD_ONLY = ("verdant/hal/vboard_",)
 SIM_ONLY = ("verdant/sim/", "verdant/hal/sim.py")
+# Shared with the host but never run on a board (float multiplier maths for the exporter).
+HOST_ONLY = ("verdant/engine/prepare.py",)
 
 
 class DeployReport:
@@ -111,7 +113,7 @@ def _device_sources(include_sim):
                 continue
             path = os.path.join(root, name)
             rel = os.path.relpath(path, DEVICE_DIR).replace(os.sep, "/")
-            if rel.startswith(VBOARD_ONLY):
+            if rel.startswith(VBOARD_ONLY) or rel in HOST_ONLY:
                 continue
             if not include_sim and rel.startswith(SIM_ONLY):
                 continue

