@@ -8,10 +8,9 @@ ones and any given ones) and must give byte-identical outputs to tflite-micro
 (TFLM's reference kernels; LiteRT's interpreter differs and is not the oracle).
 Backends: `cpython` (the pure-Python engine here), `micropython-python` and
 `micropython-viper` (the same engine inside the MicroPython Unix port), and the C
-builds tests/host/c_backends.py provides (`c-host`, `c-qemu`, `natmod`).
+builds verdant_host.native_runners provides (`c-host`, `c-qemu`, `natmod`).
 """
 import binascii
-import importlib.util
 import os
 import subprocess
 import tempfile
@@ -19,14 +18,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from verdant_host import DEVICE_DIR
+from verdant_host import DEVICE_DIR, native_runners
 from verdant_host.errors import VerdantError
 from verdant_host.export import export_layers
 from verdant_host.model_writer import truncate_model
 from verdant_host.tflite_reader import read_tflite
 
 REPO_DIR = os.path.dirname(DEVICE_DIR)
-C_BACKENDS_FILE = os.path.join(REPO_DIR, "tests", "host", "c_backends.py")
 BACKENDS = ("cpython", "micropython-python", "micropython-viper", "c-host", "c-qemu", "natmod")
 
 
@@ -170,28 +168,12 @@ def run_micropython(model_bytes, inputs, backend="python", micropython=None, tim
     return outputs
 
 
-def load_c_backends():
-    """tests/host/c_backends.py (the C engineer's runners) or None when absent."""
-    if not os.path.exists(C_BACKENDS_FILE):
-        return None
-    spec = importlib.util.spec_from_file_location("verdant_c_backends", C_BACKENDS_FILE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _c_runner(name):
+def _c_runner(runner):
     def run(model_bytes, inputs):
-        module = load_c_backends()
-        function = getattr(module, name, None) if module else None
-        if function is None:
-            raise BackendUnavailable("%s is not provided by tests/host/c_backends.py" % name)
         try:
-            return [bytes(out) for out in function(model_bytes, inputs)]
-        except BaseException as exc:  # pytest.skip raises a BaseException subclass
-            if type(exc).__name__ == "Skipped":
-                raise BackendUnavailable(str(exc))
-            raise
+            return [bytes(out) for out in runner(model_bytes, inputs)]
+        except native_runners.NativeUnavailable as exc:
+            raise BackendUnavailable(str(exc))
     return run
 
 
@@ -199,9 +181,9 @@ RUNNERS = {
     "cpython": run_cpython,
     "micropython-python": lambda model, inputs: run_micropython(model, inputs, "python"),
     "micropython-viper": lambda model, inputs: run_micropython(model, inputs, "viper"),
-    "c-host": _c_runner("run_c_host"),
-    "c-qemu": _c_runner("run_c_qemu"),
-    "natmod": _c_runner("run_natmod"),
+    "c-host": _c_runner(native_runners.run_c_host),
+    "c-qemu": _c_runner(native_runners.run_c_qemu),
+    "natmod": _c_runner(native_runners.run_natmod),
 }
 
 

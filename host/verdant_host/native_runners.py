@@ -1,0 +1,139 @@
+"""Runs Verdant model files through the native C kernel, three ways.
+
+    run_c_host(model_bytes, inputs)  gcc build with AddressSanitizer + UBSan
+    run_c_qemu(model_bytes, inputs)  Cortex-M0+ build under qemu-system-arm (mps2-an385)
+    run_natmod(model_bytes, inputs)  dist/x64_*/verdant_nn.mpy in the MicroPython Unix port
+
+inputs: a list of int8 input vectors (bytes, 1 byte per element). Each returns a list
+of output bytes, one per input. A model the C parser rejects raises CModelError with
+the parser's message. A missing tool or .mpy raises NativeUnavailable with the reason.
+The runners are built with `make native-host` / `make native-qemu` (mk/native.mk).
+"""
+import glob
+import os
+import shutil
+import subprocess
+import struct
+import tempfile
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HOST_RUNNER = os.path.join(REPO, "build", "native", "host", "nn_runner")
+QEMU_RUNNER = os.path.join(REPO, "build", "native", "m0", "nn_runner.elf")
+MODEL_REJECTED = 2
+QEMU_TIMEOUT_S = 120
+
+
+class CModelError(ValueError):
+    """The C parser refused the model; str() is its message."""
+
+
+class NativeUnavailable(Exception):
+    """This build of the C kernel cannot run here (a tool or the .mpy is missing)."""
+
+
+def _build(target, tools):
+    for tool in tools:
+        if shutil.which(tool) is None:
+            raise NativeUnavailable("%s not found (install it: see host/scripts/setup_system.sh)" % tool)
+    proc = subprocess.run(["make", "-s", "--no-print-directory", target], cwd=REPO,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError("make %s failed:\n%s%s" % (target, proc.stdout, proc.stderr))
+
+
+def _check_inputs(inputs):
+    if not inputs:
+        raise ValueError("inputs: give at least one input vector")
+    size = len(inputs[0])
+    if any(len(x) != size for x in inputs):
+        raise ValueError("inputs: all input vectors must have the same length")
+    return size
+
+
+def _split(data, count):
+    if count == 0 or len(data) % count:
+        raise RuntimeError("runner wrote %d bytes for %d inputs" % (len(data), count))
+    step = len(data) // count
+    return [bytes(data[i * step:(i + 1) * step]) for i in range(count)]
+
+
+def _run_files(model_bytes, inputs, run):
+    _check_inputs(inputs)
+    with tempfile.TemporaryDirectory(prefix="verdant-c-") as tmp:
+        for name, data in (("model.bin", model_bytes), ("input.bin", b"".join(bytes(x) for x in inputs))):
+            with open(os.path.join(tmp, name), "wb") as f:
+                f.write(data)
+        proc = run(tmp)
+        message = (proc.stdout + proc.stderr).strip()
+        if proc.returncode == MODEL_REJECTED:
+            raise CModelError(message.splitlines()[-1] if message else "model rejected")
+        if proc.returncode != 0:
+            raise RuntimeError("C runner exited %d:\n%s" % (proc.returncode, message))
+        with open(os.path.join(tmp, "output.bin"), "rb") as f:
+            return _split(f.read(), len(inputs))
+
+
+def run_c_host(model_bytes, inputs):
+    """Host build (gcc -fsanitize=address,undefined): list of output bytes."""
+    _build("native-host", ["gcc", "make"])
+    return _run_files(model_bytes, inputs, lambda tmp: subprocess.run(
+        [HOST_RUNNER, "model.bin", "input.bin", "output.bin"], cwd=tmp, capture_output=True, text=True,
+        timeout=QEMU_TIMEOUT_S))
+
+
+def run_c_qemu(model_bytes, inputs):
+    """Cortex-M0+ build (arm-none-eabi-gcc -mcpu=cortex-m0plus) on qemu-system-arm mps2-an385."""
+    _build("native-qemu", ["arm-none-eabi-gcc", "qemu-system-arm", "make"])
+    cmd = ["qemu-system-arm", "-M", "mps2-an385", "-cpu", "cortex-m3", "-nographic", "-monitor", "none",
+           "-serial", "none", "-semihosting-config", "enable=on,target=native", "-kernel", QEMU_RUNNER]
+    return _run_files(model_bytes, inputs, lambda tmp: subprocess.run(
+        cmd, cwd=tmp, capture_output=True, text=True, timeout=QEMU_TIMEOUT_S))
+
+
+def natmod_path():
+    """Path of the x64 verdant_nn.mpy or None."""
+    found = sorted(glob.glob(os.path.join(REPO, "dist", "x64_*", "verdant_nn.mpy")))
+    return found[-1] if found else None
+
+
+def micropython_path():
+    return os.environ.get("MICROPYTHON") or os.path.join(REPO, ".venv", "bin", "micropython")
+
+
+_NATMOD_SCRIPT = """
+import sys
+sys.path.insert(0, %r)
+import verdant_nn
+model = open('model.bin', 'rb').read()
+data = open('input.bin', 'rb').read()
+try:
+    arena = bytearray(verdant_nn.check(model))
+except ValueError as e:
+    print(e)
+    sys.exit(2)
+verdant_nn.init(model, arena)
+n_in = %d
+out = bytearray(%d)
+f = open('output.bin', 'wb')
+for i in range(0, len(data), n_in):
+    verdant_nn.run(model, arena, data[i:i + n_in], out)
+    f.write(out)
+f.close()
+"""
+
+
+def run_natmod(model_bytes, inputs):
+    """dist/x64_*/verdant_nn.mpy under the MicroPython Unix port: list of output bytes."""
+    mpy = natmod_path()
+    if mpy is None:
+        raise NativeUnavailable("dist/x64_*/verdant_nn.mpy not built: run `make natmod ARCH=x64 MPY_DIR=...` (docs/native.md)")
+    if not os.path.exists(micropython_path()):
+        raise NativeUnavailable("micropython Unix port not found at %s" % micropython_path())
+    n_in = len(inputs[0]) if inputs else 0
+    n_out = struct.unpack_from("<I", model_bytes, 56)[0] if len(model_bytes) >= 64 else 0
+    script = _NATMOD_SCRIPT % (os.path.dirname(mpy), n_in, n_out)
+    return _run_files(model_bytes, inputs, lambda tmp: subprocess.run(
+        [micropython_path(), "-c", script], cwd=tmp, capture_output=True, text=True, timeout=QEMU_TIMEOUT_S))
+
+
+BACKENDS = {"c_host": run_c_host, "c_qemu": run_c_qemu, "natmod": run_natmod}
