@@ -6,7 +6,7 @@
 
 inputs: a list of int8 input vectors (bytes, 1 byte per element). Each returns a list
 of output bytes, one per input. A model the C parser rejects raises CModelError with
-the parser's message. A missing tool or .mpy raises NativeUnavailable with the reason.
+the parser's message. A missing tool or .mpy raises BackendUnavailable with the reason.
 The runners are built with `make native-host` / `make native-qemu` (mk/native.mk).
 """
 import glob
@@ -15,6 +15,8 @@ import shutil
 import subprocess
 import struct
 import tempfile
+
+from verdant_host.errors import BackendUnavailable
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HOST_RUNNER = os.path.join(REPO, "build", "native", "host", "nn_runner")
@@ -27,14 +29,10 @@ class CModelError(ValueError):
     """The C parser refused the model; str() is its message."""
 
 
-class NativeUnavailable(Exception):
-    """This build of the C kernel cannot run here (a tool or the .mpy is missing)."""
-
-
 def _build(target, tools):
     for tool in tools:
         if shutil.which(tool) is None:
-            raise NativeUnavailable("%s not found (install it: see host/scripts/setup_system.sh)" % tool)
+            raise BackendUnavailable("%s not found (install it: see host/scripts/setup_system.sh)" % tool)
     proc = subprocess.run(["make", "-s", "--no-print-directory", target], cwd=REPO,
                           capture_output=True, text=True)
     if proc.returncode != 0:
@@ -126,9 +124,9 @@ def run_natmod(model_bytes, inputs):
     """dist/x64_*/verdant_nn.mpy under the MicroPython Unix port: list of output bytes."""
     mpy = natmod_path()
     if mpy is None:
-        raise NativeUnavailable("dist/x64_*/verdant_nn.mpy not built: run `make natmod ARCH=x64 MPY_DIR=...` (docs/native.md)")
+        raise BackendUnavailable("dist/x64_*/verdant_nn.mpy not built: run `make natmod ARCH=x64 MPY_DIR=...` (docs/native.md)")
     if not os.path.exists(micropython_path()):
-        raise NativeUnavailable("micropython Unix port not found at %s" % micropython_path())
+        raise BackendUnavailable("micropython Unix port not found at %s" % micropython_path())
     n_in = len(inputs[0]) if inputs else 0
     n_out = struct.unpack_from("<I", model_bytes, 56)[0] if len(model_bytes) >= 64 else 0
     script = _NATMOD_SCRIPT % (os.path.dirname(mpy), n_in, n_out)

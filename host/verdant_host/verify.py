@@ -19,17 +19,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from verdant_host import DEVICE_DIR, native_runners
-from verdant_host.errors import VerdantError
+from verdant_host.errors import BackendUnavailable, VerdantError
 from verdant_host.export import export_layers
 from verdant_host.model_writer import truncate_model
 from verdant_host.tflite_reader import read_tflite
 
 REPO_DIR = os.path.dirname(DEVICE_DIR)
 BACKENDS = ("cpython", "micropython-python", "micropython-viper", "c-host", "c-qemu", "natmod")
-
-
-class BackendUnavailable(Exception):
-    """The backend cannot run here (tool or build missing); the message says why."""
 
 
 # ---------------------------------------------------------------- the oracle
@@ -169,12 +165,7 @@ def run_micropython(model_bytes, inputs, backend="python", micropython=None, tim
 
 
 def _c_runner(runner):
-    def run(model_bytes, inputs):
-        try:
-            return [bytes(out) for out in runner(model_bytes, inputs)]
-        except native_runners.NativeUnavailable as exc:
-            raise BackendUnavailable(str(exc))
-    return run
+    return lambda model_bytes, inputs: [bytes(out) for out in runner(model_bytes, inputs)]
 
 
 RUNNERS = {

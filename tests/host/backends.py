@@ -1,49 +1,22 @@
-"""Engine runners for the bit-exact tests: each takes (model_bytes, inputs) and
-returns one output bytes per input, or skips the test with the reason it cannot
-run here. The C engineer's tests/host/c_backends.py adds the C builds."""
+"""Engine runners for the bit-exact tests: verify's runners (python and viper under
+CPython and the micropython Unix port, the C kernel on the host, on QEMU and as the
+natmod), each taking (model_bytes, inputs) and returning one output bytes per input,
+or skipping the test with the reason it cannot run here."""
 import pytest
 
 from verdant_host import verify
-
-try:
-    import c_backends
-except ImportError:
-    c_backends = None
+from verdant_host.errors import BackendUnavailable
 
 
-def _skipping(runner):
+def skipping(runner):
+    """runner, with BackendUnavailable turned into a pytest skip that says why."""
     def run(model_bytes, inputs):
         try:
             return runner(model_bytes, inputs)
-        except verify.BackendUnavailable as exc:
+        except BackendUnavailable as exc:
             pytest.skip(str(exc))
+    run.__doc__ = runner.__doc__
     return run
 
 
-def run_python_cpython(model_bytes, inputs):
-    """verdant.engine with backend='python' in this CPython process."""
-    return _skipping(verify.run_cpython)(model_bytes, inputs)
-
-
-def run_micropython(model_bytes, inputs, backend="python"):
-    """verdant.engine inside one micropython Unix-port process, backend forced."""
-    return _skipping(lambda m, i: verify.run_micropython(m, i, backend))(model_bytes, inputs)
-
-
-def _c(name):
-    def run(model_bytes, inputs):
-        function = getattr(c_backends, name, None)
-        if function is None:
-            pytest.skip("tests/host/c_backends.py does not provide %s yet" % name)
-        return [bytes(out) for out in function(model_bytes, inputs)]
-    return run
-
-
-RUNNERS = {
-    "cpython": run_python_cpython,
-    "micropython-python": lambda m, i: run_micropython(m, i, "python"),
-    "micropython-viper": lambda m, i: run_micropython(m, i, "viper"),
-    "c-host": _c("run_c_host"),
-    "c-qemu": _c("run_c_qemu"),
-    "natmod": _c("run_natmod"),
-}
+RUNNERS = {name: skipping(runner) for name, runner in verify.RUNNERS.items()}
