@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need (ARM cross compiler, newlib, QEMU)
+# Installs the Debian packages the tests need (ARM cross compiler, newlib, QEMU, clang)
 # when they are missing. Safe to re-run: does nothing when all are present.
 set -u
 need=()
@@ -17,5 +17,5 @@ else
   echo "setup: missing Debian packages: ${need[*]}" >&2
   echo "setup: install them with: sudo apt-get update && sudo apt-get install -y ${need[*]}" >&2
 fi
-echo "setup: the Cortex-M0+ (QEMU) tests will be skipped until they are installed." >&2
+echo "setup: the tests that need them (Cortex-M0+ on QEMU, libFuzzer) skip until they are installed." >&2
 exit 0
