@@ -69,50 +69,19 @@ def conv1d_tflite():
 
 
 def models(workdir):
-    """name -> (model file path, model bytes, tflite bytes, description)."""
-    from verdant_host.export import export_tflite
+    """name -> (model file path, model bytes, tflite bytes, description, ExportReport)."""
+    from verdant_host.export import export_with_report
     with open(os.path.join(REPO, "models", "default", "model.tflite"), "rb") as f:
         mlp = f.read()
     found = {}
     for name, tflite, what in (("mlp", mlp, "MLP: the committed default model (models/default/model.tflite)"),
                                ("conv1d", conv1d_tflite(), "Conv1D net built in verdant_host.bench.conv1d_tflite")):
-        model = export_tflite(tflite)
+        model, report = export_with_report(tflite)
         path = os.path.join(workdir, name + ".vmdl")
         with open(path, "wb") as f:
             f.write(model)
-        found[name] = (path, model, tflite, what)
+        found[name] = (path, model, tflite, what, report)
     return found
-
-
-def weight_bytes(model_bytes):
-    """Bytes of int8 weights in the model file (what no format can shrink without compression)."""
-    import struct
-    total = 0
-    for i in range(struct.unpack_from("<H", model_bytes, 16)[0]):
-        rec = 64 + 64 * i
-        op = model_bytes[rec]
-        ih, iw, ic, oh, ow, oc = struct.unpack_from("<6H", model_bytes, rec + 8)
-        kh, kw = model_bytes[rec + 20], model_bytes[rec + 21]
-        total += {1: ih * iw * ic * oc, 2: oc * kh * kw * ic, 3: oc * kh * kw}.get(op, 0)
-    return total
-
-
-def macs(model_bytes):
-    """Multiply-accumulates per inference, from the layer table."""
-    import struct
-    total = 0
-    for i in range(struct.unpack_from("<H", model_bytes, 16)[0]):
-        rec = 64 + 64 * i
-        op = model_bytes[rec]
-        ih, iw, ic, oh, ow, oc = struct.unpack_from("<6H", model_bytes, rec + 8)
-        kh, kw = model_bytes[rec + 20], model_bytes[rec + 21]
-        if op == 1:
-            total += ih * iw * ic * oc
-        elif op == 2:
-            total += oh * ow * oc * kh * kw * ic
-        elif op == 3:
-            total += oh * ow * oc * kh * kw
-    return total
 
 
 # ---------------------------------------------------------------- Unix port timings
@@ -301,7 +270,7 @@ def main(argv=None):
         step = Step()
         nets = models(workdir)
         timing = {}
-        for name, (path, model, tflite, what) in nets.items():
+        for name, (path, model, tflite, what, report) in nets.items():
             for backend in BACKENDS:
                 if backend == "natmod" and natmod_dir is None:
                     continue
@@ -318,11 +287,11 @@ def main(argv=None):
                  "so expect noise); ratios matter more than absolute microseconds.", ""]
         lines += ["## Models", "", "| model | what | MACs | model file bytes | of which int8 weights | .tflite bytes | file / tflite | arena bytes |",
                   "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-        for name, (path, model, tflite, what) in nets.items():
-            import struct
-            arena = struct.unpack_from("<I", model, 32)[0]
+        for name, (path, model, tflite, what, report) in nets.items():
             lines.append("| %s | %s | %d | %d | %d | %d | %.2f | %d |" % (
-                name, what, macs(model), len(model), weight_bytes(model), len(tflite), len(model) / len(tflite), arena))
+                name, what, sum(row.macs for row in report.layers), len(model),
+                sum(row.weight_bytes for row in report.layers), len(tflite), len(model) / len(tflite),
+                report.arena_bytes))
         lines += ["", "Model files come from `verdant_host.export.export_tflite` (arena bytes: the header field, "
                   "which the C parser recomputes and checks). Both formats store the same int8 weights, one byte "
                   "each, so a file cannot fall below its weight bytes: where those are more than a quarter of the "
@@ -372,7 +341,7 @@ def main(argv=None):
         lines.append("| <= 6 instructions per MAC (armv6m) | %.1f | %s |" % (per_mac, fmt_ok(per_mac <= 6)))
         lines.append("| <= 3 KB .text kernel + parser (Cortex-M0+ -Os, linked with its libgcc helpers) | %d bytes | %s |" % (
             size["linked_text"], fmt_ok(size["linked_text"] <= 3072)))
-        for name, (path, model, tflite, what) in nets.items():
+        for name, (path, model, tflite, what, report) in nets.items():
             ratio = len(model) / len(tflite)
             lines.append("| model file <= 0.25x .tflite (%s) | %.2fx | %s |" % (name, ratio, fmt_ok(ratio <= 0.25)))
         heap = [timing[n, "natmod"][0]["run_heap"] for n in nets if (n, "natmod") in timing]
