@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need (ARM cross compiler, newlib, QEMU, clang)
+# Installs the Debian packages the tests need (ARM cross compiler, newlib, QEMU, clang,
+# gcc-multilib for the 32-bit Unix port, mosquitto for the MQTT tests)
 # when they are missing. Safe to re-run: does nothing when all are present.
 set -u
 need=()
@@ -7,6 +8,10 @@ command -v arm-none-eabi-gcc >/dev/null 2>&1 || need+=(gcc-arm-none-eabi)
 [ -e /usr/lib/arm-none-eabi/newlib/libc.a ] || [ -e /usr/lib/arm-none-eabi/lib/libc.a ] || need+=(libnewlib-arm-none-eabi)
 command -v qemu-system-arm >/dev/null 2>&1 || need+=(qemu-system-arm)
 command -v clang >/dev/null 2>&1 || need+=(clang)  # libFuzzer for the C parser fuzz test
+if [ "$(uname -m)" = x86_64 ]; then  # 32-bit Unix port for the heap-budget tests
+  compgen -G '/usr/lib/gcc/x86_64-linux-gnu/*/32/libgcc.a' >/dev/null || need+=(gcc-multilib)
+fi
+[ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)  # MQTT broker for the tests
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
