@@ -14,6 +14,11 @@ HAL attributes used: clock (time_s, sleep_ms), optional watchdog (feed), optiona
 serial (write; else lines are printed), optional sleep(ms, mode) for light sleep,
 optional storage (folder prefix for files).
 
+Extra outputs (outputs=[...]): each gets every encoded line through write(line) after
+the serial line, and idle() (when it has one) before the app sleeps, e.g. the MQTT
+publisher (verdant.mqtt_publish) that queues lines and turns the radio off between
+samples. A failing output is counted in output_failures and never stops the loop.
+
 Model files: model.bin is loaded with verdant.engine.load; a file the parser refuses
 is reported (error line with the parser's message) and model.prev, the last model
 that loaded, is used instead. While running, model.bin is checked every
@@ -64,7 +69,7 @@ def _mem_free():
 class App:
     def __init__(self, hal, board, sensors=None, settings=None, engine_loader=None, out=None, safe_mode=None,
                  boot_count=0, boot_counter=None, model_path="model.bin", log_path="verdant.log",
-                 opener=open, stat=None, boot_problem=None):
+                 opener=open, stat=None, boot_problem=None, outputs=None):
         self.hal = hal
         self.board = board if isinstance(board, dict) else {}
         settings = dict(settings or {})
@@ -88,6 +93,8 @@ class App:
         self._stat = stat
         self.encoder = Encoder()
         self._out = out
+        self.outputs = list(outputs or ())
+        self.output_failures = 0
         self.lines_sent = 0
         self.errors = 0
         self.boot_counter = boot_counter
@@ -132,6 +139,18 @@ class App:
             self.lines_sent += 1
         except Exception:
             pass  # nowhere left to report an output failure; the flash log still runs
+        for output in self.outputs:
+            try:
+                output.write(line)
+            except Exception:
+                self.output_failures += 1  # an error line here could fail the same way
+
+    def idle_outputs(self):
+        """Tell the outputs the app is about to sleep (the MQTT one may power the radio down)."""
+        for output in self.outputs:
+            idle = getattr(output, "idle", None)
+            if idle is not None:
+                self._guard("output", idle)
 
     def report_error(self, where, exc, **extra):
         self.errors += 1
@@ -398,6 +417,8 @@ class App:
 
     def sleep_until(self, target_t):
         """Sleep (light sleep when configured) until target_t, feeding the watchdog."""
+        if self.outputs:
+            self.idle_outputs()
         clock = self.hal.clock
         chunk = int(self.settings["sleep_chunk_ms"])
         light = getattr(self.hal, "lightsleep", None) if self.settings["sleep"] in ("light", "deep") else None
@@ -442,7 +463,7 @@ def run(hal, board, hours=None, seconds=None, **options):
     """Start the app on a HAL and run it for `hours` (or `seconds`) of board time.
 
     options go to App (sensors=, engine_loader=, out=, safe_mode=, boot_count=,
-    boot_counter=, model_path=, log_path=, opener=, stat=). Returns the App.
+    boot_counter=, model_path=, log_path=, opener=, stat=, outputs=). Returns the App.
     """
     if hours is not None:
         seconds = int(hours * 3600)
@@ -473,7 +494,18 @@ def main(board_path="board.json", settings_path="config.json", boot_path="boot.j
         finally:
             f.close()
     hal = make_hal(board)
-    return boot(hal, board, BootCounter(boot_path), settings=settings)
+    outputs, problem = _configured_outputs(hal, board)
+    options = {"boot_problem": problem} if problem else {}
+    return boot(hal, board, BootCounter(boot_path), settings=settings, outputs=outputs, **options)
+
+
+def _configured_outputs(hal, board):
+    """([outputs], problem or None): MQTT when secrets.json is on the board (verdant.outputs)."""
+    try:
+        from verdant.outputs import from_board_files
+        return from_board_files(hal, board), None
+    except Exception as exc:  # a broken secrets file must not stop the serial line and the log
+        return [], "outputs: " + _error_text(exc)
 
 
 def boot(hal, board, counter, hours=None, **options):
