@@ -48,13 +48,13 @@ $(NATIVE_BUILD)/m0size/%.o: $(NATIVE_DIR)/%.S
 	$(ARM_CC) $(M0_FLAGS) -c -o $@ $<
 
 # make natmod ARCH=x64|armv6m|armv7emsp|xtensawin|rv32imc MPY_DIR=/path/to/micropython-v1.28.0
+# Writes only under build/native/natmod/$(ARCH) (objects, mpy_ld cache, .mpy) and dist/.
 natmod:
 	@test -n "$(MPY_DIR)" -a -f "$(MPY_DIR)/py/dynruntime.mk" || { echo "natmod: set MPY_DIR to a MicroPython v1.28.0 source tree (see docs/native.md)" >&2; exit 2; }
 	@mkdir -p $(NATIVE_BUILD)/natmod/$(ARCH) dist/$(ARCH)_$(MPY_ABI)
-	$(MAKE) -C $(NATIVE_DIR) -f Makefile MPY_DIR=$(abspath $(MPY_DIR)) ARCH=$(ARCH) \
-	  BUILD=$(abspath $(NATIVE_BUILD)/natmod/$(ARCH)) PYTHON=$(abspath $(PYTHON)) \
-	  MOD=verdant_nn CLEAN_EXTRA= verdant_nn.mpy
-	mv $(NATIVE_DIR)/verdant_nn.mpy dist/$(ARCH)_$(MPY_ABI)/verdant_nn.mpy
+	$(MAKE) -C $(NATIVE_BUILD)/natmod/$(ARCH) -f $(abspath $(NATIVE_DIR)/Makefile) MPY_DIR=$(abspath $(MPY_DIR)) \
+	  ARCH=$(ARCH) BUILD=obj PYTHON=$(abspath $(PYTHON)) MOD=verdant_nn CLEAN_EXTRA= verdant_nn.mpy
+	cp $(NATIVE_BUILD)/natmod/$(ARCH)/verdant_nn.mpy dist/$(ARCH)_$(MPY_ABI)/verdant_nn.mpy
 	@echo "natmod: dist/$(ARCH)_$(MPY_ABI)/verdant_nn.mpy"
 
 # `make test` builds the x64 module first when MPY_DIR is given.

@@ -182,21 +182,68 @@ def version_note(config):
     return None
 
 
-def native_module_path(arch, dist_dir=None):
-    """The built native module for arch (dist/<arch>_<abi>/verdant_nn.mpy) or None."""
-    dist_dir = dist_dir or os.path.join(REPO_DIR, "dist")
-    if not os.path.isdir(dist_dir):
+# MicroPython's native architectures, in the order of persistentcode.h's MP_NATIVE_ARCH_* enum.
+MPY_ARCHES = ("none", "x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp", "armv7emdp",
+              "xtensa", "xtensawin", "rv32imc", "rv64imc")
+
+
+def decode_mpy_abi(version, flags):
+    """(arch name, "version.sub") from a .mpy header's version byte and feature byte
+    (sys.implementation._mpy packs the same two bytes: version | flags << 8)."""
+    arch = flags >> 2
+    return (MPY_ARCHES[arch] if arch < len(MPY_ARCHES) else "arch%d" % arch), "%d.%d" % (version, flags & 3)
+
+
+def mpy_file_abi(path):
+    """(arch, abi) read from a .mpy file's header, or None when it is not a .mpy."""
+    with open(path, "rb") as f:
+        head = f.read(3)
+    return decode_mpy_abi(head[1], head[2]) if len(head) == 3 and head[:1] == b"M" else None
+
+
+def mpy_cross_abi():
+    """"6.3" from `mpy-cross --version` ("... mpy-cross emitting mpy v6.3"), or None."""
+    try:
+        out = subprocess.run([mpy_cross_path(), "--version"], capture_output=True, text=True, timeout=30).stdout
+    except OSError:
         return None
-    for name in sorted(os.listdir(dist_dir)):
-        if name.split("_")[0] == arch:
-            path = os.path.join(dist_dir, name, NATIVE_MODULE)
-            if os.path.exists(path):
-                return path
-    return None
+    return out.split("mpy v")[-1].strip() if "mpy v" in out else None
 
 
-def plan_files(config, build_dir, main_py=None, dist_dir=None):
-    """{remote path: local path} of everything but the model, and notes for the report."""
+def choose_native_module(arch, abi, dist_dir=None):
+    """(path, None) of the dist/*/verdant_nn.mpy whose header says arch and abi ("6.3"; None
+    accepts any), else (None, why none fits). The header decides, not the folder's name."""
+    dist_dir = dist_dir or os.path.join(REPO_DIR, "dist")
+    seen = []
+    for name in sorted(os.listdir(dist_dir)) if os.path.isdir(dist_dir) else ():
+        path = os.path.join(dist_dir, name, NATIVE_MODULE)
+        found = mpy_file_abi(path) if os.path.isfile(path) else None
+        if found is None:
+            continue
+        if found[0] == arch and abi in (None, found[1]):
+            return path, None
+        seen.append("%s/%s is %s ABI %s" % (name, NATIVE_MODULE, found[0], found[1]))
+    wanted = "%s ABI %s" % (arch, abi) if abi else arch
+    if not seen:
+        return None, "no native module built for %s (make natmod ARCH=%s MPY_DIR=...)" % (wanted, arch)
+    return None, "no native module matches the board's %s (%s)" % (wanted, "; ".join(seen))
+
+
+def board_mpy_abi(board_link):
+    """(arch, abi) the board reports in sys.implementation._mpy, or None (older firmware)."""
+    out = board_link.exec("import sys\nprint(getattr(sys.implementation, '_mpy', -1))").decode().split()
+    value = int(out[-1]) if out and out[-1].lstrip("-").isdigit() else -1
+    return decode_mpy_abi(value & 0xff, (value >> 8) & 0xff) if value >= 0 else None
+
+
+def native_module_path(arch, dist_dir=None, abi=None):
+    """The built native module for arch (and abi, when given) or None."""
+    return choose_native_module(arch, abi, dist_dir)[0]
+
+
+def plan_files(config, build_dir, main_py=None, dist_dir=None, board_abi=None):
+    """{remote path: local path} of everything but the model, and notes for the report.
+    board_abi: the board's .mpy ABI ("6.3") when known, else mpy-cross's."""
     arch = config["arch"]
     include_sim = config.get("port") == "unix"
     files, compile_notes = compile_device_code(arch, build_dir, include_sim)
@@ -212,12 +259,11 @@ def plan_files(config, build_dir, main_py=None, dist_dir=None):
         json.dump(config, f, indent=1, sort_keys=True)
     files["board.json"] = board_json
     notes = [note for note in (version_note(config),) if note] + compile_notes
-    native = native_module_path(arch, dist_dir)
+    native, why = choose_native_module(arch, board_abi or mpy_cross_abi(), dist_dir)
     if native:
         files["lib/" + NATIVE_MODULE] = native
     else:
-        notes.append("no native module built for %s (make natmod ARCH=%s MPY_DIR=...): "
-                     "the firmware falls back to the viper/Python engine" % (arch, arch))
+        notes.append(why + ": the firmware falls back to the viper/Python engine")
     return files, notes
 
 
@@ -239,13 +285,18 @@ def deploy(board, port, model_path, transport="mpremote", build_dir=None, reset=
     check_model_fits(model_bytes, config, os.path.basename(model_path))
     build_dir = build_dir or os.path.join(REPO_DIR, "build", "deploy", config["name"])
     os.makedirs(build_dir, exist_ok=True)
-    files, notes = plan_files(config, build_dir, main_py, dist_dir)
     report = DeployReport()
-    report.notes += notes
-    local_hashes = {remote: sha256_file(local) for remote, local in files.items()}
     model_hash = hashlib.sha256(model_bytes).hexdigest()
 
     with open_transport(transport, port, baudrate) as board_link:
+        board = board_mpy_abi(board_link)
+        if board is not None and board[0] != config["arch"]:
+            raise VerdantError("deploy: board config %s says arch %s but the board reports %s"
+                               % (config["name"], config["arch"], board[0]))
+        # the board's own .mpy ABI picks the native module (mpy-cross's when it does not say)
+        files, notes = plan_files(config, build_dir, main_py, dist_dir, board_abi=board and board[1])
+        report.notes += notes
+        local_hashes = {remote: sha256_file(local) for remote, local in files.items()}
         remote_hashes = board_link.hashes(sorted(files) + [MODEL_REMOTE])
         for stale in stale_files(board_link.list_files("lib/verdant"), files):
             board_link.remove(stale)

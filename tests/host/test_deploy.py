@@ -173,17 +173,56 @@ def test_corrupt_model_file_is_refused_on_the_host():
         check_model_fits(tiny_model()[:-4], _sim_config())
 
 
+def _native_module(dist, folder, arch_index, version=6, sub=3):
+    """A dist/<folder>/verdant_nn.mpy whose header says MP_NATIVE_ARCH_* arch_index and ABI version.sub."""
+    built = dist / folder
+    built.mkdir(parents=True)
+    (built / "verdant_nn.mpy").write_bytes(bytes([ord("M"), version, arch_index << 2 | sub, 31]))
+    return str(built / "verdant_nn.mpy")
+
+
 def test_native_module_is_shipped_when_built_and_noted_when_absent(tmp_path, build_dir):
     config = _sim_config()
     files, notes = plan_files(config, build_dir, dist_dir=str(tmp_path / "dist"), main_py=__file__)
     assert "lib/verdant_nn.mpy" not in files
     assert any("no native module built for x64" in n for n in notes)
-    built = tmp_path / "dist" / "x64_6.3"
-    built.mkdir(parents=True)
-    (built / "verdant_nn.mpy").write_bytes(b"M\x06")
+    path = _native_module(tmp_path / "dist", "x64_6.3", 2)
     files, notes = plan_files(config, build_dir, dist_dir=str(tmp_path / "dist"), main_py=__file__)
-    assert files["lib/verdant_nn.mpy"] == str(built / "verdant_nn.mpy")
+    assert files["lib/verdant_nn.mpy"] == path
     assert not any("native module" in note for note in notes)
+
+
+def test_native_module_matching_the_boards_abi_is_chosen_not_the_first_folder(tmp_path):
+    from verdant_host.deploy import choose_native_module
+    dist = tmp_path / "dist"
+    _native_module(dist, "x64_6.2", 2, sub=2)          # sorts first: an older ABI
+    _native_module(dist, "x64_zz", 4)                   # an armv6m module in a misnamed folder
+    right = _native_module(dist, "x64_6.3", 2)
+    assert choose_native_module("x64", "6.3", str(dist)) == (right, None)
+    path, why = choose_native_module("x64", "6.4", str(dist))
+    assert path is None
+    assert "x64 ABI 6.4" in why and "x64_6.2/verdant_nn.mpy is x64 ABI 6.2" in why
+    assert choose_native_module("armv6m", "6.3", str(dist))[0] == str(dist / "x64_zz" / "verdant_nn.mpy")
+
+
+def test_a_native_module_with_the_wrong_abi_is_refused(tmp_path, build_dir):
+    dist = tmp_path / "dist"
+    _native_module(dist, "x64_6.2", 2, sub=2)
+    files, notes = plan_files(_sim_config(), build_dir, dist_dir=str(dist), main_py=__file__, board_abi="6.3")
+    assert "lib/verdant_nn.mpy" not in files
+    assert any("no native module matches the board's x64 ABI 6.3 (x64_6.2/verdant_nn.mpy is x64 ABI 6.2)" in n
+               for n in notes), notes
+
+
+def test_deploy_asks_the_board_for_its_abi(board, files, tmp_path):
+    from verdant_host.deploy import board_mpy_abi
+    with open_transport("mpremote", board.port) as link:
+        assert board_mpy_abi(link) == ("x64", "6.3")  # the Unix port of v1.28 (sys.implementation._mpy)
+    dist = tmp_path / "dist"
+    _native_module(dist, "x64_6.2", 2, sub=2)
+    report = _deploy(board, files, "v1", dist_dir=str(dist))
+    assert "lib/verdant_nn.mpy" not in report.sent
+    assert any("matches the board's x64 ABI 6.3" in note for note in report.notes), report.notes
 
 
 def test_unknown_board_names_the_boards_that_exist():
