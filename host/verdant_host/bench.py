@@ -3,9 +3,9 @@ and writes BENCHMARKS.md. Every figure is printed with the exact command that ma
 
     python -m verdant_host.bench [--out BENCHMARKS.md] [--mpy-dir DIR]
 
-Figures: microseconds per inference per backend (natmod, viper, python) under the
-MicroPython Unix port on a small MLP (the committed default model) and a Conv1D net
-(built and converted here); instructions per MAC of the Cortex-M0+ inner loop (objdump of
+Figures: microseconds per call per backend (natmod, viper, python) of predict_int8 and
+predict(floats), interleaved rounds in one MicroPython Unix-port process (bench_unix.py),
+on the shipped models/default/model.bin and a Conv1D net (built and converted here); instructions per MAC of the Cortex-M0+ inner loop (objdump of
 the built object) and, for comparison, on x64 (valgrind, marginal count); .text bytes of
 kernel + parser for Cortex-M0+ at -Os; model file bytes vs .tflite bytes; arena bytes;
 heap bytes allocated per inference on the natmod path (gc.mem_alloc in the Unix port).
@@ -69,79 +69,26 @@ def conv1d_tflite():
 
 
 def models(workdir):
-    """name -> (model file path, model bytes, tflite bytes, description, ExportReport)."""
+    """name -> (model file path, model bytes, tflite bytes, description, ExportReport).
+    "default" is the shipped models/default/model.bin itself; its report (MACs, weights,
+    arena) comes from exporting the .tflite it was made from (same layers, no metadata)."""
     from verdant_host.export import export_with_report
-    with open(os.path.join(REPO, "models", "default", "model.tflite"), "rb") as f:
+    default_dir = os.path.join(REPO, "models", "default")
+    with open(os.path.join(default_dir, "model.tflite"), "rb") as f:
         mlp = f.read()
+    with open(os.path.join(default_dir, "model.bin"), "rb") as f:
+        shipped = f.read()
     found = {}
-    for name, tflite, what in (("mlp", mlp, "MLP: the committed default model (models/default/model.tflite)"),
+    for name, tflite, what in (("default", mlp, "the shipped models/default/model.bin (MLP, with metadata)"),
                                ("conv1d", conv1d_tflite(), "Conv1D net built in verdant_host.bench.conv1d_tflite")):
         model, report = export_with_report(tflite)
+        if name == "default":
+            model = shipped
         path = os.path.join(workdir, name + ".vmdl")
         with open(path, "wb") as f:
             f.write(model)
         found[name] = (path, model, tflite, what, report)
     return found
-
-
-# ---------------------------------------------------------------- Unix port timings
-
-_TIMING_SCRIPT = """
-import gc, json, sys, time
-for p in %(paths)r:
-    sys.path.insert(0, p)
-from verdant import engine
-buf = open(%(model)r, 'rb').read()
-net = engine.load(buf, backend=%(backend)r)
-inp = bytes((i * 37 + 11) & 255 for i in range(net.input_elements))
-net.predict_int8(inp)
-n = 1
-while True:
-    t0 = time.ticks_us()
-    for _ in range(n):
-        net.predict_int8(inp)
-    dt = time.ticks_diff(time.ticks_us(), t0)
-    if dt > 100000 or n >= 100000:
-        break
-    n *= 4
-best = dt
-for _ in range(6):  # the machine is shared: the fastest of several batches is the least disturbed
-    t0 = time.ticks_us()
-    for _ in range(n):
-        net.predict_int8(inp)
-    best = min(best, time.ticks_diff(time.ticks_us(), t0))
-result = {"us": best / n, "runs": n}
-if %(backend)r == 'natmod':
-    import verdant_nn
-    model, arena, out = net.model.buf, net._arena, bytearray(net.output_elements)
-    run, predict = verdant_nn.run, net.predict_int8
-    for _ in range(100):  # warm-up: first-time allocations of the loop itself are not per inference
-        predict(inp)
-        run(model, arena, inp, out)
-    gc.collect()
-    gc.disable()
-    for _ in range(2):  # the second window is the steady state (the first may see one-time allocations)
-        before = gc.mem_alloc()
-        for _ in range(1000):
-            predict(inp)
-        result["engine_heap"] = (gc.mem_alloc() - before) / 1000
-        before = gc.mem_alloc()
-        for _ in range(1000):
-            run(model, arena, inp, out)
-        result["run_heap"] = (gc.mem_alloc() - before) / 1000
-    gc.enable()
-    result["arena"] = len(arena)
-print(json.dumps(result))
-"""
-
-
-def unix_port_timing(step, micropython, model_path, backend, natmod_dir):
-    paths = [os.path.join(REPO, "device")] + ([natmod_dir] if natmod_dir else [])
-    script = _TIMING_SCRIPT % {"paths": paths, "model": model_path, "backend": backend}
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False, dir=os.path.dirname(model_path)) as f:
-        f.write(script)
-    out = step.run([micropython, "-X", "heapsize=8M", f.name])
-    return json.loads(out.strip().splitlines()[-1])
 
 
 # ---------------------------------------------------------------- native figures
@@ -257,34 +204,47 @@ def fmt_ok(ok):
     return "met" if ok else "NOT met"
 
 
+BEGIN = "<!-- make bench: begin (host/verdant_host/bench.py rewrites this block only) -->"
+END = "<!-- make bench: end -->"
+
+
+def write_block(path, lines):
+    """Replaces the marked block of path with lines (other sections of the file stay)."""
+    block = BEGIN + "\n" + "\n".join(lines).rstrip("\n") + "\n" + END
+    text = open(path).read() if os.path.exists(path) else "# Benchmarks\n\n" + BEGIN + "\n" + END + "\n"
+    if BEGIN not in text or END not in text:
+        raise RuntimeError("%s has no block marked %s ... %s: add the two lines where the bench figures go"
+                           % (path, BEGIN, END))
+    head, rest = text.split(BEGIN, 1)
+    with open(path, "w") as f:
+        f.write(head + block + rest.split(END, 1)[1])
+
+
 def main(argv=None):
+    from verdant_host import bench_unix
     ap = argparse.ArgumentParser(prog="verdant-bench", description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=os.path.join(REPO, "BENCHMARKS.md"))
     ap.add_argument("--micropython", default=os.environ.get("MICROPYTHON") or os.path.join(REPO, ".venv", "bin", "micropython"))
     args = ap.parse_args(argv)
     sys.path.insert(0, os.path.join(REPO, "device"))
-    found = sorted(glob.glob(os.path.join(REPO, "dist", "x64_*", "verdant_nn.mpy")))
-    natmod_dir = os.path.dirname(found[-1]) if found else None
-    rows, notes = [], []
+    paths, natmod_built = bench_unix.natmod_paths(REPO)
+    backends = BACKENDS if natmod_built else BACKENDS[1:]
     with tempfile.TemporaryDirectory(prefix="verdant-bench-") as workdir:
         step = Step()
         nets = models(workdir)
         timing = {}
         for name, (path, model, tflite, what, report) in nets.items():
-            for backend in BACKENDS:
-                if backend == "natmod" and natmod_dir is None:
-                    continue
-                s = Step()
-                timing[name, backend] = (unix_port_timing(s, args.micropython, path, backend, natmod_dir), s.commands[-1])
+            s = Step()
+            timing[name] = bench_unix.measure(s, args.micropython, path, backends, paths, workdir)
+            timing_cmd = s.commands[-1]
         size = m0_text_bytes(step)
         per_mac, loop = m0_instructions_per_mac(step)
         m0_dynamic = m0_dynamic_instructions_per_mac(Step(), workdir)
         x64_per_mac = x64_valgrind_ir(Step(), workdir)
 
-        lines = ["# Benchmarks", "",
-                 "Made by `make bench` (host/verdant_host/bench.py) in one run; each figure names the command",
+        lines = ["Made by `make bench` (host/verdant_host/bench.py) in one run; each figure names the command",
                  "that measured it. Unix-port timings are wall-clock on the machine that ran the bench (shared,",
-                 "so expect noise); ratios matter more than absolute microseconds.", ""]
+                 "so expect noise): hence interleaved rounds in one process, medians and the min-max spread.", ""]
         lines += ["## Models", "", "| model | what | MACs | model file bytes | of which int8 weights | .tflite bytes | file / tflite | arena bytes |",
                   "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         for name, (path, model, tflite, what, report) in nets.items():
@@ -296,30 +256,24 @@ def main(argv=None):
                   "which the C parser recomputes and checks). Both formats store the same int8 weights, one byte "
                   "each, so a file cannot fall below its weight bytes: where those are more than a quarter of the "
                   ".tflite, the 0.25x target is out of reach for any uncompressed format.", ""]
-        lines += ["## Microseconds per inference (MicroPython Unix port, `Engine.predict_int8`)", "",
-                  "| model | natmod | viper | python | python / natmod | python / viper |", "| --- | --- | --- | --- | --- | --- |"]
-        ratios = {}
-        for name in nets:
-            us = {b: timing[name, b][0]["us"] for b in BACKENDS if (name, b) in timing}
-            nat = us.get("natmod")
-            r_nat = us["python"] / nat if nat else None
-            r_vip = us["python"] / us["viper"]
-            ratios[name] = (r_nat, r_vip)
-            lines.append("| %s | %s | %.1f | %.1f | %s | %.1fx |" % (
-                name, "%.1f" % nat if nat else "not built", us["viper"], us["python"],
-                "%.0fx" % r_nat if r_nat else "-", r_vip))
-        lines += ["", "Command per cell (model path and backend vary): `%s` running a script that loads the model with "
-                  "`verdant.engine.load(buf, backend=...)` and times `predict_int8` with `time.ticks_us` over enough "
-                  "runs to last 0.1 s, the fastest of 7 such batches (the machine is shared)." % os.path.relpath(args.micropython, REPO), ""]
-        heap_rows = []
-        for name in nets:
-            if (name, "natmod") in timing:
-                t = timing[name, "natmod"][0]
-                heap_rows.append("| %s | %g | %g |" % (name, t["run_heap"], t["engine_heap"]))
-        lines += ["## Heap bytes allocated per inference, natmod path", "",
-                  "| model | `verdant_nn.run` | `Engine.predict_int8` |", "| --- | --- | --- |"] + (
-                  heap_rows or ["| - | not built | not built |"])
-        lines += ["", "After 100 warm-up calls: `gc.collect(); gc.disable(); gc.mem_alloc()` before and after 1000 calls, divided by 1000, the second of two such windows, in the same Unix-port run.", ""]
+        table, ratios = bench_unix.table(timing, backends)
+        lines += ["## Microseconds per call (MicroPython Unix port, x64): median (min-max) over %d interleaved rounds"
+                  % bench_unix.ROUNDS, ""] + table
+        lines += ["", "Command (one process per model, every backend and call inside it): `%s` "
+                  "(script: `verdant_host.bench_unix._SCRIPT`): loads the model once per backend with "
+                  "`verdant.engine.load(buf, backend=...)`, sizes one batch per backend and call to last >= %d ms, "
+                  "then runs %d rounds, each timing one batch of every (backend, call) with `time.ticks_us`, "
+                  "the backend order rotated each round. Ratios are per round (median, min-max). `predict` takes "
+                  "floats (quantize, run, dequantize: the call the firmware makes)."
+                  % (timing_cmd.replace(workdir, "$TMP").replace(REPO + "/", ""), bench_unix.BATCH_US // 1000, bench_unix.ROUNDS), ""]
+        heap_keys = [k for k in next(iter(timing.values()))["heap"]]
+        lines += ["## Heap bytes allocated per call", "",
+                  "| model | " + " | ".join("`%s`" % k for k in sorted(heap_keys)) + " |",
+                  "| --- | " + " | ".join("---" for _ in heap_keys) + " |"]
+        for name, res in timing.items():
+            lines.append("| %s | %s |" % (name, " | ".join("%g" % res["heap"][k] for k in sorted(heap_keys))))
+        lines += ["", "Same process as the timings: after 20 warm-up calls, `gc.collect(); gc.disable()`, "
+                  "`gc.mem_alloc()` before and after 100 calls, divided by 100.", ""]
         lines += ["## Cortex-M0+ (armv6m) kernel", "",
                   "| figure | value | command |", "| --- | --- | --- |",
                   "| .text bytes, kernel + parser + MAC loop, -Os | %d (%s; plus %d bytes .rodata: messages, tables) | `make native-size` then `arm-none-eabi-size -A build/native/m0size/*.o` |" % (
@@ -334,22 +288,22 @@ def main(argv=None):
             lines.append("| x64 for comparison: instructions per MAC, gcc -O2 | %.2f | `valgrind --tool=callgrind build/native/bench/nn_runner` on FC 256x16 and 1280x16, 20 inputs each: (Ir difference) / (MAC difference) |" % x64_per_mac)
         lines += ["", "## Targets", "", "| target | measured | |", "| --- | --- | --- |"]
         for name in nets:
-            r_nat, r_vip = ratios[name]
-            lines.append("| natmod >= 100x pure Python (%s) | %s | %s |" % (name, "%.0fx" % r_nat if r_nat else "not built",
-                                                                           fmt_ok(r_nat is not None and r_nat >= 100)))
-            lines.append("| viper >= 20x pure Python (%s) | %.1fx | %s |" % (name, r_vip, fmt_ok(r_vip >= 20)))
-        lines.append("| <= 6 instructions per MAC (armv6m) | %.1f | %s |" % (per_mac, fmt_ok(per_mac <= 6)))
+            r_nat, r_vip = ratios[name, "predict_int8"]
+            lines.append("| natmod >= 100x pure Python (%s, `predict_int8`, median of rounds) | %s | %s |" % (
+                name, "%.0fx" % r_nat if r_nat else "not built", fmt_ok(r_nat is not None and r_nat >= 100)))
+            lines.append("| viper >= 20x pure Python (%s, `predict_int8`, median of rounds) | %.1fx | %s |" % (
+                name, r_vip, fmt_ok(r_vip >= 20)))
+        lines.append("| <= 6 instructions per MAC (armv6m inner loop) | %.1f | %s |" % (per_mac, fmt_ok(per_mac <= 6)))
         lines.append("| <= 3 KB .text kernel + parser (Cortex-M0+ -Os, linked with its libgcc helpers) | %d bytes | %s |" % (
             size["linked_text"], fmt_ok(size["linked_text"] <= 3072)))
         for name, (path, model, tflite, what, report) in nets.items():
             ratio = len(model) / len(tflite)
             lines.append("| model file <= 0.25x .tflite (%s) | %.2fx | %s |" % (name, ratio, fmt_ok(ratio <= 0.25)))
-        heap = [timing[n, "natmod"][0]["run_heap"] for n in nets if (n, "natmod") in timing]
-        lines.append("| 0 heap bytes per inference (natmod) | %s | %s |" % (
+        heap = [res["heap"]["natmod predict_int8"] for res in timing.values() if "natmod predict_int8" in res["heap"]]
+        lines.append("| 0 heap bytes per `predict_int8` (natmod) | %s | %s |" % (
             ", ".join("%g" % h for h in heap) or "not built", fmt_ok(bool(heap) and max(heap) == 0)))
         lines.append("")
-        with open(args.out, "w") as f:
-            f.write("\n".join(lines))
+        write_block(args.out, lines)
         print("\n".join(lines))
     return 0
 
