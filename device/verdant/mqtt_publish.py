@@ -1,0 +1,251 @@
+"""The board's MQTT output: every protocol line goes to the broker, with Home Assistant
+discovery, through the outbox while Wi-Fi or the broker is down.
+
+An app output (verdant.app: write(line) per line, idle() before each sleep):
+  write(line)  decode the line, track alert states, then publish it at once when the
+               link is up and nothing is queued; otherwise queue it in the outbox and
+               try to (re)connect, no more often than the back-off allows (board time)
+  idle()       send what is queued; then, when radio_off is set, disconnect and power
+               the radio down until the next line (a real board wakes every sample)
+On connect: availability "online" (last will "offline"), discovery for every quantity
+and alert type known so far, the current state of every alert type, then the queue.
+Topics and payloads: verdant.mqtt_topics. Secrets never appear in a line or an error.
+"""
+from verdant.mqtt import MQTTClient, parse_url
+from verdant.mqtt_topics import Topics, ONLINE, OFFLINE, problem_state, encode, slug, check_id
+from verdant.outbox import Outbox
+from verdant.protocol import decode
+
+try:
+    from verdant.rules import DEFAULT_RULES
+except ImportError:  # pragma: no cover
+    DEFAULT_RULES = {}
+
+BATCH = 20
+ALWAYS_KNOWN_TYPES = tuple(sorted(DEFAULT_RULES)) + ("sensor_failure",)
+
+
+class MqttPublisher:
+    """client_factory() -> a new MQTTClient; clock.time_s() -> board time (back-off);
+    radio: object with up()/down() or None (the Unix port uses the host's network)."""
+
+    def __init__(self, client_factory, topics, outbox, clock, radio=None, radio_off=False,
+                 retry_min_s=10, retry_max_s=600):
+        self.client_factory = client_factory
+        self.topics = topics
+        self.outbox = outbox
+        self.clock = clock
+        self.radio = radio
+        self.radio_off = radio_off and radio is not None
+        self.retry_min_s = retry_min_s
+        self.retry_max_s = retry_max_s
+        self.client = None
+        self._retry_at = None
+        self._retry_wait = retry_min_s
+        self.quantities = []
+        self.alert_types = list(ALWAYS_KNOWN_TYPES)
+        self.alert_state = {}   # type -> last problem_state dict
+        self._announced = set()
+        self.published = 0      # protocol lines the broker acknowledged
+        self.connects = 0
+        self.failures = 0
+        self.last_error = None  # exception class name only: messages may hold addresses
+
+    # ---- app output ----
+    def write(self, line):
+        message, why = decode(line)
+        if message is None:
+            return  # not a protocol line (nothing the app sends): nothing to publish
+        self._learn(message)
+        if self.client is not None and not self.outbox.pending():
+            try:
+                self._publish_message(message, line)
+                self.published += 1
+                return
+            except Exception as exc:
+                self._lost(exc)
+        self.outbox.append(line)
+        self.flush()
+
+    def idle(self):
+        self.flush()
+        if self.radio_off and self.client is not None:
+            self._close(clean=True)
+        if self.radio_off and self.radio is not None:
+            self.radio.down()
+
+    # ---- queue ----
+    def flush(self):
+        """Send queued lines in order; False when the link is not up."""
+        if not self._connected():
+            return False
+        while self.outbox.pending():
+            lines = self.outbox.peek(BATCH)
+            if not lines:
+                break
+            done = 0
+            try:
+                for line in lines:
+                    message, why = decode(line)
+                    if message is not None:
+                        self._publish_message(message, line)
+                        self.published += 1
+                    done += len(line)
+            except Exception as exc:
+                self.outbox.advance(done)
+                self._lost(exc)
+                return False
+            self.outbox.advance(done)
+        return True
+
+    # ---- connection ----
+    def _connected(self):
+        if self.client is not None:
+            return True
+        now = self.clock.time_s()
+        if self._retry_at is not None and now < self._retry_at:
+            return False
+        try:
+            if self.radio is not None:
+                self.radio.up()
+            client = self.client_factory()
+            client.set_last_will(self.topics.availability, OFFLINE, retain=True, qos=1)
+            client.connect()
+            self.client = client
+            self.connects += 1
+            self._announced = set()
+            client.publish(self.topics.availability, ONLINE, retain=True, qos=1)
+            for quantity in self.quantities:
+                self._announce_quantity(quantity)
+            for alert_type in self.alert_types:
+                self._announce_type(alert_type)
+                state = self.alert_state.get(alert_type) or {"state": "OFF"}
+                client.publish(self.topics.problem(alert_type), encode(state), retain=True, qos=1)
+        except Exception as exc:
+            self._lost(exc)
+            return False
+        self._retry_wait = self.retry_min_s
+        self._retry_at = None
+        return True
+
+    def _lost(self, exc):
+        self.failures += 1
+        self.last_error = type(exc).__name__
+        self._close(clean=False)
+        self._retry_at = self.clock.time_s() + self._retry_wait
+        self._retry_wait = min(self.retry_max_s, self._retry_wait * 2)
+
+    def _close(self, clean):
+        client, self.client = self.client, None
+        if client is None:
+            return
+        try:
+            if clean:
+                client.disconnect()
+            else:
+                client._close()
+        except Exception:
+            pass
+
+    # ---- messages ----
+    def _learn(self, message):
+        """Note new quantities and alert types (discovery) and alert states (problem topics)."""
+        p = message["p"]
+        if message["k"] == "reading":
+            for quantity in sorted(p):
+                if quantity not in self.quantities and _safe(quantity):
+                    self.quantities.append(quantity)
+        elif message["k"] == "alert" and _safe(p.get("type")):
+            if p["type"] not in self.alert_types:
+                self.alert_types.append(p["type"])
+        elif message["k"] == "status" and isinstance(p.get("labels"), list):
+            for label in p["labels"]:
+                if _safe(label) and label not in self.alert_types and label not in ("normal", "none", "ok"):
+                    self.alert_types.append(label)
+
+    def _publish_message(self, message, line):
+        client, topics, p = self.client, self.topics, message["p"]
+        text = line.rstrip(b"\r\n")
+        if message["k"] == "reading":
+            for quantity in sorted(p):
+                if quantity in self.quantities and quantity not in self._announced:
+                    self._announce_quantity(quantity)
+            client.publish(topics.kind("reading"), text, retain=True, qos=1)
+        elif message["k"] == "alert":
+            client.publish(topics.kind("alert"), text, qos=1)
+            alert_type = p.get("type")
+            if alert_type in self.alert_types:
+                if alert_type not in self._announced:
+                    self._announce_type(alert_type)
+                state = problem_state(p, message["t"])
+                client.publish(topics.problem(alert_type), encode(state), retain=True, qos=1)
+                self.alert_state[alert_type] = state
+        else:
+            client.publish(topics.kind(message["k"]), text, qos=1)
+
+    def _announce_quantity(self, quantity):
+        topic, config = self.topics.sensor_config(quantity)
+        self.client.publish(topic, encode(config), retain=True, qos=1)
+        self._announced.add(quantity)
+
+    def _announce_type(self, alert_type):
+        topic, config = self.topics.problem_config(alert_type)
+        self.client.publish(topic, encode(config), retain=True, qos=1)
+        self._announced.add(alert_type)
+
+
+def _safe(name):
+    try:
+        check_id(name, "name")
+        return True
+    except ValueError:
+        return False
+
+
+def board_id_for(mqtt, board):
+    """secrets' board_id, else the chip's unique id, else a slug of the board name."""
+    if mqtt.get("board_id"):
+        return check_id(mqtt["board_id"])
+    try:
+        import machine
+        uid = machine.unique_id()
+        return "verdant-" + "".join(["%02x" % b for b in uid])
+    except (ImportError, AttributeError):
+        return slug(board.get("name", "board"))
+
+
+def publisher_from_secrets(secrets, hal, board, storage=""):
+    """The publisher secrets.json describes: {"mqtt": {"url", ...}, "wifi": {"ssid", "password"}}.
+
+    mqtt keys: url (required), board_id, prefix ("verdant"), discovery_prefix
+    ("homeassistant"), keepalive_s (300), outbox_bytes (65536), radio_off (true when
+    there is Wi-Fi), retry_min_s (10), retry_max_s (600)."""
+    mqtt = secrets["mqtt"]
+    if not isinstance(mqtt, dict) or "url" not in mqtt:
+        raise ValueError("secrets.json: \"mqtt\" must be an object with a \"url\"")
+    known = ("url", "board_id", "prefix", "discovery_prefix", "keepalive_s", "outbox_bytes", "radio_off",
+             "retry_min_s", "retry_max_s")
+    for key in mqtt:
+        if key not in known:
+            raise ValueError("secrets.json: unknown mqtt key %r (known: %s)" % (key, ", ".join(known)))
+    url = parse_url(mqtt["url"])
+    board_id = board_id_for(mqtt, board)
+    topics = Topics(board_id, mqtt.get("prefix", "verdant"), mqtt.get("discovery_prefix", "homeassistant"),
+                    board.get("name"))
+    ssl = None
+    if url["ssl"]:
+        import ssl
+    keepalive = int(mqtt.get("keepalive_s", 300))
+
+    def client_factory():
+        return MQTTClient(board_id, url["host"], url["port"], url["user"], url["password"], keepalive, ssl)
+
+    radio = None
+    wifi = secrets.get("wifi")
+    if wifi:
+        from verdant.wifi import make_radio
+        radio = make_radio(wifi)
+    outbox = Outbox(storage + "outbox.dat", int(mqtt.get("outbox_bytes", 65536)))
+    return MqttPublisher(client_factory, topics, outbox, hal.clock, radio,
+                         radio_off=mqtt.get("radio_off", True), retry_min_s=int(mqtt.get("retry_min_s", 10)),
+                         retry_max_s=int(mqtt.get("retry_max_s", 600)))

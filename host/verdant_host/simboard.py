@@ -1,0 +1,104 @@
+"""A headless virtual board: the firmware application (verdant.app) in the MicroPython
+Unix port, simulated sensors fed by a truth CSV, the vboard's scaled clock, and the
+outputs the board's own secrets.json configures (MQTT). No pseudo-terminal and no
+deploy, so many of them start in a second: used by the MQTT tests and `make fleet-demo`.
+Its serial lines go to stdout, one protocol line each, as on a board.
+
+Example:
+    board = SimBoard("build/fleet/b1", truth_csv, board_id="b1", broker_url="mqtt://127.0.0.1:1883",
+                     speed=600, seconds=6 * 3600)
+    board.start(); board.wait()
+"""
+import json
+import os
+import shutil
+import subprocess
+import time
+
+from verdant_host import DEVICE_DIR
+from verdant_host.errors import VerdantError
+from verdant_host.vboard import default_micropython
+from verdant_host.vboard_scenario import truth_csv_start
+
+REPO_DIR = os.path.dirname(DEVICE_DIR)
+HAL_DIR = os.path.join(DEVICE_DIR, "verdant", "hal")
+DEFAULT_MODEL = os.path.join(REPO_DIR, "models", "default", "model.bin")
+
+_MAIN = """
+import sys
+from verdant import app
+from verdant.board import load_board
+import vboard_env
+board = load_board("board.json")
+hal = vboard_env.make_hal(board)
+hal.serial = app.StdoutSerial()
+outputs, problem = app._configured_outputs(hal, board)
+options = {"boot_problem": problem} if problem else {}
+a = app.run(hal, board, seconds=%(seconds)d, outputs=outputs, **options)
+for o in outputs:
+    o.idle()
+    sys.stderr.write("simboard: published=%%d queued=%%d dropped=%%d failures=%%d connects=%%d\\n" %% (
+        o.published, o.outbox.size - o.outbox.pos, o.outbox.dropped, o.failures, o.connects))
+"""
+
+
+def write_secrets(fs_dir, broker_url, board_id, **mqtt):
+    """secrets.json for a virtual board (a real board gets it with mpremote cp)."""
+    mqtt = dict(mqtt, url=broker_url, board_id=board_id)
+    with open(os.path.join(fs_dir, "secrets.json"), "w") as f:
+        json.dump({"mqtt": mqtt}, f)
+
+
+class SimBoard:
+    def __init__(self, fs_dir, truth_csv, board_id=None, broker_url=None, speed=600.0, seconds=3600,
+                 start_s=None, board="sim", model=DEFAULT_MODEL, micropython=None, mqtt_options=None,
+                 fresh=True):
+        self.fs_dir = os.path.abspath(fs_dir)
+        self.truth_csv = os.path.abspath(truth_csv)
+        self.speed = float(speed)
+        self.seconds = int(seconds)
+        self.start_s = truth_csv_start(truth_csv) if start_s is None else int(start_s)
+        self.micropython = micropython or default_micropython()
+        if not os.path.exists(self.micropython):
+            raise VerdantError("simboard: micropython not found at %s; set MICROPYTHON=/path" % self.micropython)
+        if fresh:
+            shutil.rmtree(self.fs_dir, ignore_errors=True)
+        os.makedirs(self.fs_dir, exist_ok=True)
+        board_path = board if board.endswith(".json") else os.path.join(REPO_DIR, "boards", board + ".json")
+        shutil.copy(board_path, os.path.join(self.fs_dir, "board.json"))
+        if model and not os.path.exists(os.path.join(self.fs_dir, "model.bin")):
+            shutil.copy(model, os.path.join(self.fs_dir, "model.bin"))
+        if broker_url:
+            write_secrets(self.fs_dir, broker_url, board_id or "vboard", **(mqtt_options or {}))
+        self.process = None
+        self.stderr_text = ""
+
+    def start(self, real_t0_ns=None):
+        env = dict(os.environ)
+        env["MICROPYPATH"] = os.pathsep.join([DEVICE_DIR, HAL_DIR, ".frozen"])
+        env["VBOARD_SIM_T0"] = str(self.start_s)
+        env["VBOARD_REAL_T0_NS"] = str(real_t0_ns or time.time_ns())
+        env["VBOARD_SPEED"] = repr(self.speed)
+        env["VBOARD_TRUTH"] = self.truth_csv
+        self.process = subprocess.Popen([self.micropython, "-X", "heapsize=4M", "-c",
+                                         _MAIN % {"seconds": self.seconds}],
+                                        cwd=self.fs_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        return self
+
+    def wait(self, timeout=None):
+        """(stdout bytes, stderr text) once the board's run ends."""
+        out, err = self.process.communicate(timeout=timeout)
+        self.stderr_text = err.decode(errors="replace")
+        if self.process.returncode != 0:
+            raise VerdantError("simboard %s exited with %d: %s" % (self.fs_dir, self.process.returncode,
+                                                                   self.stderr_text[-500:]))
+        return out, self.stderr_text
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
