@@ -8,7 +8,12 @@ alert events to send, as payload dicts for protocol "alert" lines:
      "values": {"air_temp_c": 1.6}, "threshold": 2.0}
 
 event is "raise", "clear" or "remind" (an active alert repeated every remind_s so a
-monitor that connects late learns about it). Flapping is prevented three ways:
+monitor that connects late learns about it). Info-level rules are advice, not alarms:
+only their raise is sent, at most once per type per 24 h and at most
+advisories_per_day of them per 24 h in all (the state is still tracked and listed by
+active()). Sensor-fault detectors (verdant.sensorfaults) run in update_faults; a rule
+whose series comes from a suspect (stuck or drifting) quantity sees no data, so a stuck
+air sensor can neither raise nor clear a frost alert. Flapping is prevented three ways:
 hysteresis (clear threshold on the safe side of the raise threshold), minimum
 durations (raise_after_s / clear_after_s, or N consecutive model predictions) and a
 cooldown: a raise comes at least cooldown_s after the previous raise of the same alert.
@@ -18,6 +23,21 @@ Example:
     events = engine.update_rules(t, feature_row)
 """
 from verdant.rules import load_rules, judge
+from verdant.sensorfaults import SensorFaults
+
+DAY_S = 86400
+# the measured quantities each derived rule series is computed from
+_DERIVED_FROM = {"vpd_kpa": ("air_temp_c", "rh_pct"), "dew_point_margin_c": ("air_temp_c", "rh_pct"),
+                 "abs_humidity_g_m3": ("air_temp_c", "rh_pct"), "dew_point_c": ("air_temp_c", "rh_pct"),
+                 "dli_mol_m2": ("par_umol_m2_s", "light_lux"), "dli_prev_mol_m2": ("par_umol_m2_s", "light_lux")}
+
+
+def _series_quantities(series):
+    for suffix in ("_mean", "_min", "_max", "_rate_h"):
+        if series.endswith(suffix):
+            series = series[:-len(suffix)]
+            break
+    return _DERIVED_FROM.get(series, (series,))
 
 
 class AlertState:
@@ -118,8 +138,12 @@ def _fmt(x):
 class AlertEngine:
     """All alerts of one board. overrides: the board config's "alerts" object."""
 
-    def __init__(self, overrides=None):
+    def __init__(self, overrides=None, sensor_of=None):
         self.rules, self.settings = load_rules(overrides)
+        self.faults = SensorFaults((overrides or {}).get("sensor_faults"), sensor_of)
+        self._advice_sent = {}       # info rule -> time of its last sent raise
+        self._advice_times = []      # times of sent advisories in the last 24 h
+        self._advice_pending = {}    # info rules raised but not yet told (over the daily cap)
         s = self.settings
         self._rule_states = {}
         for name, rule in self.rules.items():
@@ -134,16 +158,53 @@ class AlertEngine:
         names = [n for n, st in self._rule_states.items() if st.active]
         names += ["sensor_failure:" + n for n, st in self._sensor_states.items() if st.active]
         names += [n for n, st in self._model_states.items() if st.active]
+        names += self.faults.active()
         return sorted(names)
+
+    def update_faults(self, t, current, health=None):
+        """Sensor-fault detectors on the sampler's latest values (see verdant.sensorfaults)."""
+        return self.faults.update(t, current, health)
+
+    def _advice(self, t, name, state, event):
+        """An info rule's event to send: its raise, possibly later (daily caps), nothing else."""
+        if event == "raise":
+            self._advice_pending[name] = True
+        if not state.active:
+            self._advice_pending.pop(name, None)
+            return None
+        if name not in self._advice_pending or not self._advice_allowed(t, name):
+            return None
+        del self._advice_pending[name]
+        return "raise"
+
+    def _advice_allowed(self, t, name):
+        """True when an info-level raise of rule `name` may be sent now (and records it)."""
+        while self._advice_times and t - self._advice_times[0] >= DAY_S:
+            self._advice_times.pop(0)
+        last = self._advice_sent.get(name)
+        if last is not None and t - last < DAY_S:
+            return False
+        if len(self._advice_times) >= self.settings["advisories_per_day"]:
+            return False
+        self._advice_sent[name] = t
+        self._advice_times.append(t)
+        return True
 
     def update_rules(self, t, row):
         """Evaluate every enabled rule on a feature row (verdant.features)."""
         events = []
+        suspects = self.faults.suspects()
         for name, state in self._rule_states.items():
             rule = self.rules[name]
             value = row.get(rule["series"])
+            if suspects:
+                for q in _series_quantities(rule["series"]):
+                    if q in suspects:
+                        value = None  # a stuck or drifting sensor is no evidence either way
             beyond, past = judge(rule, value)
             event = state.update(t, beyond, past)
+            if rule["severity"] == "info":
+                event = self._advice(t, name, state, event)
             if event is None:
                 continue
             back = "above" if rule["when"] == "below" else "below"

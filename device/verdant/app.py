@@ -114,6 +114,9 @@ class App:
             sensors = self._build_sensors()
         self.sampler = Sampler(sensors, reads=self.settings["reads_per_sample"], after_read=self.feed)
         self.fitted = self.sampler.quantities()
+        for sensor in self.sampler.sensors:  # sensor-fault alerts name the sensor of a quantity
+            for q in sensor.quantities:
+                self.alerts.faults.sensor_of.setdefault(q, sensor.name)
         self.features = FeatureState(self.settings["feature_period_s"], self.settings["feature_window"],
                                      self.settings["utc_offset_s"])
         self.log = None
@@ -344,6 +347,9 @@ class App:
             # the clock was set back (e.g. the host set the RTC): start a new window
             self.features = FeatureState(self.features.period_s, self.features.window, self.settings["utc_offset_s"])
             self.send("status", {"state": "clock_set_back", "why": "feature window restarted"}, t)
+        # sensor faults first: a stuck or drifting quantity is no evidence for this step's rules
+        for ev in self._guard("faults", self.alerts.update_faults, t, current, self.sampler.health_report()) or []:
+            self.send("alert", ev, t)
         row = self._guard("features", self.features.add, t, current)
         reading = {}
         for q in self.fitted:

@@ -9,13 +9,15 @@ before it clears (clear_after_s). `when` is "below" (alert when value < raise) o
 A board config overrides any field under "alerts", e.g.
     "alerts": {"frost_risk": {"raise": 1.0}, "co2_low": {"enabled": false},
                "cooldown_s": 900}
+"sensor_faults" holds the sensor-fault detectors' settings (verdant.sensorfaults).
 Unknown names or fields, wrong types and thresholds on the wrong side raise
 ValueError naming the key.
 """
 
 DEFAULT_RULES = {
     # name: series, when, raise, clear, raise_after_s, clear_after_s, severity
-    "frost_risk": ("air_temp_c", "below", 2.0, 3.5, 600, 900, "critical"),
+    # frost clears only after 45 min: longer than a stuck air sensor takes to be noticed
+    "frost_risk": ("air_temp_c", "below", 2.0, 3.5, 600, 2700, "critical"),
     "heat_stress": ("air_temp_c", "above", 35.0, 32.0, 900, 900, "warning"),
     "disease_risk": ("rh_pct", "above", 90.0, 85.0, 10800, 1800, "warning"),
     "vpd_low": ("vpd_kpa", "below", 0.3, 0.45, 3600, 1800, "info"),
@@ -23,6 +25,8 @@ DEFAULT_RULES = {
     "dry_soil": ("soil_moisture_pct", "below", 20.0, 25.0, 1800, 1800, "warning"),
     "co2_high": ("co2_ppm", "above", 1500.0, 1200.0, 900, 900, "warning"),
     "co2_low": ("co2_ppm", "below", 250.0, 320.0, 1800, 1800, "info"),
+    # agronomic advice: yesterday's daily light integral below what a fruiting crop needs
+    "dli_low": ("dli_prev_mol_m2", "below", 6.0, 8.0, 0, 0, "info"),
 }
 
 # Settings of the alert engine itself (not per rule).
@@ -35,6 +39,10 @@ DEFAULT_SETTINGS = {
     "model_consecutive": 3,      # detections in a row needed to raise (and misses to clear)
     "model_severity": "warning",
     "model_ignore_labels": ["normal", "none", "ok"],
+    # info-level rules are advice, not alarms: each type raises at most once per day
+    # (its clear and reminders are not sent), and all of them together at most
+    # advisories_per_day times per day; their state still shows in status lines
+    "advisories_per_day": 1,
 }
 
 SEVERITIES = ("info", "warning", "critical")
@@ -88,6 +96,8 @@ def load_rules(overrides=None):
     if not isinstance(overrides, dict):
         raise ValueError("alerts: expected an object, got %r" % (overrides,))
     for name, value in overrides.items():
+        if name == "sensor_faults":
+            continue  # validated by verdant.sensorfaults
         if name in settings:
             if name == "model_ignore_labels":
                 if not isinstance(value, list):

@@ -49,7 +49,10 @@ def test_every_rule_raises_after_its_duration_holds_and_clears():
         events = [(t, e) for t, e in run_series(engine, series, [good] * 3 + [bad] * n_bad + [good] * n_good)
                   if e["type"] == name]
         kinds = [e["event"] for _, e in events]
-        assert kinds == ["raise", "clear"], (name, kinds)
+        if severity == "info":  # advice: only the raise is sent
+            assert kinds == ["raise"], (name, kinds)
+        else:
+            assert kinds == ["raise", "clear"], (name, kinds)
         t_raise, raise_ev = events[0]
         first_bad_t = 1000 + 3 * STEP
         assert t_raise - first_bad_t >= raise_after, name
@@ -57,6 +60,9 @@ def test_every_rule_raises_after_its_duration_holds_and_clears():
         assert raise_ev["severity"] == severity and raise_ev["source"] == "rule"
         assert raise_ev["values"] == {series: bad} and raise_ev["threshold"] == raise_at
         first_good_t = first_bad_t + n_bad * STEP
+        if severity == "info":
+            assert name not in engine.active(), name  # the state cleared, silently
+            continue
         assert events[1][0] - first_good_t >= clear_after, name
         assert events[1][1]["threshold"] == clear_at
 
@@ -176,9 +182,32 @@ def test_state_machines_directly():
 
 def test_remind_reason_tells_what_clears_it():
     engine = AlertEngine({"remind_s": 3600})
-    events = run_series(engine, "vpd_kpa", [0.1] * 14 + [0.35] * 14)  # raises after 3600 s
+    events = run_series(engine, "rh_pct", [95.0] * 38 + [88.0] * 14)  # raises after 10800 s
     reminds = [e for _, e in events if e["event"] == "remind"]
-    assert reminds and reminds[0]["reason"] == "still active: vpd_kpa 0.35, clears above 0.45"
+    assert reminds and reminds[0]["reason"] == "still active: rh_pct 88, clears below 85"
+
+
+def test_advice_is_sent_once_per_type_per_day_and_capped_per_day():
+    engine = AlertEngine({"remind_s": 3600, "cooldown_s": 0})
+    day = 86400 // STEP
+    # vpd low for 2 h, fine for 1 h, again: three episodes a day for two days
+    values = ([0.1] * 24 + [0.6] * 12) * (2 * day // 36)
+    events = run_series(engine, "vpd_kpa", values)
+    sent = [(t, e["event"]) for t, e in events]
+    assert [k for _, k in sent] == ["raise", "raise"], sent   # no clears, no reminders
+    assert sent[1][0] - sent[0][0] >= 86400
+    # a second advice type on the same day waits: one advisory per day in all
+    engine = AlertEngine({"remind_s": 0})
+    out = []
+    for i in range(2 * day):
+        row = {"vpd_kpa": 0.1, "co2_ppm": 200.0}
+        out += [(1000 + STEP * i, e["type"]) for e in engine.update_rules(1000 + STEP * i, row)]
+    assert [typ for _, typ in out] == ["co2_low", "vpd_low"], out  # co2_low holds 30 min, vpd_low 1 h
+    assert out[1][0] - out[0][0] >= 86400
+    assert "co2_low" in engine.active() and "vpd_low" in engine.active()
+    engine = AlertEngine({"advisories_per_day": 2, "remind_s": 0})
+    out = [e["type"] for i in range(day) for e in engine.update_rules(1000 + STEP * i, {"vpd_kpa": 0.1, "co2_ppm": 200.0})]
+    assert sorted(out) == ["co2_low", "vpd_low"]
 
 
 def test_flapping_model_and_sensor_alerts_are_rate_limited_too():

@@ -82,7 +82,12 @@ def test_scheduled_part_faults_spikes_rejected_bad_crc_fails_the_sensor():
     assert serial.problems == []
     alerts = [(m["t"] - T0, m["p"]["values"].get("sensor"), m["p"]["event"]) for m in serial.kept
               if m["k"] == "alert"]
-    assert set(m["p"]["type"] for m in serial.kept if m["k"] == "alert") == {"sensor_failure"}
+    # the CO2 spikes (held back by the sampler) raise a sensor_fault naming the CO2 sensor
+    assert set(m["p"]["type"] for m in serial.kept if m["k"] == "alert") == {"sensor_failure", "sensor_fault"}
+    spikes = [(m["t"] - T0, m["p"]["values"]["quantity"], m["p"]["values"]["fault"], m["p"]["event"])
+              for m in serial.kept if m["k"] == "alert" and m["p"]["type"] == "sensor_fault"]
+    assert [s[1:] for s in spikes] == [("co2_ppm", "spikes", "raise"), ("co2_ppm", "spikes", "clear")], spikes
+    assert 10 * HOUR < spikes[0][0] < 16 * HOUR and spikes[1][0] >= 16 * HOUR
     air = [(t, ev) for t, sensor, ev in alerts if sensor == "air"]
     assert [ev for _, ev in air] == ["raise", "clear"]
     assert 5 * HOUR < air[0][0] <= 5 * HOUR + 300 and 6 * HOUR <= air[1][0] <= 6 * HOUR + 300

@@ -1,0 +1,295 @@
+"""Sensor-fault detectors: stuck, spikes, drift and intermittent dropout, per quantity.
+
+Pure logic, like verdant.alerts: update(t, current, health) takes the time, the
+sampler's latest values (quantity -> value or None) and its health report, once per
+feature period, and returns "sensor_fault" alert payloads:
+
+    {"type": "sensor_fault", "severity": "warning", "event": "raise", "source": "sensor",
+     "reason": "air_temp_c stuck at 4.2 for 1800 s while rh_pct moved",
+     "values": {"sensor": "air", "quantity": "air_temp_c", "fault": "stuck", "value": 4.2}}
+
+Detectors (thresholds in DEFAULTS, board config "alerts": {"sensor_faults": {...}}):
+  stuck    the same reading for stuck_s while another quantity moved more than its
+           MOVE threshold in that span; values at a sensor's floor (light 0 at night,
+           RH 0/100 at saturation) are not evidence. Clears after clear_samples
+           different readings in a row.
+  spikes   a jump larger than SPIKE_STEP that comes straight back (v0 -> v1 -> v2 with
+           both steps large, opposite and v2 near v0), or a reading the sampler held back
+           as a spike (health "spikes" count went up); spike_count of them within
+           spike_window_s raise, none for spike_window_s clears.
+  drift    physical cross-check: RH reading 100 % (saturated) while the air is warming
+           faster than drift_warming_c_h and the vapour pressure that RH implies climbs
+           with it is not condensation but a drifting sensor; also RH outside 0..100 or
+           a dew point above the air temperature. Raise after drift_s, clear after drift_s
+           of consistent readings. (Slow drift inside the plausible range needs the site
+           model's residual: see docs/training.md.)
+  dropout  a quantity missing in at least dropout_min of the last dropout_window samples
+           while its sensor is not "failed" (a failed sensor already raises
+           sensor_failure); clears when the window has no gap.
+Soil probes are left out of the stuck check: their readings hold still for hours.
+
+A stuck or drifting quantity is "suspect": AlertEngine blanks the rule series computed
+from it (a stuck air sensor then cannot clear or hide a frost alert), and a stuck air
+temperature is raised at critical severity because frost and heat rules are blind.
+"""
+
+DEFAULTS = {
+    "stuck_s": 1800,
+    "clear_samples": 2,
+    "spike_count": 3,
+    "spike_window_s": 10800,
+    "drift_s": 1800,
+    "drift_warming_c_h": 1.0,
+    "dropout_window": 12,
+    "dropout_min": 3,
+    "severity": "warning",
+    "stuck_air_temp_severity": "critical",
+}
+
+# Change that counts as "moving" for the stuck check's cross-reference.
+MOVE = {"air_temp_c": 0.3, "rh_pct": 2.0, "co2_ppm": 30.0, "par_umol_m2_s": 20.0, "light_lux": 1000.0}
+# A jump this large that comes straight back is a spike (smaller than the sampler's max_step).
+SPIKE_STEP = {"air_temp_c": 2.0, "rh_pct": 8.0, "co2_ppm": 250.0, "soil_moisture_pct": 8.0, "soil_temp_c": 2.0}
+# Readings at these values are a sensor's floor or ceiling, not evidence of a stuck sensor.
+FLOORS = {"par_umol_m2_s": (0.0,), "light_lux": (0.0,), "rh_pct": (0.0, 100.0)}
+WATCHED = ("air_temp_c", "rh_pct", "co2_ppm", "par_umol_m2_s", "light_lux", "soil_moisture_pct", "soil_temp_c")
+SOIL = ("soil_moisture_pct", "soil_temp_c")
+SEVERITIES = ("info", "warning", "critical")
+
+
+def _settings(overrides):
+    s = dict(DEFAULTS)
+    if overrides is None:
+        return s
+    if not isinstance(overrides, dict):
+        raise ValueError("alerts.sensor_faults: expected an object, got %r" % (overrides,))
+    for key, value in overrides.items():
+        if key not in DEFAULTS:
+            raise ValueError("alerts.sensor_faults.%s: unknown setting (expected one of %s)"
+                             % (key, ", ".join(sorted(DEFAULTS))))
+        if key.endswith("severity"):
+            if value not in SEVERITIES:
+                raise ValueError("alerts.sensor_faults.%s: expected one of %s, got %r"
+                                 % (key, ", ".join(SEVERITIES), value))
+        elif isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ValueError("alerts.sensor_faults.%s: expected a positive number, got %r" % (key, value))
+        s[key] = value
+    return s
+
+
+def _fmt(x):
+    return ("%.2f" % x).rstrip("0").rstrip(".") if isinstance(x, float) else str(x)
+
+
+class _Track:
+    """History of one quantity: the stuck run, recent values, spike times, gaps."""
+
+    def __init__(self):
+        self.run_value = None      # value of the current run of identical readings
+        self.run_since = None
+        self.prev = []             # last two present values, oldest first
+        self.spikes = []           # times of detected spikes
+        self.present = []          # last dropout_window samples: True present / False missing
+        self.active = {}           # fault -> raised at
+        self.clear_hits = {}       # fault -> consecutive samples past clear
+        self.raise_since = {}      # fault -> time the raise condition began
+        self.active_value = None   # the reading a raised "stuck" is stuck at
+
+
+class SensorFaults:
+    """All detectors of one board. sensor_of: quantity -> sensor name (for the alert text)."""
+
+    def __init__(self, overrides=None, sensor_of=None):
+        self.settings = _settings(overrides)
+        self.sensor_of = dict(sensor_of or {})
+        self.tracks = {}
+        self._history = {}           # quantity -> [(t, value)] spanning stuck_s, for "others moved"
+        self._spike_counts = {}      # sensor name -> last seen sampler spike count
+
+    def suspects(self):
+        """Quantities whose readings are not to be trusted now (stuck or drifting)."""
+        out = []
+        for q, tr in self.tracks.items():
+            if "stuck" in tr.active or "drift" in tr.active:
+                out.append(q)
+        return out
+
+    def active(self):
+        names = []
+        for q, tr in self.tracks.items():
+            for fault in tr.active:
+                names.append("sensor_fault:%s:%s" % (q, fault))
+        return sorted(names)
+
+    def update(self, t, current, health=None):
+        s = self.settings
+        events = []
+        sampler_spikes = self._sampler_spikes(health)
+        for q in WATCHED:
+            if q not in current:
+                continue
+            v = current.get(q)
+            tr = self.tracks.get(q)
+            if tr is None:
+                tr = self.tracks[q] = _Track()
+            self._remember(t, q, v)
+            self._dropout(t, q, v, tr, health, events)
+            if v is None:
+                continue
+            if self._stuck_watched(q):
+                self._stuck(t, q, v, tr, events)
+            self._spike(t, q, v, tr, sampler_spikes.get(self.sensor_of.get(q, q), 0), events)
+        self._drift(t, current, events)
+        return events
+
+    def _stuck_watched(self, q):
+        return q not in SOIL  # soil readings legitimately hold still for hours
+
+    # ---- bookkeeping ----
+    def _remember(self, t, q, v):
+        hist = self._history.setdefault(q, [])
+        hist.append((t, v))
+        horizon = t - self.settings["stuck_s"] - 1
+        while len(hist) > 2 and hist[1][0] <= horizon:
+            hist.pop(0)
+
+    def _moved_since(self, q, since):
+        """Other quantities (not soil, not q) that moved more than MOVE since `since`."""
+        moved = []
+        for other, hist in self._history.items():
+            limit = MOVE.get(other)
+            if other == q or limit is None:
+                continue
+            lo = hi = None
+            for t, v in hist:
+                if t < since or v is None:
+                    continue
+                lo = v if lo is None or v < lo else lo
+                hi = v if hi is None or v > hi else hi
+            if lo is not None and hi - lo > limit:
+                moved.append(other)
+        return moved
+
+    def _sampler_spikes(self, health):
+        """sensor name -> spikes the sampler held back since the previous update."""
+        out = {}
+        if not health:
+            return out
+        for name, info in health.items():
+            count = info.get("spikes", 0) if isinstance(info, dict) else 0
+            last = self._spike_counts.get(name)
+            self._spike_counts[name] = count
+            if last is not None and count > last:
+                out[name] = count - last
+        return out
+
+    def _event(self, t, q, tr, fault, event, reason, value, events, severity=None):
+        if event == "raise":
+            tr.active[fault] = t
+        else:
+            tr.active.pop(fault, None)
+        tr.clear_hits.pop(fault, None)
+        tr.raise_since.pop(fault, None)
+        sev = severity or self.settings["severity"]
+        events.append({"type": "sensor_fault", "severity": sev, "event": event, "source": "sensor",
+                       "reason": reason,
+                       "values": {"sensor": self.sensor_of.get(q, q), "quantity": q, "fault": fault,
+                                  "value": value}})
+
+    def _clear_after(self, tr, fault, ok, needed):
+        """Count consecutive clear samples; True once `needed` in a row."""
+        if not ok:
+            tr.clear_hits[fault] = 0
+            return False
+        tr.clear_hits[fault] = tr.clear_hits.get(fault, 0) + 1
+        return tr.clear_hits[fault] >= needed
+
+    # ---- detectors ----
+    def _stuck(self, t, q, v, tr, events):
+        s = self.settings
+        if tr.run_value is None or v != tr.run_value:
+            tr.run_value, tr.run_since = v, t
+        if "stuck" in tr.active:
+            if self._clear_after(tr, "stuck", v != tr.active_value, s["clear_samples"]):
+                self._event(t, q, tr, "stuck", "clear", "%s moving again (%s)" % (q, _fmt(v)), v, events)
+            return
+        if v in FLOORS.get(q, ()):
+            return
+        span = s["stuck_s"]
+        if t - tr.run_since < span:
+            return
+        moved = self._moved_since(q, tr.run_since)
+        if not moved:
+            return
+        severity = s["stuck_air_temp_severity"] if q == "air_temp_c" else None
+        blind = "; frost and heat rules cannot see the air" if q == "air_temp_c" else ""
+        reason = "%s stuck at %s for %d s while %s moved%s" % (q, _fmt(v), t - tr.run_since, ", ".join(moved), blind)
+        tr.active_value = v
+        self._event(t, q, tr, "stuck", "raise", reason, v, events, severity)
+
+    def _spike(self, t, q, v, tr, held_back, events):
+        s = self.settings
+        step = SPIKE_STEP.get(q)
+        if step is not None and len(tr.prev) == 2:
+            v0, v1 = tr.prev
+            up, down = v1 - v0, v - v1
+            if abs(up) > step and abs(down) > step and up * down < 0 and abs(v - v0) < step / 2:
+                tr.spikes.append(t)
+        for _ in range(held_back):
+            tr.spikes.append(t)
+        tr.prev = (tr.prev + [v])[-2:]
+        window = s["spike_window_s"]
+        while tr.spikes and t - tr.spikes[0] > window:
+            tr.spikes.pop(0)
+        if "spikes" in tr.active:
+            if not tr.spikes:
+                self._event(t, q, tr, "spikes", "clear", "%s: no spike for %d s" % (q, window), v, events)
+            return
+        if len(tr.spikes) >= s["spike_count"]:
+            reason = "%s: %d implausible jumps within %d s" % (q, len(tr.spikes), t - tr.spikes[0])
+            self._event(t, q, tr, "spikes", "raise", reason, v, events)
+
+    def _dropout(self, t, q, v, tr, health, events):
+        s = self.settings
+        tr.present.append(v is not None)
+        if len(tr.present) > s["dropout_window"]:
+            tr.present.pop(0)
+        sensor = self.sensor_of.get(q, q)
+        failed = bool(health) and (health.get(sensor) or {}).get("state") == "failed"
+        if failed:
+            tr.present = []  # a failed sensor is sensor_failure's; count gaps afresh after it
+        gaps = tr.present.count(False)
+        if "dropout" in tr.active:
+            if gaps == 0 or failed:  # a failed sensor is reported as sensor_failure instead
+                self._event(t, q, tr, "dropout", "clear", "%s: readings complete again" % q, v, events)
+            return
+        if not failed and gaps >= s["dropout_min"] and v is not None:
+            reason = "%s missing in %d of the last %d samples" % (q, gaps, len(tr.present))
+            self._event(t, q, tr, "dropout", "raise", reason, v, events)
+
+    def _drift(self, t, current, events):
+        """RH consistency with the air temperature (see the module docstring)."""
+        temp, rh = current.get("air_temp_c"), current.get("rh_pct")
+        tr = self.tracks.get("rh_pct")
+        if tr is None or temp is None or rh is None:
+            return
+        hist = self._history.get("air_temp_c") or []
+        warming = None
+        if len(hist) >= 2 and hist[0][1] is not None and hist[-1][0] > hist[0][0]:
+            warming = (temp - hist[0][1]) * 3600.0 / (hist[-1][0] - hist[0][0])
+        rh_hist = self._history.get("rh_pct") or []
+        rh_rising = len(rh_hist) >= 2 and rh_hist[0][1] is not None and rh >= rh_hist[0][1]
+        bad = rh > 100.0 or rh < 0.0 or (
+            rh >= 99.5 and rh_rising and warming is not None and warming > self.settings["drift_warming_c_h"])
+        if "drift" in tr.active:
+            if self._clear_after(tr, "drift", not bad, max(1, self.settings["drift_s"] // 300)):
+                self._event(t, "rh_pct", tr, "drift", "clear", "rh_pct consistent with air_temp_c again", rh, events)
+            return
+        if not bad:
+            tr.raise_since.pop("drift", None)
+            return
+        since = tr.raise_since.setdefault("drift", t)
+        if t - since >= self.settings["drift_s"]:
+            reason = "rh_pct %s not physically consistent with air_temp_c %s (warming %s C/h) for %d s" % (
+                _fmt(rh), _fmt(temp), _fmt(warming) if warming is not None else "n/a", t - since)
+            self._event(t, "rh_pct", tr, "drift", "raise", reason, rh, events)

@@ -1,0 +1,201 @@
+# Sensor-fault detectors: stuck, spikes, drift, dropout each raise a sensor_fault naming
+# the sensor and clear with hysteresis; a stuck air sensor cannot hide or clear a frost.
+from verdant.alerts import AlertEngine
+from verdant.sensorfaults import SensorFaults
+
+STEP = 300
+T0 = 1767225600
+
+
+def wave(i, mean, amp, period=48):
+    """A smooth daily-ish swing without math.sin (deterministic on every port)."""
+    k = i % period
+    half = period // 2
+    x = k if k < half else period - k
+    return mean + amp * (2.0 * x / half - 1.0)
+
+
+def healthy(i):
+    return {"air_temp_c": round(wave(i, 18.0, 3.0) + 0.01 * (i % 3), 2),
+            "rh_pct": round(wave(i + 12, 75.0, 10.0) + 0.03 * (i % 5), 2),
+            "co2_ppm": float(600 + (i * 37) % 90),
+            "par_umol_m2_s": float(max(0, int(wave(i, 100.0, 200.0))))}
+
+
+def run(det, rows, health=None):
+    """Feed rows; returns [(index, event payload)]."""
+    out = []
+    for i, row in enumerate(rows):
+        h = health(i) if health else None
+        for ev in det.update(T0 + STEP * i, row, h):
+            out.append((i, ev))
+    return out
+
+
+def kinds(events, fault):
+    return [(i, e["event"]) for i, e in events if e["values"]["fault"] == fault]
+
+
+def test_healthy_readings_raise_nothing():
+    det = SensorFaults(sensor_of={"air_temp_c": "sht", "rh_pct": "sht"})
+    assert run(det, [healthy(i) for i in range(600)]) == []
+    assert det.suspects() == [] and det.active() == []
+
+
+def test_stuck_air_temperature_raises_critical_and_clears():
+    det = SensorFaults(sensor_of={"air_temp_c": "air"})
+    rows = [healthy(i) for i in range(80)]
+    for i in range(20, 50):
+        rows[i]["air_temp_c"] = 4.2
+    events = run(det, rows)
+    got = kinds(events, "stuck")
+    assert [k for _, k in got] == ["raise", "clear"], got
+    raise_i = got[0][0]
+    assert raise_i == 20 + 1800 // STEP, raise_i   # 30 min of identical readings
+    ev = [e for i, e in events if e["event"] == "raise"][0]
+    assert ev["type"] == "sensor_fault" and ev["severity"] == "critical"
+    assert ev["values"]["sensor"] == "air" and ev["values"]["quantity"] == "air_temp_c"
+    assert "stuck at 4.2" in ev["reason"] and "rh_pct" in ev["reason"]
+    assert got[1][0] == 51   # two different readings in a row clear it
+
+
+def test_identical_readings_while_nothing_moves_are_not_stuck():
+    det = SensorFaults()
+    rows = [{"air_temp_c": 15.0, "rh_pct": 80.0, "co2_ppm": 500.0} for _ in range(40)]
+    assert run(det, rows) == []
+
+
+def test_dark_night_light_reading_is_not_stuck():
+    det = SensorFaults()
+    rows = [healthy(i) for i in range(60)]
+    for row in rows:
+        row["par_umol_m2_s"] = 0.0
+    assert kinds(run(det, rows), "stuck") == []
+
+
+def test_stuck_rh_is_a_warning_and_suspect_while_active():
+    det = SensorFaults()
+    rows = [healthy(i) for i in range(40)]
+    for i in range(5, 40):
+        rows[i]["rh_pct"] = 71.3
+    events = run(det, rows)
+    assert [k for _, k in kinds(events, "stuck")] == ["raise"]
+    assert events[0][1]["severity"] == "warning"
+    assert det.suspects() == ["rh_pct"]
+
+
+def test_three_spikes_within_hours_raise_two_do_not_and_quiet_clears():
+    rows = [healthy(i) for i in range(120)]
+    for i in (10, 20):
+        rows[i]["co2_ppm"] += 600.0
+    det = SensorFaults()
+    assert kinds(run(det, rows), "spikes") == []
+    rows[30]["co2_ppm"] -= 500.0
+    det = SensorFaults()
+    got = kinds(run(det, rows), "spikes")
+    assert [k for _, k in got] == ["raise", "clear"], got
+    assert got[0][0] == 31   # the third spike is known one sample later (it came back)
+    assert got[1][0] - 30 >= 10800 // STEP   # cleared only after a quiet spike window
+
+
+def test_spikes_the_sampler_held_back_count_too():
+    det = SensorFaults(sensor_of={"air_temp_c": "sht"})
+    counts = {0: 0}
+
+    def health(i):
+        if i in (5, 9, 14):
+            counts[0] += 1
+        return {"sht": {"state": "degraded", "spikes": counts[0]}}
+    got = kinds(run(det, [healthy(i) for i in range(20)], health), "spikes")
+    assert got == [(14, "raise")], got
+
+
+def test_a_real_step_change_is_not_a_spike():
+    rows = [healthy(i) for i in range(60)]
+    for i in range(10, 60):
+        rows[i]["co2_ppm"] += 400.0   # CO2 dosing switched on and stays on
+    for i in range(20, 60):
+        rows[i]["air_temp_c"] += 3.0  # lamps on
+    assert kinds(run(SensorFaults(), rows), "spikes") == []
+
+
+def test_rh_saturated_while_air_warms_is_drift_and_clears():
+    det = SensorFaults()
+    rows = [healthy(i) for i in range(60)]
+    for i in range(10, 40):
+        rows[i]["air_temp_c"] = 12.0 + 0.25 * (i - 10)  # warming 3 C/h
+        rows[i]["rh_pct"] = 100.0
+    events = run(det, rows)
+    got = kinds(events, "drift")
+    assert [k for _, k in got] == ["raise", "clear"], got
+    # the warming rate spans the last 30 min, then the condition must hold 30 min more
+    assert 10 + 1800 // STEP <= got[0][0] <= 10 + 2 * 1800 // STEP + 1
+    assert got[1][0] >= 40 + 1800 // STEP - 1
+    assert "rh_pct" in [e["values"]["quantity"] for _, e in events]
+
+
+def test_saturated_rh_in_a_cooling_night_is_not_drift():
+    det = SensorFaults()
+    rows = [healthy(i) for i in range(60)]
+    for i in range(10, 50):
+        rows[i]["air_temp_c"] = 14.0 - 0.05 * (i - 10)
+        rows[i]["rh_pct"] = 100.0
+    assert kinds(run(det, rows), "drift") == []
+
+
+def test_intermittent_dropout_raises_and_clears_but_a_failed_sensor_is_left_to_sensor_failure():
+    det = SensorFaults(sensor_of={"co2_ppm": "scd"})
+    rows = [healthy(i) for i in range(60)]
+    for i in (10, 12, 14, 16):
+        rows[i]["co2_ppm"] = None
+    got = kinds(run(det, rows), "dropout")
+    assert [k for _, k in got] == ["raise", "clear"], got
+    assert got[0][0] == 15 and got[1][0] == 16 + 12
+    det = SensorFaults(sensor_of={"co2_ppm": "scd"})
+    rows = [healthy(i) for i in range(30)]
+    for i in range(10, 30):
+        rows[i]["co2_ppm"] = None
+    assert kinds(run(det, rows, lambda i: {"scd": {"state": "failed" if i >= 12 else "ok"}}), "dropout") == []
+
+
+def test_settings_are_validated():
+    for bad in ({"stuck_s": -1}, {"nope": 1}, {"severity": "loud"}, "x"):
+        try:
+            SensorFaults(bad)
+        except ValueError as exc:
+            assert "sensor_faults" in str(exc)
+        else:
+            raise AssertionError("accepted %r" % (bad,))
+
+
+def feed_engine(engine, rows):
+    out = []
+    for i, row in enumerate(rows):
+        t = T0 + STEP * i
+        out += [(i, e) for e in engine.update_faults(t, row)]
+        out += [(i, e) for e in engine.update_rules(t, row)]
+    return out
+
+
+def test_stuck_air_sensor_cannot_clear_a_frost():
+    engine = AlertEngine({"remind_s": 0})
+    rows = []
+    for i in range(80):
+        temp = 1.0 - 0.01 * i if i < 40 else 6.0    # frost, then the sensor sticks at 6.0
+        rows.append({"air_temp_c": temp, "rh_pct": 90.0 + (i % 4), "vpd_kpa": None})
+    events = feed_engine(engine, rows)
+    frost = [(i, e["event"]) for i, e in events if e["type"] == "frost_risk"]
+    stuck = [(i, e["event"]) for i, e in events if e["type"] == "sensor_fault"]
+    assert frost == [(2, "raise")], frost   # never cleared by the stuck 6.0
+    assert stuck and stuck[0][1] == "raise" and stuck[0][0] <= 40 + 1800 // STEP
+    assert "frost_risk" in engine.active()
+
+
+def test_stuck_air_sensor_cannot_hide_a_frost_behind_a_warm_value():
+    # the sensor freezes at a warm value; the frost rule must not be the only line of defence
+    engine = AlertEngine({"remind_s": 0})
+    rows = [{"air_temp_c": 8.0, "rh_pct": 80.0 - 0.5 * i} for i in range(30)]
+    events = feed_engine(engine, rows)
+    raised = [e for _, e in events if e["event"] == "raise"]
+    assert [e["type"] for e in raised] == ["sensor_fault"]
+    assert raised[0]["severity"] == "critical" and "frost" in raised[0]["reason"]
