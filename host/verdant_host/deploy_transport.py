@@ -103,6 +103,9 @@ class BoardLink:
 
     def __exit__(self, *exc):
         self.close()
+        lock = getattr(self, "port_lock", None)
+        if lock is not None:
+            lock.release()
 
 
 class MpremoteLink(BoardLink):
@@ -179,4 +182,12 @@ TRANSPORTS = {"mpremote": MpremoteLink, "ampy": AmpyLink}
 def open_transport(name, port, baudrate=115200):
     if name not in TRANSPORTS:
         raise VerdantError("deploy: unknown transport %r; use one of %s" % (name, ", ".join(TRANSPORTS)))
-    return TRANSPORTS[name](port, baudrate)
+    from verdant_host.port_lock import PortLock
+    lock = PortLock(port, "verdant deploy/pull-logs").acquire()  # PortBusy when a monitor holds it
+    try:
+        link = TRANSPORTS[name](port, baudrate)
+    except BaseException:
+        lock.release()
+        raise
+    link.port_lock = lock
+    return link

@@ -2,8 +2,11 @@
 reboots, show a readable live view, store everything in SQLite.
 
 The byte stream is split into lines by LineDecoder (pure: bytes in, events out), so it
-is tested with fed bytes; Monitor adds the store and the view; run_monitor() opens a
-pyserial port.
+is tested with fed bytes; Monitor adds the store (monitor_store: board and session
+columns, alerts committed at once) and the view (monitor_view: cleaned text), and keeps
+one decoder and session per board, so one Monitor can also take a whole fleet's lines
+(the MQTT subscriber). run_monitor() (monitor_serial) watches a serial port and
+survives it going away.
 
 Example:
     decoder = LineDecoder()
@@ -11,14 +14,10 @@ Example:
         print(event.kind, event.message)
     print(decoder.stats)     # {"lines": 1, "garbage": 1, "text": 0, "lost": 0, "reboots": 0, "partial": 0}
 """
-import json
-import os
-import sqlite3
-import sys
-import time
-
 from verdant_host import DEVICE_DIR  # noqa: F401  (puts the shared device code on sys.path)
 from verdant_host.errors import VerdantError
+from verdant_host.monitor_store import Store
+from verdant_host.monitor_view import clock as _clock, format_event  # noqa: F401  (re-exported)
 from verdant.protocol import decode
 
 SEVERITIES = ("info", "warning", "critical")
@@ -26,13 +25,17 @@ MAX_LINE_BYTES = 4096  # longer without a newline: junk, dropped and counted as 
 
 
 class Event:
-    """One thing the monitor noticed: kind is "message", "text", "garbage", "gap" or "reboot"."""
+    """One thing the monitor noticed: kind is "message", "text", "garbage", "gap", "reboot"
+    or "link" (the port went away or came back)."""
 
     def __init__(self, kind, message=None, text=None, detail=None):
         self.kind = kind
         self.message = message  # decoded protocol dict for "message"
         self.text = text        # the raw line for "text"/"garbage"
         self.detail = detail    # why garbage / how many lines lost
+        self.board = None       # set by Monitor
+        self.session = None
+        self.show_board = False
 
     def __repr__(self):
         return "Event(%s, %r)" % (self.kind, self.message or self.text or self.detail)
@@ -43,6 +46,7 @@ class LineDecoder:
 
     def __init__(self):
         self._buf = bytearray()
+        self._skipping = False  # inside an overlong line: drop bytes up to its newline
         self._last_seq = None
         self.stats = {"lines": 0, "garbage": 0, "text": 0, "lost": 0, "reboots": 0, "partial": 0}
 
@@ -51,11 +55,20 @@ class LineDecoder:
         self._buf.extend(data)
         while True:
             end = self._buf.find(b"\n")
-            if end < 0:
-                if len(self._buf) > MAX_LINE_BYTES:
-                    self.stats["partial"] += 1
-                    events.append(Event("garbage", text=bytes(self._buf[:80]), detail="line too long, dropped"))
+            if self._skipping:
+                if end < 0:
                     self._buf.clear()
+                    return events
+                del self._buf[:end + 1]
+                self._skipping = False
+                continue
+            if end < 0:
+                if len(self._buf) > MAX_LINE_BYTES:  # counted once, however long it goes on
+                    self.stats["partial"] += 1
+                    events.append(Event("garbage", text=bytes(self._buf[:80]),
+                                        detail="line longer than %d bytes, dropped" % MAX_LINE_BYTES))
+                    self._buf.clear()
+                    self._skipping = True
                 return events
             line = bytes(self._buf[:end])
             del self._buf[:end + 1]
@@ -64,10 +77,11 @@ class LineDecoder:
     def flush(self):
         """End of stream: a last line without its newline is a partial line."""
         events = []
-        if self._buf.strip():
+        if self._buf.strip() and not self._skipping:
             self.stats["partial"] += 1
-            events.append(Event("garbage", text=bytes(self._buf), detail="partial line at end of stream"))
+            events.append(Event("garbage", text=bytes(self._buf[:80]), detail="partial line at end of stream"))
         self._buf.clear()
+        self._skipping = False
         return events
 
     def _line(self, line):
@@ -99,136 +113,22 @@ class LineDecoder:
         return events
 
 
-class Store:
-    """SQLite: every message, readings (one row per quantity) and alerts."""
-
-    SCHEMA = """
-    CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, received_s REAL, t INTEGER, seq INTEGER,
-                                         kind TEXT, payload TEXT);
-    CREATE TABLE IF NOT EXISTS readings (t INTEGER, quantity TEXT, value REAL);
-    CREATE TABLE IF NOT EXISTS alerts (t INTEGER, type TEXT, severity TEXT, event TEXT, source TEXT,
-                                       reason TEXT, payload TEXT);
-    CREATE TABLE IF NOT EXISTS link_events (received_s REAL, kind TEXT, detail TEXT);
-    CREATE INDEX IF NOT EXISTS readings_t ON readings (quantity, t);
-    """
-
-    def __init__(self, path):
-        try:
-            folder = os.path.dirname(os.path.abspath(path))
-            os.makedirs(folder, exist_ok=True)
-            self.db = sqlite3.connect(path)
-            self.db.executescript(self.SCHEMA)
-        except (sqlite3.Error, OSError) as exc:
-            raise VerdantError("monitor: cannot open database %s (%s)" % (path, exc))
-        self._pending = 0
-
-    def add(self, event):
-        now = time.time()
-        if event.kind == "message":
-            m = event.message
-            payload = m["p"]
-            self.db.execute("INSERT INTO messages (received_s, t, seq, kind, payload) VALUES (?,?,?,?,?)",
-                            (now, m["t"], m["seq"], m["k"], json.dumps(payload, sort_keys=True)))
-            if m["k"] == "reading" and isinstance(payload, dict):
-                self.db.executemany("INSERT INTO readings VALUES (?,?,?)",
-                                    [(m["t"], q, v) for q, v in sorted(payload.items())
-                                     if isinstance(v, (int, float)) and not isinstance(v, bool)])
-            elif m["k"] == "alert" and isinstance(payload, dict):
-                self.db.execute("INSERT INTO alerts VALUES (?,?,?,?,?,?,?)",
-                                (m["t"], payload.get("type"), payload.get("severity"), payload.get("event"),
-                                 payload.get("source"), payload.get("reason"), json.dumps(payload, sort_keys=True)))
-        elif event.kind in ("gap", "reboot", "garbage"):
-            self.db.execute("INSERT INTO link_events VALUES (?,?,?)", (now, event.kind, str(event.detail)))
-        else:
-            return
-        self._pending += 1
-        if self._pending >= 50:
-            self.commit()
-
-    def commit(self):
-        self.db.commit()
-        self._pending = 0
-
-    def close(self):
-        self.commit()
-        self.db.close()
-
-
-# ---- live view --------------------------------------------------------------------------
-
-_COLOURS = {"critical": "\033[1;31m", "warning": "\033[1;33m", "info": "\033[1;36m", "dim": "\033[2m",
-            "ok": "\033[32m"}
-_RESET = "\033[0m"
-
-
-def _clock(t):
-    return time.strftime("%Y-%m-%d %H:%M", time.gmtime(t))
-
-
-def _short(value):
-    return "%.1f" % value if isinstance(value, float) else str(value)
-
-
-def format_event(event, colour=False):
-    """One line for people, or None for events not worth a line. Alerts stand out."""
-    def paint(style, text):
-        return _COLOURS[style] + text + _RESET if colour else text
-
-    if event.kind == "text":
-        return paint("dim", "  | " + event.text.decode(errors="replace"))
-    if event.kind == "garbage":
-        return paint("dim", "  ? skipped damaged line (%s)" % event.detail)
-    if event.kind == "gap":
-        return paint("warning", "  ! %d line(s) lost" % event.detail)
-    if event.kind == "reboot":
-        return paint("warning", "  ! board restarted (%s)" % event.detail)
-    m = event.message
-    p = m["p"] if isinstance(m["p"], dict) else {"value": m["p"]}
-    when = _clock(m["t"])
-    if m["k"] == "reading":
-        return "%s  reading  %s" % (when, "  ".join("%s=%s" % (k, _short(v)) for k, v in sorted(p.items())))
-    if m["k"] == "alert":
-        severity = p.get("severity", "info")
-        marker = {"raise": "ALERT", "clear": "clear", "remind": "still"}.get(p.get("event"), p.get("event"))
-        text = "%s  %-5s %s [%s] %s" % (when, marker, p.get("type"), severity, p.get("reason", ""))
-        if p.get("event") == "clear":
-            return paint("ok", text)
-        return paint(severity if severity in _COLOURS else "warning", text)
-    if m["k"] == "error":
-        return paint("warning", "%s  error    %s" % (when, json.dumps(p, sort_keys=True)))
-    if m["k"] == "status":
-        return "%s  status   %s" % (when, _status_text(p))
-    return "%s  %-8s %s" % (when, m["k"], json.dumps(p, sort_keys=True))
-
-
-def _status_text(p):
-    """The parts of a status payload people look at; anything unusual is kept."""
-    parts = []
-    for key in ("state", "model", "why", "board", "version", "boot_count", "safe_mode", "mem_free", "uptime_s"):
-        if key in p and p[key] not in (None, False):
-            parts.append("%s=%s" % (key, p[key]))
-    if p.get("active_alerts"):
-        parts.append("active=%s" % ",".join(p["active_alerts"]))
-    health = p.get("health")
-    if isinstance(health, dict):
-        bad = ["%s:%s" % (k, v) for k, v in sorted(health.items()) if v != "ok"]
-        parts.append("sensors " + (" ".join(bad) if bad else "ok"))
-    rest = {k: v for k, v in p.items() if k not in ("state", "model", "why", "board", "version", "boot_count",
-                                                     "safe_mode", "mem_free", "uptime_s", "active_alerts",
-                                                     "health", "errors", "sensors", "log")}
-    if rest:
-        parts.append(json.dumps(rest, sort_keys=True))
-    return "  ".join(parts) or "{}"
-
-
 class Monitor:
-    """Decoder + store + view. feed(bytes) returns the severity-triggered exit code or None."""
+    """Decoders + store + view. feed(bytes[, board]) returns the --exit-on alert payload or None.
 
-    def __init__(self, db_path=None, exit_on=None, out=None, colour=None, reading_every_s=0, keep_messages=False):
+    board: the id stored with a serial board's rows (the fleet gives one per feed call).
+    show_board: prefix live-view lines with the board (on for fleets)."""
+
+    def __init__(self, db_path=None, exit_on=None, out=None, colour=None, reading_every_s=0, keep_messages=False,
+                 board="board", show_board=False, commit_every_s=2.0):
         if exit_on is not None and exit_on not in SEVERITIES:
             raise VerdantError("monitor: --exit-on must be one of %s, got %r" % (", ".join(SEVERITIES), exit_on))
-        self.decoder = LineDecoder()
-        self.store = Store(db_path) if db_path else None
+        self.board = board
+        self.show_board = show_board
+        self.decoders = {}   # board -> LineDecoder
+        self.sessions = {}   # board -> current session id
+        self._session_count = 0
+        self.store = Store(db_path, commit_every_s) if db_path else None
         self.exit_on = exit_on
         self.out = out
         self.colour = colour if colour is not None else bool(out is not None and getattr(out, "isatty", lambda: False)())
@@ -239,8 +139,48 @@ class Monitor:
         self.last_t = None   # board time of the newest message
         self.messages = [] if keep_messages else None  # every decoded message, when asked to keep them
 
-    def feed(self, data):
-        return self._handle(self.decoder.feed(data))
+    @property
+    def decoder(self):
+        """The decoder of the default board (a serial monitor has only that one)."""
+        return self._decoder(self.board)
+
+    @property
+    def stats(self):
+        """Decoder counts summed over every board."""
+        total = dict(LineDecoder().stats)
+        for decoder in self.decoders.values():
+            for key, value in decoder.stats.items():
+                total[key] += value
+        return total
+
+    def _decoder(self, board):
+        if board not in self.decoders:
+            self.decoders[board] = LineDecoder()
+        return self.decoders[board]
+
+    def feed(self, data, board=None):
+        board = self.board if board is None else board
+        return self._handle(self._decoder(board).feed(data), board)
+
+    def link_event(self, detail, board=None):
+        """Note that the port went away or came back (stored and shown)."""
+        board = self.board if board is None else board
+        events = self._decoder(board).flush()  # a line cut by the disconnect is a partial line
+        events.append(Event("link", detail=detail))
+        return self._handle(events, board)
+
+    def tick(self):
+        if self.store:
+            self.store.tick()
+
+    def _session(self, board, reason):
+        if self.store:
+            session = self.store.new_session(board, reason)
+        else:
+            self._session_count += 1
+            session = self._session_count
+        self.sessions[board] = session
+        return session
 
     def _shown(self, event):
         if not self.reading_every_s or event.kind != "message" or event.message["k"] != "reading":
@@ -252,7 +192,7 @@ class Monitor:
         return False
 
     def summary(self, with_alerts=True):
-        s = self.decoder.stats
+        s = self.stats
         raised = [a for a in self.alerts if a[3] == "raise"]
         lines = ["monitor: %d line(s) decoded, %d damaged skipped, %d partial, %d other text, "
                  "%d lost (sequence gaps), %d reboot(s)"
@@ -262,16 +202,25 @@ class Monitor:
             lines.append("  %s  %s [%s]: %s" % (_clock(t), kind, severity, reason))
         return "\n".join(lines)
 
+    def commit(self):
+        if self.store:
+            self.store.commit()
+
     def finish(self):
-        self._handle(self.decoder.flush())
+        for board in list(self.decoders):
+            self._handle(self.decoders[board].flush(), board)
         if self.store:
             self.store.close()
+            self.store = None
         return self.triggered
 
-    def _handle(self, events):
+    def _handle(self, events, board):
         for event in events:
+            if event.kind == "reboot" or board not in self.sessions:
+                self._session(board, event.detail if event.kind == "reboot" else "monitor started")
+            event.board, event.session, event.show_board = board, self.sessions[board], self.show_board
             if self.store:
-                self.store.add(event)
+                self.store.add(event, board, event.session)
             if event.kind == "message":
                 self.last_t = event.message["t"]
                 if self.messages is not None:
@@ -280,8 +229,9 @@ class Monitor:
                 p = event.message["p"]
                 self.alerts.append((event.message["t"], p.get("type"), p.get("severity"), p.get("event"),
                                     p.get("reason")))
-                if (self.exit_on and p.get("event") == "raise" and p.get("severity") in SEVERITIES
-                        and SEVERITIES.index(p["severity"]) >= SEVERITIES.index(self.exit_on)):
+                severity = p.get("severity")
+                if (self.exit_on and p.get("event") == "raise" and isinstance(severity, str)
+                        and severity in SEVERITIES and SEVERITIES.index(severity) >= SEVERITIES.index(self.exit_on)):
                     self.triggered = self.triggered or p
             if self.out is not None and self._shown(event):
                 line = format_event(event, self.colour)
@@ -290,35 +240,4 @@ class Monitor:
         return self.triggered
 
 
-def run_monitor(port, db_path=None, exit_on=None, duration=None, baudrate=115200, out=sys.stdout,
-                stop=None, stream=None):
-    """Watch a serial port (or any object with read(n)) until duration passes, stop() is true,
-    or an alert of severity >= exit_on is raised. Returns (exit code, Monitor).
-
-    Exit code 0, or 3 when an --exit-on alert arrived."""
-    monitor = Monitor(db_path, exit_on, out)
-    own_port = stream is None
-    if own_port:
-        import serial
-        try:
-            stream = serial.Serial(port, baudrate=baudrate, timeout=0.1)
-        except (serial.SerialException, OSError) as exc:
-            raise VerdantError("monitor: cannot open %s (%s)" % (port, exc))
-    deadline = None if duration is None else time.monotonic() + duration
-    try:
-        while deadline is None or time.monotonic() < deadline:
-            if stop is not None and stop():
-                break
-            data = stream.read(4096)
-            if data:
-                if monitor.feed(data):
-                    break
-            elif not own_port:
-                break  # an injected stream (file, BytesIO) ended
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if own_port:
-            stream.close()
-    triggered = monitor.finish()
-    return (3 if triggered else 0), monitor
+from verdant_host.monitor_serial import run_monitor  # noqa: E402,F401  (re-exported)
