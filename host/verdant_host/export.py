@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from verdant_host.errors import VerdantError
+from verdant_host import op_params
 from verdant_host.model_writer import (
     LayerSpec, OP_CONV_2D, OP_DEPTHWISE_CONV_2D, OP_FULLY_CONNECTED, OP_LOGISTIC,
     OP_MAX_POOL_2D, OP_MEAN, OP_NAMES, OP_SOFTMAX, arena_bytes, write_model)
@@ -138,15 +139,6 @@ def conv_padding(padding, in_size, kernel, stride, dilation):
         out = (in_size - effective) // stride + 1
     total = (out - 1) * stride + effective - in_size
     return out, max(0, total) // 2
-
-
-def _prepare():
-    try:
-        from verdant.engine import prepare
-    except ImportError as exc:
-        raise VerdantError("verdant.engine.prepare is missing (%s); it computes LOGISTIC, "
-                           "SOFTMAX and MEAN parameters" % exc)
-    return prepare
 
 
 # ---------------------------------------------------------------- graph walking
@@ -357,7 +349,7 @@ def _mean(graph, op, refuse, x, y, in_q, out_q):
         raise refuse("MEAN output %s, expected %d channels" % (list(y.shape), in_shape[2]), y)
     count = in_shape[0] * in_shape[1]
     try:
-        multiplier, shift = _prepare().mean_params(in_q[0], out_q[0], count)
+        multiplier, shift = op_params.mean_params(in_q[0], out_q[0], count)
     except ValueError as exc:
         raise refuse(str(exc), x)
     return LayerSpec(op=OP_MEAN, in_shape=in_shape, out_shape=out_shape, in_zp=in_q[1],
@@ -371,12 +363,11 @@ def _probability(op, refuse, x, y, in_q, out_q):
     if out_q != (1.0 / 256, -128):
         raise refuse("%s output must have scale 1/256 and zero point -128, has %r and %d"
                      % (op.op, out_q[0], out_q[1]), y)
-    prepare = _prepare()
     try:
         if op.op == "LOGISTIC":
-            code, params = OP_LOGISTIC, prepare.logistic_params(in_q[0])
+            code, params = OP_LOGISTIC, op_params.logistic_params(in_q[0])
         else:
-            code, params = OP_SOFTMAX, prepare.softmax_params(in_q[0], float(op.options.beta))
+            code, params = OP_SOFTMAX, op_params.softmax_params(in_q[0], float(op.options.beta))
     except ValueError as exc:
         raise refuse(str(exc), x)
     return LayerSpec(op=code, in_shape=in_shape, out_shape=out_shape, in_zp=in_q[1],

@@ -14,7 +14,6 @@ Example:
         print(event.kind, event.message)
     print(decoder.stats)     # {"lines": 1, "garbage": 1, "text": 0, "lost": 0, "reboots": 0, "partial": 0}
 """
-from verdant_host import DEVICE_DIR  # noqa: F401  (puts the shared device code on sys.path)
 from verdant_host.errors import VerdantError
 from verdant_host.monitor_store import Store
 from verdant_host.monitor_view import clock as _clock, format_event  # noqa: F401  (re-exported)

@@ -9,18 +9,18 @@ of output bytes, one per input. A model the C parser rejects raises CModelError 
 the parser's message. A missing tool or .mpy raises BackendUnavailable with the reason.
 The runners are built with `make native-host` / `make native-qemu` (mk/native.mk).
 """
-import glob
 import os
 import shutil
 import subprocess
 import struct
 import tempfile
 
+from verdant_host import paths
 from verdant_host.errors import BackendUnavailable
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-HOST_RUNNER = os.path.join(REPO, "build", "native", "host", "nn_runner")
-QEMU_RUNNER = os.path.join(REPO, "build", "native", "m0", "nn_runner.elf")
+REPO = paths.REPO_DIR
+HOST_RUNNER = paths.build_dir("native", "host", "nn_runner")
+QEMU_RUNNER = paths.build_dir("native", "m0", "nn_runner.elf")
 MODEL_REJECTED = 2
 QEMU_TIMEOUT_S = 120
 
@@ -90,12 +90,11 @@ def run_c_qemu(model_bytes, inputs):
 
 def natmod_path():
     """Path of the x64 verdant_nn.mpy or None."""
-    found = sorted(glob.glob(os.path.join(REPO, "dist", "x64_*", "verdant_nn.mpy")))
-    return found[-1] if found else None
+    return paths.native_module("x64")
 
 
 def micropython_path():
-    return os.environ.get("MICROPYTHON") or os.path.join(REPO, ".venv", "bin", "micropython")
+    return paths.micropython()
 
 
 _NATMOD_SCRIPT = """

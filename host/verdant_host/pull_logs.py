@@ -7,7 +7,6 @@ Example:
 """
 import os
 
-from verdant_host import DEVICE_DIR  # noqa: F401  (shared device code on sys.path)
 from verdant_host.deploy_transport import open_transport
 from verdant_host.errors import VerdantError
 from verdant.flashlog import FlashLogError, read_log, records_to_csv

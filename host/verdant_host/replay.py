@@ -17,15 +17,14 @@ import os
 import shutil
 import tempfile
 
-from verdant_host import DEVICE_DIR
+from verdant_host import paths
 from verdant_host.errors import VerdantError
 
 QUANTITIES = ("air_temp_c", "rh_pct", "co2_ppm", "light_lux", "par_umol_m2_s",
               "soil_moisture_pct", "soil_temp_c")
 MIN_SPACING_S = 60
-REPO_DIR = os.path.dirname(DEVICE_DIR)
-BOARDS_DIR = os.path.join(REPO_DIR, "boards")
-DEFAULT_MODEL = os.path.join(REPO_DIR, "models", "default", "model.bin")
+BOARDS_DIR = paths.BOARDS_DIR
+DEFAULT_MODEL = paths.DEFAULT_MODEL
 
 
 def _number(text):

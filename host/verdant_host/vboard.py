@@ -6,7 +6,7 @@ people use: friendly REPL, raw REPL (Ctrl-A), raw-paste mode (Ctrl-E A Ctrl-A), 
 reset (Ctrl-D, or SystemExit in the raw REPL: "MPY: soft reboot", boot.py, then main.py
 in friendly mode only), Ctrl-C interrupting running code, and hard reset
 (machine.reset(): the interpreter restarts and runs boot.py and main.py). The
-interpreter process (device/verdant/hal/vboard_runtime.py) receives complete pieces of
+interpreter process (vboard/vboard_runtime.py) receives complete pieces of
 code and runs them; a soft or hard reset starts a new process, so no state survives.
 
 Example:
@@ -28,7 +28,7 @@ import threading
 import time
 import tty
 
-from verdant_host import DEVICE_DIR
+from verdant_host import paths
 from verdant_host.errors import VerdantError
 
 RAW_REPL_BANNER = b"raw REPL; CTRL-B to exit\r\n"
@@ -37,14 +37,8 @@ RAW_PASTE_WINDOW = 256
 MAX_CONSECUTIVE_CRASHES = 3
 POWER_ON_RESET, HARD_RESET = 1, 2  # machine.PWRON_RESET, machine.HARD_RESET
 FROZEN_MODULES = ("vboard_runtime.py", "vboard_machine.py", "vboard_os.py", "vboard_env.py")
-_HAL_DIR = os.path.join(DEVICE_DIR, "verdant", "hal")
 
 FRIENDLY, RAW, RAW_PASTE, PASTE, EXECUTING, STOPPED = "friendly", "raw", "raw-paste", "paste", "executing", "stopped"
-
-
-def default_micropython():
-    return os.environ.get("MICROPYTHON") or shutil.which("micropython") or os.path.join(
-        os.path.dirname(sys.executable), "micropython")
 
 
 class VirtualBoard:
@@ -65,7 +59,7 @@ class VirtualBoard:
         self.speed = float(speed)
         self.truth_csv = os.path.abspath(truth_csv) if truth_csv else None
         self.sim_t0 = int(sim_t0)
-        self.micropython = micropython or default_micropython()
+        self.micropython = micropython or paths.micropython()
         self.heap_bytes = heap_bytes
         self.board_name = board_name
         self.log = log or (lambda msg: None)
@@ -101,7 +95,7 @@ class VirtualBoard:
         self._frozen_dir = os.path.join(self._frozen_dir, "vboard_frozen")
         os.mkdir(self._frozen_dir)
         for name in FROZEN_MODULES:
-            shutil.copy(os.path.join(_HAL_DIR, name), self._frozen_dir)
+            shutil.copy(os.path.join(paths.VBOARD_RUNTIME_DIR, name), self._frozen_dir)
         self._master, self._slave = os.openpty()
         tty.setraw(self._slave)
         attrs = termios.tcgetattr(self._slave)

@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from verdant_host import DEVICE_DIR, native_runners
+from verdant_host import native_runners, paths
 from verdant_host.errors import BackendUnavailable, VerdantError
 from verdant_host.export import export_layers
 from verdant_host.model_writer import truncate_model
 from verdant_host.tflite_reader import read_tflite
 
-REPO_DIR = os.path.dirname(DEVICE_DIR)
 BACKENDS = ("cpython", "micropython-python", "micropython-viper", "c-host", "c-qemu", "natmod")
 
 
@@ -125,7 +124,7 @@ f.close()
 
 
 def micropython_path():
-    return os.environ.get("MICROPYTHON") or os.path.join(REPO_DIR, ".venv", "bin", "micropython")
+    return paths.micropython()
 
 
 def run_micropython(model_bytes, inputs, backend="python", micropython=None, timeout=600):
@@ -135,13 +134,13 @@ def run_micropython(model_bytes, inputs, backend="python", micropython=None, tim
     if not os.path.exists(micropython):
         raise BackendUnavailable("no micropython Unix port at %s (set MICROPYTHON)" % micropython)
     with tempfile.TemporaryDirectory(prefix="verdant-verify-") as tmp:
-        model_path = os.path.join(tmp, "model.vmdl")
+        model_path = os.path.join(tmp, "model.bin")
         inputs_path = os.path.join(tmp, "inputs.hex")
         with open(model_path, "wb") as f:
             f.write(bytes(model_bytes))
         with open(inputs_path, "w") as f:
             f.writelines(binascii.hexlify(bytes(s)).decode() + "\n" for s in inputs)
-        script = _MICROPYTHON_SCRIPT % (DEVICE_DIR, model_path, backend, inputs_path)
+        script = _MICROPYTHON_SCRIPT % (paths.DEVICE_DIR, model_path, backend, inputs_path)
         try:
             proc = subprocess.run([micropython, "-X", "heapsize=64M", "-c", script],
                                   capture_output=True, text=True, timeout=timeout)

@@ -11,6 +11,8 @@ import subprocess
 
 import pytest
 
+from verdant_host import paths
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 MARK = "\x1e@@verdant-test "
@@ -18,7 +20,7 @@ MODULE_TIMEOUT_S = int(os.environ.get("VERDANT_DEVICE_TEST_TIMEOUT", "900"))
 
 
 def micropython_path():
-    path = os.environ.get("MICROPYTHON") or os.path.join(REPO, ".venv", "bin", "micropython")
+    path = paths.micropython()
     if not os.path.exists(path):
         raise pytest.UsageError(
             "micropython Unix port not found at %s; run `make setup` or set MICROPYTHON=/path" % path)

@@ -57,7 +57,7 @@ def test_fresh_board_gets_code_config_and_a_verified_model(board, files):
     assert report.model_verified
     assert _board_file(board, "model.bin") == open(files["v1"], "rb").read()
     assert json.loads(_board_file(board, "board.json"))["name"] == "sim"
-    sources = [rel for rel, _ in deploy_mod._device_sources(include_sim=True)]
+    sources = [rel for rel, _ in deploy_mod.device_sources(include_sim=True)]
     for rel in sources:  # bytecode, or the source when mpy-cross refused it (and the report says so)
         if not os.path.exists(os.path.join(board.fs_dir, "lib", rel[:-3] + ".mpy")):
             assert os.path.exists(os.path.join(board.fs_dir, "lib", rel)), rel
@@ -249,13 +249,14 @@ def test_stale_modules_on_the_board_are_removed(board, files):
     assert not os.path.exists(os.path.join(lib, "app.py")) and os.path.exists(os.path.join(lib, "app.mpy"))
 
 
-def test_a_module_mpy_cross_refuses_ships_as_source(tmp_path, monkeypatch):
+def test_a_module_mpy_cross_refuses_ships_as_source(tmp_path):
     device = tmp_path / "device"
     (device / "verdant").mkdir(parents=True)
     (device / "verdant" / "good.py").write_text("X = 1\n")
     (device / "verdant" / "bad.py").write_text("def broken(:\n    pass\n")
-    monkeypatch.setattr(deploy_mod, "DEVICE_DIR", str(device))
-    files, notes = deploy_mod.compile_device_code("x64", str(tmp_path / "build"), include_sim=False)
+    (device / "manifest.py").write_text('package("verdant")\n')
+    files, notes = deploy_mod.compile_device_code("x64", str(tmp_path / "build"), include_sim=False,
+                                                  manifest_path=str(device / "manifest.py"))
     assert files["lib/verdant/good.mpy"].endswith("good.mpy")
     assert files["lib/verdant/bad.py"] == str(device / "verdant" / "bad.py")
     assert len(notes) == 1 and "mpy-cross refused verdant/bad.py" in notes[0] and "SyntaxError" in notes[0]
@@ -264,5 +265,4 @@ def test_a_module_mpy_cross_refuses_ships_as_source(tmp_path, monkeypatch):
 def test_host_only_and_sim_modules_stay_off_a_real_board(build_dir):
     files, _ = plan_files(load_board_config("pico"), build_dir, main_py=__file__)
     assert "lib/verdant/engine/modelfile.mpy" in files
-    assert "lib/verdant/engine/prepare.mpy" not in files  # exporter maths, never run on a board
     assert not [p for p in files if p.startswith("lib/verdant/sim/")]

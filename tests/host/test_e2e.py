@@ -9,7 +9,7 @@ import time
 import pytest
 import serial
 
-from verdant_host.commands.deploy import default_model
+from verdant_host.paths import DEFAULT_MODEL
 from verdant_host.deploy import deploy
 from verdant_host.monitor import Monitor
 from verdant_host.pull_logs import pull_logs
@@ -27,7 +27,7 @@ FROST_RAISE_AFTER_S, FROST_CLEAR_AFTER_S = 600, 900   # frost_risk raise/clear d
 def _model_period_s():
     """The default model's period_s: features, rules and readings come once per period."""
     from verdant.engine.modelfile import parse
-    with open(default_model(), "rb") as f:
+    with open(DEFAULT_MODEL, "rb") as f:
         return parse(f.read()).meta["period_s"]
 
 
@@ -66,7 +66,7 @@ def run(tmp_path_factory):
     vb = VirtualBoard(str(work / "fs"), speed=SPEED, truth_csv=truth, sim_t0=T0, micropython=MICROPYTHON)
     vb.start()
     assert vb.wait_ready()
-    report = deploy("sim", vb.port, default_model(), reset=False, build_dir=str(work / "build"))
+    report = deploy("sim", vb.port, DEFAULT_MODEL, reset=False, build_dir=str(work / "build"))
     monitor = Monitor(db_path=str(work / "monitor.sqlite"))
     injected = []
 
@@ -140,7 +140,7 @@ def test_pull_logs_returns_the_readings_logged(run, tmp_path):
 
 def test_corrupt_model_pushed_by_hand_is_refused_and_reported(run, tmp_path):
     vb = run["board"]
-    good = open(default_model(), "rb").read()
+    good = open(DEFAULT_MODEL, "rb").read()
     bad = tmp_path / "model.bin"
     bad.write_bytes(good[:200] + bytes([good[200] ^ 0x55]) + good[201:])
     mpremote(vb.port, "fs", "cp", str(bad), ":model.bin")

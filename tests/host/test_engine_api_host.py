@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from verdant import engine
-from verdant.engine import prepare
+from verdant_host import op_params as prepare
 from verdant.engine.modelfile import ModelError, parse
 from verdant_host.model_writer import LayerSpec, OP_FULLY_CONNECTED, OP_CONV_2D, OP_SOFTMAX, write_model
 

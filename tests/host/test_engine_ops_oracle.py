@@ -13,7 +13,7 @@ import pytest
 from tflm_oracle import (OP_CONV_2D, OP_DEPTHWISE_CONV_2D, OP_FULLY_CONNECTED, OP_LOGISTIC,
                          OP_MAX_POOL_2D, OP_MEAN, OP_SOFTMAX, OpCase, run_tflm, tflite_model,
                          verdant_model)
-from verdant.engine import prepare
+from verdant_host import op_params as prepare
 from verdant.engine.modelfile import parse
 from verdant.engine.ops_python import PythonLayers
 

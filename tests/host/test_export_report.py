@@ -89,7 +89,6 @@ def test_conv_same_padding_with_odd_total_and_stride():
 
 
 def test_logistic_costs_a_table_in_the_arena():
-    pytest.importorskip("verdant.engine.prepare", reason="engine prepare.py (LOGISTIC params) not there yet")
     b = TfliteBuilder()
     x = b.act((1, 5), 0.1, 0)
     w = b.tensor((3, 5), "INT8", 0.01, 0, np.ones((3, 5), np.int8))
@@ -106,7 +105,6 @@ def test_logistic_costs_a_table_in_the_arena():
 
 
 def test_mean_layer_shape_and_quantization_count():
-    pytest.importorskip("verdant.engine.prepare", reason="engine prepare.py (MEAN params) not there yet")
     b = TfliteBuilder()
     x = b.act((1, 1, 6, 4), 0.1, 3)
     axes = b.tensor((2,), "INT32", data=np.array([1, 2], np.int32))

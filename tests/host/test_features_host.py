@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from verdant import features as F
+from verdant_host import paths
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -171,7 +172,7 @@ def test_time_of_day_uses_local_offset():
 
 
 def test_micropython_gives_the_same_rows_as_cpython():
-    mp = os.environ.get("MICROPYTHON") or os.path.join(REPO, ".venv", "bin", "micropython")
+    mp = paths.micropython()
     if not os.path.exists(mp):
         pytest.skip("micropython Unix port not found at %s" % mp)
     script = (

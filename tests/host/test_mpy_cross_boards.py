@@ -16,9 +16,9 @@ import subprocess
 
 import pytest
 
-from verdant_host import deploy
+from verdant_host import deploy, paths
 
-BOARD_FILES = sorted(glob.glob(os.path.join(deploy.REPO_DIR, "boards", "*.json")))
+BOARD_FILES = sorted(glob.glob(os.path.join(paths.BOARDS_DIR, "*.json")))
 # The .mpy ABI (version, sub-version) MicroPython releases load, newest first
 # (docs.micropython.org, "MicroPython .mpy files"); a native .mpy must match both.
 MPY_ABI_SINCE = (((1, 23), (6, 3)), ((1, 22), (6, 2)), ((1, 20), (6, 1)), ((1, 19), (6, 0)))
@@ -29,14 +29,14 @@ WORD_BITS = {"x64": 64, "rv64imc": 64}  # every other arch: 32
 
 
 def _need_mpy_cross():
-    tool = deploy.mpy_cross_path()
+    tool = paths.mpy_cross()
     if not (os.path.exists(tool) or shutil.which(tool)):
         pytest.skip("mpy-cross not found (%s); run `make setup`" % tool)
 
 
 def mpy_cross(arch, source, rel, out):
     """Compile one source file as deploy.compile_device_code does; returns (ok, compiler message)."""
-    result = subprocess.run([deploy.mpy_cross_path(), "-march=" + arch, "-o", out, "-s", rel, source],
+    result = subprocess.run([paths.mpy_cross(), "-march=" + arch, "-o", out, "-s", rel, source],
                             capture_output=True, text=True, timeout=60)
     return result.returncode == 0, (result.stderr or result.stdout).strip()
 
@@ -74,7 +74,7 @@ def deployed(request, tmp_path_factory):
 def test_every_module_deploy_sends_compiles_for_the_board(deployed):
     config, files, notes, build_dir = deployed
     arch = config["arch"]
-    modules = [rel for rel, _ in deploy._device_sources(config.get("port") == "unix")]
+    modules = [rel for rel, _ in deploy.device_sources(config.get("port") == "unix")]
     assert "verdant/engine/ops_viper.py" in modules and len(modules) > 20
     # a module mpy-cross refused ships as its .py; main.py and boot.py always do
     sources = sorted((remote, local) for remote, local in files.items() if local.endswith(".py"))

@@ -14,6 +14,8 @@ import random
 import subprocess
 import sys
 
+from verdant_host import paths
+
 import pytest
 
 import viper32
@@ -28,7 +30,7 @@ from verdant_host.model_writer import (LayerSpec, OP_CONV_2D, OP_DEPTHWISE_CONV_
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OPS_VIPER = os.path.join(REPO, "device", "verdant", "engine", "ops_viper.py")
 DEFAULT_MODEL = os.path.join(REPO, "models", "default", "model.bin")
-MICROPYTHON = os.environ.get("MICROPYTHON") or os.path.join(REPO, ".venv", "bin", "micropython")
+MICROPYTHON = paths.micropython()
 
 
 @pytest.fixture(scope="module")

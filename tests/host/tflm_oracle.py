@@ -14,7 +14,7 @@ import numpy as np
 from tflite_micro.python.tflite_micro import runtime
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
-from verdant.engine import prepare
+from verdant_host import op_params as prepare
 from verdant.engine.quant import quantize_multiplier
 from verdant_host.model_writer import (LayerSpec, OP_CONV_2D, OP_DEPTHWISE_CONV_2D,
                                        OP_FULLY_CONNECTED, OP_LOGISTIC, OP_MAX_POOL_2D,

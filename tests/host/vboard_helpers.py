@@ -6,10 +6,12 @@ import time
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from verdant_host import paths
+
+REPO = paths.REPO_DIR
 VENV_BIN = os.path.dirname(sys.executable)
 MPREMOTE = os.path.join(VENV_BIN, "mpremote")
-MICROPYTHON = os.environ.get("MICROPYTHON") or os.path.join(REPO, ".venv", "bin", "micropython")
+MICROPYTHON = paths.micropython()
 
 
 def require_tools():

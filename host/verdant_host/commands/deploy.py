@@ -1,22 +1,16 @@
 """`verdant deploy`: firmware, board config and model onto a board (or the vboard)."""
 import os
 
-from verdant_host.deploy import REPO_DIR, deploy
+from verdant_host import paths
+from verdant_host.deploy import deploy
 from verdant_host.errors import VerdantError
 
-def default_model():
-    """The committed default model (models/default/model.vmdl; model.bin if one was built)."""
-    folder = os.path.join(REPO_DIR, "models", "default")
-    for name in ("model.bin", "model.vmdl"):
-        if os.path.exists(os.path.join(folder, name)):
-            return os.path.join(folder, name)
-    return os.path.join(folder, "model.vmdl")
 
 
 def _run(args):
     if not args.port:
         raise VerdantError("deploy: no serial port; pass --port /dev/ttyUSB0 (or PORT=... with make)")
-    model = args.model or default_model()
+    model = args.model or paths.DEFAULT_MODEL
     if not os.path.exists(model):
         raise VerdantError("deploy: model file %s not found; pass --model PATH" % model)
 
@@ -34,7 +28,7 @@ def register(subparsers):
     p = subparsers.add_parser("deploy", help="copy firmware, board config and model to a board (incremental)")
     p.add_argument("--board", default=os.environ.get("BOARD", "sim"), help="board name (boards/NAME.json) or config path")
     p.add_argument("--port", default=os.environ.get("PORT"), help="serial port of the board ($PORT)")
-    p.add_argument("--model", help="model file (default: the committed models/default/model.vmdl)")
+    p.add_argument("--model", help="model file (default: the committed models/default/model.bin)")
     p.add_argument("--transport", default=os.environ.get("TRANSPORT", "mpremote"), choices=("mpremote", "ampy"),
                    help="serial REPL tool to copy with ($TRANSPORT, default mpremote)")
     p.add_argument("--baud", type=int, default=115200)

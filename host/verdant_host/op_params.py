@@ -1,6 +1,6 @@
 """Layer parameters computed from float scales exactly as TFLM's Prepare does.
 
-Host-only (the exporter calls these at export time; boards only see integers).
+Host side of the engine: the exporter calls these at export time; boards only see integers.
 Scales are the float32 values stored in the .tflite, passed as Python floats;
 all arithmetic is in double precision like TFLM's.
 
