@@ -146,8 +146,7 @@ def m0_dynamic_instructions_per_mac(step, workdir):
     import shutil
     if shutil.which("qemu-system-arm") is None:
         return None
-    sys.path.insert(0, os.path.join(REPO, "tests", "device"))
-    import test_natmod_builder as builder
+    from verdant_host import model_builder as builder
     step.run(["make", "-s", "native-qemu"])
     depth, outputs = 768, 16
     lay = builder.layer("fc", (1, 1, depth), (1, 1, outputs), weights=[(i * 7) % 255 - 127 for i in range(outputs * depth)],
@@ -176,8 +175,7 @@ def x64_valgrind_ir(step, workdir):
     import shutil
     if shutil.which("valgrind") is None:
         return None
-    sys.path.insert(0, os.path.join(REPO, "tests", "device"))
-    import test_natmod_builder as builder
+    from verdant_host import model_builder as builder
     step.run(["make", "-s", "native-bench"])
     totals = {}
     for depth in (256, 1280):

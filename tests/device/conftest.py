@@ -29,8 +29,9 @@ def micropython_path():
 
 def micropython_env():
     env = dict(os.environ)
-    # Device code, then the device test helpers; '' keeps the frozen modules reachable.
-    env["MICROPYPATH"] = os.pathsep.join([os.path.join(REPO, "device"), HERE, ".frozen"])
+    # Device code, the device test helpers, the host's MicroPython-compatible model
+    # builder (verdant_host.model_builder); '.frozen' keeps the frozen modules reachable.
+    env["MICROPYPATH"] = os.pathsep.join([paths.DEVICE_DIR, HERE, os.path.join(paths.REPO_DIR, "host"), ".frozen"])
     return env
 
 

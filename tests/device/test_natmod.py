@@ -5,7 +5,7 @@ import os
 import sys
 
 from mpytest import raises, skip
-import test_natmod_builder as builder
+from verdant_host import model_builder as builder
 
 _DIST = "../../dist"
 

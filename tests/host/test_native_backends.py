@@ -9,7 +9,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "device"))
 
 import c_backends  # noqa: E402
-import test_natmod_builder as builder  # noqa: E402
+from verdant_host import model_builder as builder  # noqa: E402
 
 BACKENDS = sorted(c_backends.BACKENDS)
 

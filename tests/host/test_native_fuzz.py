@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "device"))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "device"))  # verdant.engine, when run as a script
 
-import test_natmod_builder as builder  # noqa: E402
+from verdant_host import model_builder as builder  # noqa: E402
 FUZZER = os.path.join(REPO, "build", "native", "fuzz", "fuzz_model")
 FUZZ_SECONDS = int(os.environ.get("VERDANT_FUZZ_SECONDS", "20"))
 

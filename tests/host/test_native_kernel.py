@@ -16,7 +16,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "device"))
 
 import c_backends  # noqa: E402
-import test_natmod_builder as builder  # noqa: E402
+from verdant_host import model_builder as builder  # noqa: E402
 from verdant.engine.quant import multiply_by_quantized_multiplier as mbqm, quantize_multiplier  # noqa: E402
 
 layer = builder.layer

@@ -11,7 +11,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "device"))
 
 import c_backends  # noqa: E402
-import test_natmod_builder as builder  # noqa: E402
+from verdant_host import model_builder as builder  # noqa: E402
 
 layer = builder.layer
 L0, L1 = 64, 128  # layer record offsets

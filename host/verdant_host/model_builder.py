@@ -1,4 +1,4 @@
-"""Builds Verdant model files (docs/model-format.md v1) for the native-kernel tests.
+"""Builds Verdant model files (docs/model-format.md v1) for tests and benchmarks.
 
 Runs under CPython (host tests import it) and the MicroPython Unix port (natmod
 tests). A test helper only: the real writer is the exporter's model_writer.
