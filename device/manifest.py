@@ -9,7 +9,10 @@ options.defaults(sim=False)
 
 package("verdant", files=[
     "__init__.py", "alerts.py", "app.py", "board.py", "crc32.py", "features.py",
-    "flashlog.py", "protocol.py", "rules.py", "safemode.py", "sampler.py",
+    "flashlog.py", "outputs.py", "protocol.py", "rules.py", "safemode.py", "sampler.py",
+    "sensorfaults.py",
+    # MQTT out over Wi-Fi, the flash outbox while offline
+    "mqtt.py", "mqtt_publish.py", "mqtt_topics.py", "outbox.py", "wifi.py",
     # sensor drivers
     "drivers/__init__.py", "drivers/base.py", "drivers/sensirion.py",
     "drivers/aht20.py", "drivers/bh1750.py", "drivers/bme280.py", "drivers/dht22.py",

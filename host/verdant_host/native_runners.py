@@ -90,7 +90,8 @@ def run_c_qemu(model_bytes, inputs):
 
 def natmod_path():
     """Path of the x64 verdant_nn.mpy or None."""
-    return paths.native_module("x64")
+    from verdant_host.deploy import native_module_path
+    return native_module_path("x64")
 
 
 def micropython_path():

