@@ -15,14 +15,11 @@ import shutil
 import subprocess
 import time
 
-from verdant_host import DEVICE_DIR
+from verdant_host import paths
 from verdant_host.errors import VerdantError
-from verdant_host.vboard import default_micropython
 from verdant_host.vboard_scenario import truth_csv_start
 
-REPO_DIR = os.path.dirname(DEVICE_DIR)
-HAL_DIR = os.path.join(DEVICE_DIR, "verdant", "hal")
-DEFAULT_MODEL = os.path.join(REPO_DIR, "models", "default", "model.bin")
+DEFAULT_MODEL = paths.DEFAULT_MODEL
 
 _MAIN = """
 import sys
@@ -58,13 +55,13 @@ class SimBoard:
         self.speed = float(speed)
         self.seconds = int(seconds)
         self.start_s = truth_csv_start(truth_csv) if start_s is None else int(start_s)
-        self.micropython = micropython or default_micropython()
+        self.micropython = micropython or paths.micropython()
         if not os.path.exists(self.micropython):
             raise VerdantError("simboard: micropython not found at %s; set MICROPYTHON=/path" % self.micropython)
         if fresh:
             shutil.rmtree(self.fs_dir, ignore_errors=True)
         os.makedirs(self.fs_dir, exist_ok=True)
-        board_path = board if board.endswith(".json") else os.path.join(REPO_DIR, "boards", board + ".json")
+        board_path = paths.board_config(board)
         shutil.copy(board_path, os.path.join(self.fs_dir, "board.json"))
         if model and not os.path.exists(os.path.join(self.fs_dir, "model.bin")):
             shutil.copy(model, os.path.join(self.fs_dir, "model.bin"))
@@ -75,7 +72,7 @@ class SimBoard:
 
     def start(self, real_t0_ns=None):
         env = dict(os.environ)
-        env["MICROPYPATH"] = os.pathsep.join([DEVICE_DIR, HAL_DIR, ".frozen"])
+        env["MICROPYPATH"] = os.pathsep.join([paths.DEVICE_DIR, paths.VBOARD_RUNTIME_DIR, ".frozen"])
         env["VBOARD_SIM_T0"] = str(self.start_s)
         env["VBOARD_REAL_T0_NS"] = str(real_t0_ns or time.time_ns())
         env["VBOARD_SPEED"] = repr(self.speed)
