@@ -24,6 +24,7 @@ Example:
 """
 from verdant.rules import load_rules, judge
 from verdant.sensorfaults import SensorFaults
+from verdant.normalband import NormalBand
 
 DAY_S = 86400
 # the measured quantities each derived rule series is computed from
@@ -141,6 +142,7 @@ class AlertEngine:
     def __init__(self, overrides=None, sensor_of=None):
         self.rules, self.settings = load_rules(overrides)
         self.faults = SensorFaults((overrides or {}).get("sensor_faults"), sensor_of)
+        self.band = NormalBand((overrides or {}).get("normal_band"))
         self._advice_sent = {}       # info rule -> time of its last sent raise
         self._advice_times = []      # times of sent advisories in the last 24 h
         self._advice_pending = {}    # info rules raised but not yet told (over the daily cap)
@@ -159,11 +161,14 @@ class AlertEngine:
         names += ["sensor_failure:" + n for n, st in self._sensor_states.items() if st.active]
         names += [n for n, st in self._model_states.items() if st.active]
         names += self.faults.active()
+        names += list(self.band.active)
         return sorted(names)
 
     def update_faults(self, t, current, health=None):
-        """Sensor-fault detectors on the sampler's latest values (see verdant.sensorfaults)."""
-        return self.faults.update(t, current, health)
+        """Sensor-fault detectors on the sampler's latest values (verdant.sensorfaults), then
+        the equipment check against this greenhouse's recent normal (verdant.normalband)."""
+        events = self.faults.update(t, current, health)
+        return events + self.band.update(t, current, self.faults.suspects())
 
     def _advice(self, t, name, state, event):
         """An info rule's event to send: its raise, possibly later (daily caps), nothing else."""

@@ -96,8 +96,8 @@ def load_rules(overrides=None):
     if not isinstance(overrides, dict):
         raise ValueError("alerts: expected an object, got %r" % (overrides,))
     for name, value in overrides.items():
-        if name == "sensor_faults":
-            continue  # validated by verdant.sensorfaults
+        if name in ("sensor_faults", "normal_band"):
+            continue  # validated by verdant.sensorfaults / verdant.normalband
         if name in settings:
             if name == "model_ignore_labels":
                 if not isinstance(value, list):

@@ -11,6 +11,13 @@ THRESHOLDS = (
     ("rh_pct", "above", 97.0),             # condensation / disease risk
 )
 
+# Used by the field evaluation (fieldeval.py) beside THRESHOLDS: CO2 low as well, and
+# every violation (and missing data) held 15 minutes before the box rings.
+EXTRA_THRESHOLDS = (
+    ("co2_ppm", "below", 250.0),           # CO2 depleted: dosing off on a sunny day
+)
+PERSISTENCE_S = 900
+
 
 def threshold_alarms(columns):
     """Boolean per sample: any threshold violated (missing values never alarm)."""

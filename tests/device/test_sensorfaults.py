@@ -199,3 +199,74 @@ def test_stuck_air_sensor_cannot_hide_a_frost_behind_a_warm_value():
     raised = [e for _, e in events if e["event"] == "raise"]
     assert [e["type"] for e in raised] == ["sensor_fault"]
     assert raised[0]["severity"] == "critical" and "frost" in raised[0]["reason"]
+
+
+# ---- equipment check against the greenhouse's own recent normal (verdant.normalband) ----
+from verdant.normalband import NormalBand
+
+
+def day_profile(i):
+    """A greenhouse day: 18 C at night, 22 C by day; CO2 800 by day, 500 at night."""
+    hour = (i * STEP // 3600) % 24
+    day = 7 <= hour < 19
+    return {"air_temp_c": (22.0 if day else 18.0) + 0.1 * (i % 3), "co2_ppm": (800.0 if day else 500.0) + (i % 4)}
+
+
+def band_run(band, rows):
+    out = []
+    for i, row in enumerate(rows):
+        out += [(i, e) for e in band.update(T0 + STEP * i, row)]
+    return out
+
+
+def test_band_quiet_on_repeating_days_and_silent_before_a_full_day():
+    per_day = 86400 // STEP
+    band = NormalBand()
+    rows = [day_profile(i) for i in range(4 * per_day)]
+    assert band_run(band, rows) == []
+    band = NormalBand()  # a cold first day: no band yet, no alert
+    rows = [day_profile(i) for i in range(per_day)]
+    for row in rows[100:200]:
+        row["air_temp_c"] = 5.0
+    assert band_run(band, rows) == []
+
+
+def test_band_cold_night_raises_cold_anomaly_after_hold_and_clears():
+    per_day = 86400 // STEP
+    rows = [day_profile(i) for i in range(3 * per_day)]
+    start = 2 * per_day + 20 * 12   # day 3, 20:00: the heating fails
+    for k, i in enumerate(range(start, start + 36)):
+        rows[i]["air_temp_c"] = 18.0 - 0.2 * k
+    events = band_run(NormalBand(), rows)
+    got = [(i, e["type"], e["event"]) for i, e in events]
+    # below 18.0 - 3 from k = 16 on, held 15 min
+    assert got[0] == (start + 16 + 3, "cold_anomaly", "raise"), got
+    assert got[1][1:] == ("cold_anomaly", "clear") and got[1][0] >= start + 36 + 1800 // STEP, got
+    assert "heating failure" in events[0][1]["reason"] and events[0][1]["severity"] == "warning"
+
+
+def test_band_co2_dosing_off_and_stuck_open():
+    per_day = 86400 // STEP
+    rows = [day_profile(i) for i in range(3 * per_day)]
+    start = 2 * per_day + 9 * 12
+    for k, i in enumerate(range(start, start + 48)):
+        rows[i]["co2_ppm"] = 800.0 - 15.0 * k
+    got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), rows)]
+    assert got and got[0][1:] == ("co2_low_anomaly", "raise"), got
+    rows = [day_profile(i) for i in range(3 * per_day)]
+    for k, i in enumerate(range(start, start + 48)):
+        rows[i]["co2_ppm"] = 800.0 + 40.0 * k
+    got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), rows)]
+    assert got and got[0][1:] == ("co2_high_anomaly", "raise"), got
+
+
+def test_band_ignores_a_suspect_sensor():
+    per_day = 86400 // STEP
+    band = NormalBand()
+    rows = [day_profile(i) for i in range(3 * per_day)]
+    out = []
+    for i, row in enumerate(rows):
+        if i > 2 * per_day:
+            row["air_temp_c"] = 2.0
+        out += band.update(T0 + STEP * i, row, ("air_temp_c",))
+    assert out == []
