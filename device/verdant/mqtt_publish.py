@@ -30,7 +30,7 @@ class MqttPublisher:
     radio: object with up()/down() or None (the Unix port uses the host's network)."""
 
     def __init__(self, client_factory, topics, outbox, clock, radio=None, radio_off=False,
-                 retry_min_s=10, retry_max_s=600):
+                 retry_min_s=10, retry_max_s=600, keepalive_s=300):
         self.client_factory = client_factory
         self.topics = topics
         self.outbox = outbox
@@ -39,6 +39,8 @@ class MqttPublisher:
         self.radio_off = radio_off and radio is not None
         self.retry_min_s = retry_min_s
         self.retry_max_s = retry_max_s
+        self.keepalive_s = keepalive_s
+        self._last_sent_t = None  # board time of the last packet, for keep-alive pings
         self.client = None
         self._retry_at = None
         self._retry_wait = retry_min_s
@@ -73,6 +75,23 @@ class MqttPublisher:
             self._close(clean=True)
         if self.radio_off and self.radio is not None:
             self.radio.down()
+        if self.client is not None and self.clock.time_s() - self._last_sent_t >= self.keepalive_s // 2:
+            try:  # nothing sent for a while: a ping keeps the broker from declaring us gone
+                self.client.ping()
+                self._last_sent_t = self.clock.time_s()
+            except Exception as exc:
+                self._lost(exc)
+
+    def close(self, offline=True):
+        """Send what is queued, then leave: "offline" first when this is the last word
+        (the host bridge stopping; a board never calls this)."""
+        self.flush()
+        if self.client is not None and offline:
+            try:
+                self.client.publish(self.topics.availability, OFFLINE, retain=True, qos=1)
+            except Exception:
+                pass
+        self._close(clean=True)
 
     # ---- queue ----
     def flush(self):
@@ -112,6 +131,7 @@ class MqttPublisher:
             client.set_last_will(self.topics.availability, OFFLINE, retain=True, qos=1)
             client.connect()
             self.client = client
+            self._last_sent_t = self.clock.time_s()
             self.connects += 1
             self._announced = set()
             client.publish(self.topics.availability, ONLINE, retain=True, qos=1)
@@ -165,6 +185,7 @@ class MqttPublisher:
 
     def _publish_message(self, message, line):
         client, topics, p = self.client, self.topics, message["p"]
+        self._last_sent_t = self.clock.time_s()
         text = line.rstrip(b"\r\n")
         if message["k"] == "reading":
             for quantity in sorted(p):
@@ -248,4 +269,4 @@ def publisher_from_secrets(secrets, hal, board, storage=""):
     outbox = Outbox(storage + "outbox.dat", int(mqtt.get("outbox_bytes", 65536)))
     return MqttPublisher(client_factory, topics, outbox, hal.clock, radio,
                          radio_off=mqtt.get("radio_off", True), retry_min_s=int(mqtt.get("retry_min_s", 10)),
-                         retry_max_s=int(mqtt.get("retry_max_s", 600)))
+                         retry_max_s=int(mqtt.get("retry_max_s", 600)), keepalive_s=keepalive)

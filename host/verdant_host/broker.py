@@ -55,6 +55,9 @@ class Broker:
         with open(self.config, "w") as f:
             f.write("listener %d 127.0.0.1\n" % self.port)
             f.write("allow_anonymous true\n")
+            if hasattr(os, "geteuid") and os.geteuid() == 0:
+                # as root, mosquitto would switch to user "mosquitto", who cannot write our folder
+                f.write("user root\n")
             f.write("persistence true\npersistence_location %s/\n" % self.work_dir)
             f.write("autosave_interval 0\n")  # saved when it stops
             f.write("max_queued_messages %d\nmax_inflight_messages 0\n" % max_queued)

@@ -108,7 +108,7 @@ class LineDecoder:
             events.append(Event("reboot", detail="board booted"))
         self._last_seq = seq
         self.stats["lines"] += 1
-        events.append(Event("message", message=message))
+        events.append(Event("message", message=message, text=line))
         return events
 
 
@@ -119,7 +119,7 @@ class Monitor:
     show_board: prefix live-view lines with the board (on for fleets)."""
 
     def __init__(self, db_path=None, exit_on=None, out=None, colour=None, reading_every_s=0, keep_messages=False,
-                 board="board", show_board=False, commit_every_s=2.0):
+                 board="board", show_board=False, commit_every_s=2.0, outputs=()):
         if exit_on is not None and exit_on not in SEVERITIES:
             raise VerdantError("monitor: --exit-on must be one of %s, got %r" % (", ".join(SEVERITIES), exit_on))
         self.board = board
@@ -137,6 +137,7 @@ class Monitor:
         self._last_shown_reading_t = None
         self.last_t = None   # board time of the newest message
         self.messages = [] if keep_messages else None  # every decoded message, when asked to keep them
+        self.outputs = list(outputs)  # e.g. the MQTT bridge: write(line) per protocol line, idle(), close()
 
     @property
     def decoder(self):
@@ -171,6 +172,8 @@ class Monitor:
     def tick(self):
         if self.store:
             self.store.tick()
+        for output in self.outputs:
+            output.idle()
 
     def _session(self, board, reason):
         if self.store:
@@ -211,6 +214,9 @@ class Monitor:
         if self.store:
             self.store.close()
             self.store = None
+        for output in self.outputs:
+            output.close()
+        self.outputs = []
         return self.triggered
 
     def _handle(self, events, board):
@@ -221,6 +227,8 @@ class Monitor:
             if self.store:
                 self.store.add(event, board, event.session)
             if event.kind == "message":
+                for output in self.outputs:
+                    output.write(event.text + b"\n")
                 self.last_t = event.message["t"]
                 if self.messages is not None:
                     self.messages.append(event.message)

@@ -47,17 +47,25 @@ def _open(port, baudrate):
 
 
 def run_monitor(port, db_path=None, exit_on=None, duration=None, baudrate=115200, out=sys.stdout,
-                stop=None, stream=None, board=None, say=None):
+                stop=None, stream=None, board=None, say=None, mqtt_url=None, outbox_path=None):
     """Watch a serial port (or any object with read(n)) until duration passes, stop() is true,
     SIGTERM/SIGHUP arrives, or an alert of severity >= exit_on is raised.
 
     Returns (exit code, Monitor): 0, or 3 when an --exit-on alert arrived.
     board: id stored with the rows (default: the port's name). say(text): where link
-    messages go (default: stderr)."""
+    messages go (default: stderr). mqtt_url: also publish every line there (monitor_mqtt),
+    queued in outbox_path (default: beside the database) while the broker is away."""
     import os
     from verdant_host.monitor import Monitor
     say = say or (lambda text: print(text, file=sys.stderr, flush=True))
-    monitor = Monitor(db_path, exit_on, out, board=board or (os.path.basename(port) if port else "board"))
+    board = board or (os.path.basename(port) if port else "board")
+    outputs = []
+    if mqtt_url:
+        from verdant_host.monitor_mqtt import bridge
+        outbox_path = outbox_path or os.path.join(os.path.dirname(os.path.abspath(db_path or "build/x")),
+                                                  "mqtt-outbox-%s.dat" % board)
+        outputs.append(bridge(mqtt_url, board, outbox_path))
+    monitor = Monitor(db_path, exit_on, out, board=board, outputs=outputs)
     own_port = stream is None
     lock = None
     if own_port:

@@ -41,8 +41,11 @@ class Subscriber:
         assert self.connected.wait(10) and self.subscribed.wait(10), "subscriber did not connect and subscribe"
 
     def _on_connect(self, client, userdata, flags, reason_code, properties):
-        for topic in self.topics:
-            client.subscribe(topic, qos=1)
+        if not flags.session_present:  # the broker kept our subscriptions otherwise; subscribing
+            for topic in self.topics:   # again would replay retained messages as duplicates
+                client.subscribe(topic, qos=1)
+        else:
+            self.subscribed.set()
         self.connected.set()
 
     def _on_message(self, client, userdata, msg):

@@ -10,7 +10,7 @@ def _monitor(args):
     if not args.port:
         raise VerdantError("monitor: no serial port; pass --port /dev/ttyUSB0 (or PORT=... with make)")
     code, monitor = run_monitor(args.port, args.db, args.exit_on, args.duration, args.baud, sys.stdout,
-                                board=args.board)
+                                board=args.board, mqtt_url=args.mqtt)
     print(monitor.summary())
     if code:
         print("monitor: exiting on %s alert %s" % (monitor.triggered.get("severity"), monitor.triggered.get("type")),
@@ -32,7 +32,9 @@ def register(subparsers):
     p.add_argument("--exit-on", choices=SEVERITIES, help="exit with status 3 when an alert this severe or worse is raised")
     p.add_argument("--duration", type=float, help="stop after this many seconds")
     p.add_argument("--baud", type=int, default=115200)
-    p.add_argument("--board", help="board id stored with every row (default: the port's name)")
+    p.add_argument("--board", help="board id stored with every row and used in MQTT topics (default: the port's name)")
+    p.add_argument("--mqtt", metavar="URL", help="also publish every line to this MQTT broker with Home Assistant "
+                   "discovery, as Wi-Fi boards do (mqtt://[user:password@]host[:port]; docs/mqtt.md)")
     p.set_defaults(handler=_monitor)
 
     q = subparsers.add_parser("plot", help="draw readings and alerts stored by `verdant monitor` to a PNG")
