@@ -8,7 +8,6 @@ database). When the monitor stops, the board's availability goes to "offline".
 import os
 import time
 
-from verdant_host import DEVICE_DIR  # noqa: F401  (shared device code on sys.path)
 from verdant_host.errors import VerdantError
 from verdant.mqtt import MQTTClient, parse_url
 from verdant.mqtt_publish import MqttPublisher
