@@ -9,7 +9,7 @@ feature period, and returns "sensor_fault" alert payloads:
      "values": {"sensor": "air", "quantity": "air_temp_c", "fault": "stuck", "value": 4.2}}
 
 Detectors (thresholds in DEFAULTS, board config "alerts": {"sensor_faults": {...}}):
-  stuck    the same reading for stuck_s while another quantity moved more than its
+  stuck    the same reading for stuck_s (and stuck_samples updates) while another quantity moved more than its
            MOVE threshold in that span; values at a sensor's floor (light 0 at night,
            RH 0/100 at saturation) are not evidence. Clears after clear_samples
            different readings in a row.
@@ -35,6 +35,7 @@ temperature is raised at critical severity because frost and heat rules are blin
 
 DEFAULTS = {
     "stuck_s": 1800,
+    "stuck_samples": 6,         # and this many identical readings (a coarse sensor repeats by chance)
     "clear_samples": 2,
     "spike_count": 3,
     "spike_window_s": 10800,
@@ -94,6 +95,7 @@ class _Track:
         self.clear_hits = {}       # fault -> consecutive samples past clear
         self.raise_since = {}      # fault -> time the raise condition began
         self.active_value = None   # the reading a raised "stuck" is stuck at
+        self.run_count = 0
 
 
 class SensorFaults:
@@ -208,7 +210,8 @@ class SensorFaults:
     def _stuck(self, t, q, v, tr, events):
         s = self.settings
         if tr.run_value is None or v != tr.run_value:
-            tr.run_value, tr.run_since = v, t
+            tr.run_value, tr.run_since, tr.run_count = v, t, 0
+        tr.run_count += 1
         if "stuck" in tr.active:
             if self._clear_after(tr, "stuck", v != tr.active_value, s["clear_samples"]):
                 self._event(t, q, tr, "stuck", "clear", "%s moving again (%s)" % (q, _fmt(v)), v, events)
@@ -216,7 +219,7 @@ class SensorFaults:
         if v in FLOORS.get(q, ()):
             return
         span = s["stuck_s"]
-        if t - tr.run_since < span:
+        if t - tr.run_since < span or tr.run_count < s["stuck_samples"]:
             return
         moved = self._moved_since(q, tr.run_since)
         if not moved:

@@ -63,7 +63,25 @@ def train_command(out_dir, quick=False, train_seeds=None, test_seeds=None, epoch
     return result
 
 
+def site_command(history_csv, out_dir, epochs=None, progress=None):
+    """`verdant train --site HISTORY.csv --out DIR`: the site's normal-behaviour model."""
+    from verdant_host import sitemodel, train
+    return sitemodel.train_site(history_csv, out_dir, epochs=epochs or 25,
+                                progress=progress or train.stderr_progress)
+
+
 def _run(args):
+    if args.site:
+        if args.quick or args.check or args.train_seeds or args.test_seeds:
+            raise VerdantError("--site takes only --out and --epochs")
+        if not args.out:
+            raise VerdantError("--site needs --out DIR (the default model in models/default is not replaced)")
+        result = site_command(args.site, args.out, args.epochs)
+        print("site model: threshold %.2f x %d, %.2f false alarms/week on %.1f held-back days; %s" % (
+            result["threshold"], result["consecutive"], result["held_back_false_alarms_per_week"],
+            result["held_back_days"], os.path.join(os.path.abspath(args.out), "report.md")))
+        return
+    args.out = args.out or "models/default"
     result = train_command(args.out, args.quick, args.train_seeds, args.test_seeds, args.epochs, args.check)
     print("int8 accuracy %.3f, macro F1 %.3f (float %.3f); model false alarms %.2f/week, baseline %.2f/week; "
           "files in %s" % (result["int8"]["accuracy"], result["int8"]["macro_f1"], result["float"]["accuracy"],
@@ -73,7 +91,11 @@ def _run(args):
 
 def register(subparsers):
     p = subparsers.add_parser("train", help="train + int8-quantize + export the early-warning model and its report")
-    p.add_argument("--out", default="models/default", help="output directory (default models/default)")
+    p.add_argument("--out", default=None, help="output directory (default models/default; required with --site)")
+    p.add_argument("--site", metavar="HISTORY_CSV",
+                   help="train this greenhouse's own normal-behaviour model from its fault-free history "
+                        "(a pulled flash log or any CSV with timestamp_s and sensor columns, 1-15 min rows, "
+                        "3 days or more) into --out: model.bin and report.md")
     p.add_argument("--quick", action="store_true", help="tiny smoke run (seconds), not a useful model")
     p.add_argument("--train-seeds", type=int, help="simulated training weeks (default 240)")
     p.add_argument("--test-seeds", type=int, help="held-out simulated weeks (default 40)")
