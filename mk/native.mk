@@ -13,7 +13,7 @@ ARCH ?= x64
 MPY_DIR ?=
 MPY_ABI = $(shell sed -n 's/^\#define MPY_VERSION \([0-9]*\)/\1/p' $(MPY_DIR)/py/persistentcode.h).$(shell sed -n 's/^\#define MPY_SUB_VERSION \([0-9]*\)/\1/p' $(MPY_DIR)/py/persistentcode.h)
 
-.PHONY: native-host native-qemu natmod natmod-if-mpy-dir fuzz native-size native-bench
+.PHONY: native-host native-qemu native-qemu-m4 native-qemu-m33 natmod natmod-if-mpy-dir fuzz native-size native-bench
 
 # Host runner with AddressSanitizer + UBSan, any finding aborts.
 native-host: $(NATIVE_BUILD)/host/nn_runner
@@ -24,15 +24,29 @@ $(NATIVE_BUILD)/host/nn_runner: $(NATIVE_CORE) $(NATIVE_HEADERS) $(NATIVE_DIR)/r
 
 # Cortex-M0+ runner for qemu-system-arm -M mps2-an385 (semihosting, no C library).
 native-qemu: $(NATIVE_BUILD)/m0/nn_runner.elf
-$(NATIVE_BUILD)/m0/nn_runner.elf: $(NATIVE_CORE) $(NATIVE_HEADERS) $(NATIVE_DIR)/nn_dot2_thumb.S $(NATIVE_DIR)/runner/runner.c $(NATIVE_DIR)/runner/io_semihost.c $(NATIVE_DIR)/runner/mps2_an385.ld
+$(NATIVE_BUILD)/m0/nn_runner.elf: $(NATIVE_CORE) $(NATIVE_HEADERS) $(NATIVE_DIR)/nn_dot4_thumb.S $(NATIVE_DIR)/runner/runner.c $(NATIVE_DIR)/runner/io_semihost.c $(NATIVE_DIR)/runner/mps2_an385.ld
 	@mkdir -p $(@D)
 	$(ARM_CC) $(NATIVE_WARN) $(M0_FLAGS) -Os -g -ffreestanding -nostdlib -T $(NATIVE_DIR)/runner/mps2_an385.ld \
-	  -o $@ $(NATIVE_CORE) $(NATIVE_DIR)/nn_dot2_thumb.S $(NATIVE_DIR)/runner/runner.c $(NATIVE_DIR)/runner/io_semihost.c -lgcc
+	  -o $@ $(NATIVE_CORE) $(NATIVE_DIR)/nn_dot4_thumb.S $(NATIVE_DIR)/runner/runner.c $(NATIVE_DIR)/runner/io_semihost.c -lgcc
+
+# Cortex-M4 (mps2-an386, same memory map as the AN385) and Cortex-M33 (mps2-an505) runners:
+# the DSP extension's dual 16-bit MAC (SMLAD) path of nn_kernel.c, same C API.
+RUNNER_ARM_SRC := $(NATIVE_CORE) $(NATIVE_DIR)/runner/runner.c $(NATIVE_DIR)/runner/io_semihost.c
+native-qemu-m4: $(NATIVE_BUILD)/m4/nn_runner.elf
+$(NATIVE_BUILD)/m4/nn_runner.elf: $(RUNNER_ARM_SRC) $(NATIVE_HEADERS) $(NATIVE_DIR)/runner/mps2_an385.ld
+	@mkdir -p $(@D)
+	$(ARM_CC) $(NATIVE_WARN) -mcpu=cortex-m4 -mthumb -mfloat-abi=soft -Os -g -ffreestanding -nostdlib \
+	  -T $(NATIVE_DIR)/runner/mps2_an385.ld -o $@ $(RUNNER_ARM_SRC) -lgcc
+native-qemu-m33: $(NATIVE_BUILD)/m33/nn_runner.elf
+$(NATIVE_BUILD)/m33/nn_runner.elf: $(RUNNER_ARM_SRC) $(NATIVE_HEADERS) $(NATIVE_DIR)/runner/mps2_an505.ld
+	@mkdir -p $(@D)
+	$(ARM_CC) $(NATIVE_WARN) -mcpu=cortex-m33 -mthumb -mfloat-abi=soft -Os -g -ffreestanding -nostdlib \
+	  -T $(NATIVE_DIR)/runner/mps2_an505.ld -o $@ $(RUNNER_ARM_SRC) -lgcc
 
 # Kernel + parser objects for Cortex-M0+ at -Os, to measure .text; then the same objects
 # linked with libgcc the way mpy_ld links a .mpy (every section kept, libgcc members pulled
 # in for undefined symbols) so helper functions count too (kernel.map lists them).
-NATIVE_SIZE_OBJS := $(NATIVE_BUILD)/m0size/nn_model.o $(NATIVE_BUILD)/m0size/nn_kernel.o $(NATIVE_BUILD)/m0size/nn_dot2_thumb.o
+NATIVE_SIZE_OBJS := $(NATIVE_BUILD)/m0size/nn_model.o $(NATIVE_BUILD)/m0size/nn_kernel.o $(NATIVE_BUILD)/m0size/nn_dot4_thumb.o
 native-size: $(NATIVE_SIZE_OBJS) $(NATIVE_BUILD)/m0size/kernel.elf
 	arm-none-eabi-size -A $(NATIVE_SIZE_OBJS) | grep -E '^(\.text|\.rodata|[^ ]*\.o)'
 	arm-none-eabi-size -A $(NATIVE_BUILD)/m0size/kernel.elf | grep -E '^(\.text|\.rodata|[^ ]*\.elf)'

@@ -6,7 +6,7 @@ target_sources(usermod_verdant_nn INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/nn_model.c
     ${CMAKE_CURRENT_LIST_DIR}/nn_kernel.c
     # Thumb MAC loop; empty on other architectures, where the C loop is used.
-    ${CMAKE_CURRENT_LIST_DIR}/nn_dot2_thumb.S
+    ${CMAKE_CURRENT_LIST_DIR}/nn_dot4_thumb.S
 )
 target_include_directories(usermod_verdant_nn INTERFACE ${CMAKE_CURRENT_LIST_DIR})
 target_compile_definitions(usermod_verdant_nn INTERFACE NN_USE_THUMB_ASM)

@@ -3,13 +3,15 @@
  * One source for both builds: a dynamic native module (.mpy, MICROPY_ENABLE_DYNRUNTIME,
  * see Makefile) and a user C module compiled into firmware (micropython.mk/.cmake).
  *
- *   verdant_nn.check(model_buf) -> arena_bytes
+ *   verdant_nn.check(model_buf[, crc]) -> arena_bytes
  *   verdant_nn.init(model_buf, arena)              arena: bytearray of exactly arena_bytes
  *   verdant_nn.run(model_buf, arena, input, output) -> None
  *
- * check verifies everything including the CRC; init and run re-check the structure
- * (not the CRC, so run stays cheap) so no call can make the kernel read out of bounds.
- * run allocates nothing.
+ * check verifies everything, the CRC too unless crc is False (a caller that has just
+ * verified it, like verdant.engine's parser: the CRC is computed once per load). init
+ * checks structure and values but not the CRC; run only runs the cheap structural guard
+ * (NN_CHECK_GUARD: no CRC, no per-channel values), so no call can make the kernel read
+ * out of bounds whatever happened to the buffers. run allocates nothing.
  */
 #if defined(MICROPY_ENABLE_DYNRUNTIME)
 #include "py/dynruntime.h"
@@ -20,11 +22,11 @@
 #include "nn_kernel.h"
 
 /* Checks the model buffer; raises ValueError with the parser's message. */
-static void check_model(mp_obj_t model_obj, int verify_crc, nn_model *model) {
+static void check_model(mp_obj_t model_obj, uint32_t flags, nn_model *model) {
     mp_buffer_info_t info;
     nn_error err;
     mp_get_buffer_raise(model_obj, &info, MP_BUFFER_READ);
-    if (nn_model_check((const uint8_t *)info.buf, info.len, verify_crc, model, &err) != NN_OK) {
+    if (nn_model_check((const uint8_t *)info.buf, info.len, flags, model, &err) != NN_OK) {
         char text[128];
         size_t len = nn_error_format(&err, text, sizeof text);
         mp_raise_type_arg(&mp_type_ValueError, mp_obj_new_str(text, len));
@@ -41,17 +43,17 @@ static uint8_t *exact_buffer(mp_obj_t obj, int flags, size_t expected, mp_rom_er
     return (uint8_t *)info.buf;
 }
 
-static mp_obj_t verdant_nn_check(mp_obj_t model_obj) {
+static mp_obj_t verdant_nn_check(size_t n_args, const mp_obj_t *args) {
     nn_model model;
-    check_model(model_obj, 1, &model);
+    check_model(args[0], n_args < 2 || mp_obj_is_true(args[1]) ? NN_CHECK_CRC : NN_CHECK_VALUES, &model);
     return mp_obj_new_int_from_uint(model.arena_bytes);
 }
-static MP_DEFINE_CONST_FUN_OBJ_1(verdant_nn_check_obj, verdant_nn_check);
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(verdant_nn_check_obj, 1, 2, verdant_nn_check);
 
 static mp_obj_t verdant_nn_init(mp_obj_t model_obj, mp_obj_t arena_obj) {
     nn_model model;
     uint8_t *arena;
-    check_model(model_obj, 1, &model);
+    check_model(model_obj, NN_CHECK_VALUES, &model);
     arena = exact_buffer(arena_obj, MP_BUFFER_WRITE, model.arena_bytes,
         MP_ERROR_TEXT("arena must be a bytearray of exactly check(model) bytes"));
     nn_init(&model, arena);
@@ -63,7 +65,7 @@ static mp_obj_t verdant_nn_run(size_t n_args, const mp_obj_t *args) {
     nn_model model;
     uint8_t *arena, *input, *output;
     (void)n_args; /* exactly 4, enforced by MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN */
-    check_model(args[0], 0, &model);
+    check_model(args[0], NN_CHECK_GUARD, &model);
     arena = exact_buffer(args[1], MP_BUFFER_WRITE, model.arena_bytes,
         MP_ERROR_TEXT("arena must be a bytearray of exactly check(model) bytes"));
     input = exact_buffer(args[2], MP_BUFFER_READ, model.input_elements,

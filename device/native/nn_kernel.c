@@ -20,7 +20,12 @@ static int32_t wrap_shl(int32_t a, int32_t n) { return (int32_t)((uint32_t)a << 
  * product is negative) and divides by 2^31 truncating; for every product that equals
  * floor((ab + 2^30) / 2^31). (>> of a negative value is arithmetic on every supported
  * compiler: GCC and Clang define it so.) */
-static int32_t high_mul(int32_t a, int32_t b) {
+#if defined(__GNUC__)
+#define NN_INLINE __attribute__((always_inline)) inline
+#else
+#define NN_INLINE inline
+#endif
+static NN_INLINE int32_t high_mul_inline(int32_t a, int32_t b) {
     if (a == I32_MIN && b == I32_MIN) {
         return I32_MAX;
     }
@@ -40,12 +45,41 @@ static int32_t high_mul(int32_t a, int32_t b) {
 #endif
 }
 
+/* One out-of-line copy for the table ops; requantize inlines its own. */
+NN_NOINLINE static int32_t high_mul(int32_t a, int32_t b) {
+    return high_mul_inline(a, b);
+}
+
+/* high_mul for a multiplier b >= 0 (every valid requantization multiplier), inlined in
+ * requantize. On Thumb-1 three fewer steps than the general split: with a = ah*2^16 + al,
+ * b = bh*2^16 + bl (al, bl, bh unsigned; bh < 2^15), floor((ab + 2^30) / 2^31) =
+ * 2*ah*bh + floor((ah*bl + al*bh + floor(al*bl / 2^16) + 2^14) / 2^15) (the dropped
+ * fraction of al*bl / 2^16 cannot carry past a multiple of 2^15), where ah*bl fits an
+ * int32 and the rest a uint32 below 2^31, so the last floor adds the two parts' floors
+ * and the carry of their remainders. */
+static NN_INLINE int32_t high_mul_by_multiplier(int32_t a, int32_t b) {
+#if defined(NN_HIGH_MUL_32)
+    if (b >= 0) {
+        uint32_t al = (uint32_t)a & 0xffffu, bl = (uint32_t)b & 0xffffu, bh = (uint32_t)b >> 16;
+        int32_t ah = a >> 16, x = ah * (int32_t)bl;
+        uint32_t y = al * bh + ((al * bl) >> 16) + (1u << 14);
+        return wrap_add(ah * (int32_t)bh * 2, wrap_add((x >> 15) + (int32_t)(y >> 15),
+            (int32_t)((((uint32_t)x & 0x7fffu) + (y & 0x7fffu)) >> 15)));
+    }
+#endif
+    return high_mul_inline(a, b);
+}
+
 /* gemmlowp RoundingDivideByPOT: x / 2^exponent, ties away from zero; exponent 0..31. */
-static int32_t divide_by_pot(int32_t x, int32_t exponent) {
+static NN_INLINE int32_t divide_by_pot_inline(int32_t x, int32_t exponent) {
     int32_t mask = (int32_t)((1u << exponent) - 1u);
     int32_t remainder = x & mask;
     int32_t threshold = (mask >> 1) + (x < 0);
     return (x >> exponent) + (remainder > threshold);
+}
+
+static int32_t divide_by_pot(int32_t x, int32_t exponent) {
+    return divide_by_pot_inline(x, exponent);
 }
 
 /* gemmlowp SaturatingRoundingMultiplyByPOT for a positive exponent. */
@@ -62,7 +96,7 @@ static int32_t saturating_shl(int32_t x, int32_t exponent) {
 
 int32_t nn_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift) {
     int32_t left = shift > 0 ? shift : 0;
-    return divide_by_pot(high_mul(wrap_shl(x, left), multiplier), shift > 0 ? 0 : -shift);
+    return divide_by_pot(high_mul_by_multiplier(wrap_shl(x, left), multiplier), shift > 0 ? 0 : -shift);
 }
 
 /* gemmlowp exp_on_interval_between_negative_one_quarter_and_0_excl, Q0.31. */
@@ -136,6 +170,10 @@ typedef struct {
     const uint8_t *model;
     const int8_t *in, *weights;
     int8_t *out;
+    /* requantization arrays (NULL bias: none); quant_step 4 per channel, 0 for one multiplier */
+    const uint8_t *bias, *multipliers, *shifts;
+    uint32_t quant_step;
+    int aligned; /* model buffer 4-aligned: its arrays (4-aligned offsets) read as words */
     int32_t g[GEOMETRY_FIELDS];
 } layer_ctx;
 
@@ -144,51 +182,107 @@ typedef struct {
     int32_t iy0, ix0, ky0, ky1, kx0, kx1;
 } window;
 
-NN_NOINLINE static int8_t clamp_output(const layer_ctx *l, int32_t value) {
+static int8_t clamp_output(const layer_ctx *l, int32_t value) {
     return (int8_t)(value < l->r->act_min ? l->r->act_min : value > l->r->act_max ? l->r->act_max : value);
 }
 
-/* acc + bias, requantized with channel c's multiplier (or the single one), clamped. */
-static int8_t requantize(const layer_ctx *l, uint32_t acc, uint32_t c) {
-    uint32_t q = l->r->quant_channels == 1u ? 0u : c;
-    if (l->r->bias) {
-        acc += nn_rd32(l->model + l->r->bias + 4u * c);
+/* One 32-bit array element: a word load when the buffer is aligned (the file's arrays are). */
+typedef uint32_t nn_word_alias
+#if defined(__GNUC__)
+    __attribute__((may_alias))
+#endif
+    ;
+
+/* acc + bias, requantized with channel c's multiplier and shift (or the single ones), clamped.
+ * Each of bias, multiplier and shift is read once per output value, as an aligned word.
+ * The shift was range-checked at load; clamping it again keeps the shifts defined even if
+ * the buffer changed since (the per-call guard checks structure, not these values). */
+NN_NOINLINE static int8_t requantize(const layer_ctx *l, uint32_t acc, uint32_t c) {
+    uint32_t q = c * l->quant_step;
+    int32_t shift, m, left, x, out_zp = l->r->out_zp;
+    if (l->aligned) {
+        shift = (int32_t)*(const nn_word_alias *)(const void *)(l->shifts + q);
+        m = (int32_t)*(const nn_word_alias *)(const void *)(l->multipliers + q);
+        acc += l->bias ? *(const nn_word_alias *)(const void *)(l->bias + 4u * c) : 0u;
+    } else {
+        shift = (int32_t)nn_rd32(l->shifts + q);
+        m = (int32_t)nn_rd32(l->multipliers + q);
+        acc += l->bias ? nn_rd32(l->bias + 4u * c) : 0u;
     }
-    return clamp_output(l, wrap_add(l->r->out_zp, nn_multiply_by_quantized_multiplier((int32_t)acc,
-        (int32_t)nn_rd32(l->model + l->r->multipliers + 4u * q), (int32_t)nn_rd32(l->model + l->r->shifts + 4u * q))));
+    shift = shift < -31 ? -31 : shift > 30 ? 30 : shift;
+    left = shift > 0 ? shift : 0;
+    x = wrap_add(out_zp, divide_by_pot_inline(high_mul_by_multiplier(wrap_shl((int32_t)acc, left), m), left - shift));
+    return (int8_t)(x < l->r->act_min ? l->r->act_min : x > l->r->act_max ? l->r->act_max : x);
 }
 
-#if defined(NN_USE_THUMB_ASM) && defined(__thumb__)
-/* nn_dot2_thumb.S: the build defines NN_USE_THUMB_ASM when it assembles that file. */
-void nn_dot2_thumb(const int8_t *w0_end, const int8_t *w1_end, const int8_t *x_end, int32_t minus_n,
-    int32_t minus_zp, uint32_t acc[2]);
+#if defined(__ARM_FEATURE_DSP)
+/* Cortex-M4/M7/M33 (DSP extension): four input bytes at a time, sign-extended in pairs
+ * (SXTB16), zero point subtracted in pairs (SADD16) and two MACs per SMLAD. Every value is
+ * a 16-bit signed number (x - zp in -255..255, w in -128..127) and SMLAD's accumulation
+ * wraps like the portable loop, so the sums are bit for bit the same. */
+#include <arm_acle.h>
+typedef int32_t nn_unaligned_word
+#if defined(__GNUC__)
+    __attribute__((aligned(1), may_alias))
 #endif
+    ;
+/* Four int8 at p (any alignment: Cortex-M4/M33 LDR allows it) and the same word rotated by
+ * 8 bits: SXTB16 of the two gives the even and the odd bytes as two int16 each. */
+static inline int32_t word_at(const int8_t *p) { return *(const nn_unaligned_word *)(const void *)p; }
+static inline int32_t ror8(int32_t v) { return (int32_t)(((uint32_t)v >> 8) | ((uint32_t)v << 24)); }
 
-/* The inner loop: two weight rows against one input run, acc[r] += sum w_r[i]*(x[i] - zp),
- * wrapping. Counts a negative index up to zero: load, load, sub, mul, add per row. */
-static void dot2(const int8_t *w0, const int8_t *w1, const int8_t *x, int32_t n, int32_t zp, uint32_t acc[2]) {
-    if (n <= 0) {
-        return;
+static void dot4(const int8_t *const w[4], const int8_t *x, int32_t n, int32_t zp, uint32_t acc[4]) {
+    int32_t a0 = (int32_t)acc[0], a1 = (int32_t)acc[1], a2 = (int32_t)acc[2], a3 = (int32_t)acc[3], i = 0;
+    const int8_t *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
+    int16x2_t minus_zp = (int16x2_t)((uint32_t)(uint16_t)(int16_t)-zp * 0x10001u);
+    for (; i + 4 <= n; i += 4) {
+        int32_t xs = word_at(x + i), ws;
+        int16x2_t even = __sadd16(__sxtb16(xs), minus_zp), odd = __sadd16(__sxtb16(ror8(xs)), minus_zp);
+        ws = word_at(w0 + i);
+        a0 = __smlad(__sxtb16(ror8(ws)), odd, __smlad(__sxtb16(ws), even, a0));
+        ws = word_at(w1 + i);
+        a1 = __smlad(__sxtb16(ror8(ws)), odd, __smlad(__sxtb16(ws), even, a1));
+        ws = word_at(w2 + i);
+        a2 = __smlad(__sxtb16(ror8(ws)), odd, __smlad(__sxtb16(ws), even, a2));
+        ws = word_at(w3 + i);
+        a3 = __smlad(__sxtb16(ror8(ws)), odd, __smlad(__sxtb16(ws), even, a3));
     }
-#if defined(NN_USE_THUMB_ASM) && defined(__thumb__)
-    nn_dot2_thumb(w0 + n, w1 + n, x + n, -n, -zp, acc);
+    for (; i < n; i++) { /* the last 0..3 inputs; unsigned sums wrap like SMLAD's */
+        int32_t v = x[i] - zp;
+        a0 = (int32_t)((uint32_t)a0 + (uint32_t)(w0[i] * v));
+        a1 = (int32_t)((uint32_t)a1 + (uint32_t)(w1[i] * v));
+        a2 = (int32_t)((uint32_t)a2 + (uint32_t)(w2[i] * v));
+        a3 = (int32_t)((uint32_t)a3 + (uint32_t)(w3[i] * v));
+    }
+    acc[0] = (uint32_t)a0;
+    acc[1] = (uint32_t)a1;
+    acc[2] = (uint32_t)a2;
+    acc[3] = (uint32_t)a3;
+}
+#elif defined(NN_USE_THUMB_ASM) && defined(__thumb__)
+/* nn_dot4_thumb.S (the build defines NN_USE_THUMB_ASM when it assembles that file); n > 0. */
+void nn_dot4_thumb(const int8_t *const w[4], const int8_t *x, int32_t n, int32_t zp, uint32_t acc[4]);
+#define dot4 nn_dot4_thumb
 #else
-    {
-        uint32_t a0 = acc[0], a1 = acc[1];
-        int32_t i;
-        w0 += n;
-        w1 += n;
-        x += n;
-        for (i = -n; i != 0; i++) {
-            int32_t v = x[i] - zp;
-            a0 += (uint32_t)(w0[i] * v);
-            a1 += (uint32_t)(w1[i] * v);
-        }
-        acc[0] = a0;
-        acc[1] = a1;
+/* The inner loop: four weight rows against one input run, acc[r] += sum w_r[i]*(x[i] - zp),
+ * wrapping (unsigned sums: the overflow a fuzzer can provoke is defined). */
+static void dot4(const int8_t *const w[4], const int8_t *x, int32_t n, int32_t zp, uint32_t acc[4]) {
+    uint32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    const int8_t *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
+    int32_t i;
+    for (i = 0; i < n; i++) {
+        int32_t v = x[i] - zp;
+        a0 += (uint32_t)(w0[i] * v);
+        a1 += (uint32_t)(w1[i] * v);
+        a2 += (uint32_t)(w2[i] * v);
+        a3 += (uint32_t)(w3[i] * v);
     }
-#endif
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
 }
+#endif
 
 /* Dimension d (0 rows, 1 columns) of output position o: the input origin, and the first and
  * one-past-last tap k with origin + k*dilation inside the input. */
@@ -207,27 +301,41 @@ NN_NOINLINE static int32_t tap_range(const layer_ctx *l, int32_t d, int32_t o, i
     return origin;
 }
 
-/* CONV_2D and FULLY_CONNECTED, one output pixel: output channels in pairs through the MAC loop. */
+/* CONV_2D and FULLY_CONNECTED, one output pixel: output channels four at a time through the
+ * MAC loop (a last group of fewer reuses the first row for the missing ones, unused). */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-loop-distribute-patterns"))) /* no memset call in a .mpy */
+#endif
 static int8_t *conv_pixel(const layer_ctx *l, const window *win, int8_t *out) {
     const int32_t *g = l->g;
-    int32_t kw = g[KERNEL_W], dw = g[DILATION_W], in_c = g[IN_C], out_c = g[OUT_C];
-    int32_t filter = g[KERNEL_H] * kw * in_c, c, ky, kx;
-    for (c = 0; c < out_c; c += 2) {
-        uint32_t acc[2] = {0u, 0u};
-        int pair = c + 1 < out_c;
-        const int8_t *f0 = l->weights + c * filter, *f1 = pair ? f0 + filter : f0;
+    int32_t kw = g[KERNEL_W], dw = g[DILATION_W], in_c = g[IN_C], out_c = g[OUT_C], zp = l->r->in_zp;
+    int32_t filter = g[KERNEL_H] * kw * in_c, c, r, ky, kx, rows;
+    /* dilation 1: the in-bounds taps of a row are one contiguous run; else one run per tap */
+    int32_t runs = dw == 1 ? 1 : win->kx1 - win->kx0, run = dw == 1 ? (win->kx1 - win->kx0) * in_c : in_c;
+    const int8_t *first = l->weights;
+    for (c = 0; c < out_c; c += 4) {
+        uint32_t acc[4];
+        const int8_t *f[4], *w[4];
+        rows = out_c - c < 4 ? out_c - c : 4;
+        for (r = 0; r < 4; r++) {
+            f[r] = r < rows ? first + r * filter : first;
+            acc[r] = 0u;
+        }
+        first += 4 * filter;
         for (ky = win->ky0; ky < win->ky1; ky++) {
             const int8_t *row = l->in + (win->iy0 + ky * g[DILATION_H]) * g[IN_W] * in_c;
-            /* dilation 1: the in-bounds taps of a row are one contiguous run; else one run per tap */
-            int32_t runs = dw == 1 ? 1 : win->kx1 - win->kx0, run = dw == 1 ? (win->kx1 - win->kx0) * in_c : in_c;
             for (kx = win->kx0; kx < win->kx0 + runs; kx++) {
                 int32_t at = (ky * kw + kx) * in_c;
-                dot2(f0 + at, f1 + at, row + (win->ix0 + kx * dw) * in_c, run, l->r->in_zp, acc);
+                for (r = 0; r < 4; r++) {
+                    w[r] = f[r] + at;
+                }
+                if (run > 0) {
+                    dot4(w, row + (win->ix0 + kx * dw) * in_c, run, zp, acc);
+                }
             }
         }
-        *out++ = requantize(l, acc[0], (uint32_t)c);
-        if (pair) {
-            *out++ = requantize(l, acc[1], (uint32_t)c + 1u);
+        for (r = 0; r < rows; r++) {
+            *out++ = requantize(l, acc[r], (uint32_t)(c + r));
         }
     }
     return out;
@@ -259,6 +367,32 @@ static int8_t *channelwise_pixel(const layer_ctx *l, const window *win, int8_t *
     return out;
 }
 
+/* FULLY_CONNECTED: output channels four at a time, one MAC run over the whole input each. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-loop-distribute-patterns"))) /* no memset call in a .mpy */
+#endif
+NN_NOINLINE static void fully_connected(const layer_ctx *l) {
+    int32_t depth = l->g[IN_C], out_c = l->g[OUT_C], c, r, rows;
+    const int8_t *row = l->weights, *w[4];
+    int8_t *out = l->out;
+    uint32_t acc[4];
+    for (c = 0; c < out_c; c += 4) {
+        rows = out_c - c < 4 ? out_c - c : 4;
+        for (r = 0; r < 4; r++) { /* a last group of fewer rows repeats its last row (unused) */
+            w[r] = row;
+            acc[r] = 0u;
+            if (r + 1 < rows) {
+                row += depth;
+            }
+        }
+        row += depth;
+        dot4(w, l->in, depth, l->r->in_zp, acc); /* depth >= 1: checked shapes have no zero */
+        for (r = 0; r < rows; r++) {
+            *out++ = requantize(l, acc[r], (uint32_t)(c + r));
+        }
+    }
+}
+
 /* The window ops share the walk over output pixels and in-bounds taps. */
 NN_NOINLINE static void window_op(const layer_ctx *l) {
     window win;
@@ -284,6 +418,8 @@ static int32_t softmax_exp(const layer_ctx *l, int32_t diff) {
     return exp_negative(high_mul(wrap_shl(diff, l->r->p1), l->r->p0), 5);
 }
 
+#define SOFTMAX_KEPT 16
+
 static void softmax(const layer_ctx *l) {
     int32_t depth = l->g[IN_C], rows = l->g[IN_H] * l->g[IN_W], row;
     for (row = 0; row < rows; row++) {
@@ -291,11 +427,16 @@ static void softmax(const layer_ctx *l) {
         int8_t *y = l->out + row * depth;
         int32_t max = -128, c, headroom = 0, exponent, scale;
         uint32_t sum = 0u; /* Q12.19 */
+        int32_t exps[SOFTMAX_KEPT]; /* the first classes' exp terms, kept for the second pass */
         for (c = 0; c < depth; c++) {
             max = x[c] > max ? x[c] : max;
         }
         for (c = 0; c < depth; c++) {
-            sum += (uint32_t)divide_by_pot(softmax_exp(l, x[c] - max), 12);
+            int32_t e = softmax_exp(l, x[c] - max);
+            if (c < SOFTMAX_KEPT) {
+                exps[c] = e;
+            }
+            sum += (uint32_t)divide_by_pot(e, 12);
         }
         while (headroom < 32 && !(sum & (0x80000000u >> headroom))) {
             headroom++;
@@ -304,7 +445,7 @@ static void softmax(const layer_ctx *l) {
         exponent = 12 - headroom + 31 - 8; /* bits over unit + 23 */
         exponent = exponent > 31 ? 31 : exponent; /* only reachable past 4096 classes */
         for (c = 0; c < depth; c++) {
-            int32_t v = divide_by_pot(high_mul(scale, softmax_exp(l, x[c] - max)), exponent) - 128;
+            int32_t v = divide_by_pot(high_mul(scale, c < SOFTMAX_KEPT ? exps[c] : softmax_exp(l, x[c] - max)), exponent) - 128;
             y[c] = (int8_t)(v > 127 ? 127 : v);
         }
     }
@@ -335,6 +476,7 @@ void nn_run(const nn_model *model, uint8_t *arena, const int8_t *input, int8_t *
     buffers[0] = (int8_t *)(arena + model->logistic_count * NN_LOGISTIC_TABLE_BYTES);
     buffers[1] = buffers[0] + model->activation_bytes;
     l.model = model->buf;
+    l.aligned = ((uintptr_t)model->buf & 3u) == 0u;
     l.in = input;
     l.r = &rec.l;
     g = l.g;
@@ -344,9 +486,17 @@ void nn_run(const nn_model *model, uint8_t *arena, const int8_t *input, int8_t *
         op = l.r->op;
         l.out = i + 1u == model->layer_count ? output : buffers[i & 1u];
         l.weights = l.r->weights ? (const int8_t *)(model->buf + l.r->weights) : 0;
+        l.bias = l.r->bias ? model->buf + l.r->bias : 0;
+        l.multipliers = model->buf + l.r->multipliers;
+        l.shifts = model->buf + l.r->shifts;
+        l.quant_step = l.r->quant_channels == 1u ? 0u : 4u;
         /* in_shape, out_shape (u16 at record bytes 8..19), then kernel..pad_left (u8 at 20..27) */
-        for (k = 0; k < GEOMETRY_FIELDS; k++) {
-            g[k] = k < KERNEL_H ? (int32_t)nn_rd16(raw + 8 + 2 * k) : raw[14 + k];
+        for (k = 0; k < 3; k++) { /* the record was loaded as aligned words */
+            g[IN_H + k] = l.r->in_shape[k];
+            g[OUT_H + k] = l.r->out_shape[k];
+        }
+        for (k = KERNEL_H; k < GEOMETRY_FIELDS; k++) {
+            g[k] = raw[14 + k];
         }
         /* FC and MEAN ignore the record's window fields (whatever they hold). */
         if (op == NN_OP_FULLY_CONNECTED || op == NN_OP_MEAN) {
@@ -367,6 +517,8 @@ void nn_run(const nn_model *model, uint8_t *arena, const int8_t *input, int8_t *
                 l.out[e] = (int8_t)table[(uint8_t)(l.in[e] + 128)];
             }
             table += NN_LOGISTIC_TABLE_BYTES;
+        } else if (op == NN_OP_FULLY_CONNECTED) {
+            fully_connected(&l);
         } else if (op == NN_OP_SOFTMAX) {
             softmax(&l);
         } else {

@@ -123,11 +123,23 @@ size_t nn_error_format(const nn_error *err, char *out, size_t out_size) {
 __attribute__((optimize("no-tree-loop-distribute-patterns")))
 #endif
 void nn_load_words(const uint8_t *buf, uint32_t *words) {
-    /* Byte stores (char may alias anything): the words are then fully written for any reader. */
-    uint8_t *out = (uint8_t *)words;
     uint32_t i;
+    if (((uintptr_t)buf & 3u) == 0u) { /* the usual case (a heap buffer): 16 word copies */
+        typedef uint32_t word_alias
+#if defined(__GNUC__)
+            __attribute__((may_alias))
+#endif
+            ;
+        const word_alias *in = (const word_alias *)(const void *)buf;
+        word_alias *out = (word_alias *)words;
+        for (i = 0; i < 16u; i++) {
+            out[i] = in[i];
+        }
+        return;
+    }
+    /* Byte stores (char may alias anything): the words are then fully written for any reader. */
     for (i = 0; i < 64u; i++) {
-        out[i] = buf[i];
+        ((uint8_t *)words)[i] = buf[i];
     }
 }
 
@@ -257,7 +269,7 @@ static int op_params_ok(const nn_layer *l) {
 }
 
 /* Checks one layer record; prev is the previous layer or NULL. */
-NN_NOINLINE static nn_status check_layer(const uint8_t *buf, size_t len, uint32_t table_end, const nn_layer *l, const nn_layer *prev, nn_error *err) {
+NN_NOINLINE static nn_status check_layer(const uint8_t *buf, size_t len, uint32_t table_end, const nn_layer *l, const nn_layer *prev, uint32_t flags, nn_error *err) {
     uint32_t op = l->op, q = l->quant_channels, out_c = l->out_shape[2], i;
     uint32_t in_elements = elements(l->in_shape), weight_bytes = 0;
     uint32_t rules, weighted, array_bytes[4];
@@ -310,7 +322,7 @@ NN_NOINLINE static nn_status check_layer(const uint8_t *buf, size_t len, uint32_
             return fail(err, (nn_status)(NN_ERR_WEIGHTS_ARRAY + i));
         }
     }
-    for (i = 0; i < q; i++) { /* per channel: multiplier, then shift */
+    for (i = 0; i < ((flags & NN_CHECK_GUARD) ? 0u : q); i++) { /* per channel: multiplier, then shift */
         int32_t m = (int32_t)nn_rd32(buf + l->multipliers + 4u * i), s = (int32_t)nn_rd32(buf + l->shifts + 4u * i);
         if (m < 0 || (m != 0 && m < (1 << 30) && op != NN_OP_MEAN)) {
             return fail_found(err, NN_ERR_MULTIPLIER, (uint32_t)m, 1);
@@ -325,7 +337,7 @@ NN_NOINLINE static nn_status check_layer(const uint8_t *buf, size_t len, uint32_
     return NN_OK;
 }
 
-nn_status nn_model_check(const uint8_t *buf, size_t len, int verify_crc, nn_model *model, nn_error *err) {
+nn_status nn_model_check(const uint8_t *buf, size_t len, uint32_t flags, nn_model *model, nn_error *err) {
     nn_header_words header;
     nn_layer_words records[2]; /* this layer and the previous one, alternating */
     const nn_header *h = &header.h;
@@ -352,7 +364,7 @@ nn_status nn_model_check(const uint8_t *buf, size_t len, int verify_crc, nn_mode
     if ((uint64_t)h->file_bytes != (uint64_t)len) {
         return fail_values(err, NN_ERR_FILE_BYTES, h->file_bytes, (uint32_t)len);
     }
-    if (verify_crc) {
+    if (flags & NN_CHECK_CRC) {
         uint32_t crc = nn_crc32(buf + 16, len - 16u);
         if (crc != h->crc) {
             return fail_values(err, NN_ERR_CRC, crc, h->crc);
@@ -391,7 +403,7 @@ nn_status nn_model_check(const uint8_t *buf, size_t len, int verify_crc, nn_mode
         const nn_layer *layer = &records[i & 1u].l;
         nn_load_words(buf + NN_HEADER_BYTES + i * NN_LAYER_BYTES, records[i & 1u].words);
         err->layer = (int32_t)i;
-        status = check_layer(buf, len, table_end, layer, prev, err);
+        status = check_layer(buf, len, table_end, layer, prev, flags, err);
         if (status != NN_OK) {
             return status;
         }

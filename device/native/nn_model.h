@@ -133,10 +133,16 @@ typedef struct {
     uint32_t output_elements;
 } nn_model;
 
-/* Runs every check of docs/model-format.md on buf[0, len). verify_crc = 0 skips only the
- * CRC (the structure is still fully checked, so running the model stays memory safe).
+/* What nn_model_check checks besides the structure (header, layer table, shapes, arrays in
+ * bounds: always, so running a model that passed any level stays memory safe). */
+#define NN_CHECK_VALUES 0u /* + per-channel multiplier and shift values: at load, CRC already checked */
+#define NN_CHECK_CRC 1u    /* + the CRC: everything (a file not seen before) */
+#define NN_CHECK_GUARD 2u  /* structure only: the cheap guard before each run of a model checked at
+                              load (the kernel clamps shifts, so changed values stay defined) */
+
+/* Runs the checks of docs/model-format.md that flags asks for on buf[0, len).
  * Returns NN_OK and fills *model, or the first failing check and fills *err. */
-nn_status nn_model_check(const uint8_t *buf, size_t len, int verify_crc, nn_model *model, nn_error *err);
+nn_status nn_model_check(const uint8_t *buf, size_t len, uint32_t flags, nn_model *model, nn_error *err);
 
 /* Short English text for a status, e.g. "CRC mismatch". */
 const char *nn_status_text(nn_status status);

@@ -112,7 +112,7 @@ def m0_text_bytes(step):
     .mpy (every section kept, libgcc members pulled in for undefined symbols) with the list
     of libgcc members that link pulled in."""
     step.run(["make", "-s", "native-size"])
-    objs = ["build/native/m0size/%s.o" % n for n in ("nn_model", "nn_kernel", "nn_dot2_thumb")]
+    objs = ["build/native/m0size/%s.o" % n for n in ("nn_model", "nn_kernel", "nn_dot4_thumb")]
     files = size_sections(step.run(["arm-none-eabi-size", "-A"] + objs))
     per_object = {name: sum(v for k, v in secs.items() if k.startswith(".text")) for name, secs in files.items()}
     rodata = sum(v for secs in files.values() for k, v in secs.items() if k.startswith(".rodata"))
@@ -125,7 +125,7 @@ def m0_text_bytes(step):
 
 def m0_instructions_per_mac(step):
     """Static count: the instructions of the inner loop (branch target .. backward branch) / MACs per pass."""
-    out = step.run(["arm-none-eabi-objdump", "-d", "build/native/m0size/nn_dot2_thumb.o"])
+    out = step.run(["arm-none-eabi-objdump", "-d", "build/native/m0size/nn_dot4_thumb.o"])
     lines = [ln for ln in out.splitlines() if re.match(r"^\s+[0-9a-f]+:\s", ln)]
     addr = [int(ln.split(":")[0], 16) for ln in lines]
     for i, ln in enumerate(lines):
@@ -135,7 +135,7 @@ def m0_instructions_per_mac(step):
             body = [re.sub(r"\s+", " ", x.split("\t", 2)[-1]).strip() for x in lines[start:i + 1]]
             muls = sum(1 for b in body if b.startswith("muls"))
             return len(body) / muls, body
-    raise RuntimeError("no loop found in nn_dot2_thumb.o")
+    raise RuntimeError("no loop found in nn_dot4_thumb.o")
 
 
 def m0_dynamic_instructions_per_mac(step, workdir):
@@ -278,7 +278,7 @@ def main(argv=None):
                       size["text"], ", ".join("%s %d" % kv for kv in sorted(size["per_object"].items())), size["rodata"]),
                   "| .text bytes of the same objects linked with libgcc (what a .mpy carries: mpy_ld keeps every section and adds the libgcc members the objects need) | %d (+ %d .rodata); libgcc members: %s | `make native-size` then `arm-none-eabi-size -A build/native/m0size/kernel.elf`, members from `build/native/m0size/kernel.map` |" % (
                       size["linked_text"], size["linked_rodata"], ", ".join(size["helpers"]) or "none"),
-                  "| instructions per MAC, inner loop | %.1f (`%s`) | `arm-none-eabi-objdump -d build/native/m0size/nn_dot2_thumb.o` (loop body / MACs per pass) |" % (per_mac, "; ".join(loop)),
+                  "| instructions per MAC, inner loop | %.1f (`%s`) | `arm-none-eabi-objdump -d build/native/m0size/nn_dot4_thumb.o` (loop body / MACs per pass) |" % (per_mac, "; ".join(loop)),
                   ]
         if m0_dynamic is not None:
             lines.append("| executed instructions per MAC, whole FC inference (768x16) on QEMU | %.2f | `qemu-system-arm -M mps2-an385 -singlestep -d exec,nochain` on the Cortex-M0+ runner, 6 inputs minus 2 inputs, divided by the MAC difference |" % m0_dynamic)

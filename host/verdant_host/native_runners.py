@@ -2,12 +2,14 @@
 
     run_c_host(model_bytes, inputs)  gcc build with AddressSanitizer + UBSan
     run_c_qemu(model_bytes, inputs)  Cortex-M0+ build under qemu-system-arm (mps2-an385)
+    run_c_qemu_m4 / run_c_qemu_m33   Cortex-M4 (mps2-an386) / Cortex-M33 (mps2-an505) builds:
+                                     the DSP extension's dual-MAC (SMLAD) path
     run_natmod(model_bytes, inputs)  dist/x64_*/verdant_nn.mpy in the MicroPython Unix port
 
 inputs: a list of int8 input vectors (bytes, 1 byte per element). Each returns a list
 of output bytes, one per input. A model the C parser rejects raises CModelError with
 the parser's message. A missing tool or .mpy raises BackendUnavailable with the reason.
-The runners are built with `make native-host` / `make native-qemu` (mk/native.mk).
+The runners are built with `make native-host` / `make native-qemu[-m4|-m33]` (mk/native.mk).
 """
 import os
 import shutil
@@ -79,13 +81,36 @@ def run_c_host(model_bytes, inputs):
         timeout=QEMU_TIMEOUT_S))
 
 
-def run_c_qemu(model_bytes, inputs):
-    """Cortex-M0+ build (arm-none-eabi-gcc -mcpu=cortex-m0plus) on qemu-system-arm mps2-an385."""
-    _build("native-qemu", ["arm-none-eabi-gcc", "qemu-system-arm", "make"])
-    cmd = ["qemu-system-arm", "-M", "mps2-an385", "-cpu", "cortex-m3", "-nographic", "-monitor", "none",
-           "-serial", "none", "-semihosting-config", "enable=on,target=native", "-kernel", QEMU_RUNNER]
+# make target, QEMU machine and cpu, runner ELF
+QEMU_BOARDS = {
+    "m0": ("native-qemu", "mps2-an385", "cortex-m3", QEMU_RUNNER),
+    "m4": ("native-qemu-m4", "mps2-an386", "cortex-m4", os.path.join(REPO, "build", "native", "m4", "nn_runner.elf")),
+    "m33": ("native-qemu-m33", "mps2-an505", "cortex-m33", os.path.join(REPO, "build", "native", "m33", "nn_runner.elf")),
+}
+
+
+def _run_qemu(board, model_bytes, inputs):
+    target, machine, cpu, elf = QEMU_BOARDS[board]
+    _build(target, ["arm-none-eabi-gcc", "qemu-system-arm", "make"])
+    cmd = ["qemu-system-arm", "-M", machine, "-cpu", cpu, "-nographic", "-monitor", "none",
+           "-serial", "none", "-semihosting-config", "enable=on,target=native", "-kernel", elf]
     return _run_files(model_bytes, inputs, lambda tmp: subprocess.run(
         cmd, cwd=tmp, capture_output=True, text=True, timeout=QEMU_TIMEOUT_S))
+
+
+def run_c_qemu(model_bytes, inputs):
+    """Cortex-M0+ build (arm-none-eabi-gcc -mcpu=cortex-m0plus, Thumb-1 MAC loop) on mps2-an385."""
+    return _run_qemu("m0", model_bytes, inputs)
+
+
+def run_c_qemu_m4(model_bytes, inputs):
+    """Cortex-M4 build (SMLAD dual-MAC path) on qemu-system-arm mps2-an386."""
+    return _run_qemu("m4", model_bytes, inputs)
+
+
+def run_c_qemu_m33(model_bytes, inputs):
+    """Cortex-M33 build (SMLAD dual-MAC path) on qemu-system-arm mps2-an505."""
+    return _run_qemu("m33", model_bytes, inputs)
 
 
 def natmod_path():
@@ -134,4 +159,5 @@ def run_natmod(model_bytes, inputs):
         [micropython_path(), "-c", script], cwd=tmp, capture_output=True, text=True, timeout=QEMU_TIMEOUT_S))
 
 
-BACKENDS = {"c_host": run_c_host, "c_qemu": run_c_qemu, "natmod": run_natmod}
+BACKENDS = {"c_host": run_c_host, "c_qemu": run_c_qemu, "c_qemu_m4": run_c_qemu_m4,
+            "c_qemu_m33": run_c_qemu_m33, "natmod": run_natmod}

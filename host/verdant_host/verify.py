@@ -8,7 +8,8 @@ ones and any given ones) and must give byte-identical outputs to tflite-micro
 (TFLM's reference kernels; LiteRT's interpreter differs and is not the oracle).
 Backends: `cpython` (the pure-Python engine here), `micropython-python` and
 `micropython-viper` (the same engine inside the MicroPython Unix port), and the C
-builds verdant_host.native_runners provides (`c-host`, `c-qemu`, `natmod`).
+builds verdant_host.native_runners provides (`c-host`, `c-qemu` Cortex-M0+, `c-qemu-m4` and
+`c-qemu-m33` the SMLAD path, `natmod`).
 """
 import binascii
 import os
@@ -24,7 +25,8 @@ from verdant_host.export import export_layers
 from verdant_host.model_writer import truncate_model
 from verdant_host.tflite_reader import read_tflite
 
-BACKENDS = ("cpython", "micropython-python", "micropython-viper", "c-host", "c-qemu", "natmod")
+BACKENDS = ("cpython", "micropython-python", "micropython-viper", "c-host", "c-qemu", "c-qemu-m4", "c-qemu-m33",
+            "natmod")
 
 
 # ---------------------------------------------------------------- the oracle
@@ -173,6 +175,8 @@ RUNNERS = {
     "micropython-viper": lambda model, inputs: run_micropython(model, inputs, "viper"),
     "c-host": _c_runner(native_runners.run_c_host),
     "c-qemu": _c_runner(native_runners.run_c_qemu),
+    "c-qemu-m4": _c_runner(native_runners.run_c_qemu_m4),
+    "c-qemu-m33": _c_runner(native_runners.run_c_qemu_m33),
     "natmod": _c_runner(native_runners.run_natmod),
 }
 

@@ -6,5 +6,8 @@ from verdant_host.native_runners import CModelError, natmod_path  # noqa: F401  
 
 run_c_host = skipping(native_runners.run_c_host)
 run_c_qemu = skipping(native_runners.run_c_qemu)
+run_c_qemu_m4 = skipping(native_runners.run_c_qemu_m4)
+run_c_qemu_m33 = skipping(native_runners.run_c_qemu_m33)
 run_natmod = skipping(native_runners.run_natmod)
-BACKENDS = {"c_host": run_c_host, "c_qemu": run_c_qemu, "natmod": run_natmod}
+BACKENDS = {"c_host": run_c_host, "c_qemu": run_c_qemu, "c_qemu_m4": run_c_qemu_m4, "c_qemu_m33": run_c_qemu_m33,
+            "natmod": run_natmod}

@@ -61,6 +61,9 @@ def operands():
     quants = [(x, m, s) for x in EDGES for m in (0, 1 << 30, I32_MAX, 1518500250) for s in (-31, -12, -1, 0, 1, 7, 30)]
     quants += [(rng.randint(I32_MIN, I32_MAX), rng.randint(1 << 30, I32_MAX), rng.randint(-31, 30))
                for _ in range(2000)]
+    # requantization products at rounding ties (x = odd * 2^15, multiplier = odd * 2^15 >= 2^30)
+    quants += [(rng.choice([-1, 1]) * (2 * rng.randint(0, 1 << 15) + 1) << 15,
+                (2 * rng.randint(1 << 14, (1 << 15) - 1) + 1) << 15, rng.randint(-31, 30)) for _ in range(1000)]
     # exp_negative takes a <= 0 (Q4.27 for LOGISTIC, Q5.26 for SOFTMAX); one_over_one_plus_x
     # takes [0, 1) in Q0.31 but is defined on every int32 (gemmlowp's RoundingHalfSum).
     exps = [(a, bits) for bits in (4, 5) for a in [v for v in EDGES if v <= 0] + [rng.randint(I32_MIN, 0) for _ in range(400)]]

@@ -309,7 +309,7 @@ def test_softmax_diff_min_cutoff():
     assert out[1] == -128  # counted, but rounds to zero probability
 
 
-@pytest.mark.parametrize("backend", ["c_qemu", "natmod"])
+@pytest.mark.parametrize("backend", ["c_qemu", "c_qemu_m4", "c_qemu_m33", "natmod"])
 def test_other_builds_match_host(backend):
     cases = [random_model(seed) for seed in (3, 7, 11, 19)]
     m, s, r = sigmoid_params(0.05)

@@ -18,11 +18,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t *arena;
     int8_t *input, *output;
 
-    if (nn_model_check(data, size, 1, &model, &err) != NN_OK) {
+    if (nn_model_check(data, size, NN_CHECK_CRC, &model, &err) != NN_OK) {
         nn_error_format(&err, message, sizeof message);
     }
     /* Without the CRC check mutated files reach the deeper checks and the kernel. */
-    if (nn_model_check(data, size, 0, &model, &err) != NN_OK) {
+    if (nn_model_check(data, size, NN_CHECK_GUARD, &model, &err) != NN_OK) {
         nn_error_format(&err, message, sizeof message);
         return 0;
     }

@@ -28,7 +28,7 @@ int runner_main(const char *model_path, const char *input_path, const char *outp
         runner_io_error("runner: cannot read the model or the input file (or it is too large)");
         return RUNNER_IO_ERROR;
     }
-    if (nn_model_check(model_buf, (size_t)model_len, 1, &model, &err) != NN_OK) {
+    if (nn_model_check(model_buf, (size_t)model_len, NN_CHECK_CRC, &model, &err) != NN_OK) {
         nn_error_format(&err, message, sizeof message);
         runner_io_error(message);
         return RUNNER_MODEL_REJECTED;
@@ -44,6 +44,10 @@ int runner_main(const char *model_path, const char *input_path, const char *outp
     }
     nn_init(&model, (uint8_t *)arena_words);
     for (i = 0; i < count; i++) {
+        /* the per-call guard the MicroPython binding runs before every inference */
+        if (nn_model_check(model_buf, (size_t)model_len, NN_CHECK_GUARD, &model, &err) != NN_OK) {
+            return RUNNER_MODEL_REJECTED;
+        }
         nn_run(&model, (uint8_t *)arena_words, inputs + i * model.input_elements, outputs + i * model.output_elements);
     }
     if (runner_io_write(output_path, (const unsigned char *)outputs, (size_t)count * model.output_elements) != 0) {
