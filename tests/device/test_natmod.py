@@ -65,6 +65,38 @@ def test_bad_model_message():
         nn.check(crc_bad)
 
 
+def test_crc_is_checked_once_per_load():
+    # check verifies the CRC unless told the caller did; init and run never compute it
+    nn = _module()
+    crc_bad = builder.patch(builder.tiny_fc(), len(builder.tiny_fc()) - 1, "<B", 0, crc=False)
+    with raises(ValueError, "model: CRC mismatch"):
+        nn.check(crc_bad, True)
+    assert nn.check(crc_bad, False) == 8
+    arena = bytearray(8)
+    nn.init(crc_bad, arena)
+    nn.run(crc_bad, arena, bytes(3), bytearray(2))
+
+
+def test_guard_per_run_still_refuses_a_broken_structure():
+    model = builder.tiny_fc()
+    nn, arena = _ready(model)
+    changed = builder.patch(model, 64 + 18, "<H", 9, crc=False)  # the layer's out_c: 2 -> 9
+    with raises(ValueError, "model: "):
+        nn.run(changed, arena, bytes(3), bytearray(2))
+
+
+def test_unaligned_model_buffer_runs_the_same():
+    # arrays are read as words when the buffer is 4-aligned, byte by byte otherwise
+    model = builder.tiny_fc()
+    nn, arena = _ready(model)
+    shifted = memoryview(b"\0" + model)[1:]
+    for x in (bytes([0, 1, 2]), bytes([127, 128, 129])):
+        want, got = bytearray(2), bytearray(2)
+        nn.run(model, arena, x, want)
+        nn.run(shifted, arena, x, got)
+        assert got == want
+
+
 def test_argument_checks():
     model = builder.tiny_fc()
     nn, arena = _ready(model)

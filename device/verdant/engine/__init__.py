@@ -130,6 +130,9 @@ class Engine:
     def _init_natmod(self, native):
         buf = self.model.buf
         try:
+            # parse() has verified the CRC: the C check skips it (the CRC once per load)
+            needed = native.check(buf, False)
+        except TypeError:  # a verdant_nn.mpy older than check(buf, crc)
             needed = native.check(buf)
         except ValueError as exc:
             raise ModelError("model: native parser: %s" % exc)
