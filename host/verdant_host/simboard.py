@@ -2,7 +2,8 @@
 Unix port, simulated sensors fed by a truth CSV, the vboard's scaled clock, and the
 outputs the board's own secrets.json configures (MQTT). No pseudo-terminal and no
 deploy, so many of them start in a second: used by the MQTT tests and `make fleet-demo`.
-Its serial lines go to stdout, one protocol line each, as on a board.
+Its serial lines go to serial.log in its folder (one protocol line each, as on a board;
+a file, so many boards never block on a full pipe).
 
 Example:
     board = SimBoard("build/fleet/b1", truth_csv, board_id="b1", broker_url="mqtt://127.0.0.1:1883",
@@ -77,19 +78,26 @@ class SimBoard:
         env["VBOARD_REAL_T0_NS"] = str(real_t0_ns or time.time_ns())
         env["VBOARD_SPEED"] = repr(self.speed)
         env["VBOARD_TRUTH"] = self.truth_csv
+        self.serial_log = os.path.join(self.fs_dir, "serial.log")
+        self._stdout = open(self.serial_log, "wb")
         self.process = subprocess.Popen([self.micropython, "-X", "heapsize=4M", "-c",
                                          _MAIN % {"seconds": self.seconds}],
-                                        cwd=self.fs_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                        cwd=self.fs_dir, env=env, stdout=self._stdout, stderr=subprocess.PIPE)
         return self
 
+    def running(self):
+        return self.process is not None and self.process.poll() is None
+
     def wait(self, timeout=None):
-        """(stdout bytes, stderr text) once the board's run ends."""
-        out, err = self.process.communicate(timeout=timeout)
+        """(serial bytes, stderr text) once the board's run ends."""
+        _, err = self.process.communicate(timeout=timeout)
+        self._stdout.close()
         self.stderr_text = err.decode(errors="replace")
         if self.process.returncode != 0:
             raise VerdantError("simboard %s exited with %d: %s" % (self.fs_dir, self.process.returncode,
                                                                    self.stderr_text[-500:]))
-        return out, self.stderr_text
+        with open(self.serial_log, "rb") as f:
+            return f.read(), self.stderr_text
 
     def stop(self):
         if self.process is not None and self.process.poll() is None:
