@@ -257,11 +257,14 @@ def deploy(board, port, model_path, transport="mpremote", build_dir=None, reset=
     config = load_board_config(board)
     with open(model_path, "rb") as f:
         model_bytes = f.read()
-    check_model_fits(model_bytes, config, os.path.basename(model_path))
+    from verdant_host.model_choice import for_board  # a model the board's sensors can feed, or none
+    model_bytes, model_note = for_board(model_bytes, os.path.basename(model_path), config)
     build_dir = build_dir or paths.build_dir("deploy", config["name"])
     os.makedirs(build_dir, exist_ok=True)
     report = DeployReport()
-    model_hash = hashlib.sha256(model_bytes).hexdigest()
+    if model_note:
+        report.notes.append(model_note)
+    model_hash = hashlib.sha256(model_bytes).hexdigest() if model_bytes is not None else None
 
     with open_transport(transport, port, baudrate) as board_link:
         board = board_mpy_abi(board_link)
@@ -287,7 +290,9 @@ def deploy(board, port, model_path, transport="mpremote", build_dir=None, reset=
             board_link.write_file(remote, data, progress)
             report.sent.append(remote)
             report.bytes_sent += len(data)
-        if remote_hashes.get(MODEL_REMOTE) == model_hash:
+        if model_bytes is None:
+            pass  # rules only: the note says why
+        elif remote_hashes.get(MODEL_REMOTE) == model_hash:
             report.unchanged.append(MODEL_REMOTE)
         else:
             board_link.write_file(MODEL_STAGING, model_bytes, progress)
