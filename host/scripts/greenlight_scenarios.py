@@ -226,6 +226,26 @@ def write_csv(path, meta, grid, temp, rh, co2, par):
                                              cell(co2[i], "%.0f"), cell(par[i], "%.0f"), active))
 
 
+def site_histories(args):
+    """Fault-free history of each scenario's greenhouse on the days before its scenario."""
+    os.makedirs(args.out, exist_ok=True)
+    for i in range(args.count):
+        meta = scenario(args.split, i, args.seed)
+        if args.only is not None and i != args.only:
+            continue
+        path = os.path.join(args.out, "site_%02d.csv" % i)
+        if os.path.exists(path):
+            continue
+        first = meta["weather_first_day"] - args.site_days
+        grid, temp, rh, co2, par = simulate(meta["greenhouse"], "", 0, 0, first, args.site_days)
+        rng = np.random.default_rng([args.seed, i, 9])
+        temp, rh, co2, par = corrupt(rng, "", 0, 0, grid, temp, rh, co2, par)
+        hist = dict(meta, fault="", fault_start_s=0, fault_end_s=0, t0_unix=T0_UNIX + first * 86400)
+        write_csv(path + ".part", hist, grid, temp, rh, co2, par)
+        os.replace(path + ".part", path)
+        print("%s: %d fault-free days before the scenario" % (path, args.site_days), file=sys.stderr)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--split", choices=sorted(SPLIT_DAYS), required=True)
@@ -233,7 +253,12 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--out", required=True)
     ap.add_argument("--only", type=int, default=None, help="generate just this scenario index")
+    ap.add_argument("--site-days", type=int, default=0,
+                    help="instead: each scenario's greenhouse, fault-free, for this many days just before its "
+                         "weather window (site_NN.csv: the history `verdant train --site` learns from)")
     args = ap.parse_args(argv)
+    if args.site_days:
+        return site_histories(args)
     os.makedirs(args.out, exist_ok=True)
     manifest = []
     for i in range(args.count):

@@ -138,11 +138,30 @@ def score(scenarios, alerts_of):
             "max_info_per_day": info_per_day, "healthy_weeks": weeks, "scenarios": rows}
 
 
-def evaluate(folder, model=None, board="sim"):
+def site_models(site_folder, out_folder, scenarios, epochs=15, progress=None):
+    """Train a site model per scenario from its fault-free history site_NN.csv: {index: model path}."""
+    from verdant_host import sitemodel
+    models = {}
+    for meta in scenarios:
+        history = os.path.join(site_folder, "site_%02d.csv" % meta["index"])
+        if not os.path.exists(history):
+            continue
+        out = os.path.join(out_folder, "site_%02d" % meta["index"])
+        sitemodel.train_site(history, out, epochs=epochs, progress=progress)
+        models[meta["index"]] = os.path.join(out, "model.bin")
+    return models
+
+
+def evaluate(folder, model=None, board="sim", models=None):
+    """Firmware vs baseline on every scenario present; models: {index: model path} per scenario
+    (site models; scenarios without one are left out)."""
     scenarios = load_manifest(folder)
     scenarios = [m for m in scenarios if os.path.exists(os.path.join(folder, "scenario_%02d.csv" % m["index"]))]
+    if models is not None:
+        scenarios = [m for m in scenarios if m["index"] in models]
     path = lambda m: os.path.join(folder, "scenario_%02d.csv" % m["index"])  # noqa: E731
-    firmware = score(scenarios, lambda m: firmware_alerts(path(m), model, board))
+    model_of = (lambda m: models[m["index"]]) if models is not None else (lambda m: model)
+    firmware = score(scenarios, lambda m: firmware_alerts(path(m), model_of(m), board))
     base = score(scenarios, lambda m: baseline_alerts(read_columns(path(m))))
     return {"firmware": firmware, "baseline": base}
 
@@ -155,14 +174,93 @@ def summary_line(name, r):
                 r["healthy_warnings_per_week"] or 0.0, r["max_info_per_day"]))
 
 
+BLOCK_START = "<!-- field-eval:start -->"
+BLOCK_END = "<!-- field-eval:end -->"
+
+
+def markdown_block(results, command):
+    """The report section: each configuration's headline numbers, then per scenario."""
+    lines = [BLOCK_START, "## On greenhouses never seen in training (GreenLight, other weather)", "",
+             "Made by `%s`. The test split of `data/greenlight/` (Katzin 2021 GreenLight model, real Bleiswijk "
+             "weather of days 55-105, randomized greenhouses; see docs/training.md) was never used to train or "
+             "tune anything; the per-sensor-set models and the thresholds of the detectors were set on the train "
+             "split (weather days 0-50). Sensors: air temperature, RH, CO2, PAR (no lux, no soil). A fault is "
+             "alerted by a warning or critical alert within its window + 30 min; a false alarm is a warning "
+             "claiming an equipment or sensor fault outside every fault window (condition warnings - frost, "
+             "heat, humidity, VPD, CO2 - are computed from the readings and counted as warnings per week)." % command,
+             "", "| configuration | faults alerted | median delay | false alarms / week | warnings / week (healthy) "
+             "| info advisories / day (max) |", "| --- | --- | --- | --- | --- | --- |"]
+    for name, r in results:
+        delay = "-" if r["median_delay_min"] is None else "%.0f min" % r["median_delay_min"]
+        lines.append("| %s | %d of %d | %s | %.2f | %.2f | %d |" % (
+            name, r["alerted"], r["faults"], delay, r["false_alarms_per_week"] or 0.0,
+            r["healthy_warnings_per_week"] or 0.0, r["max_info_per_day"]))
+    lines += ["", "Healthy time scored: %.2f weeks (fault-free scenarios and the time before each fault)." %
+              results[0][1]["healthy_weeks"], ""]
+    lines += ["Per scenario (%s):" % results[0][0], "", "| # | fault | alerted | first alert | delay | false claims |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    for r in results[0][1]["scenarios"]:
+        lines.append("| %d | %s | %s | %s | %s | %s |" % (
+            r["index"], r["fault"], "yes" if r["alerted"] else ("no" if r["fault"] != "none" else "-"),
+            r["first_alert"] or "-", "-" if r["delay_min"] is None else "%.0f min" % r["delay_min"],
+            ", ".join(r["false_claims"]) or "-"))
+    lines += ["", BLOCK_END, ""]
+    return "\n".join(lines)
+
+
+def write_block(path, block):
+    """Replace (or append) the field-eval block of a markdown report."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        text = ""
+    if BLOCK_START in text and BLOCK_END in text:
+        head, rest = text.split(BLOCK_START, 1)
+        tail = rest.split(BLOCK_END, 1)[1].lstrip("\n")
+        text = head + block + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    with open(path, "w") as f:
+        f.write(text)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="score the firmware on generated greenhouse scenarios")
     ap.add_argument("folder")
     ap.add_argument("--model", default=None, help="model file (default: rules and sensor-fault detectors only)")
     ap.add_argument("--board", default="sim")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--auto", action="store_true", help="the shipped model that fits the sensors (model_choice)")
+    ap.add_argument("--site", default=None, metavar="DIR",
+                    help="also train a site model per scenario from DIR/site_NN.csv (its greenhouse's fault-free "
+                         "history, make greenlight-site-data) and score the firmware with it")
+    ap.add_argument("--report", default=None, help="write the scores into this markdown report's field-eval block")
     args = ap.parse_args(argv)
-    result = evaluate(args.folder, args.model, args.board)
+    model = args.model
+    if args.auto:
+        from verdant_host import model_choice
+        model, why = model_choice.choose(["air_temp_c", "rh_pct", "co2_ppm", "par_umol_m2_s"])
+        print("field-eval: " + why, file=sys.stderr)
+    result = evaluate(args.folder, model, args.board)
+    site = None
+    if args.site:
+        from verdant_host import paths
+        models = site_models(args.site, paths.build_dir("field-eval-site"), load_manifest(args.folder),
+                             progress=lambda m: print(m, file=sys.stderr))
+        site = evaluate(args.folder, None, args.board, models)
+        print(summary_line("site-adapted", site["firmware"]))
+    if args.report:
+        name = "firmware: rules + sensor-fault detectors + normal band" + (
+            " + %s" % os.path.basename(os.path.dirname(model)) if model else "")
+        command = "python -m verdant_host.fieldeval %s%s --report %s" % (
+            args.folder, " --auto" if args.auto else (" --model %s" % model if model else ""), args.report)
+        rows = [(name, result["firmware"]), ("four-threshold baseline", result["baseline"])]
+        if site is not None:
+            command += " --site %s" % args.site
+            rows.append(("site-adapted: rules + detectors + band + `verdant train --site` model on the "
+                         "greenhouse's fault-free history", site["firmware"]))
+        write_block(args.report, markdown_block(rows, command))
     for r in result["firmware"]["scenarios"]:
         print("  %2d %-22s alerted=%-5s first=%-16s delay=%-6s false=%s" % (
             r["index"], r["fault"], r["alerted"], r["first_alert"],

@@ -468,8 +468,17 @@ def write_markdown(path, result):
                  "Sensor-fault events are listed for the model's and the baseline's reaction to them; neither "
                  "counts as a detection the model is meant to make.\n")
     lines.append("![timeline](timeline.png)\n")
+    text = "\n".join(lines)
+    try:  # keep the field scores (fieldeval.py writes them; retraining does not re-measure them)
+        with open(path) as f:
+            old = f.read()
+        from verdant_host.fieldeval import BLOCK_END, BLOCK_START
+        if BLOCK_START in old and BLOCK_END in old:
+            text += "\n" + BLOCK_START + old.split(BLOCK_START, 1)[1].split(BLOCK_END, 1)[0] + BLOCK_END + "\n"
+    except OSError:
+        pass
     with open(path, "w") as f:
-        f.write("\n".join(lines))
+        f.write(text)
 
 
 def write_json(path, result):
