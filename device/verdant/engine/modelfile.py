@@ -22,6 +22,7 @@ try:
 except ImportError:
     uctypes = None
 
+from verdant.modelmeta import check_meta
 from verdant.crc32 import crc32  # noqa: F401  (re-exported: tests and fuzzers use modelfile.crc32)
 
 MAGIC = b"VRDT"
@@ -183,6 +184,10 @@ def parse(buf):
         model.layers.append(layer)
     _check_model_totals(model)
     model.meta = _decode_meta(buf, model.meta_offset, model.meta_bytes)
+    try:
+        check_meta(model.meta, model.input_elements, model.output_elements)
+    except ValueError as exc:
+        _fail(str(exc))
     return model
 
 

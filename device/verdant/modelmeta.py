@@ -1,0 +1,89 @@
+"""Model metadata: the one validator (parser, deploy and app use it) and the one
+"does this model fit this board" check.
+
+A model file's metadata is a JSON object; every key is optional for the engine alone
+(test models carry only layers), but what is present must be coherent:
+  period_s           feature period in seconds, > 0
+  window             feature rows per input, int >= 1 (default 1)
+  labels             one name per model output
+  features           names of verdant.features; len(features) x window = model inputs
+  norm_mean/norm_std one value per feature, std > 0
+  alert_threshold    probability in [0, 1]; alert_consecutive int >= 1
+
+Example:
+    check_meta(model.meta, model.input_elements, model.output_elements)   # ValueError
+    why = model_fits(model.meta, ["air_temp_c", "rh_pct"])                # None or why not
+"""
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value):
+    return (isinstance(value, (int, float))) and not isinstance(value, bool)
+
+
+def _names(meta, key):
+    names = meta[key]
+    if not isinstance(names, list) or not names:
+        raise ValueError("metadata %s: expected a non-empty list of names, got %r" % (key, names))
+    for name in names:
+        if not isinstance(name, str):
+            raise ValueError("metadata %s: expected names, got %r" % (key, name))
+    return names
+
+
+def check_meta(meta, inputs=None, outputs=None):
+    """Raise ValueError naming the first metadata field that is wrong or does not match
+    the model's input/output sizes (when given)."""
+    if not isinstance(meta, dict):
+        raise ValueError("metadata: expected an object, got %r" % (meta,))
+    if "period_s" in meta and not (_is_number(meta["period_s"]) and meta["period_s"] > 0):
+        raise ValueError("metadata period_s: expected seconds > 0, got %r" % (meta["period_s"],))
+    window = meta.get("window", 1)
+    if not _is_int(window) or window < 1:
+        raise ValueError("metadata window: expected an int >= 1, got %r" % (window,))
+    if "labels" in meta:
+        labels = _names(meta, "labels")
+        if outputs is not None and len(labels) != outputs:
+            raise ValueError("metadata labels: %d labels for %d model outputs" % (len(labels), outputs))
+    if "features" in meta:
+        features = _names(meta, "features")
+        if inputs is not None and len(features) * window != inputs:
+            raise ValueError("metadata features: %d features x window %d = %d, but the model takes %d inputs"
+                             % (len(features), window, len(features) * window, inputs))
+        for key in ("norm_mean", "norm_std"):
+            if key not in meta:
+                continue  # required by model_fits (the app), not by the engine
+            values = meta[key]
+            if not isinstance(values, list) or len(values) != len(features):
+                raise ValueError("metadata %s: expected %d numbers (one per feature), got %r"
+                                 % (key, len(features), values))
+            for i, value in enumerate(values):
+                if not _is_number(value) or (key == "norm_std" and not value > 0):
+                    raise ValueError("metadata %s[%d] (%s): expected a number%s, got %r"
+                                     % (key, i, features[i], " > 0" if key == "norm_std" else "", value))
+    if "alert_threshold" in meta and not (_is_number(meta["alert_threshold"]) and 0 <= meta["alert_threshold"] <= 1):
+        raise ValueError("metadata alert_threshold: expected a probability in [0, 1], got %r"
+                         % (meta["alert_threshold"],))
+    if "alert_consecutive" in meta and not (_is_int(meta["alert_consecutive"]) and meta["alert_consecutive"] >= 1):
+        raise ValueError("metadata alert_consecutive: expected an int >= 1, got %r" % (meta["alert_consecutive"],))
+
+
+def model_fits(meta, fitted):
+    """None when a board measuring the quantities `fitted` can feed this model, else why not.
+
+    The metadata is assumed checked (check_meta); this adds what the board decides."""
+    from verdant.features import missing_inputs
+    for key in ("features", "labels", "norm_mean", "norm_std"):
+        if key not in meta:
+            return "model metadata has no %s" % key
+    for name in meta["features"]:
+        try:
+            lacking = missing_inputs(name, fitted)
+        except ValueError as exc:
+            return str(exc)
+        if lacking:
+            return "board has no sensor for %s (model feature %s)" % (", ".join(lacking), name)
+    return None
