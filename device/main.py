@@ -1,23 +1,48 @@
-# Verdant firmware entry point. Runs the app; on a crash prints the exception, notes it
-# for the boot counter and resets the board, so repeated crashes end in safe mode
-# (rules only) instead of a crash loop. See verdant.app and verdant.safemode.
+# Verdant firmware entry point. The boot is counted first, before anything that can fail;
+# then verdant.startup runs the app. A crash (MemoryError included) is noted for the boot
+# counter and the board resets, so repeated crashes, or one MemoryError, end in safe mode
+# (rules on raw readings, status lines, no model, no config.json); a crash in safe mode
+# does not reset (that would loop) but keeps sending "halted" status lines.
 import sys
 
+counter = None
 try:
-    from verdant import app
-    app.main()
-except KeyboardInterrupt:
-    raise  # Ctrl-C from the host: stop here and stay at the REPL
+    from verdant.safemode import BootCounter
+    counter = BootCounter()
+    counter.count_boot()
 except Exception as exc:
     sys.print_exception(exc)
+
+try:
+    from verdant import startup
+    startup.run(counter, seconds=startup.run_seconds())
+except KeyboardInterrupt:
+    raise  # Ctrl-C from the host: stop here and stay at the REPL
+except Exception as exc:  # MemoryError too; SystemExit and the vboard's resets pass
+    import gc
+    gc.collect()  # the app is garbage now: room to report
     try:
-        from verdant.safemode import BootCounter
-        BootCounter().record_crash("%s: %s" % (type(exc).__name__, exc))
+        sys.print_exception(exc)
+    except Exception:
+        pass
+    text = type(exc).__name__
+    try:
+        text = "%s: %s" % (text, exc)
+    except Exception:
+        pass
+    safe = False
+    try:
+        safe = counter.safe_mode()[0]
+        counter.record_crash(text)
     except Exception as note_exc:
         sys.print_exception(note_exc)
-    try:
-        import machine
-        reset = machine.reset
-    except (ImportError, AttributeError):  # the plain Unix port has no machine.reset
-        sys.exit(1)
-    reset()
+    if safe:
+        from verdant.startup import halted, run_seconds
+        halted("crashed in safe mode: " + text, lines=3 if run_seconds() else None)
+    else:
+        try:
+            import machine
+            reset = machine.reset
+        except (ImportError, AttributeError):  # the plain Unix port has no machine.reset
+            sys.exit(1)
+        reset()

@@ -146,6 +146,7 @@ class AlertEngine:
         self._advice_sent = {}       # info rule -> time of its last sent raise
         self._advice_times = []      # times of sent advisories in the last 24 h
         self._advice_pending = {}    # info rules raised but not yet told (over the daily cap)
+        self._overrides = overrides or {}
         s = self.settings
         self._rule_states = {}
         for name, rule in self.rules.items():
@@ -154,6 +155,17 @@ class AlertEngine:
                                                      s["cooldown_s"], s["remind_s"])
         self._sensor_states = {}
         self._model_states = {}
+
+    def adopt_model(self, meta):
+        """Take a model's own detection threshold and debounce (metadata alert_threshold,
+        alert_consecutive) unless the board's "alerts" overrides set them; model_clear
+        drops to 0.7 x the threshold when it would exceed it."""
+        s = self.settings
+        for meta_key, setting in (("alert_threshold", "model_threshold"), ("alert_consecutive", "model_consecutive")):
+            if meta_key in meta and setting not in self._overrides:
+                s[setting] = meta[meta_key]
+        if s["model_clear"] > s["model_threshold"]:
+            s["model_clear"] = s["model_threshold"] * 0.7
 
     def active(self):
         """Sorted list of the active alert types."""

@@ -261,23 +261,60 @@ class LightIntegrator:
         return self.today
 
 
+def _plan(needed):
+    """(series, latest, mean, min, max, rate) for each series some needed feature uses."""
+    plan = []
+    for series in SERIES:
+        wants = [needed is None or series + suffix in needed for suffix in STATS]
+        if True in wants:
+            plan.append((series,) + tuple(wants))
+    return plan
+
+
 class FeatureState:
     """Rolling window of samples at a fixed period; add() returns the feature row.
 
     period_s: slot length in seconds; window: slots kept; utc_offset_s: local time
-    for time of day and the DLI's midnight.
+    for time of day and the DLI's midnight; needed: feature names to compute (None:
+    every feature; a board computes only what its model, rules and reading lines use,
+    see for_model). clock_valid False (the board clock is not set) turns the features
+    that depend on the time of day off (None): tod_sin, tod_cos and the DLIs.
     """
 
-    def __init__(self, period_s=300, window=12, utc_offset_s=0):
+    def __init__(self, period_s=300, window=12, utc_offset_s=0, needed=None):
         if period_s <= 0 or window < 1:
             raise ValueError("FeatureState: period_s must be > 0 and window >= 1, got %r, %r"
                              % (period_s, window))
+        if needed is not None:
+            for name in needed:
+                if name not in FEATURE_NAMES:
+                    raise ValueError("features: unknown feature %r" % name)
         self.period_s = int(period_s)
         self.window = int(window)
         self.utc_offset_s = int(utc_offset_s)
+        self.needed = None if needed is None else tuple(needed)
+        self._plan = _plan(self.needed)
+        self._series = [p[0] for p in self._plan]
+        self._extra = [name for name in EXTRA if needed is None or name in needed]
         self._slots = []   # (slot index, {series: value or None}) oldest first; None entries for gaps
         self._rows = []    # feature rows, one per slot, same length as _slots
         self.light = LightIntegrator(utc_offset_s)
+        self.clock_valid = True
+        self.model = None  # ModelInput when built by for_model
+
+    @classmethod
+    def for_model(cls, meta, also=(), utc_offset_s=0):
+        """The state a board runs for a model (metadata checked by verdant.modelmeta):
+        the model's period and window, computing only its features plus `also` (what
+        the rules and reading lines use). .model builds the normalized input."""
+        names = meta["features"]
+        needed = list(names)
+        for name in also:
+            if name not in needed:
+                needed.append(name)
+        state = cls(meta.get("period_s", 300), meta.get("window", 1), utc_offset_s, needed)
+        state.model = ModelInput(names, meta["norm_mean"], meta["norm_std"], state.window)
+        return state
 
     def add(self, t, readings):
         """Add the sample taken at time t (seconds); readings maps quantity -> value or None.
@@ -292,10 +329,16 @@ class FeatureState:
             v = readings.get(q)
             values[q] = None if v is None or v != v else float(v)
         temp, rh = values["air_temp_c"], values["rh_pct"]
-        values["vpd_kpa"] = vpd_kpa(temp, rh)
-        dew = dew_point_c(temp, rh)
-        values["dew_point_margin_c"] = None if dew is None else temp - dew
-        values["abs_humidity_g_m3"] = absolute_humidity_g_m3(temp, rh)
+        series = self._series
+        if "vpd_kpa" in series:
+            values["vpd_kpa"] = vpd_kpa(temp, rh)
+        dew = None
+        if "dew_point_margin_c" in series or "dew_point_c" in self._extra:
+            dew = dew_point_c(temp, rh)
+        if "dew_point_margin_c" in series:
+            values["dew_point_margin_c"] = None if dew is None else temp - dew
+        if "abs_humidity_g_m3" in series:
+            values["abs_humidity_g_m3"] = absolute_humidity_g_m3(temp, rh)
 
         par = values["par_umol_m2_s"]
         estimated = None
@@ -310,10 +353,14 @@ class FeatureState:
                 raise ValueError("FeatureState: time %d is before the last sample's slot" % t)
             self._slots.pop()
             self._rows.pop()
+            if self.model is not None:
+                self.model.drop_newest()
         elif self._slots:
             for missing in range(max(self._slots[-1][0] + 1, slot - self.window + 1), slot):
                 self._slots.append((missing, None))
                 self._rows.append(None)
+                if self.model is not None:
+                    self.model.push(None)
         self._slots.append((slot, values))
         self._rows.append(None)
         if self.light._last_t is None or t > self.light._last_t:
@@ -327,36 +374,63 @@ class FeatureState:
 
         row = self._row(t, values, dew, estimated)
         self._rows[-1] = row
+        if self.model is not None:
+            self.model.push(row)
         return row
 
     def _row(self, t, latest, dew, par_estimated):
         row = {}
-        times = [s * self.period_s for s, _ in self._slots]
-        column = [None] * len(self._slots)
-        for series in SERIES:
+        slots = self._slots
+        count_slots = len(slots)
+        times = None
+        column = None
+        for series, want, want_mean, want_min, want_max, want_rate in self._plan:
+            if want:
+                row[series] = latest[series]
+            if not (want_mean or want_min or want_max or want_rate):
+                continue
+            if times is None:
+                times = [s * self.period_s for s, _ in slots]
+                column = [None] * count_slots
             total = 0.0
             count = 0
             low = high = None
-            for i, (_, values) in enumerate(self._slots):
+            for i in range(count_slots):
+                values = slots[i][1]
                 v = None if values is None else values[series]
                 column[i] = v
                 if v is not None:
-                    total += v
+                    if want_mean:
+                        total += v
                     count += 1
                     if low is None or v < low:
                         low = v
                     if high is None or v > high:
                         high = v
-            row[series] = latest[series]
-            row[series + "_mean"] = total / count if count else None
-            row[series + "_min"] = low
-            row[series + "_max"] = high
-            row[series + "_rate_h"] = slope_per_hour(times, column)
-        row["dew_point_c"] = dew
-        row["dli_mol_m2"] = self.light.today if self.light.seen_light else None
-        row["dli_prev_mol_m2"] = self.light.previous
-        row["par_from_lux"] = par_estimated
-        row["tod_sin"], row["tod_cos"] = time_of_day(t, self.utc_offset_s)
+            if want_mean:
+                row[series + "_mean"] = total / count if count else None
+            if want_min:
+                row[series + "_min"] = low
+            if want_max:
+                row[series + "_max"] = high
+            if want_rate:
+                row[series + "_rate_h"] = slope_per_hour(times, column)
+        clock = self.clock_valid
+        for name in self._extra:
+            if name == "dew_point_c":
+                row[name] = dew
+            elif name == "dli_mol_m2":
+                row[name] = self.light.today if self.light.seen_light and clock else None
+            elif name == "dli_prev_mol_m2":
+                row[name] = self.light.previous if clock else None
+            elif name == "par_from_lux":
+                row[name] = par_estimated
+        if "tod_sin" in self._extra or "tod_cos" in self._extra:
+            tod = time_of_day(t, self.utc_offset_s) if clock else (None, None)
+            if "tod_sin" in self._extra:
+                row["tod_sin"] = tod[0]
+            if "tod_cos" in self._extra:
+                row["tod_cos"] = tod[1]
         return row
 
     def last_slot(self):
@@ -369,6 +443,72 @@ class FeatureState:
         Shorter than count until the window has filled.
         """
         return self._rows[-count:]
+
+
+class ModelInput:
+    """A model's normalized input, kept as one normalized row per slot (each value is
+    normalized once, when its slot is added) and assembled into one preallocated list."""
+
+    def __init__(self, names, norm_mean, norm_std, window):
+        self.names = list(names)
+        self.norm_mean = list(norm_mean)
+        self.norm_std = list(norm_std)
+        self.window = window
+        self._normalized = []  # oldest first, at most window entries; None for a missing slot
+        self._missing = []     # per entry: list of missing feature names, or None
+        self.floats = [0.0] * (window * len(self.names))
+
+    def push(self, row):
+        normalized = None
+        missing = None
+        if row is not None:
+            normalized = []
+            for i, name in enumerate(self.names):
+                value = row.get(name)
+                if value is None:
+                    if missing is None:
+                        missing = []
+                    missing.append(name)
+                    normalized.append(None)
+                else:
+                    normalized.append((value - self.norm_mean[i]) / self.norm_std[i])
+        self._normalized.append(normalized)
+        self._missing.append(missing)
+        if len(self._normalized) > self.window:
+            self._normalized.pop(0)
+            self._missing.pop(0)
+
+    def drop_newest(self):
+        if self._normalized:
+            self._normalized.pop()
+            self._missing.pop()
+
+    def vector(self):
+        """(floats, None) with the time-major input in self.floats, or (None, missing)
+        where missing lists what is unavailable (as build_vector names it)."""
+        entries = self._normalized
+        missing = []
+        if len(entries) < self.window:
+            missing.append("window: %d of %d slots" % (len(entries), self.window))
+        gaps = 0
+        for i in range(len(entries)):
+            if entries[i] is None:
+                gaps += 1
+            elif self._missing[i] is not None:
+                for name in self._missing[i]:
+                    if name not in missing:
+                        missing.append(name)
+        if gaps:
+            missing.append("window: %d missing slots" % gaps)
+        if missing:
+            return None, missing
+        floats = self.floats
+        k = 0
+        for row in entries:
+            for value in row:
+                floats[k] = value
+                k += 1
+        return floats, None
 
 
 def build_vector(rows, names, norm_mean, norm_std, window=None):

@@ -184,32 +184,48 @@ class FlashLog:
             f.close()
 
     def _open_existing(self):
-        data = self._read_all()
-        if data is None:
-            return False
-        header = unpack_header(data)
-        if header is not None and len(data) == HEADER_BYTES + header[0] * RECORD_BYTES:
-            self.capacity, self.next_seq = header
-            self.recovered = "header"
-            while True:  # a record written just before a power cut, header not yet updated
-                slot = self.next_seq % self.capacity
-                start = HEADER_BYTES + slot * RECORD_BYTES
-                record = unpack_record(data[start:start + RECORD_BYTES])
-                if record is None or record["seq"] != self.next_seq:
-                    break
-                self.next_seq += 1
-            return True
+        """Find the write position reading the header and single records (a board has no
+        room for the whole file). A file shorter than its header's capacity (truncated)
+        is extended back to it."""
         try:
-            records, _ = read_log(data)
-        except FlashLogError:
+            f = self.opener(self.path, "rb")
+        except OSError:
             return False
-        size_capacity = (len(data) - HEADER_BYTES) // RECORD_BYTES
-        if size_capacity < 1:
-            return False
-        self.capacity = size_capacity
-        self.next_seq = records[-1]["seq"] + 1 if records else 0
-        self.recovered = "scan"
-        self._write_at(0, pack_header(self.capacity, self.next_seq))
+        try:
+            header = unpack_header(f.read(HEADER_BYTES))
+            size = f.seek(0, 2)
+            if header is not None:
+                self.capacity, self.next_seq = header
+                self.recovered = "header"
+                while True:  # a record written just before a power cut, header not yet updated
+                    f.seek(HEADER_BYTES + (self.next_seq % self.capacity) * RECORD_BYTES)
+                    record = unpack_record(f.read(RECORD_BYTES))
+                    if record is None or record["seq"] != self.next_seq:
+                        break
+                    self.next_seq += 1
+            else:
+                if size < HEADER_BYTES + RECORD_BYTES or (size - HEADER_BYTES) % RECORD_BYTES:
+                    return False
+                self.capacity = (size - HEADER_BYTES) // RECORD_BYTES
+                newest = -1
+                f.seek(HEADER_BYTES)
+                for slot in range(self.capacity):
+                    record = unpack_record(f.read(RECORD_BYTES))
+                    if record is not None and record["seq"] % self.capacity == slot and record["seq"] > newest:
+                        newest = record["seq"]
+                self.next_seq = newest + 1
+                self.recovered = "scan"
+        finally:
+            f.close()
+        full = HEADER_BYTES + self.capacity * RECORD_BYTES
+        if size < full:
+            while size < full:  # extend in small pieces: no big buffer on a board
+                n = min(full - size, RECORD_BYTES * 16)
+                self._write_at(size, bytes(n))
+                size += n
+            self.recovered += "+extended"
+        if self.recovered.startswith("scan"):
+            self._write_at(0, pack_header(self.capacity, self.next_seq))
         return True
 
     def _create(self):

@@ -76,6 +76,10 @@ def model_fits(meta, fitted):
 
     The metadata is assumed checked (check_meta); this adds what the board decides."""
     from verdant.features import missing_inputs
+    try:
+        check_meta(meta)
+    except ValueError as exc:
+        return "model metadata unusable: %s" % exc
     for key in ("features", "labels", "norm_mean", "norm_std"):
         if key not in meta:
             return "model metadata has no %s" % key
@@ -83,7 +87,7 @@ def model_fits(meta, fitted):
         try:
             lacking = missing_inputs(name, fitted)
         except ValueError as exc:
-            return str(exc)
+            return "model metadata unusable: %s" % exc
         if lacking:
             return "board has no sensor for %s (model feature %s)" % (", ".join(lacking), name)
     return None

@@ -1,10 +1,11 @@
 """Boot counter: repeated crashes before a healthy period put the board in safe mode.
 
-boot.py calls count_boot() first thing on every start; the app calls healthy()
+main.py calls count_boot() first thing on every start; the app calls healthy()
 once it has run `healthy_s` without an exception, which resets the count. If the
 count reaches max_boots, the board crashed that many times in a row without ever
-running long enough: the app starts in safe mode (rules only, no model) instead of
-crash-looping. main.py records the last crash's text with record_crash().
+running long enough: the app starts in safe mode (rules only, no model, no
+config.json) instead of crash-looping. A start that ended in MemoryError sends the
+next start straight to safe mode. main.py records the last crash's text with record_crash().
 
 The file is a tiny JSON object, e.g. {"boots": 2, "last_error": "MemoryError: ..."};
 a missing or damaged file counts as zero boots.
@@ -16,7 +17,7 @@ Example:
 """
 import json
 
-DEFAULT_MAX_BOOTS = 4
+DEFAULT_MAX_BOOTS = 3
 
 
 class BootCounter:
@@ -72,6 +73,9 @@ class BootCounter:
         """(True, reason) when this boot should run in safe mode, else (False, None)."""
         state = self.read()
         boots = state["boots"]
+        last = state.get("last_error") or ""
+        if boots >= 2 and last.startswith("MemoryError"):
+            return True, "the last start ran out of heap (%s)" % last
         if boots < self.max_boots:
             return False, None
         why = "%d starts in a row ended before a healthy period" % boots

@@ -132,7 +132,7 @@ class Sampler:
     def next_due(self, t):
         """Earliest time (>= t) a sensor is due."""
         times = [d for d in self._next_due.values() if d is not None]
-        if len(times) < len(self._next_due):
+        if not times or len(times) < len(self._next_due):
             return t
         return max(t, min(times))
 

@@ -35,13 +35,11 @@ WEEK_S = 7 * 86400
 
 
 def firmware_alert_settings(threshold, consecutive):
-    """The model-alert settings a board ends up with for a model carrying these values
-    (verdant.app: the model's alert_threshold / alert_consecutive replace the defaults and
-    model_clear is lowered to 0.7 x threshold when it would exceed the threshold)."""
-    settings = {"model_threshold": float(threshold), "model_consecutive": int(consecutive)}
-    clear = DEFAULT_SETTINGS["model_clear"]
-    settings["model_clear"] = clear if clear <= threshold else threshold * 0.7
-    return settings
+    """The model-alert settings a board ends up with for a model carrying these values:
+    what AlertEngine.adopt_model (used by verdant.app) makes of them."""
+    engine = AlertEngine()
+    engine.adopt_model({"alert_threshold": float(threshold), "alert_consecutive": int(consecutive)})
+    return {key: engine.settings[key] for key in ("model_threshold", "model_consecutive", "model_clear")}
 
 
 @dataclass
@@ -61,7 +59,8 @@ class ScenarioRun:
 def firmware_alerts(t, probs, labels=LABELS, threshold=ALERT_THRESHOLD, consecutive=ALERT_CONSECUTIVE):
     """(active, raised) class index per sample from the firmware's AlertEngine, fed one
     prediction per sample as verdant.app does (no call where the input was missing)."""
-    engine = AlertEngine(firmware_alert_settings(threshold, consecutive))
+    engine = AlertEngine()
+    engine.adopt_model({"alert_threshold": float(threshold), "alert_consecutive": int(consecutive)})
     index = {name: i for i, name in enumerate(labels)}
     active = np.zeros(len(probs), dtype=np.int64)
     raised = np.zeros(len(probs), dtype=np.int64)

@@ -24,13 +24,11 @@ DEFAULT_MODEL = paths.DEFAULT_MODEL
 
 _MAIN = """
 import sys
-from verdant import app
+from verdant import app, startup
 from verdant.board import load_board
-import vboard_env
 board = load_board("board.json")
-hal = vboard_env.make_hal(board)
-hal.serial = app.StdoutSerial()
-outputs, problem = app._configured_outputs(hal, board)
+hal = startup.make_hal(board)
+outputs, problem = startup.configured_outputs(hal, board)
 options = {"boot_problem": problem} if problem else {}
 a = app.run(hal, board, seconds=%(seconds)d, outputs=outputs, **options)
 for o in outputs:

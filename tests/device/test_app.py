@@ -200,11 +200,19 @@ def test_hard_fault_is_not_swallowed():
         application.run(HOUR)
 
 
-def test_unknown_setting_is_refused_by_name():
-    with raises(ValueError, "app settings: unknown key 'log_size'"):
-        new_app(Truth(), settings={"log_size": 5})
-    with raises(ValueError, "alerts.frost_risk.raise"):
-        new_app(Truth(), settings={"alerts": {"frost_risk": {"raise": "cold"}}})
+def test_bad_settings_are_named_in_error_lines_and_their_defaults_run():
+    hal, fs, stat, application = new_app(Truth(), settings={"log_size": 5, "heartbeat_s": "often",
+                                                            "alerts": {"frost_risk": {"raise": "cold"}}})
+    start(application)
+    application.run(2 * HOUR + 60)
+    messages = decode_all(hal)
+    errors = [m["p"]["error"] for m in messages if m["k"] == "error"]
+    assert len(errors) == 3, errors
+    assert [e for e in errors if e.startswith("config: unknown key 'log_size' ignored (known: feature_period_s")]
+    assert "config: heartbeat_s: expected an int 10..86400, got 'often'; default 3600 used" in errors
+    assert [e for e in errors if e.startswith("alerts: alerts.frost_risk.raise: expected a number")], errors
+    assert application.settings["heartbeat_s"] == 3600 and application.alerts.rules["frost_risk"]["raise"] == 2.0
+    assert [m for m in messages if m["p"].get("state") == "running"]  # status lines go on
 
 
 def test_light_sleep_used_when_the_board_allows_it():
@@ -247,7 +255,7 @@ def test_model_with_bad_metadata_is_off_with_a_reason_not_a_crash():
     hal, fs, stat, application = new_app(Truth(), fs)
     start(application).run(HOUR)
     off = [m["p"] for m in decode_all(hal) if m["k"] == "status" and m["p"].get("model") == "off"]
-    assert off[0]["why"] == "model metadata unusable: ValueError: features: model needs unknown feature 'wind_speed'"
+    assert off[0]["why"] == "model metadata unusable: features: unknown feature 'wind_speed'"
     fs.files["model.bin"] = bytearray(model_bytes(norm_std=[1.0]))  # wrong length
     stat.touch("model.bin")
     application.run(HOUR)

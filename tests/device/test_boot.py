@@ -16,10 +16,16 @@ def test_counter_counts_resets_and_survives_a_damaged_file():
     counter = BootCounter("boot.json", max_boots=3, opener=fs.open)
     assert counter.count_boot() == 1 and counter.count_boot() == 2
     assert counter.safe_mode() == (False, None)
-    counter.record_crash("MemoryError: out of heap")
+    counter.record_crash("OSError: [Errno 19] ENODEV")
     assert counter.count_boot() == 3
     safe, why = counter.safe_mode()
-    assert safe and why == "3 starts in a row ended before a healthy period; last error: MemoryError: out of heap"
+    assert safe and why == "3 starts in a row ended before a healthy period; last error: OSError: [Errno 19] ENODEV"
+    counter.healthy()
+    assert counter.count_boot() == 1
+    counter.record_crash("MemoryError: out of heap")
+    assert counter.safe_mode() == (False, None)  # nothing has restarted yet
+    assert counter.count_boot() == 2
+    assert counter.safe_mode() == (True, "the last start ran out of heap (MemoryError: out of heap)")
     counter.healthy()
     assert counter.read()["boots"] == 0 and counter.safe_mode()[0] is False
     fs.files["boot.json"] = bytearray(b'{"boots": 2')  # torn write
@@ -69,29 +75,72 @@ def test_repeated_crashes_end_in_safe_mode_not_a_crash_loop():
     assert outcome == "crashed"  # the model is tried again (and here still crashes)
 
 
-def test_main_py_prints_the_crash_records_it_and_resets():
-    work = "/tmp/verdant_main_test"
+def _exec_main(work, startup_module=None):
+    """Run device/main.py's source in `work` as a board boot would; returns the SystemExit
+    code (1: main.py asked for a reset) or None (it returned)."""
+    import verdant
+    with open(HERE + "/../../device/main.py") as f:
+        source = f.read()
+    saved = sys.modules.get("verdant.startup")
+    if startup_module is not None:
+        sys.modules["verdant.startup"] = startup_module
+        verdant.startup = startup_module
+    os.chdir(work)
+    try:
+        exec(source, {"__name__": "__main__"})
+        return None
+    except SystemExit as exc:
+        return exc.args[0]
+    finally:
+        os.chdir(HERE)
+        if startup_module is not None:
+            if saved is None:
+                sys.modules.pop("verdant.startup", None)
+            else:
+                sys.modules["verdant.startup"] = saved
+            verdant.startup = saved
+
+
+class _RunsOutOfHeap:
+    """Stands for verdant.startup whose run() ends in MemoryError (here: while encoding)."""
+
+    def __init__(self, real):
+        self.halted = real.halted
+        self.run_seconds = real.run_seconds
+
+    def run(self, counter, seconds=None):
+        raise MemoryError("memory allocation failed, allocating 2048 bytes")
+
+
+def test_main_py_after_a_memory_error_resets_into_safe_mode_which_keeps_reporting():
+    work = "/tmp/verdant_main_memory"
     try:
         os.mkdir(work)
     except OSError:
         pass
-    for name in ("board.json", "boot.json"):
+    for name in ("board.json", "boot.json", "board.good.json", "config.json", "verdant.log"):
         try:
             os.remove(work + "/" + name)
         except OSError:
             pass
-    with open(HERE + "/../../device/main.py") as f:
-        source = f.read()
-    os.chdir(work)
+    with open(HERE + "/../../boards/sim.json") as src, open(work + "/board.json", "w") as dst:
+        dst.write(src.read())
+    with open(work + "/config.json", "w") as f:
+        f.write('{"heartbeat_s": 600}')
+    from verdant import startup
+    os.putenv("VERDANT_RUN_S", "300")  # less than healthy_s: the count stays
     try:
-        with raises(SystemExit) as r:  # no machine.reset on the Unix port: exit(1) instead
-            exec(source, {"__name__": "__main__"})
-        assert r.value.args[0] == 1
-        with open("boot.json") as f:
-            text = f.read()
-        assert "board.json" in text or "ENOENT" in text or "Errno 2" in text, text
+        assert _exec_main(work, _RunsOutOfHeap(startup)) == 1  # boot 1: MemoryError, reset
+        with open(work + "/boot.json") as f:
+            assert "MemoryError" in f.read()
+        code = _exec_main(work)  # boot 2: safe mode at once
+        assert code is None
+        counter = BootCounter(work + "/boot.json")
+        assert counter.read()["boots"] == 2 and counter.safe_mode()[0]
+        # a crash in safe mode does not reset (that would loop): "halted" status lines instead
+        assert _exec_main(work, _RunsOutOfHeap(startup)) is None
     finally:
-        os.chdir(HERE)
+        os.unsetenv("VERDANT_RUN_S")
 
 
 def test_unwritable_boot_counter_runs_normally_and_says_so():

@@ -51,6 +51,19 @@ def test_ring_wraps_and_file_size_stays_bounded():
     assert reopened.capacity == 6 and reopened.next_seq == 20 and reopened.recovered == "header"
 
 
+def test_a_truncated_log_is_extended_back_to_its_capacity():
+    fs = MemFS()
+    log = FlashLog("v.log", capacity=6, opener=fs.open)
+    for i in range(4):
+        log.append(i, values_for(i))
+    fs.files["v.log"] = fs.files["v.log"][:32 + 2 * 44 + 10]  # cut inside record 2
+    reopened = FlashLog("v.log", capacity=3, opener=fs.open)
+    assert reopened.capacity == 6 and reopened.recovered == "header+extended"
+    assert len(fs.files["v.log"]) == 32 + 6 * 44 and reopened.next_seq == 4
+    reopened.append(4, values_for(4))
+    assert [r["seq"] for r in reopened.records()] == [0, 1, 4]  # 2 torn, 3 cut off
+
+
 def test_power_cut_at_every_byte_loses_at_most_the_record_being_written():
     base = MemFS()
     log = FlashLog("v.log", capacity=5, opener=base.open)

@@ -16,5 +16,5 @@ def tiny_model(name="tiny", features=DEFAULT_FEATURES, bias=0, hidden=0):
     n = len(features)
     layers = [_fc(n, hidden, bias), _fc(hidden, 2, -bias)] if hidden else [_fc(n, 2, bias)]
     meta = {"name": name, "features": list(features), "norm_mean": [0.0] * n, "norm_std": [1.0] * n,
-            "labels": ["normal", "frost_risk"], "window": 12, "period_s": 300}
+            "labels": ["normal", "frost_risk"], "window": 1, "period_s": 300}
     return mw.write_model(layers, meta, input_q=(0.1, 0), output_q=(0.05, 0))

@@ -227,3 +227,40 @@ def test_missing_inputs_never_become_numbers(steps):
         if not present:
             assert row["air_temp_c_mean"] is None
         assert len(state.rows(6)) <= 6
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 3), st.one_of(st.none(), st.floats(-10, 40)),
+                          st.one_of(st.none(), st.floats(20, 100))), min_size=1, max_size=30))
+def test_model_input_of_a_board_state_equals_build_vector_over_full_rows(steps):
+    # The board computes only its model's features and normalizes each slot once; the
+    # host builds training inputs from every feature with build_vector: same numbers.
+    names = ["air_temp_c", "air_temp_c_rate_h", "vpd_kpa", "rh_pct_mean", "tod_sin"]
+    meta = {"features": names, "norm_mean": [20.0, 0.0, 1.0, 60.0, 0.0], "norm_std": [5.0, 2.0, 0.5, 10.0, 1.0],
+            "window": 4, "period_s": 300}
+    board = F.FeatureState.for_model(meta, also=("co2_ppm",))
+    full = F.FeatureState(300, 4)
+    t = 1_767_225_600
+    for gap, temp, rh in steps:
+        t += 300 * gap
+        reading = {"air_temp_c": temp, "rh_pct": rh, "co2_ppm": 500.0}
+        row = board.add(t, reading)
+        full.add(t, reading)
+        assert set(row) == set(names) | {"co2_ppm"}  # nothing else computed
+        expected, missing = F.build_vector(full.rows(4), names, meta["norm_mean"], meta["norm_std"], 4)
+        got, got_missing = board.model.vector()
+        assert (got is None) == (expected is None)
+        if got is not None:
+            assert got == expected
+        else:
+            assert sorted(got_missing) == sorted(missing)
+
+
+def test_unset_clock_turns_time_of_day_features_off():
+    state = F.FeatureState(300, 2, needed=("tod_sin", "tod_cos", "dli_mol_m2", "air_temp_c"))
+    state.clock_valid = False
+    row = state.add(1000, {"air_temp_c": 20.0, "light_lux": 1000.0})
+    assert row["tod_sin"] is None and row["tod_cos"] is None and row["dli_mol_m2"] is None
+    state.clock_valid = True
+    row = state.add(1300, {"air_temp_c": 20.0, "light_lux": 1000.0})
+    assert row["tod_sin"] is not None and row["dli_mol_m2"] is not None and row["air_temp_c"] == 20.0

@@ -1,0 +1,169 @@
+"""The model file's lifecycle on the board: which model runs, and when it changes.
+
+model.bin is loaded at boot; a file the parser refuses (or that does not fit the
+board, or needs more heap than is free) is reported and model.prev, the last model
+that ran, is used instead. While running, model.bin is checked every check_s; a new
+valid model replaces the running one, a bad one is refused and the running model
+keeps going. model.prev is replaced only after a new model has predicted once
+(confirm()), so a model that loads but cannot run never pushes out the fallback.
+
+Like the sampler's poll(), boot() and poll(t) return events, (kind, payload) pairs:
+  ("status", {...}) / ("error", {...})   lines for the app to send
+  ("adopt", engine)                     the app now runs this engine (None: no model)
+
+Example:
+    slot = ModelSlot("model.bin", load, fitted=["air_temp_c", "rh_pct"])
+    for kind, payload in slot.boot(): ...
+    for kind, payload in slot.poll(t): ...
+"""
+from verdant.modelmeta import model_fits
+
+
+def _error_text(exc):
+    text = str(exc)
+    return type(exc).__name__ + (": " + text if text else "")
+
+
+class ModelSlot:
+    def __init__(self, path, loader, fitted, check_s=60, opener=open, stat=None):
+        self.path = path
+        self.prev_path = path.rsplit(".", 1)[0] + ".prev"
+        self.loader = loader
+        self.fitted = fitted
+        self.check_s = check_s
+        self.opener = opener
+        self._stat = stat
+        self.engine = None
+        self.state = None          # (on/off, why) last reported
+        self.signature = None      # (size, mtime or CRC) of the model.bin last tried
+        self._unconfirmed = None   # bytes of a new model.bin not yet kept as model.prev
+        self._next_check_t = None
+
+    # ---- files ----
+    def _read(self, path):
+        try:
+            f = self.opener(path, "rb")
+        except OSError:
+            return None
+        try:
+            return f.read()
+        finally:
+            f.close()
+
+    def _signature(self, path):
+        try:
+            if self._stat is not None:
+                st = self._stat(path)
+            else:
+                import os
+                st = os.stat(path)
+        except OSError:
+            return None
+        if st[8]:
+            return (st[6], st[8])
+        # no modification times on this file system (some littlefs builds): a CRC of the bytes
+        from verdant.crc32 import crc32
+        data = self._read(path)
+        return None if data is None else (st[6], crc32(data))
+
+    # ---- loading ----
+    def _load(self, path, data, events):
+        """Engine for the bytes, or None with an error event naming why."""
+        try:
+            engine = self.loader(data)
+        except MemoryError:
+            import gc
+            gc.collect()
+            events.append(("error", {"where": "model", "file": path,
+                                     "error": "MemoryError: the model needs more heap than is free"}))
+            return None
+        except Exception as exc:
+            events.append(("error", {"where": "model", "file": path, "error": _error_text(exc)}))
+            return None
+        return engine
+
+    def _state(self, on, why, events, **extra):
+        state = ("on" if on else "off", why)
+        if state != self.state:
+            self.state = state
+            payload = {"model": state[0], "why": why}
+            for key in extra:
+                payload[key] = extra[key]
+            events.append(("status", payload))
+
+    def _activate(self, engine, path, events):
+        self.engine = engine
+        meta = engine.meta
+        self._state(True, "loaded", events, file=path, backend=getattr(engine, "backend", "?"),
+                    labels=list(engine.labels), window=meta.get("window", 1), period_s=meta.get("period_s"))
+        events.append(("adopt", engine))
+
+    def off(self, why):
+        """No model this boot (safe mode); returns the events."""
+        events = []
+        self._state(False, why, events)
+        return events
+
+    def boot(self):
+        """Boot-time choice: model.bin, else model.prev. Returns the events."""
+        events = []
+        self.signature = self._signature(self.path)
+        for path in (self.path, self.prev_path):
+            data = self._read(path)
+            if data is None:
+                continue
+            engine = self._load(path, data, events)
+            if engine is None:
+                continue
+            why = model_fits(engine.meta, self.fitted)
+            if why is not None:
+                self._state(False, why, events, file=path)
+                continue
+            if path == self.path:
+                self._unconfirmed = data
+            self._activate(engine, path, events)
+            return events
+        if self.state is None or self.state[0] != "off":
+            self._state(False, "no loadable model file (%s, %s)" % (self.path, self.prev_path), events)
+        return events
+
+    def poll(self, t):
+        """Every check_s: reload model.bin when it changed. Returns the events."""
+        if self._next_check_t is not None and t < self._next_check_t and self._next_check_t - t <= self.check_s:
+            return ()
+        self._next_check_t = t + self.check_s
+        signature = self._signature(self.path)
+        if signature is None or signature == self.signature:
+            return ()
+        self.signature = signature
+        data = self._read(self.path)
+        if data is None:
+            return ()
+        events = []
+        engine = self._load(self.path, data, events)
+        why = "refused" if engine is None else model_fits(engine.meta, self.fitted)
+        if why is not None:
+            if self.engine is not None:
+                events.append(("status", {"model": "on", "why": "kept the running model; new model.bin refused"
+                                          if engine is None else "kept the running model; new model.bin: " + why}))
+            else:
+                self._state(False, why, events, file=self.path)
+            return events
+        self._unconfirmed = data
+        self._activate(engine, self.path, events)
+        return events
+
+    def confirm(self):
+        """The running model predicted once: keep it as model.prev. Returns the events."""
+        data, self._unconfirmed = self._unconfirmed, None
+        if data is None or self._read(self.prev_path) == data:
+            return ()
+        try:
+            f = self.opener(self.prev_path, "wb")
+            try:
+                f.write(data)
+            finally:
+                f.close()
+        except Exception as exc:
+            return [("error", {"where": "model", "file": self.prev_path, "error": _error_text(exc)})]
+        return ()

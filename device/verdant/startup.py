@@ -1,0 +1,179 @@
+"""Start-up on a board (device/main.py): the board config, config.json, the HAL, the app.
+
+Nothing here may turn a bad file into a boot loop:
+  - board.json that does not load (torn, invalid, a bad key): an error line naming the
+    file and the key, and the board runs on board.good.json, the last board.json that
+    loaded (kept on every good start); with no good copy it runs without sensors;
+  - config.json that is not valid JSON or has a bad key: error lines, defaults run;
+  - safe mode ignores config.json (it may be what crashed the board).
+
+Example (what device/main.py does):
+    counter = BootCounter(); counter.count_boot()
+    startup.run(counter)
+"""
+import sys
+
+BOARD_PATH = "board.json"
+GOOD_BOARD_PATH = "board.good.json"
+CONFIG_PATH = "config.json"
+
+
+def _read(path, opener=open):
+    try:
+        f = opener(path, "rb")
+    except OSError:
+        return None
+    try:
+        return f.read()
+    finally:
+        f.close()
+
+
+def load_board_file(path=BOARD_PATH, good_path=GOOD_BOARD_PATH, opener=open):
+    """(board config or None, problem or None); keeps a good board.json as good_path."""
+    import json
+    from verdant.board import load_board
+    data = _read(path, opener)
+    try:
+        if data is None:
+            raise ValueError("%s: missing" % path)
+        try:
+            config = json.loads(data)
+        except ValueError as exc:
+            raise ValueError("%s: not valid JSON (%s)" % (path, exc))
+        board = load_board(config, path)
+    except ValueError as exc:
+        problem = str(exc)
+        good = _read(good_path, opener)
+        if good is not None:
+            try:
+                return load_board(json.loads(good), good_path), problem + "; running on " + good_path
+            except ValueError as good_exc:
+                problem += "; %s unusable too (%s)" % (good_path, good_exc)
+        return None, problem + "; running without sensors"
+    if _read(good_path, opener) != data:
+        try:
+            f = opener(good_path, "wb")
+            try:
+                f.write(data)
+            finally:
+                f.close()
+        except OSError:
+            pass  # a read-only file system: no fallback copy, nothing else changes
+    return board, None
+
+
+def make_hal(board):
+    """The HAL for where we run: the virtual board, the Unix-port sim, or a real port."""
+    from verdant.app import StdoutOutput
+    try:
+        import vboard_env  # only present on the virtual board
+    except ImportError:
+        vboard_env = None
+    if board is None:
+        return BareHAL()
+    if vboard_env is not None:
+        hal = vboard_env.make_hal(board)
+        hal.serial = StdoutOutput()  # the vboard's serial line is this process's stdout
+        return hal
+    if board.get("port") == "unix":
+        from verdant.hal.sim import SimClock
+        from verdant.sim import make_sim_hal
+        hal = make_sim_hal(board, SimClock(start_s=1767225600), None)
+        hal.serial = StdoutOutput()
+        return hal
+    import machine
+    from verdant.hal.machine_hal import MachineHAL
+    return MachineHAL(board, machine)
+
+
+class BareHAL:
+    """No board config: a clock and the serial line, so status lines keep coming
+    (virtual time on the Unix port, as the sim board has)."""
+
+    def __init__(self):
+        import time
+        from verdant.app import StdoutOutput
+        self.serial = StdoutOutput()
+        self.clock = self
+        self._time = time
+        if sys.platform in ("linux", "darwin"):
+            from verdant.hal.sim import SimClock
+            self.clock = SimClock(start_s=1767225600)
+
+    def time_s(self):
+        return int(self._time.time())
+
+    def sleep_ms(self, ms):
+        self._time.sleep_ms(int(ms))
+
+
+def configured_outputs(hal, board):
+    """([outputs], problem or None): MQTT when secrets.json is on the board (verdant.outputs)."""
+    try:
+        from verdant.outputs import from_board_files
+        return from_board_files(hal, board), None
+    except MemoryError:
+        raise
+    except Exception as exc:  # a broken secrets file must not stop the serial line and the log
+        return [], "outputs: %s: %s" % (type(exc).__name__, exc)
+
+
+def run(counter, board_path=BOARD_PATH, config_path=CONFIG_PATH, good_path=GOOD_BOARD_PATH, seconds=None):
+    """Start the app for this boot (counted already) and run it (forever when seconds is None)."""
+    from verdant.app import App
+    from verdant.settings import read_json
+    boots, why = None, None
+    problems = []
+    if counter is not None:
+        try:
+            boots = counter.read()["boots"]
+            safe, why = counter.safe_mode()
+        except Exception as exc:
+            problems.append("boot counter unusable: %s: %s" % (type(exc).__name__, exc))
+    board, problem = load_board_file(board_path, good_path)
+    if problem:
+        problems.append(problem)
+    settings = None
+    if why is None:
+        settings, problem = read_json(config_path)
+        if problem:
+            problems.append(problem)
+    hal = make_hal(board)
+    outputs = []
+    if why is None and board is not None:  # no extra outputs in safe mode
+        outputs, problem = configured_outputs(hal, board)
+        if problem:
+            problems.append(problem)
+    app = App(hal, board or {"name": "?"}, sensors=[] if board is None else None, settings=settings,
+              safe_mode=why, boot_count=boots, boot_counter=counter, outputs=outputs,
+              boot_problem="; ".join(problems) if problems else None)
+    app.boot_status()
+    app.load_model()
+    return app.run(seconds)
+
+
+def run_seconds():
+    """Board seconds to run before returning (tests and benchmarks on the Unix port set
+    VERDANT_RUN_S); None on a board: forever."""
+    if sys.platform not in ("linux", "darwin"):
+        return None
+    import os
+    value = os.getenv("VERDANT_RUN_S")
+    return int(value) if value else None
+
+
+def halted(why, lines=None, period_ms=60000):
+    """Last resort after a crash in safe mode: no reset (that would loop), a status line
+    every period_ms until a fix is deployed or the board is power-cycled. lines: stop
+    after that many (tests)."""
+    import time
+    from verdant.app import StdoutOutput
+    from verdant.protocol import Encoder
+    encoder, out = Encoder(), StdoutOutput()
+    sent = 0
+    while lines is None or sent < lines:
+        out.write(encoder.encode(int(time.time()), "status", {"state": "halted", "safe_mode": True, "why": why}))
+        sent += 1
+        if lines is None:
+            time.sleep_ms(period_ms)
