@@ -1,36 +1,25 @@
 """The firmware application: sample -> features -> model + rules -> alerts -> outputs, flash log.
 
-One step(t) per wake-up, in this order: poll the due sensors (verdant.sampler), and
-on the feature grid add a sample to the features (verdant.features), send a reading
-line, run the rules, the model and the sensor-failure alerts (verdant.alerts), append
-to the flash log; then check model.bin (verdant.modelslot) and send the hourly
-status line. A failing stage sends an error line and the loop goes on; a MemoryError
-is not caught here: main.py notes it and the next boot runs in safe mode. All timing
-comes from hal.clock, so the same loop runs on a board, under the Unix port's sim
-HAL (virtual time) and on the virtual board.
-
-Used by:
-  verdant.startup (device/main.py)   a board's HAL, board config and config.json
-  host replay                        App(hal, board, sensors=..., out=...) then step(t)
-
-Outputs: app.outputs is a list of objects with write(line bytes), and optionally
-idle() called before the app sleeps: the serial port first, then the outputs= given
-(verdant.startup adds MQTT when secrets.json is on the board, see verdant.outputs).
-A failing output is counted in output_failures and never stops the loop.
+step(t) polls the due sensors; on the feature grid sample(t) adds a feature row, sends
+a reading line, runs the sensor-fault, rule, model and sensor-failure alerts and
+appends to the flash log; then model.bin is checked (verdant.modelslot) and the hourly
+status line sent. A failing stage sends an error line and the loop goes on; a
+MemoryError goes up to main.py and the next boot runs in safe mode. Time comes from
+hal.clock only: the same loop runs on a board, the Unix port's sim HAL and the vboard.
+app.outputs: objects with write(line) and optionally idle() (called before sleeping);
+the serial port first, then outputs= (MQTT, see verdant.outputs). Wired by
+verdant.startup (device/main.py); the host replay drives App.step(t) itself.
 """
-try:
-    import gc
-except ImportError:  # pragma: no cover
-    gc = None
-
-from verdant import VERSION
 from verdant.alerts import AlertEngine
-from verdant.features import FEATURE_NAMES, FeatureState
-from verdant.flashlog import FlashLog, FLAG_SAFE_MODE, FLAG_MODEL_OFF, FLAG_SENSOR_FAILED, FLAG_ALERT_ACTIVE
+from verdant import status
+from verdant.features import FEATURE_NAMES, FeatureState, summarize_missing
+from verdant.flashlog import FlashLog
 from verdant.modelslot import ModelSlot
 from verdant.protocol import Encoder
 from verdant.sampler import Sampler
+from verdant.serialout import CallOutput, SerialOutput, StdoutOutput  # noqa: F401 (StdoutOutput re-exported)
 from verdant.settings import merge
+from verdant.sleeper import sleep_until
 
 CLOCK_VALID_FROM = 1735689600  # 2025-01-01 UTC: an earlier board time means the RTC was never set
 READING_EXTRAS = ("vpd_kpa", "dew_point_c", "dli_mol_m2")  # derived values on every reading line
@@ -39,37 +28,6 @@ READING_EXTRAS = ("vpd_kpa", "dew_point_c", "dli_mol_m2")  # derived values on e
 def _error_text(exc):
     text = str(exc)
     return type(exc).__name__ + (": " + text if text else "")
-
-
-class CallOutput:
-    """An output route from a function taking the line (tests, the host replay)."""
-
-    def __init__(self, func):
-        self.write = func
-
-
-class SerialOutput:
-    """The board's serial port (hal.serial, looked up at each line), else sys.stdout."""
-
-    def __init__(self, hal):
-        self.hal = hal
-
-    def write(self, line):
-        serial = getattr(self.hal, "serial", None)
-        return (serial or StdoutOutput()).write(line)
-
-
-class StdoutOutput:
-    """Protocol lines to sys.stdout (the USB/UART REPL stream on boards and the vboard)."""
-
-    def write(self, buf):
-        import sys
-        out = getattr(sys.stdout, "buffer", None)
-        if out is not None:
-            out.write(buf)
-        else:
-            sys.stdout.write(buf.decode())
-        return len(buf)
 
 
 class App:
@@ -81,14 +39,9 @@ class App:
         self.settings, alert_overrides, self.problems = merge(settings, self.board)
         if boot_problem:
             self.problems.insert(0, boot_problem)
-        if out is not None:
-            self.outputs = [CallOutput(out)]
-        else:
-            self.outputs = [SerialOutput(hal)]
-        self.outputs += list(outputs or ())  # more routes (MQTT, see verdant.outputs)
-        self.output_failures = 0
+        self.outputs = [CallOutput(out) if out is not None else SerialOutput(hal)] + list(outputs or ())
         self.encoder = Encoder()
-        self.lines_sent = self.errors = 0
+        self.lines_sent = self.errors = self.output_failures = 0
         self.boot_counter, self.boot_count = boot_counter, boot_count
         self.safe_mode, self.safe_reason = bool(safe_mode), safe_mode or None
         try:
@@ -112,17 +65,13 @@ class App:
                 self._also.append(rule["series"])
         self.engine = None
         self.features = self._plain_features()
-        prefix = getattr(hal, "storage", "") or ""
-        if prefix and not prefix.endswith("/"):
-            prefix += "/"
+        prefix = (getattr(hal, "storage", "") or "").rstrip("/") + "/" if getattr(hal, "storage", "") else ""
         self.model = ModelSlot(prefix + model_path, engine_loader or _engine_load, self.fitted,
                                self.settings["model_check_s"], opener, stat)
         self.log = None
         try:
             self.log = FlashLog(prefix + log_path, self.settings["log_records"], opener=opener)
-        except Exception as exc:
-            if isinstance(exc, MemoryError):
-                raise
+        except (OSError, ValueError) as exc:
             self.problems.append("flashlog: " + _error_text(exc))
         self.clock_valid = self.started_at >= CLOCK_VALID_FROM
         self._model_missing = None
@@ -130,7 +79,6 @@ class App:
         self._next_feature_t = None
         self._next_heartbeat_t = self.started_at + self.settings["heartbeat_s"]
 
-    # ---- output ----
     def send(self, kind, payload, t=None):
         line = self.encoder.encode(self.hal.clock.time_s() if t is None else t, kind, payload)
         for output in self.outputs:
@@ -149,6 +97,13 @@ class App:
             payload[key] = extra[key]
         self.send("error", payload)
 
+    def stage_failed(self, where, exc):
+        """A stage raised: an error line, and the loop goes on; a MemoryError goes up to
+        main.py (the next boot runs in safe mode)."""
+        if isinstance(exc, MemoryError):
+            raise exc
+        self.report_error(where, exc)
+
     def emit(self, events, t=None):
         """Send (kind, payload) events; an ("adopt", engine) event switches the model."""
         for kind, payload in events:
@@ -163,7 +118,6 @@ class App:
         for payload in payloads:
             self.send("alert", payload, t)
 
-    # ---- the model ----
     def _plain_features(self):
         return FeatureState(self.settings["feature_period_s"], self.settings["feature_window"],
                             self.settings["utc_offset_s"], self._also)
@@ -190,15 +144,12 @@ class App:
         else:
             self.emit(self.model.boot())
 
-    # ---- one loop iteration ----
     def step(self, t):
         try:
             values, events = self.sampler.poll(t)
             self.emit(events, t)
-        except MemoryError:
-            raise
         except Exception as exc:
-            self.report_error("sensor", exc)
+            self.stage_failed("sensor", exc)
         if self._next_feature_t is None:
             self._next_feature_t = t
         if t >= self._next_feature_t or self._next_feature_t - t > self.features.period_s:
@@ -240,10 +191,8 @@ class App:
         row = None
         try:
             row = self.features.add(t, current)
-        except MemoryError:
-            raise
         except Exception as exc:
-            self.report_error("features", exc)
+            self.stage_failed("features", exc)
         reading = {}
         for q in self.fitted:
             reading[q] = current.get(q)
@@ -256,25 +205,19 @@ class App:
             if self.engine is not None:
                 try:
                     self.alert(self._predict(t, row), t)
-                except MemoryError:
-                    raise
                 except Exception as exc:
-                    self.report_error("model", exc)
+                    self.stage_failed("model", exc)
         self.alert(self.alerts.update_sensors(t, self.sampler.health_report()), t)
         if self.log is not None:
             try:
-                self.log.append(t, current, self._flags())
-            except MemoryError:
-                raise
+                self.log.append(t, current, status.flags(self))
             except Exception as exc:
-                self.report_error("flashlog", exc)
+                self.stage_failed("flashlog", exc)
 
     def _predict(self, t, row):
         floats, missing = self.features.model.vector()
         if floats is None:
-            names = ["window not full" if m.startswith("window:") else m for m in missing]
-            names = [n for i, n in enumerate(names) if n not in names[:i]]
-            summary = ", ".join(names[:4]) + (" ..." if len(names) > 4 else "")
+            summary = summarize_missing(missing)
             if summary != self._model_missing:
                 self._model_missing = summary
                 self.send("status", {"model": "waiting", "why": "inputs unavailable: " + summary}, t)
@@ -289,37 +232,11 @@ class App:
             self.emit(self.model.confirm(), t)
         return events
 
-    def _flags(self):
-        flags = FLAG_SAFE_MODE if self.safe_mode else 0
-        if self.engine is None:
-            flags |= FLAG_MODEL_OFF
-        for h in self.sampler.health.values():
-            if h.state == "failed":
-                flags |= FLAG_SENSOR_FAILED
-        if self.alerts.active():
-            flags |= FLAG_ALERT_ACTIVE
-        return flags
-
     def heartbeat(self, t):
-        mem = None
-        if gc is not None and hasattr(gc, "mem_free"):
-            gc.collect()
-            mem = gc.mem_free()
-        health = {}
-        for name, h in self.sampler.health.items():
-            health[name] = h.state
-        self.send("status", {"state": "running", "uptime_s": t - self.started_at, "mem_free": mem,
-                             "health": health, "active_alerts": self.alerts.active(),
-                             "model": "on" if self.engine is not None else "off",
-                             "clock": "set" if self.clock_valid else "unset", "errors": self.errors}, t)
+        self.send("status", status.heartbeat(self, t), t)
 
-    # ---- the loop ----
     def boot_status(self):
-        self.send("status", {"state": "boot", "version": VERSION, "board": self.board.get("name", "?"),
-                             "boot_count": self.boot_count, "safe_mode": self.safe_mode,
-                             "why": self.safe_reason, "sensors": [s.name for s in self.sampler.sensors],
-                             "clock": "set" if self.clock_valid else "unset",
-                             "log": None if self.log is None else self.log.recovered})
+        self.send("status", status.boot(self))
         for problem in self.problems:
             self.report_error("boot", problem)
 
@@ -331,25 +248,10 @@ class App:
             if idle is not None:
                 try:
                     idle()
-                except MemoryError:
-                    raise
                 except Exception as exc:
-                    self.report_error("output", exc)
-        clock = self.hal.clock
-        chunk = int(self.settings["sleep_chunk_ms"])
+                    self.stage_failed("output", exc)
         light = getattr(self.hal, "lightsleep", None) if self.settings["sleep"] in ("light", "deep") else None
-        start = clock.time_s()
-        while True:
-            now = clock.time_s()
-            left_ms = (target_t - now) * 1000
-            if left_ms <= 0 or now < start:  # done, or the clock was set back
-                break
-            ms = left_ms if left_ms < chunk else chunk
-            if light is not None:
-                light(ms)  # deep sleep would restart the board and lose the window: light instead
-            else:
-                clock.sleep_ms(ms)
-            self.feed()
+        sleep_until(self.hal.clock, target_t, int(self.settings["sleep_chunk_ms"]), light, self.feed)
 
     def feed(self):
         wdt = getattr(self.hal, "watchdog", None)
@@ -392,15 +294,3 @@ def run(hal, board, hours=None, seconds=None, **options):
     app.boot_status()
     app.load_model()
     return app.run(seconds)
-
-
-def boot(hal, board, counter, hours=None, **options):
-    """Count this start, choose normal or safe mode, and run (options as for run())."""
-    try:
-        boots = counter.count_boot()
-        safe, why = counter.safe_mode()
-    except Exception as exc:  # e.g. a read-only file system: run normally rather than crash-loop
-        boots, safe, why = None, False, None
-        options.setdefault("boot_problem", "boot counter unusable: " + _error_text(exc))
-    return run(hal, board, hours=hours, boot_count=boots, boot_counter=counter,
-               safe_mode=why if safe else None, **options)

@@ -511,6 +511,13 @@ class ModelInput:
         return floats, None
 
 
+def summarize_missing(missing):
+    """Short text of what a model input lacks (the list build_vector or ModelInput gives)."""
+    names = ["window not full" if m.startswith("window:") else m for m in missing]
+    names = [n for i, n in enumerate(names) if n not in names[:i]]
+    return ", ".join(names[:4]) + (" ..." if len(names) > 4 else "")
+
+
 def build_vector(rows, names, norm_mean, norm_std, window=None):
     """Model input from feature rows (oldest first) following a model's metadata.
 

@@ -108,6 +108,19 @@ class BareHAL:
         self._time.sleep_ms(int(ms))
 
 
+def boot(hal, board, counter, hours=None, **options):
+    """Count this start, choose normal or safe mode, and run (options as for verdant.app.run())."""
+    from verdant.app import run as run_app
+    try:
+        boots = counter.count_boot()
+        safe, why = counter.safe_mode()
+    except Exception as exc:  # e.g. a read-only file system: run normally rather than crash-loop
+        boots, safe, why = None, False, None
+        options.setdefault("boot_problem", "boot counter unusable: %s: %s" % (type(exc).__name__, exc))
+    return run_app(hal, board, hours=hours, boot_count=boots, boot_counter=counter,
+                   safe_mode=why if safe else None, **options)
+
+
 def configured_outputs(hal, board):
     """([outputs], problem or None): MQTT when secrets.json is on the board (verdant.outputs)."""
     try:

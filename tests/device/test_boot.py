@@ -2,6 +2,7 @@
 import os
 import sys
 from verdant import app as appmod
+from verdant import startup
 from verdant.safemode import BootCounter
 from appfakes import Truth, Hal, make_sensors, fake_load, model_bytes, MemStat, HardFault, T0, HOUR
 from memfs import MemFS
@@ -41,7 +42,7 @@ def boot_once(fs, truth):
     counter = BootCounter("boot.json", max_boots=4, opener=fs.open)
     lines = []
     try:
-        appmod.boot(hal, BOARD, counter, hours=1, sensors=make_sensors(hal, truth), engine_loader=fake_load,
+        startup.boot(hal, BOARD, counter, hours=1, sensors=make_sensors(hal, truth), engine_loader=fake_load,
                     opener=fs.open, stat=MemStat(fs), out=lines.append,
                     settings={"alerts": {"remind_s": 0}, "log_records": 100, "healthy_s": 1800})
     except HardFault as exc:  # what main.py does with a crash: note it, then the board resets
@@ -152,7 +153,7 @@ def test_unwritable_boot_counter_runs_normally_and_says_so():
     hal = Hal()
     fs = MemFS({"model.bin": bytearray(model_bytes())})
     lines = []
-    appmod.boot(hal, BOARD, BootCounter("boot.json", opener=read_only), hours=1,
+    startup.boot(hal, BOARD, BootCounter("boot.json", opener=read_only), hours=1,
                 sensors=make_sensors(hal, Truth()), engine_loader=fake_load, opener=fs.open,
                 stat=MemStat(fs), out=lines.append)
     messages = [protocol.decode(line)[0] for line in lines]

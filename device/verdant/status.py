@@ -1,0 +1,41 @@
+"""The app's status: the boot and hourly status line payloads and the flash log flags."""
+try:
+    import gc
+except ImportError:  # pragma: no cover
+    gc = None
+
+from verdant import VERSION
+from verdant.flashlog import FLAG_SAFE_MODE, FLAG_MODEL_OFF, FLAG_SENSOR_FAILED, FLAG_ALERT_ACTIVE
+
+
+def boot(app):
+    return {"state": "boot", "version": VERSION, "board": app.board.get("name", "?"),
+            "boot_count": app.boot_count, "safe_mode": app.safe_mode, "why": app.safe_reason,
+            "sensors": [s.name for s in app.sampler.sensors], "clock": "set" if app.clock_valid else "unset",
+            "log": None if app.log is None else app.log.recovered}
+
+
+def heartbeat(app, t):
+    mem = None
+    if gc is not None and hasattr(gc, "mem_free"):
+        gc.collect()
+        mem = gc.mem_free()
+    health = {}
+    for name, h in app.sampler.health.items():
+        health[name] = h.state
+    return {"state": "running", "uptime_s": t - app.started_at, "mem_free": mem, "health": health,
+            "active_alerts": app.alerts.active(), "model": "on" if app.engine is not None else "off",
+            "clock": "set" if app.clock_valid else "unset", "errors": app.errors}
+
+
+def flags(app):
+    """FLAG_* bits of the flash log record."""
+    bits = FLAG_SAFE_MODE if app.safe_mode else 0
+    if app.engine is None:
+        bits |= FLAG_MODEL_OFF
+    for h in app.sampler.health.values():
+        if h.state == "failed":
+            bits |= FLAG_SENSOR_FAILED
+    if app.alerts.active():
+        bits |= FLAG_ALERT_ACTIVE
+    return bits
