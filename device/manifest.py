@@ -9,8 +9,8 @@ options.defaults(sim=False)
 
 package("verdant", files=[
     "__init__.py", "alerts.py", "app.py", "board.py", "crc32.py", "features.py",
-    "flashlog.py", "outputs.py", "protocol.py", "rules.py", "safemode.py", "sampler.py",
-    "sensorfaults.py", "normalband.py",
+    "flashlog.py", "normalband.py", "outputs.py", "protocol.py", "quantities.py", "rules.py",
+    "safemode.py", "sampler.py", "sensorfaults.py",
     # MQTT out over Wi-Fi, the flash outbox while offline
     "mqtt.py", "mqtt_publish.py", "mqtt_topics.py", "outbox.py", "wifi.py",
     # sensor drivers

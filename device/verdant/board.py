@@ -11,6 +11,7 @@ Runs on the board (MicroPython) and on the host (CPython) alike.
 import json
 
 from verdant.drivers.base import crc8_dallas
+from verdant.quantities import of_driver, of_sensor
 
 PORT_ARCHES = {
     "esp32": ("xtensawin", "rv32imc"),
@@ -34,11 +35,6 @@ DRIVERS = {
     "ds18b20": ("ds18b20", "DS18B20", "onewire", (), {"resolution": (False, 9, 12)}),
     "soil_moisture": ("soil_moisture", "CapacitiveSoilMoisture", "adc", (),
                       {"dry": (True, 0, 65535), "wet": (True, 0, 65535), "samples": (False, 1, 64)}),
-}
-QUANTITIES = {
-    "sht3x": ("air_temp_c", "rh_pct"), "sht4x": ("air_temp_c", "rh_pct"), "aht20": ("air_temp_c", "rh_pct"),
-    "bme280": ("air_temp_c", "rh_pct", "pressure_hpa"), "bh1750": ("light_lux",), "scd4x": ("co2_ppm",),
-    "dht22": ("air_temp_c", "rh_pct"), "ds18b20": ("soil_temp_c",), "soil_moisture": ("soil_moisture_pct",),
 }
 _TOP_KEYS = ("name", "description", "port", "arch", "micropython", "model_limits", "i2c", "adc_pins",
              "onewire_pin", "dht_pin", "sensors", "watchdog_timeout_ms", "sleep_mode")
@@ -209,7 +205,7 @@ def _check_sensors(c, config, i2c_ids, adc_pins):
             if not quantities:
                 c.fail(key + ".quantities", "expected at least one quantity")
             for q in quantities:
-                c.one_of(key + ".quantities", q, QUANTITIES[driver])
+                c.one_of(key + ".quantities", q, of_driver(driver))
         opts = s.get("options", {})
         required = [k for k in options if options[k][0]]
         c.mapping(key + ".options", opts, tuple(options), required)
@@ -264,7 +260,7 @@ def build_sensors(config, hal):
     The hal provides i2c(id), adc(pin), onewire(pin), pin(n), dht_module and
     clock.sleep_ms (drivers wait through it, so the simulated clock runs fast).
     """
-    return [Sensor(s["name"], s["driver"], s.get("quantities") or QUANTITIES[s["driver"]], s["period_s"],
+    return [Sensor(s["name"], s["driver"], of_sensor(s), s["period_s"],
                    _factory(config, s, hal)) for s in config["sensors"]]
 
 

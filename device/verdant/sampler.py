@@ -25,17 +25,7 @@ Example:
     latest = sampler.current(t)          # quantity -> value or None (stale/failed)
 """
 
-# Physically possible ranges (outside them a reading is implausible, not a greenhouse state).
-DEFAULT_RANGES = {
-    "air_temp_c": (-40.0, 80.0),
-    "rh_pct": (0.0, 100.0),
-    "co2_ppm": (0.0, 40000.0),
-    "light_lux": (0.0, 200000.0),
-    "par_umol_m2_s": (0.0, 3000.0),
-    "soil_moisture_pct": (0.0, 100.0),
-    "soil_temp_c": (-30.0, 70.0),
-    "pressure_hpa": (300.0, 1100.0),
-}
+from verdant.quantities import RANGES as DEFAULT_RANGES  # physically possible: outside is implausible
 
 # Largest believable change between two samples; light changes fast (clouds): no limit.
 DEFAULT_MAX_STEP = {

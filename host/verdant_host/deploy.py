@@ -56,10 +56,10 @@ def load_board_config(board):
 
 
 def fitted_quantities(config):
-    from verdant.board import QUANTITIES
+    from verdant.quantities import of_sensor
     fitted = set()
     for sensor in config.get("sensors", []):
-        fitted.update(sensor.get("quantities") or QUANTITIES.get(sensor["driver"], ()))
+        fitted.update(of_sensor(sensor))
     return fitted
 
 

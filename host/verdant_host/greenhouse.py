@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from verdant.quantities import GREENHOUSE
+
 # Epoch of day-of-year 1 (2026-01-01 00:00 UTC); the simulated site keeps solar time = UTC.
 YEAR_START_S = 1767225600
 DAY_S = 86400
@@ -35,8 +37,7 @@ SPIN_UP_S = 12 * HOUR_S
 LATITUDE_DEG = 52.0
 OUTDOOR_CO2_PPM = 415.0
 
-QUANTITIES = ("air_temp_c", "rh_pct", "co2_ppm", "light_lux", "par_umol_m2_s",
-              "soil_moisture_pct", "soil_temp_c")
+QUANTITIES = GREENHOUSE  # the columns a scenario produces, in the flash log's order
 
 HEATING_FAILURE = "heating_failure"
 VENT_STUCK_OPEN = "vent_stuck_open"

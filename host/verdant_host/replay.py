@@ -19,9 +19,9 @@ import tempfile
 
 from verdant_host import paths
 from verdant_host.errors import VerdantError
+from verdant.quantities import GREENHOUSE
 
-QUANTITIES = ("air_temp_c", "rh_pct", "co2_ppm", "light_lux", "par_umol_m2_s",
-              "soil_moisture_pct", "soil_temp_c")
+QUANTITIES = GREENHOUSE
 MIN_SPACING_S = 60
 BOARDS_DIR = paths.BOARDS_DIR
 DEFAULT_MODEL = paths.DEFAULT_MODEL

@@ -15,6 +15,7 @@ except ImportError:
     const = lambda x: x  # noqa: E731
 
 from verdant.drivers.base import CRCError, NotReadyError, SensorError, crc8_sensirion, default_sleep_ms, i2c_absent
+from verdant.quantities import BY_DRIVER
 
 _CMD_STATUS = const(0x71)
 _CMD_INIT = b"\xbe\x08\x00"
@@ -31,7 +32,7 @@ _FULL_SCALE = const(1 << 20)
 
 
 class AHT20:
-    QUANTITIES = ("air_temp_c", "rh_pct")
+    QUANTITIES = BY_DRIVER["aht20"]
 
     def __init__(self, bus, address=0x38, sleep_ms=None):
         self._bus = bus

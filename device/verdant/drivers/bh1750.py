@@ -16,6 +16,7 @@ except ImportError:
     const = lambda x: x  # noqa: E731
 
 from verdant.drivers.base import SensorError, default_sleep_ms, i2c_absent
+from verdant.quantities import BY_DRIVER
 
 _POWER_ON = const(0x01)
 _ONE_TIME_HIGH_RES = const(0x20)
@@ -29,7 +30,7 @@ _SATURATED = const(0xFFFF)
 
 
 class BH1750:
-    QUANTITIES = ("light_lux",)
+    QUANTITIES = BY_DRIVER["bh1750"]
 
     def __init__(self, bus, address=0x23, mtreg=_DEFAULT_MTREG, sleep_ms=None):
         if not _MIN_MTREG <= mtreg <= _MAX_MTREG:

@@ -20,6 +20,7 @@ except ImportError:
 import struct
 
 from verdant.drivers.base import NotReadyError, SensorError, default_sleep_ms, i2c_absent
+from verdant.quantities import BY_DRIVER
 
 _REG_CALIB_TP = const(0x88)  # 0x88..0xA1: dig_T1..dig_P9, reserved, dig_H1
 _REG_CHIP_ID = const(0xD0)
@@ -102,7 +103,7 @@ def parse_calibration(tp, h):
 
 
 class BME280:
-    QUANTITIES = ("air_temp_c", "rh_pct", "pressure_hpa")
+    QUANTITIES = BY_DRIVER["bme280"]
 
     def __init__(self, bus, address=0x76, sleep_ms=None):
         self._bus = bus

@@ -18,12 +18,13 @@ except ImportError:
     const = lambda x: x  # noqa: E731
 
 from verdant.drivers.base import CRCError, SensorError, default_sleep_ms
+from verdant.quantities import BY_DRIVER
 
 _MIN_INTERVAL_MS = const(2000)
 
 
 class DHT22:
-    QUANTITIES = ("air_temp_c", "rh_pct")
+    QUANTITIES = BY_DRIVER["dht22"]
 
     def __init__(self, pin, dht_module=None, retries=1, sleep_ms=None):
         if dht_module is None:

@@ -17,6 +17,7 @@ except ImportError:
     const = lambda x: x  # noqa: E731
 
 from verdant.drivers.base import CRCError, SensorError, crc8_dallas, default_sleep_ms
+from verdant.quantities import BY_DRIVER
 
 _FAMILY_DS18B20 = const(0x28)
 _CMD_MATCH_ROM = const(0x55)
@@ -34,7 +35,7 @@ def rom_hex(rom):
 
 
 class DS18B20:
-    QUANTITIES = ("soil_temp_c",)
+    QUANTITIES = BY_DRIVER["ds18b20"]
 
     def __init__(self, bus, address=None, resolution=12, sleep_ms=None):
         if resolution not in (9, 10, 11, 12):

@@ -18,6 +18,7 @@ except ImportError:
 
 from verdant.drivers.base import CRCError, NotReadyError, SensorError, i2c_absent
 from verdant.drivers.sensirion import SensirionDevice
+from verdant.quantities import BY_DRIVER
 
 _CMD_START_PERIODIC = const(0x21B1)
 _CMD_STOP_PERIODIC = const(0x3F86)
@@ -32,7 +33,7 @@ _CO2_MAX_PPM = const(40000)
 
 
 class SCD4x(SensirionDevice):
-    QUANTITIES = ("co2_ppm",)
+    QUANTITIES = BY_DRIVER["scd4x"]
 
     def __init__(self, bus, address=0x62, sleep_ms=None, ready_timeout_ms=6000):
         super().__init__(bus, address, sleep_ms, 3)

@@ -15,6 +15,7 @@ except ImportError:
 
 from verdant.drivers.base import CRCError, SensorError, i2c_absent
 from verdant.drivers.sensirion import SensirionDevice
+from verdant.quantities import BY_DRIVER
 
 _CMD_MEASURE_HIGH = const(0x2400)  # single shot, high repeatability, no clock stretching
 _CMD_READ_STATUS = const(0xF32D)
@@ -27,7 +28,7 @@ _T_MAX_C = const(125)
 
 
 class SHT3x(SensirionDevice):
-    QUANTITIES = ("air_temp_c", "rh_pct")
+    QUANTITIES = BY_DRIVER["sht3x"]
 
     def __init__(self, bus, address=0x44, sleep_ms=None):
         super().__init__(bus, address, sleep_ms, 2)

@@ -15,6 +15,7 @@ except ImportError:
 
 from verdant.drivers.base import CRCError, SensorError, i2c_absent
 from verdant.drivers.sensirion import SensirionDevice
+from verdant.quantities import BY_DRIVER
 
 _CMD_MEASURE_HIGH = const(0xFD)
 _CMD_READ_SERIAL = const(0x89)
@@ -26,7 +27,7 @@ _POLL_ATTEMPTS = const(5)
 
 
 class SHT4x(SensirionDevice):
-    QUANTITIES = ("air_temp_c", "rh_pct")
+    QUANTITIES = BY_DRIVER["sht4x"]
 
     def __init__(self, bus, address=0x44, sleep_ms=None):
         super().__init__(bus, address, sleep_ms, 2)

@@ -13,10 +13,11 @@ Usage:
     soil.measure()      # {'soil_moisture_pct': 41.7}
 """
 from verdant.drivers.base import SensorError
+from verdant.quantities import BY_DRIVER
 
 
 class CapacitiveSoilMoisture:
-    QUANTITIES = ("soil_moisture_pct",)
+    QUANTITIES = BY_DRIVER["soil_moisture"]
 
     def __init__(self, adc, dry, wet, samples=8, margin_pct=20):
         for name, value in (("dry", dry), ("wet", wet)):

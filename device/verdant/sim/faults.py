@@ -90,9 +90,9 @@ def _target(where, spec, sensors):
         raise ValueError("%s.sensor: no sensor named %r on this board" % (where, name))
     if quantity is None:
         raise ValueError("%s: give sensor or quantity" % where)
-    from verdant.board import QUANTITIES
+    from verdant.quantities import of_sensor
     for s in sensors:
-        if quantity in (s.get("quantities") or QUANTITIES[s["driver"]]):
+        if quantity in of_sensor(s):
             return s["name"], quantity
     raise ValueError("%s.quantity: no sensor on this board measures %r" % (where, quantity))
 
