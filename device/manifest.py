@@ -19,7 +19,7 @@ package("verdant", files=[
     "drivers/ds18b20.py", "drivers/scd4x.py", "drivers/sht3x.py", "drivers/sht4x.py",
     "drivers/soil_moisture.py",
     # the int8 engine (the native module verdant_nn.mpy ships beside it when built)
-    "engine/__init__.py", "engine/fixedpoint.py", "engine/modelfile.py",
+    "engine/__init__.py", "engine/fixedpoint.py", "engine/layout.py", "engine/modelfile.py",
     "engine/ops_python.py", "engine/ops_viper.py", "engine/quant.py",
     # the hardware seam of real boards
     "hal/__init__.py", "hal/machine_hal.py",

@@ -11,10 +11,16 @@ import os
 import time
 from array import array
 
+
 try:
     from vboard_os import host_open
 except ImportError:  # imported outside the vboard (tests under CPython)
     host_open = open
+
+
+# verdant.quantities.TIME_COLUMN: this module runs before any firmware is on the board,
+# so it cannot import verdant (tests/host/test_vboard.py checks the two agree).
+TIME_COLUMN = "timestamp_s"
 
 
 def _env_float(name, default):
@@ -61,7 +67,6 @@ class ScaledClock:
         self.sleep_ms(int(seconds * 1000))
 
 
-TIME_COLUMNS = ("time_s", "timestamp_s")
 
 
 def _number(text):
@@ -74,15 +79,15 @@ def _number(text):
 class CsvTruth:
     """truth(t) -> dict of values at board time t (the last row at or before t).
 
-    The CSV's first column is time_s (or timestamp_s, as in the replay CSVs of
-    `verdant simulate` and `verdant pull-logs`), rows sorted by time; columns with
-    text in them (labels) are dropped."""
+    The CSV's first column is timestamp_s (as in the replay CSVs of `verdant simulate`
+    and `verdant pull-logs`), rows sorted by time; columns with text in them (labels)
+    are dropped."""
 
     def __init__(self, path):
         with host_open(path) as f:
             header = f.readline().strip().split(",")
-            if not header or header[0] not in TIME_COLUMNS:
-                raise ValueError("%s: first column must be time_s or timestamp_s, got %r" % (path, header[:1]))
+            if not header or header[0] != TIME_COLUMN:
+                raise ValueError("%s: first column must be %s, got %r" % (path, TIME_COLUMN, header[:1]))
             names = header[1:]
             self.times = array("d")  # epoch seconds need double precision
             columns = [array("f") for _ in names]  # float32: 4 bytes a value, long replays fit
@@ -120,7 +125,7 @@ class CsvTruth:
         return {name: column[i] for name, column in zip(self.names, self.columns)}
 
 
-clock = ScaledClock(int(_env_float("VBOARD_SIM_T0", 1767225600)),
+clock = ScaledClock(int(_env_float("VBOARD_SIM_T0", 0)),  # the supervisor always sets it
                     int(_env_float("VBOARD_REAL_T0_NS", time.time_ns())),
                     _env_float("VBOARD_SPEED", 1.0))
 _truth_path = os.getenv("VBOARD_TRUTH")

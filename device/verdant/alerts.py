@@ -22,6 +22,7 @@ Example:
     engine = AlertEngine()                     # defaults from verdant.rules
     events = engine.update_rules(t, feature_row)
 """
+from verdant.protocol import number_text
 from verdant.rules import load_rules, judge
 from verdant.sensorfaults import SensorFaults
 from verdant.normalband import NormalBand
@@ -133,7 +134,7 @@ class CountState:
 
 
 def _fmt(x):
-    return ("%.3f" % x).rstrip("0").rstrip(".") if isinstance(x, float) else str(x)
+    return number_text(x) if isinstance(x, (int, float)) else str(x)
 
 
 class AlertEngine:

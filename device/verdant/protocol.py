@@ -52,6 +52,14 @@ def _string(s):
     return "".join(out)
 
 
+def number_text(x):
+    """A number as the protocol and alert reasons write it: ints as they are; floats with
+    at most 3 decimals and no trailing zeros ("-0" is "0"); NaN and infinities as null."""
+    if not isinstance(x, float):
+        return "%d" % x
+    return _float(x)
+
+
 def _float(x):
     if x != x or x in (float("inf"), float("-inf")):
         return "null"

@@ -12,6 +12,8 @@ Example:
 # that order (flash log records store them by position: append, never reorder).
 GREENHOUSE = ("air_temp_c", "rh_pct", "co2_ppm", "light_lux", "par_umol_m2_s",
               "soil_moisture_pct", "soil_temp_c")
+# The time column of every CSV (truth, replay, flash log, simulator): board time, epoch s.
+TIME_COLUMN = "timestamp_s"
 # Measured too, but not a greenhouse series (the BME280's pressure).
 OTHER = ("pressure_hpa",)
 

@@ -150,7 +150,7 @@ def m0_dynamic_instructions_per_mac(step, workdir):
     step.run(["make", "-s", "native-qemu"])
     depth, outputs = 768, 16
     lay = builder.layer("fc", (1, 1, depth), (1, 1, outputs), weights=[(i * 7) % 255 - 127 for i in range(outputs * depth)],
-                        mults=[1 << 30], shifts=[-8])
+                        multipliers=[1 << 30], shifts=[-8])
     counts = {}
     for n in (2, 6):
         run_dir = os.path.join(workdir, "qemu%d" % n)
@@ -180,7 +180,7 @@ def x64_valgrind_ir(step, workdir):
     totals = {}
     for depth in (256, 1280):
         lay = builder.layer("fc", (1, 1, depth), (1, 1, 16), weights=[(i * 7) % 255 - 127 for i in range(16 * depth)],
-                            mults=[1 << 30], shifts=[-8])
+                            multipliers=[1 << 30], shifts=[-8])
         model = os.path.join(workdir, "fc%d.vmdl" % depth)
         with open(model, "wb") as f:
             f.write(builder.build([lay]))

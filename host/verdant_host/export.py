@@ -20,7 +20,7 @@ from verdant_host.model_writer import (
     LayerSpec, OP_CONV_2D, OP_DEPTHWISE_CONV_2D, OP_FULLY_CONNECTED, OP_LOGISTIC,
     OP_MAX_POOL_2D, OP_MEAN, OP_NAMES, OP_SOFTMAX, arena_bytes, write_model)
 from verdant_host.tflite_reader import read_tflite
-from verdant.engine.quant import quantize_multiplier
+from verdant.engine.quant import quantize_multiplier, round_half_away
 
 SHAPE_OPS = ("RESHAPE", "EXPAND_DIMS", "SQUEEZE")
 LAYER_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "MEAN",
@@ -102,14 +102,10 @@ def check_board_limits(report, flash_bytes, arena_bytes):
 
 # ---------------------------------------------------------------- arithmetic helpers
 
-def _round_half_away(x):
-    return int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
-
-
 def activation_range(activation, out_scale, out_zp):
     """TFLM CalculateActivationRangeQuantized for int8: (min, max)."""
     def quantize(limit):  # float32 divide, rounded half away from zero
-        return out_zp + _round_half_away(float(np.float32(limit) / np.float32(out_scale)))
+        return out_zp + round_half_away(float(np.float32(limit) / np.float32(out_scale)))
     if activation == "NONE":
         return -128, 127
     if activation == "RELU":

@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from verdant.quantities import GREENHOUSE
+from verdant.sim import SIM_START_S
 
 # Epoch of day-of-year 1 (2026-01-01 00:00 UTC); the simulated site keeps solar time = UTC.
-YEAR_START_S = 1767225600
+YEAR_START_S = SIM_START_S
 DAY_S = 86400
 HOUR_S = 3600
 SPIN_UP_S = 12 * HOUR_S

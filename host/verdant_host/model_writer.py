@@ -16,29 +16,13 @@ import json
 import struct
 from dataclasses import dataclass, field
 
-MAGIC = b"VRDT"
-FORMAT_VERSION = 1
-HEADER_BYTES = 64
-LAYER_RECORD_BYTES = 64
-MAX_LAYERS = 32
+from verdant.engine.layout import (  # noqa: F401  (re-exported for the exporter and tests)
+    FORMAT_VERSION, HEADER_BYTES, HEADER_FORMAT, LAYER_FORMAT, LAYER_RECORD_BYTES, LOGISTIC_TABLE_BYTES,
+    MAGIC, MAX_LAYERS, OP_CONV_2D, OP_DEPTHWISE_CONV_2D, OP_FULLY_CONNECTED, OP_LOGISTIC, OP_MAX_POOL_2D,
+    OP_MEAN, OP_NAMES, OP_SOFTMAX, arena_bytes as _arena_bytes)
 
-OP_FULLY_CONNECTED = 1
-OP_CONV_2D = 2
-OP_DEPTHWISE_CONV_2D = 3
-OP_MAX_POOL_2D = 4
-OP_MEAN = 5
-OP_LOGISTIC = 6
-OP_SOFTMAX = 7
-OP_NAMES = {
-    OP_FULLY_CONNECTED: "FULLY_CONNECTED", OP_CONV_2D: "CONV_2D",
-    OP_DEPTHWISE_CONV_2D: "DEPTHWISE_CONV_2D", OP_MAX_POOL_2D: "MAX_POOL_2D",
-    OP_MEAN: "MEAN", OP_LOGISTIC: "LOGISTIC", OP_SOFTMAX: "SOFTMAX",
-}
-LOGISTIC_TABLE_BYTES = 256
-
-_HEADER = struct.Struct("<4sHHIIHHIIIIfifiIII")
-_LAYER = struct.Struct("<BBbbbbH3H3H8BHHIIIIiiiI")
-assert _HEADER.size == HEADER_BYTES and _LAYER.size == LAYER_RECORD_BYTES
+_HEADER = struct.Struct(HEADER_FORMAT)
+_LAYER = struct.Struct(LAYER_FORMAT)
 
 
 @dataclass
@@ -70,17 +54,12 @@ def _elements(shape):
     return h * w * c
 
 
-def _round4(n):
-    return (n + 3) & ~3
-
-
 def arena_bytes(layers):
     """Arena the runtime needs: 256 per LOGISTIC layer, then two activation
     buffers each as large as the largest layer input or output (rounded to 4)."""
     layers = [_as_spec(layer) for layer in layers]
     largest = max(max(_elements(l.in_shape), _elements(l.out_shape)) for l in layers)
-    logistic_count = sum(1 for l in layers if l.op == OP_LOGISTIC)
-    return LOGISTIC_TABLE_BYTES * logistic_count + 2 * _round4(largest)
+    return _arena_bytes(largest, sum(1 for l in layers if l.op == OP_LOGISTIC))
 
 
 def _as_spec(layer):
@@ -191,7 +170,7 @@ def truncate_model(buf, count):
     last = HEADER_BYTES + LAYER_RECORD_BYTES * (count - 1)
     largest = max(max(pair) for pair in shapes)
     struct.pack_into("<H", buf, 16, count)
-    struct.pack_into("<I", buf, 32, LOGISTIC_TABLE_BYTES * logistic + 2 * _round4(largest))
+    struct.pack_into("<I", buf, 32, _arena_bytes(largest, logistic))
     struct.pack_into("<fi", buf, 44, 1.0, struct.unpack_from("<b", buf, last + 3)[0])
     struct.pack_into("<I", buf, 56, shapes[-1][1])
     return with_crc(buf)

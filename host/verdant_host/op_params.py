@@ -10,7 +10,7 @@ all arithmetic is in double precision like TFLM's.
 """
 import math
 
-from verdant.engine.quant import quantize_multiplier
+from verdant.engine.quant import quantize_multiplier, round_half_away
 
 _LOGISTIC_INPUT_INTEGER_BITS = 4
 _SOFTMAX_DIFF_INTEGER_BITS = 5
@@ -30,16 +30,12 @@ def calculate_input_radius(input_integer_bits, input_left_shift, total_signed_bi
     return int(math.floor(max_input_rescaled))
 
 
-def _round_half_away(x):
-    return int(math.floor(x + 0.5)) if x >= 0 else -int(math.floor(-x + 0.5))
-
-
 def logistic_params(input_scale):
     """(input multiplier, input left shift, input range radius) of TFLM's int8 Logistic."""
     _check_scale("logistic input scale", input_scale)
     real = float(input_scale) * float(1 << (31 - _LOGISTIC_INPUT_INTEGER_BITS))
     q, left_shift = math.frexp(real)
-    multiplier = _round_half_away(q * (1 << 31))  # TFLM does not renormalize here
+    multiplier = round_half_away(q * (1 << 31))  # TFLM does not renormalize here
     if multiplier > (1 << 31) - 1:
         raise ValueError("logistic input scale %r gives multiplier 2^31, which TFLM overflows" % input_scale)
     if left_shift > 30:

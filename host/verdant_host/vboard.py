@@ -30,6 +30,7 @@ import tty
 
 from verdant_host import paths
 from verdant_host.errors import VerdantError
+from verdant.sim import SIM_START_S
 
 RAW_REPL_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
@@ -46,12 +47,12 @@ class VirtualBoard:
 
     fs_dir: the board's filesystem (created if missing), the interpreter's cwd.
     speed: simulated seconds per real second for the board clock (vboard_env.clock).
-    truth_csv: greenhouse truth for the simulated sensors (time_s,<quantity>,... columns).
+    truth_csv: greenhouse truth for the simulated sensors (timestamp_s,<quantity>,... columns).
     sim_t0: board time (epoch seconds) at start.
     heap_bytes: interpreter heap, to mimic the board's RAM (None: Unix-port default).
     """
 
-    def __init__(self, fs_dir, speed=1.0, truth_csv=None, sim_t0=1767225600, micropython=None,
+    def __init__(self, fs_dir, speed=1.0, truth_csv=None, sim_t0=SIM_START_S, micropython=None,
                  heap_bytes=None, board_name="Verdant vboard", log=None):
         if speed <= 0:
             raise VerdantError("vboard: clock speed must be > 0, got %r" % speed)

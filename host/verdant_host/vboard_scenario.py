@@ -1,7 +1,7 @@
 """Greenhouse truth for the virtual board's simulated sensors: the greenhouse simulator
 (verdant_host.greenhouse) sampled onto a CSV that the board side (vboard_env.CsvTruth) reads.
 
-Columns: time_s (board time, epoch seconds) then one column per physical quantity.
+Columns: timestamp_s (board time, epoch seconds) then one column per physical quantity.
 
 Example:
     scenario = demo_scenario()                 # 48 h in winter, heating fails the first night
@@ -10,6 +10,7 @@ Example:
 import csv
 
 from verdant_host.errors import VerdantError
+from verdant.quantities import TIME_COLUMN
 
 TRUTH_PERIOD_S = 60
 
@@ -36,7 +37,7 @@ def write_truth_csv(path, scenario, period_s=TRUTH_PERIOD_S):
     start, end = int(truth.start_s), int(truth.end_s)
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["time_s"] + list(greenhouse.QUANTITIES))
+        writer.writerow([TIME_COLUMN] + list(greenhouse.QUANTITIES))
         for t in range(start, end + 1, int(period_s)):
             values = truth(t)
             writer.writerow([t] + ["%.4f" % values[q] for q in greenhouse.QUANTITIES])
@@ -44,14 +45,13 @@ def write_truth_csv(path, scenario, period_s=TRUTH_PERIOD_S):
 
 
 def truth_csv_start(path):
-    """First time_s of an existing truth / replay CSV (the board clock starts there)."""
+    """First time of an existing truth / replay CSV (the board clock starts there)."""
     try:
         with open(path, newline="") as f:
             reader = csv.reader(f)
             header = next(reader)
-            if not header or header[0] not in ("time_s", "timestamp_s"):
-                raise VerdantError("vboard: %s: first column must be time_s or timestamp_s, got %r"
-                                   % (path, header[:1]))
+            if not header or header[0] != TIME_COLUMN:
+                raise VerdantError("vboard: %s: first column must be %s, got %r" % (path, TIME_COLUMN, header[:1]))
             return int(float(next(reader)[0]))
     except (OSError, StopIteration, ValueError, IndexError) as exc:
         raise VerdantError("vboard: cannot read truth CSV %s (%s)" % (path, exc))

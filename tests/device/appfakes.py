@@ -3,7 +3,7 @@
 import json
 from verdant.hal.sim import SimClock, SimSerial, SimWatchdog
 
-T0 = 1767225600  # 2026-01-01 00:00 UTC
+from verdant.sim import SIM_START_S as T0  # 2026-01-01 00:00 UTC
 HOUR = 3600
 DAY = 86400
 

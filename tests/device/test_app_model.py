@@ -4,7 +4,7 @@ from appfakes import Truth, CheckingSerial, T0, HOUR, DAY
 from memfs import MemFS
 from mpytest import skip
 
-MODELS = ("../../models/default/model.bin", "../../models/default/model.vmdl")  # current, older name
+MODELS = ("../../models/default/model.bin",)
 
 
 def setup():

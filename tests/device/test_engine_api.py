@@ -61,7 +61,7 @@ def test_bad_file_refused_with_parser_message():
 
 
 def test_load_from_path():
-    path = "/tmp/verdant_engine_test_load_from_path.vrdt"
+    path = "/tmp/verdant_engine_test_load_from_path.bin"
     with open(path, "wb") as f:
         f.write(fc_model())
     net = engine.load(path, backend="python")

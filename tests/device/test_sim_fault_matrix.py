@@ -4,7 +4,7 @@ from mpytest import approx, raises
 from verdant.board import build_sensors, load_board
 from verdant.drivers.base import CRCError, SensorError
 from verdant.hal.sim import SimClock
-from verdant.sim import make_sim_hal
+from verdant.sim import SIM_START_S, make_sim_hal
 
 CONFIG = {
     "name": "all_parts", "port": "unix", "arch": "x64", "micropython": "1.28.0",
@@ -40,7 +40,7 @@ WITHOUT_CRC = ("bme280", "bh1750", "soil")
 
 def _board():
     env = dict(ENV)
-    clock = SimClock(start_s=1767225600)
+    clock = SimClock(start_s=SIM_START_S)
     config = load_board(CONFIG)
     hal = make_sim_hal(config, clock, env)
     sensors = {s.name: s for s in build_sensors(config, hal)}

@@ -5,7 +5,7 @@ from verdant.drivers.base import CRCError, SensorError
 from verdant.hal.sim import SimClock
 from verdant.sim import make_sim_hal
 
-T0 = 1767225600
+from verdant.sim import SIM_START_S as T0  # 2026-01-01 00:00 UTC
 HOUR = 3600
 ENV = {"air_temp_c": 20.0, "rh_pct": 60.0, "co2_ppm": 600, "light_lux": 1000.0,
        "soil_moisture_pct": 40.0, "soil_temp_c": 15.0}

@@ -56,7 +56,7 @@ def write_seeds(directory):
         "mean": em.build([mean]),
     }
     for name, buf in seeds.items():
-        with open(os.path.join(directory, name + ".vrdt"), "wb") as f:
+        with open(os.path.join(directory, name + ".bin"), "wb") as f:
             f.write(bytes(buf))
 
 

@@ -35,7 +35,7 @@ def _scripted_truth(path):
     """15 C, except 0.5 C between COLD_FROM and COLD_TO; everything else steady."""
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["time_s", "air_temp_c", "rh_pct", "co2_ppm", "light_lux", "par_umol_m2_s",
+        w.writerow(["timestamp_s", "air_temp_c", "rh_pct", "co2_ppm", "light_lux", "par_umol_m2_s",
                     "soil_moisture_pct", "soil_temp_c"])
         for t in range(T0, T0 + 8 * 3600 + 1, 60):
             cold = COLD_FROM <= t < COLD_TO

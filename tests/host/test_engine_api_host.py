@@ -1,12 +1,10 @@
 """The engine package under CPython: the host imports the same device code.
 
-Also checks that the device tests' model builder (tests/device/engine_models.py)
-writes the same bytes as the project's writer, and the prepare helpers against
+Also checks that the test/bench model builder (verdant_host.model_builder) writes the
+same bytes as the exporter's writer, and the prepare helpers against
 values worked out by hand from TFLM's Prepare formulas.
 """
 import math
-import os
-import sys
 
 import pytest
 
@@ -15,8 +13,7 @@ from verdant_host import op_params as prepare
 from verdant.engine.modelfile import ModelError, parse
 from verdant_host.model_writer import LayerSpec, OP_FULLY_CONNECTED, OP_CONV_2D, OP_SOFTMAX, write_model
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "device"))
-import engine_models  # noqa: E402  (the MicroPython-side builder also runs on CPython)
+from verdant_host import model_builder as engine_models  # the MicroPython-side builder, on CPython
 
 
 def _fc_spec():
@@ -25,7 +22,7 @@ def _fc_spec():
                      multipliers=[1 << 30, (1 << 30) + 1], shifts=[-3, -4])
 
 
-def test_device_builder_writes_the_same_bytes_as_the_writer():
+def test_the_builder_writes_the_same_bytes_as_the_writer():
     conv = LayerSpec(op=OP_CONV_2D, in_shape=(1, 1, 2), out_shape=(1, 1, 3), in_zp=2, out_zp=-1,
                      kernel=(1, 1), stride=(1, 1), dilation=(1, 1), weights=bytes(range(6)),
                      multipliers=[1 << 30], shifts=[-2])

@@ -125,7 +125,7 @@ def test_cli_export_prints_the_report(tmp_path, capsys):
     src.write_bytes(tflite)
     meta = tmp_path / "meta.json"
     meta.write_text('{"labels": ["a", "b", "c", "d"]}')
-    out = tmp_path / "m.vmdl"
+    out = tmp_path / "m.bin"
     assert cli.main(["export", str(src), str(out), "--meta", str(meta)]) == 0
     printed = capsys.readouterr().out
     assert "FULLY_CONNECTED" in printed
@@ -135,12 +135,12 @@ def test_cli_export_prints_the_report(tmp_path, capsys):
 
 def test_cli_export_errors(tmp_path, capsys):
     missing = tmp_path / "none.tflite"
-    assert cli.main(["export", str(missing), str(tmp_path / "o.vmdl")]) == 1
+    assert cli.main(["export", str(missing), str(tmp_path / "o.bin")]) == 1
     assert capsys.readouterr().err.startswith("verdant: cannot read .tflite file %s" % missing)
     tflite, _ = fc_model()
     src = tmp_path / "m.tflite"
     src.write_bytes(tflite)
     meta = tmp_path / "meta.json"
     meta.write_text("{not json")
-    assert cli.main(["export", str(src), str(tmp_path / "o.vmdl"), "--meta", str(meta)]) == 1
+    assert cli.main(["export", str(src), str(tmp_path / "o.bin"), "--meta", str(meta)]) == 1
     assert capsys.readouterr().err.startswith("verdant: metadata file %s is not valid JSON" % meta)

@@ -24,8 +24,8 @@ def _engine_or_skip():
 def files(tmp_path):
     tflite, _ = fc_model(in_c=6, out_c=4, activation="RELU")
     (tmp_path / "m.tflite").write_bytes(tflite)
-    (tmp_path / "m.vmdl").write_bytes(export_tflite(tflite))
-    return tmp_path / "m.vmdl", tmp_path / "m.tflite"
+    (tmp_path / "m.bin").write_bytes(export_tflite(tflite))
+    return tmp_path / "m.bin", tmp_path / "m.tflite"
 
 
 def test_verify_reports_every_requested_backend(files, capsys):
@@ -87,7 +87,7 @@ def test_quantize_rows_rounds_half_away_from_zero():
 
 def test_wrong_model_file_is_refused(files, tmp_path):
     model, tflite = files
-    bad = tmp_path / "bad.vmdl"
+    bad = tmp_path / "bad.bin"
     bad.write_bytes(b"VRDX" + model.read_bytes()[4:])
     with pytest.raises(VerdantError, match="^bad model file: "):
         verify.verify_model(bad.read_bytes(), tflite.read_bytes(), samples=1, backends=["cpython"])

@@ -38,7 +38,7 @@ def write_seeds(directory):
     rng = random.Random(5)
     models.append(builder.build([kernel_tests.rand_mean_layer(rng, (2, 3, 4))]))
     for i, model in enumerate(models):
-        with open(os.path.join(directory, "seed-%02d.vmdl" % i), "wb") as f:
+        with open(os.path.join(directory, "seed-%02d.bin" % i), "wb") as f:
             f.write(model)
     return len(models)
 

@@ -37,10 +37,10 @@ def clamp(v, lo, hi):
 # ---------------------------------------------------------------- Python reference (DESIGN.md 2)
 
 def ref_requant(lay, acc, c):
-    q = 0 if len(lay["mults"]) == 1 else c
+    q = 0 if len(lay["multipliers"]) == 1 else c
     acc = acc + (lay["bias"][c] if lay["bias"] is not None else 0)
     acc = (acc + (1 << 31)) % (1 << 32) - (1 << 31)  # int32 wrap, as the C (and TFLM) accumulator
-    return clamp(mbqm(acc, lay["mults"][q], lay["shifts"][q]) + lay["out_zp"], *lay["act"])
+    return clamp(mbqm(acc, lay["multipliers"][q], lay["shifts"][q]) + lay["out_zp"], *lay["act"])
 
 
 def ref_fc(lay, x):
@@ -74,7 +74,7 @@ def ref_conv(lay, x):
 
 
 def ref_dwconv(lay, x):
-    oc, kw, mult = lay["out_shape"][2], lay["kernel"][1], lay["depth_mult"]
+    oc, kw, mult = lay["out_shape"][2], lay["kernel"][1], lay["depth_multiplier"]
     w = lay["weights"]
 
     def per_pixel(taps, at):
@@ -94,7 +94,7 @@ def ref_maxpool(lay, x):
 def ref_mean(lay, x):
     ih, iw, ic = lay["in_shape"]
     n = ih * iw
-    return [clamp(mbqm(sum(x[i * ic + c] for i in range(n)) - lay["in_zp"] * n, lay["mults"][0], lay["shifts"][0])
+    return [clamp(mbqm(sum(x[i * ic + c] for i in range(n)) - lay["in_zp"] * n, lay["multipliers"][0], lay["shifts"][0])
                   + lay["out_zp"], *lay["act"]) for c in range(ic)]
 
 
@@ -152,10 +152,10 @@ def rand_window_layer(rng, op, in_shape):
     nweights = kh * kw * oc * (1 if op == "dwconv" else ic)
     mults, shifts = rand_quant(rng, oc, rng.random() < 0.7)
     return layer(op, in_shape, (oh, ow, oc), in_zp=in_zp, out_zp=out_zp, act=rand_act(rng, out_zp),
-                 kernel=(kh, kw), stride=(sh, sw), dilation=(dh, dw), pad=(pt, pl), depth_mult=mult,
+                 kernel=(kh, kw), stride=(sh, sw), dilation=(dh, dw), pad=(pt, pl), depth_multiplier=mult,
                  weights=[rng.randint(-127, 127) for _ in range(nweights)],
                  bias=None if rng.random() < 0.2 else [rng.randint(-5000, 5000) for _ in range(oc)],
-                 mults=mults, shifts=shifts)
+                 multipliers=mults, shifts=shifts)
 
 
 def rand_fc_layer(rng, in_shape, out_c=None):
@@ -166,14 +166,14 @@ def rand_fc_layer(rng, in_shape, out_c=None):
     return layer("fc", in_shape, (1, 1, oc), in_zp=rng.randint(-128, 127), out_zp=out_zp,
                  act=rand_act(rng, out_zp), weights=[rng.randint(-127, 127) for _ in range(oc * depth)],
                  bias=None if rng.random() < 0.2 else [rng.randint(-20000, 20000) for _ in range(oc)],
-                 mults=mults, shifts=shifts)
+                 multipliers=mults, shifts=shifts)
 
 
 def rand_mean_layer(rng, in_shape):
     mults, shifts = rand_quant(rng, 1, False)
     out_zp = rng.randint(-128, 127)
     return layer("mean", in_shape, (1, 1, in_shape[2]), in_zp=rng.randint(-128, 127), out_zp=out_zp,
-                 act=rand_act(rng, out_zp), mults=[mults[0] >> rng.randint(0, 3)], shifts=shifts)
+                 act=rand_act(rng, out_zp), multipliers=[mults[0] >> rng.randint(0, 3)], shifts=shifts)
 
 
 def random_model(seed):
@@ -226,7 +226,7 @@ def test_single_window_layer_matches_reference(op, seed):
 
 def test_rounding_tie_with_negative_product():
     # DESIGN.md: m 1696766344, shift -6, acc -2956 -> -37. FC with one weight 1, x - zp = -2956 via bias.
-    lay = layer("fc", (1, 1, 1), (1, 1, 1), weights=[1], bias=[-2956], mults=[1696766344], shifts=[-6])
+    lay = layer("fc", (1, 1, 1), (1, 1, 1), weights=[1], bias=[-2956], multipliers=[1696766344], shifts=[-6])
     assert c_backends.run_c_host(builder.build([lay]), [bytes([0])]) == [to_bytes([-37])]
 
 
@@ -235,7 +235,7 @@ def test_accumulator_near_int32_limits():
     x = [127] * 16  # in_zp -128: x - zp = 255
     base = 127 * 255 * 16
     lay = layer("fc", (1, 1, 16), (1, 1, 2), in_zp=-128, weights=[127] * 16 + [-127] * 16,
-                bias=[(1 << 31) - 1 - base, -(1 << 31) + base], mults=[1 << 30], shifts=[-24])
+                bias=[(1 << 31) - 1 - base, -(1 << 31) + base], multipliers=[1 << 30], shifts=[-24])
     got = c_backends.run_c_host(builder.build([lay]), [to_bytes(x)])
     assert [s8(b) for b in got[0]] == ref_fc(lay, x) == [64, -64]
 

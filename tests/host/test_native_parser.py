@@ -20,9 +20,9 @@ L0, L1 = 64, 128  # layer record offsets
 def conv_fc_layers():
     conv = layer("conv", (1, 8, 2), (1, 8, 3), in_zp=-3, out_zp=-128, act=(-128, 127), kernel=(1, 3),
                  stride=(1, 1), dilation=(1, 1), pad=(0, 1), weights=list(range(-9, 9)), bias=[1, 2, 3],
-                 mults=[1 << 30, 1 << 30, (1 << 31) - 1], shifts=[-8, -9, -10])
+                 multipliers=[1 << 30, 1 << 30, (1 << 31) - 1], shifts=[-8, -9, -10])
     fc = layer("fc", (1, 8, 3), (1, 1, 2), in_zp=-128, out_zp=0, weights=[1] * 48, bias=[0, 0],
-               mults=[1 << 30], shifts=[-4])
+               multipliers=[1 << 30], shifts=[-4])
     return [conv, fc]
 
 
@@ -142,7 +142,7 @@ def test_window_params_logistic_softmax_pool():
     assert reject(builder.patch(pool, L0 + 3, "<b", 6)) == WINDOW % 0  # zero points differ
     assert reject(builder.patch(pool, L0 + 24, "<B", 2)) == WINDOW % 0  # pooling has no dilation
     dw = builder.build([layer("dwconv", (1, 8, 2), (1, 8, 4), kernel=(1, 3), stride=(1, 1), dilation=(1, 1),
-                              pad=(0, 1), depth_mult=2, weights=[1] * 12, mults=[1 << 30], shifts=[0])])
+                              pad=(0, 1), depth_multiplier=2, weights=[1] * 12, multipliers=[1 << 30], shifts=[0])])
     assert c_backends.run_c_host(dw, [bytes(16)])
     assert reject(builder.patch(dw, L0 + 28, "<H", 0)) == WINDOW % 0  # depthwise needs a multiplier
 
@@ -222,9 +222,9 @@ def test_multiplier_range(value, shown):
 
 
 def test_mean_multiplier_may_be_small():
-    mean = layer("mean", (2, 3, 4), (1, 1, 4), mults=[5], shifts=[0])
+    mean = layer("mean", (2, 3, 4), (1, 1, 4), multipliers=[5], shifts=[0])
     assert c_backends.run_c_host(builder.build([mean]), [bytes(24)])
-    assert reject(builder.build([dict(mean, mults=[-5])])) == "model: multiplier out of range (layer 0): found -5"
+    assert reject(builder.build([dict(mean, multipliers=[-5])])) == "model: multiplier out of range (layer 0): found -5"
 
 
 @pytest.mark.parametrize("value", [31, -32, 1000])

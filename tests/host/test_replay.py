@@ -105,8 +105,8 @@ def test_cli_errors_name_the_problem(tmp_path, capsys):
     path.write_text("timestamp_s,air_temp_c\n1000,20\n")
     assert cli.main(["replay", str(path), "--board", "toaster"]) == 1
     assert capsys.readouterr().err.startswith("verdant: unknown board 'toaster'; known boards: ")
-    assert cli.main(["replay", str(path), "--model", str(tmp_path / "m.vmdl")]) == 1
-    assert capsys.readouterr().err.startswith("verdant: cannot read model %s" % (tmp_path / "m.vmdl"))
+    assert cli.main(["replay", str(path), "--model", str(tmp_path / "m.bin")]) == 1
+    assert capsys.readouterr().err.startswith("verdant: cannot read model %s" % (tmp_path / "m.bin"))
     path.write_text("timestamp_s,air_temp_c\nx,20\n")
     assert cli.main(["replay", str(path), "--no-model"]) == 1
     assert capsys.readouterr().err == "verdant: no usable rows in the CSV; line 2: timestamp_s 'x' is not a number\n"

@@ -185,3 +185,11 @@ def test_mpremote_run_and_explicit_soft_reset(board, tmp_path):
                    "print('marker' in globals())").stdout
     assert out.strip() == "False"
     assert board.boots >= boots + 2  # the automatic soft reset on connect, then the explicit one
+
+
+def test_the_vboard_runtime_reads_the_projects_time_column():
+    # vboard_env runs before any firmware is deployed, so it keeps its own copy
+    from verdant.quantities import TIME_COLUMN
+    from verdant_host import paths
+    with open(os.path.join(paths.VBOARD_RUNTIME_DIR, "vboard_env.py")) as f:
+        assert 'TIME_COLUMN = "%s"' % TIME_COLUMN in f.read()

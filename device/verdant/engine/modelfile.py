@@ -1,7 +1,7 @@
 """Parser for Verdant model files, format version 1 (docs/model-format.md).
 
     from verdant.engine.modelfile import parse
-    model = parse(open("model.vrdt", "rb").read())
+    model = parse(open("model.bin", "rb").read())
     model.layers[0].weights[3]      # int8 weight, read in place from the buffer
 
 Runs under MicroPython and CPython. Every check of the format document is made
@@ -25,27 +25,11 @@ except ImportError:
 from verdant.modelmeta import check_meta
 from verdant.crc32 import crc32  # noqa: F401  (re-exported: tests and fuzzers use modelfile.crc32)
 
-MAGIC = b"VRDT"
-FORMAT_VERSION = const(1)
-HEADER_BYTES = const(64)
-LAYER_RECORD_BYTES = const(64)
-MAX_LAYERS = const(32)
-LOGISTIC_TABLE_BYTES = const(256)
+from verdant.engine.layout import (  # noqa: F401  (re-exported: the format's names)
+    FORMAT_VERSION, HEADER_BYTES, HEADER_FORMAT as _HEADER_FORMAT, LAYER_FORMAT as _LAYER_FORMAT,
+    LAYER_RECORD_BYTES, LOGISTIC_TABLE_BYTES, MAGIC, MAX_LAYERS, OP_CONV_2D, OP_DEPTHWISE_CONV_2D,
+    OP_FULLY_CONNECTED, OP_LOGISTIC, OP_MAX_POOL_2D, OP_MEAN, OP_NAMES, OP_SOFTMAX, arena_bytes)
 
-OP_FULLY_CONNECTED = const(1)
-OP_CONV_2D = const(2)
-OP_DEPTHWISE_CONV_2D = const(3)
-OP_MAX_POOL_2D = const(4)
-OP_MEAN = const(5)
-OP_LOGISTIC = const(6)
-OP_SOFTMAX = const(7)
-OP_NAMES = {
-    1: "FULLY_CONNECTED", 2: "CONV_2D", 3: "DEPTHWISE_CONV_2D", 4: "MAX_POOL_2D",
-    5: "MEAN", 6: "LOGISTIC", 7: "SOFTMAX",
-}
-
-_HEADER_FORMAT = "<4sHHIIHHIIIIfifiIII"
-_LAYER_FORMAT = "<BBbbbbH3H3H8BHHIIIIiiiI"
 _INT32_MAX = const(0x7FFFFFFF)
 _MULTIPLIER_MIN = const(0x40000000)
 
@@ -156,7 +140,7 @@ def required_arena_bytes(layers):
         largest = max(largest, layer.in_size, layer.out_size)
         if layer.op == OP_LOGISTIC:
             logistic += 1
-    return LOGISTIC_TABLE_BYTES * logistic + 2 * ((largest + 3) & ~3)
+    return arena_bytes(largest, logistic)
 
 
 # ---- checks ---------------------------------------------------------------

@@ -9,6 +9,17 @@ INT32_MIN = -(1 << 31)
 INT32_MAX = (1 << 31) - 1
 
 
+def round_half_away(x):
+    """C roundf/std::round: nearest integer, ties away from zero (x is finite)."""
+    r = int(x + 0.5) if x >= 0 else -int(-x + 0.5)
+    # int(x + 0.5) can round up x + 0.5 itself in float; correct by the exact remainder
+    if x >= 0 and r - x > 0.5:
+        r -= 1
+    elif x < 0 and x - r > 0.5:
+        r += 1
+    return r
+
+
 def quantize_multiplier(real):
     """TFLM QuantizeMultiplier: real (a double) -> (multiplier, shift).
 

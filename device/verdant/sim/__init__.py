@@ -17,6 +17,10 @@ from verdant.sim.dht_adc import SimADC, SimDHT22Part, SimDHTModule, SimPin, SimS
 from verdant.sim.onewire import SimDS18B20, SimOneWire
 from verdant.sim.sensirion import SimSCD4x, SimSHT3x, SimSHT4x
 
+# 2026-01-01 00:00 UTC: day 1 of the simulated year (host greenhouse simulator) and the
+# virtual board's clock when nothing else sets it.
+SIM_START_S = 1767225600
+
 _I2C_PARTS = {"sht3x": SimSHT3x, "sht4x": SimSHT4x, "aht20": SimAHT20, "bme280": SimBME280,
               "bh1750": SimBH1750, "scd4x": SimSCD4x}
 

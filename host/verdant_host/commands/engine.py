@@ -90,12 +90,12 @@ def register(subparsers):
     from verdant_host.verify import BACKENDS
     p = subparsers.add_parser("export", help="convert a full-integer .tflite into a Verdant model file")
     p.add_argument("tflite", help="input .tflite (int8, batch 1, chain of supported ops)")
-    p.add_argument("out", help="output model file (.vmdl)")
+    p.add_argument("out", help="output model file (.bin)")
     p.add_argument("--meta", help="JSON file with metadata (features, norm_mean, norm_std, labels, window)")
     p.set_defaults(handler=_run_export)
 
     p = subparsers.add_parser("verify", help="check a model file bit-exactly against tflite-micro")
-    p.add_argument("model", help="model file (.vmdl)")
+    p.add_argument("model", help="model file (.bin)")
     p.add_argument("--tflite", required=True, help="the .tflite it was exported from")
     p.add_argument("--samples", type=int, default=100, help="random inputs (plus 3 edge inputs; default 100)")
     p.add_argument("--backend", action="append", choices=BACKENDS,

@@ -63,7 +63,7 @@ def register(subparsers):
     p = subparsers.add_parser("vboard", help="run a virtual board on a pseudo-terminal (use with mpremote, deploy, monitor)")
     p.add_argument("--fs", default="build/vboard/fs", help="the board's filesystem folder (default build/vboard/fs)")
     p.add_argument("--speed", type=float, default=3600.0, help="simulated seconds per real second (default 3600)")
-    p.add_argument("--replay", help="truth CSV (time_s,<quantity>,...) instead of the greenhouse simulator")
+    p.add_argument("--replay", help="truth CSV (timestamp_s,<quantity>,...) instead of the greenhouse simulator")
     p.add_argument("--days", type=float, default=2.0, help="simulated days of greenhouse (default 2)")
     p.add_argument("--fault", default="heating_failure", help="event injected on the first night ('' for none)")
     p.add_argument("--seed", type=int, default=7, help="greenhouse simulator seed")
