@@ -52,7 +52,7 @@ def run_demo(board="sim", model=None, speed=3600.0, days=2.0, fault="heating_fai
         report = deploy(board, port, model, reset=False, build_dir=os.path.join(work_dir, "build"))
         say(report.summary())
         say("demo: deployed in %.1f s; resetting the board at the scenario start" % (time.monotonic() - began))
-        monitor = Monitor(db_path, out=out, reading_every_s=3 * 3600)
+        monitor = Monitor(db_path, out=out, reading_every_s=3 * 3600, board="vboard")
         import serial
         with serial.Serial(port, timeout=0.1) as line:
             vb.reset_clock(start_s)
@@ -69,6 +69,10 @@ def run_demo(board="sim", model=None, speed=3600.0, days=2.0, fault="heating_fai
         vb.stop()
     if monitor is not None:
         say(summary(monitor, scenario, start_s))
+        if db_path:
+            shown = os.path.relpath(db_path) if not os.path.relpath(db_path).startswith("..") else db_path
+            say("demo: readings and alerts stored in %s\n      plot them: verdant plot --db %s --out %s"
+                % (shown, shown, os.path.join(os.path.dirname(shown), "plot.png")))
     return monitor
 
 

@@ -115,7 +115,8 @@ def test_plot_draws_a_panel_per_quantity_with_alert_spans(tmp_path):
 def test_alert_spans_pair_raise_and_clear():
     rows = [(10, "a", "critical", "raise"), (15, "b", "info", "raise"), (20, "a", "critical", "clear"),
             (25, "a", "critical", "raise")]
-    assert alert_spans(rows, 100) == [("a", "critical", 10, 20), ("b", "info", 15, 100), ("a", "critical", 25, 100)]
+    assert alert_spans(rows, 100) == [("a", "critical", 10, 20, False), ("b", "info", 15, 100, True),
+                                      ("a", "critical", 25, 100, True)]
 
 
 def test_monitor_command_on_a_serial_port_exits_on_a_critical_alert(tmp_path):
@@ -154,3 +155,37 @@ def test_status_lines_are_shown_compactly_with_problems_kept():
                                      "health": {"air": "ok", "co2": "failed"}, "active_alerts": ["frost_risk"]})
     text = format_event(LineDecoder().feed(line)[-1])
     assert text == "2026-01-20 00:00  status   state=running  model=on  mem_free=123456  active=frost_risk  sensors co2:failed"
+
+
+def test_plot_keeps_boards_and_sessions_apart_and_shows_open_alerts(tmp_path):
+    from verdant_host.monitor_plot import daily_summary, load, split_gaps, thresholds
+    db = str(tmp_path / "fleet.sqlite")
+    monitor = Monitor(db)
+    north, south = Encoder(), Encoder()
+    for i in range(4 * 288):  # four days, 5-minute readings
+        monitor.feed(north.encode(T0 + 300 * i, "reading", {"air_temp_c": 10.0 + (i % 288) / 30.0}), "north")
+        if i == 2 * 288:
+            north = Encoder()  # north reboots on day 3
+        monitor.feed(south.encode(T0 + 300 * i, "reading", {"air_temp_c": 20.0}), "south")
+    monitor.feed(south.encode(T0 + 3000, "alert", _alert("frost_risk", "critical")), "south")
+    monitor.finish()
+    series, alerts = load(db)
+    runs = sorted((board, len(ts)) for (board, _), (ts, _) in series["air_temp_c"].items())
+    assert runs == [("north", 2 * 288 - 1), ("north", 2 * 288 + 1), ("south", 4 * 288)]
+    assert alert_spans(alerts, T0 + 10 ** 6)[0][4] is True  # never cleared: open
+    assert split_gaps([0, 300, 600, 5000, 5300], [1, 2, 3, 4, 5])[1] == [1, 2, 3, None, 4, 5]
+    assert (2.0, "frost_risk < 2") in thresholds("air_temp_c")
+    summary, raised = daily_summary(series, alerts)
+    assert [round(d[1], 2) for d in summary["north"]] == [10.0] * 4 and sum(raised.values()) == 1
+    png = tmp_path / "new" / "folder" / "month.png"  # --out folders are created
+    assert plot(db, str(png)) == 1
+    assert plot(db, str(tmp_path / "south.png"), board="south") == 1
+    short_db = str(tmp_path / "day.sqlite")
+    short = Monitor(short_db)
+    short.feed(b"".join(_lines(Encoder(), 200)))
+    short.finish()
+    plot(short_db, str(tmp_path / "day.png"), ["air_temp_c"])  # one panel, as for the 4 days
+    height = lambda p: int.from_bytes(p.read_bytes()[20:24], "big")  # noqa: E731  (PNG IHDR)
+    assert height(png) > height(tmp_path / "day.png") + 50  # 4 days: the daily summary panel is added
+    with pytest.raises(VerdantError, match="no monitor database"):
+        plot(str(tmp_path / "absent.sqlite"), str(png))

@@ -17,10 +17,14 @@ def _run(args):
     def progress(path, done, total):
         if args.verbose:
             print("  %s %d/%d" % (path, done, total), flush=True)
+        elif done >= total:  # one line per file, so a slow serial link visibly moves
+            print("  sent %s (%d bytes)" % (path, total), flush=True)
 
     report = deploy(args.board, args.port, model, transport=args.transport, reset=not args.no_reset,
                     progress=progress, baudrate=args.baud)
     print(report.summary())
+    if report.model_verified:
+        print("deploy: the model was checked on the board (its own firmware parsed it) before it replaced the old one")
     return 0
 
 

@@ -6,6 +6,9 @@ from verdant_host.errors import VerdantError
 from verdant_host.monitor import SEVERITIES, run_monitor
 
 
+DEMO_DB = os.path.join("build", "demo", "monitor.sqlite")
+
+
 def _monitor(args):
     if not args.port:
         raise VerdantError("monitor: no serial port; pass --port /dev/ttyUSB0 (or PORT=... with make)")
@@ -20,7 +23,10 @@ def _monitor(args):
 
 def _plot(args):
     from verdant_host.monitor_plot import plot
-    panels = plot(args.db, args.out, args.quantity or None)
+    if not os.path.exists(args.db) and os.path.exists(DEMO_DB):
+        raise VerdantError("plot: no database at %s; `make demo` stored its run in %s: "
+                           "verdant plot --db %s" % (args.db, DEMO_DB, DEMO_DB))
+    panels = plot(args.db, args.out, args.quantity or None, args.board)
     print("plot: %d panel(s) written to %s" % (panels, args.out))
     return 0
 
@@ -41,4 +47,5 @@ def register(subparsers):
     q.add_argument("--db", default="build/monitor.sqlite", help="monitor database")
     q.add_argument("--out", default="build/monitor.png", help="PNG to write")
     q.add_argument("--quantity", action="append", help="only this quantity (repeatable)")
+    q.add_argument("--board", help="only this board (default: every board, one colour each)")
     q.set_defaults(handler=_plot)

@@ -5,7 +5,7 @@ from verdant_host import replay as replay_mod
 
 
 def _run(args):
-    kinds = None if args.all else ("alert",)
+    kinds = None if args.all or args.format == "text" else ("alert",)  # the monitor sees every line
     model = None if args.no_model else args.model
     note = None
     if model is None:
@@ -24,10 +24,23 @@ def _run(args):
         print("replay: " + note, file=sys.stderr)
     for problem in problems:
         print(problem, file=sys.stderr)
-    for line in lines:
-        sys.stdout.write(line if line.endswith("\n") else line + "\n")
-    print("replay: %d lines%s, %d bad rows skipped" % (len(lines), "" if args.all else " (alerts)", len(problems)),
+    if args.format == "text":
+        _print_as_monitor(lines, 0 if args.all else 3 * 3600)
+    else:
+        for line in lines:
+            sys.stdout.write(line if line.endswith("\n") else line + "\n")
+    print("replay: %d lines%s, %d bad rows skipped" % (len(lines), "" if kinds is None else " (alerts)", len(problems)),
           file=sys.stderr)
+
+
+def _print_as_monitor(lines, reading_every_s):
+    """What `verdant monitor` would show for these lines (same decoder and view, no colour);
+    without --all one reading line per 3 board hours, as in `make demo`."""
+    from verdant_host.monitor import Monitor
+    monitor = Monitor(None, out=sys.stdout, colour=False, reading_every_s=reading_every_s)
+    for line in lines:
+        monitor.feed((line if isinstance(line, bytes) else line.encode()).rstrip(b"\n") + b"\n")
+    monitor.finish()
 
 
 def register(subparsers):
@@ -39,4 +52,6 @@ def register(subparsers):
                         "docs/training.md; none fits -> rules only)")
     p.add_argument("--no-model", action="store_true", help="rules only, no model")
     p.add_argument("--all", action="store_true", help="print every line (readings, status), not only alerts")
+    p.add_argument("--format", choices=("lines", "text"), default="lines",
+                   help="lines: the protocol lines; text: what `verdant monitor` would show")
     p.set_defaults(handler=_run)
