@@ -11,6 +11,9 @@ package("verdant", files=[
     "__init__.py", "alerts.py", "app.py", "board.py", "crc32.py", "features.py",
     "flashlog.py", "normalband.py", "outputs.py", "protocol.py", "quantities.py", "rules.py",
     "safemode.py", "sampler.py", "sensorfaults.py",
+    # the app's parts: start-up, settings, model slot and metadata, status, output, sleep
+    "modelmeta.py", "modelslot.py", "serialout.py", "settings.py", "sleeper.py", "startup.py",
+    "status.py",
     # MQTT out over Wi-Fi, the flash outbox while offline
     "mqtt.py", "mqtt_publish.py", "mqtt_topics.py", "outbox.py", "wifi.py",
     # sensor drivers
