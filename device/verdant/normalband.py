@@ -1,6 +1,9 @@
 """Equipment-fault early warning from the greenhouse's own recent normal: per quantity and
-hour of day, the range seen on the previous two days; a reading well outside it, held
-for hold_s, raises a warning (heating failure, vents stuck, CO2 dosing off or stuck open
+hour of day, the range seen on the previous two days; a reading well outside it (or, in
+the dark, air temperature a third of the way out and falling faster than 2 degC/h), held
+for hold_s, raises a warning. CO2 too low is judged only in light (PAR > 50 or the lux
+equivalent): dosing runs by day, and at dusk CO2 falls on its own. A board with no light
+sensor gets no co2_low_anomaly and no early cold tier. (heating failure, vents stuck, CO2 dosing off or stuck open
 show as air or CO2 far from what this greenhouse does at this hour).
 
 Pure logic: update(t, current, suspects) once per feature period returns alert payloads
@@ -15,7 +18,11 @@ no alerts. While an alert is active the day's record is frozen, so a fault lasti
 the next day does not become "normal". Hours are UTC + utc_offset_s.
 """
 
+from array import array
+
 DAY_S = 86400
+EMPTY_LO = 3.0e38
+EMPTY_HI = -3.0e38
 HOUR_S = 3600
 MIN_HOURS = 20
 
@@ -27,6 +34,13 @@ WATCH = {
                 "CO2 dosing off?", "CO2 valve stuck open or no ventilation?"),
 }
 DEFAULTS = {"hold_s": 900, "clear_s": 1800, "utc_offset_s": 0}
+# Early tier: a reading already past the band by a third of the margin and still moving away
+# faster than this per hour (over the last RATE_S) is not waiting for the full margin.
+FAST = {"air_temp_c": 2.0}
+RATE_S = 1800
+LUX_TO_PAR = 0.0185     # as verdant.features
+DARK_PAR = 5.0          # umol/m2/s: night (no sun, no lamps)
+BRIGHT_PAR = 50.0       # daylight or lamps: CO2 dosing time
 
 
 def _fmt(x):
@@ -34,21 +48,33 @@ def _fmt(x):
 
 
 class _Day:
-    def __init__(self, day):
+    """Hourly min/max of one quantity on one day, in preallocated float arrays (no heap
+    objects per value on a board); reused in place when the day rolls over."""
+
+    def __init__(self):
+        self.day = None
+        self.lo = array("f", [EMPTY_LO] * 24)
+        self.hi = array("f", [EMPTY_HI] * 24)
+
+    def reset(self, day):
         self.day = day
-        self.lo = [None] * 24
-        self.hi = [None] * 24
+        for h in range(24):
+            self.lo[h] = EMPTY_LO
+            self.hi[h] = EMPTY_HI
 
     def add(self, hour, v):
-        lo = self.lo[hour]
-        self.lo[hour] = v if lo is None or v < lo else lo
-        hi = self.hi[hour]
-        self.hi[hour] = v if hi is None or v > hi else hi
+        if v < self.lo[hour]:
+            self.lo[hour] = v
+        if v > self.hi[hour]:
+            self.hi[hour] = v
+
+    def has(self, hour):
+        return self.lo[hour] <= self.hi[hour]
 
     def usable(self):
         n = 0
-        for x in self.lo:
-            if x is not None:
+        for h in range(24):
+            if self.lo[h] <= self.hi[h]:
                 n += 1
         return n >= MIN_HOURS
 
@@ -67,18 +93,21 @@ class NormalBand:
         self.days = {}          # quantity -> [older _Day, newer _Day, today _Day]
         self.active = {}        # alert type -> raised at
         self._since = {}        # alert type -> time its condition began (raise) or ended (clear)
+        self._recent = {}       # quantity -> [(t, v)] over the last RATE_S
 
     def band(self, q, t):
         """(low, high) seen at this hour (+-1 h) on the previous two usable days, or None."""
         local = int(t) + int(self.settings["utc_offset_s"])
         hour = (local % DAY_S) // HOUR_S
         lo = hi = None
-        for d in self.days.get(q, [])[:-1]:
-            if not d.usable():
-                continue
+        day = local // DAY_S
+        for d in self.days.get(q, ()):
+            if d.day is None or d.day >= day or not d.usable():
+                continue  # today is not part of the normal yet
             for h in (hour - 1, hour, hour + 1):
-                a, b = d.lo[h % 24], d.hi[h % 24]
-                if a is not None:
+                h %= 24
+                if d.has(h):
+                    a, b = d.lo[h], d.hi[h]
                     lo = a if lo is None or a < lo else lo
                     hi = b if hi is None or b > hi else hi
         return None if lo is None else (lo, hi)
@@ -86,11 +115,13 @@ class NormalBand:
     def _record(self, q, t, v):
         local = int(t) + int(self.settings["utc_offset_s"])
         day = local // DAY_S
-        days = self.days.setdefault(q, [])
-        if not days or days[-1].day != day:
-            days.append(_Day(day))
-            while len(days) > 3:
-                days.pop(0)
+        days = self.days.get(q)
+        if days is None:
+            days = self.days[q] = [_Day(), _Day(), _Day()]  # allocated once: day before, yesterday, today
+        if days[-1].day != day:
+            oldest = days.pop(0)
+            oldest.reset(day)
+            days.append(oldest)
         frozen = False
         for typ in (WATCH[q][0], WATCH[q][2]):
             if typ in self.active:
@@ -100,14 +131,26 @@ class NormalBand:
 
     def update(self, t, current, suspects=()):
         events = []
+        light = current.get("par_umol_m2_s")
+        if light is None and current.get("light_lux") is not None:
+            light = current["light_lux"] * LUX_TO_PAR
+        dark = light is not None and light < DARK_PAR
+        bright = light is not None and light > BRIGHT_PAR
         for q, (low_type, low_margin, high_type, high_margin, low_hint, high_hint) in WATCH.items():
             v = current.get(q)
             if v is None or q in suspects:
                 continue
             band = self.band(q, t)
+            rate = self._rate(q, t, v)
+            fast = FAST.get(q)
             if band is not None:
                 lo, hi = band
-                self._judge(t, low_type, v < lo - low_margin, v > lo - low_margin / 2, events,
+                # at night the heating alone holds the air: a fast fall there is not the sun or the lamps
+                falling = fast is not None and dark and rate is not None and rate < -fast and v < lo - low_margin / 3
+                low = v < lo - low_margin or falling
+                if q == "co2_ppm" and not bright:
+                    low = False  # CO2 is dosed by day; at dusk and night it falls on its own
+                self._judge(t, low_type, low, v > lo - low_margin / 2, events,
                             "%s %s is %s below %s, the lowest at this hour on the last 2 days: %s"
                             % (q, _fmt(v), _fmt(lo - v), _fmt(lo), low_hint), q, v, band)
                 self._judge(t, high_type, v > hi + high_margin, v < hi + high_margin / 2, events,
@@ -115,6 +158,17 @@ class NormalBand:
                             % (q, _fmt(v), _fmt(v - hi), _fmt(hi), high_hint), q, v, band)
             self._record(q, t, v)
         return events
+
+    def _rate(self, q, t, v):
+        """Change per hour over about the last RATE_S, or None with too little history."""
+        recent = self._recent.setdefault(q, [])
+        recent.append((t, v))
+        while len(recent) > 2 and t - recent[1][0] >= RATE_S:
+            recent.pop(0)
+        t0, v0 = recent[0]
+        if t - t0 < RATE_S * 2 // 3:
+            return None
+        return (v - v0) * 3600.0 / (t - t0)
 
     def _judge(self, t, typ, beyond, back, events, reason, q, v, band):
         s = self.settings

@@ -48,7 +48,7 @@ DEFAULTS = {
 }
 
 # Change that counts as "moving" for the stuck check's cross-reference.
-MOVE = {"air_temp_c": 0.3, "rh_pct": 2.0, "co2_ppm": 30.0, "par_umol_m2_s": 20.0, "light_lux": 1000.0}
+MOVE = {"air_temp_c": 0.2, "rh_pct": 1.0, "co2_ppm": 20.0, "par_umol_m2_s": 10.0, "light_lux": 500.0}
 # A jump this large that comes straight back is a spike (smaller than the sampler's max_step).
 SPIKE_STEP = {"air_temp_c": 2.0, "rh_pct": 8.0, "co2_ppm": 250.0, "soil_moisture_pct": 8.0, "soil_temp_c": 2.0}
 # Readings at these values are a sensor's floor or ceiling, not evidence of a stuck sensor.

@@ -1,6 +1,7 @@
 """A model of a greenhouse's normal behaviour, for any sensor set: an int8 classifier that
 tells this greenhouse's normal windows from synthetic departures of the kinds equipment
-faults cause (too cold, too warm, too humid, CO2 too low, CO2 too high), trained on the
+faults cause (too cold, too warm, too humid, CO2 too low, CO2 too high) and from an RH
+sensor drifting away from the site's usual T/RH/CO2/light relation, trained on the
 site's own fault-free history (`verdant train --site HISTORY.csv --out DIR`) or on many
 simulated greenhouses (the generic per-sensor-set models).
 
@@ -30,10 +31,10 @@ from verdant_host.errors import VerdantError
 
 PERIOD_S = 900
 WINDOW = 8
-LABELS = ("normal", "too_cold", "too_warm", "too_humid", "co2_low", "co2_high")
+LABELS = ("normal", "too_cold", "too_warm", "too_humid", "co2_low", "co2_high", "rh_drift")
 NEEDS = {"too_cold": "air_temp_c", "too_warm": "air_temp_c", "too_humid": "rh_pct",
-         "co2_low": "co2_ppm", "co2_high": "co2_ppm"}
-VISIBLE = {"air_temp_c": 2.0, "rh_pct": 8.0, "co2_ppm": 150.0}
+         "co2_low": "co2_ppm", "co2_high": "co2_ppm", "rh_drift": "rh_pct"}
+VISIBLE = {"air_temp_c": 2.0, "rh_pct": 8.0, "co2_ppm": 150.0, "rh_drift": 5.0}
 MAX_FALSE_ALARMS_PER_WEEK = 0.1
 QUANTITIES = ("air_temp_c", "rh_pct", "co2_ppm", "par_umol_m2_s", "light_lux", "soil_moisture_pct")
 
@@ -104,6 +105,12 @@ def perturb(readings, kind, start, rng, step_s):
         delta = rng.uniform(300.0, 1200.0) * np.minimum(hours / rng.uniform(0.5, 2.0), 1.0) * after
         out["co2_ppm"] = readings["co2_ppm"] + delta
         visible = delta >= VISIBLE["co2_ppm"]
+    elif kind == "rh_drift":  # a drifting RH sensor: the reading leaves the site's usual T/RH relation
+        sign = 1.0 if rng.random() < 0.5 else -1.0
+        delta = sign * rng.uniform(0.4, 1.5) * hours * after
+        new = np.clip(readings["rh_pct"] + delta, 0, 100)
+        out["rh_pct"] = new
+        visible = np.abs(new - readings["rh_pct"]) >= VISIBLE["rh_drift"]
     else:
         raise ValueError("perturb: unknown kind %r" % kind)
     return out, visible
@@ -118,7 +125,7 @@ def kinds_for(present):
     return [k for k in LABELS[1:] if NEEDS[k] in present]
 
 
-def build_training(histories, names, present, rng, episodes_per_day=6, episode_h=(3.0, 6.0)):
+def build_training(histories, names, present, rng, episodes_per_day=8, episode_h=(3.0, 12.0)):
     """(x, y) from normal windows of each history plus synthetic departures in it."""
     xs, ys = [], []
     kinds = kinds_for(present)

@@ -209,7 +209,8 @@ def day_profile(i):
     """A greenhouse day: 18 C at night, 22 C by day; CO2 800 by day, 500 at night."""
     hour = (i * STEP // 3600) % 24
     day = 7 <= hour < 19
-    return {"air_temp_c": (22.0 if day else 18.0) + 0.1 * (i % 3), "co2_ppm": (800.0 if day else 500.0) + (i % 4)}
+    return {"air_temp_c": (22.0 if day else 18.0) + 0.1 * (i % 3), "co2_ppm": (800.0 if day else 500.0) + (i % 4),
+            "par_umol_m2_s": 300.0 if day else 0.0}
 
 
 def band_run(band, rows):
@@ -239,10 +240,25 @@ def test_band_cold_night_raises_cold_anomaly_after_hold_and_clears():
         rows[i]["air_temp_c"] = 18.0 - 0.2 * k
     events = band_run(NormalBand(), rows)
     got = [(i, e["type"], e["event"]) for i, e in events]
-    # below 18.0 - 3 from k = 16 on, held 15 min
-    assert got[0] == (start + 16 + 3, "cold_anomaly", "raise"), got
+    # falling 2.4 C/h in the dark: the early tier (1 C below the band, falling > 2 C/h) from k = 6, held 15 min
+    assert got[0] == (start + 6 + 3, "cold_anomaly", "raise"), got
     assert got[1][1:] == ("cold_anomaly", "clear") and got[1][0] >= start + 36 + 1800 // STEP, got
     assert "heating failure" in events[0][1]["reason"] and events[0][1]["severity"] == "warning"
+    # a slow fall (1.2 C/h) waits for the full 3 C margin: below 15.0 from k = 31 on
+    rows = [day_profile(i) for i in range(3 * per_day)]
+    for k, i in enumerate(range(start, start + 40)):
+        rows[i]["air_temp_c"] = 18.0 - 0.1 * k
+    got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), rows)]
+    assert got[0] == (start + 31 + 3, "cold_anomaly", "raise"), got
+
+
+def test_band_co2_low_only_in_light():
+    per_day = 86400 // STEP
+    rows = [day_profile(i) for i in range(3 * per_day)]
+    start = 2 * per_day + 20 * 12   # evening: CO2 may fall on its own
+    for k, i in enumerate(range(start, start + 36)):
+        rows[i]["co2_ppm"] = 500.0 - 10.0 * k
+    assert band_run(NormalBand(), rows) == []
 
 
 def test_band_co2_dosing_off_and_stuck_open():
