@@ -197,6 +197,11 @@ typedef uint32_t nn_word_alias
  * Each of bias, multiplier and shift is read once per output value, as an aligned word.
  * The shift was range-checked at load; clamping it again keeps the shifts defined even if
  * the buffer changed since (the per-call guard checks structure, not these values). */
+/* acc + bias, requantized with channel c's multiplier and shift (or the single ones), clamped.
+ * Each of bias, multiplier and shift is read once per output value, as an aligned word when
+ * the buffer is aligned (the file's arrays are 4-aligned), byte by byte otherwise. The shift
+ * was range-checked at load; clamping it again keeps the shifts defined even if the buffer
+ * changed since (the per-call guard checks structure, not these values). */
 NN_NOINLINE static int8_t requantize(const layer_ctx *l, uint32_t acc, uint32_t c) {
     uint32_t q = c * l->quant_step;
     int32_t shift, m, left, x, out_zp = l->r->out_zp;
@@ -213,6 +218,15 @@ NN_NOINLINE static int8_t requantize(const layer_ctx *l, uint32_t acc, uint32_t 
     left = shift > 0 ? shift : 0;
     x = wrap_add(out_zp, divide_by_pot_inline(high_mul_by_multiplier(wrap_shl((int32_t)acc, left), m), left - shift));
     return (int8_t)(x < l->r->act_min ? l->r->act_min : x > l->r->act_max ? l->r->act_max : x);
+}
+
+/* acc[0..n) of output channels c.. requantized into out; returns out advanced. */
+static int8_t *requantize_run(const layer_ctx *l, const uint32_t *acc, uint32_t c, int32_t n, int8_t *out) {
+    int32_t i;
+    for (i = 0; i < n; i++) {
+        *out++ = requantize(l, acc[i], c + (uint32_t)i);
+    }
+    return out;
 }
 
 #if defined(__ARM_FEATURE_DSP)
@@ -334,34 +348,66 @@ static int8_t *conv_pixel(const layer_ctx *l, const window *win, int8_t *out) {
                 }
             }
         }
-        for (r = 0; r < rows; r++) {
-            *out++ = requantize(l, acc[r], (uint32_t)(c + r));
-        }
+        out = requantize_run(l, acc, (uint32_t)c, rows, out);
     }
     return out;
 }
 
 /* DEPTHWISE_CONV_2D, MEAN (weights NULL: every weight 1) and MAX_POOL_2D, one output pixel.
- * Input channel ic feeds depth_multiplier consecutive output channels (1 for MEAN and pooling). */
-static int8_t *channelwise_pixel(const layer_ctx *l, const window *win, int8_t *out) {
+ * Input channel ic feeds depth_multiplier consecutive output channels (1 for MEAN and pooling).
+ * Channels go in chunks of CHUNK: taps outer, channels inner, one running sum (or maximum)
+ * per channel, so each tap's input and weight rows are read in order. */
+#define CHUNK 16
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-loop-distribute-patterns"))) /* no memset call in a .mpy */
+#endif
+NN_NOINLINE static int8_t *channelwise_pixel(const layer_ctx *l, const window *win, int8_t *out) {
     const int32_t *g = l->g;
-    int32_t in_c = g[IN_C], oc, ky, kx, ic = 0, repeat = 0;
+    int32_t in_c = g[IN_C], out_c = g[OUT_C], zp = l->r->in_zp, c0, n, i, ky, kx;
     int32_t multiplier = l->r->depth_multiplier ? l->r->depth_multiplier : 1;
-    for (oc = 0; oc < g[OUT_C]; oc++) {
-        uint32_t acc = 0u;
-        int32_t best = -128;
+    int pool = l->r->op == NN_OP_MAX_POOL_2D;
+    uint32_t acc[CHUNK];
+    for (c0 = 0; c0 < out_c; c0 += CHUNK) {
+        n = out_c - c0 < CHUNK ? out_c - c0 : CHUNK;
+        for (i = 0; i < n; i++) {
+            acc[i] = pool ? (uint32_t)-128 : 0u;
+        }
         for (ky = win->ky0; ky < win->ky1; ky++) {
+            const int8_t *row = l->in + (win->iy0 + ky * g[DILATION_H]) * g[IN_W] * in_c;
             for (kx = win->kx0; kx < win->kx1; kx++) {
-                int32_t x = l->in[((win->iy0 + ky * g[DILATION_H]) * g[IN_W] + win->ix0 + kx * g[DILATION_W]) * in_c + ic];
-                best = x > best ? x : best;
-                acc += (uint32_t)((l->weights ? l->weights[(ky * g[KERNEL_W] + kx) * g[OUT_C] + oc] : 1) * (x - l->r->in_zp));
+                const int8_t *x = row + (win->ix0 + kx * g[DILATION_W]) * in_c;
+                const int8_t *w = l->weights ? l->weights + (ky * g[KERNEL_W] + kx) * out_c + c0 : 0;
+                if (multiplier != 1) { /* output channel c reads input channel c / multiplier */
+                    int32_t ic = c0 / multiplier, repeat = c0 - ic * multiplier;
+                    for (i = 0; i < n; i++) {
+                        acc[i] += (uint32_t)(w[i] * (x[ic] - zp));
+                        if (++repeat == multiplier) {
+                            repeat = 0;
+                            ic++;
+                        }
+                    }
+                } else if (pool) {
+                    for (i = 0; i < n; i++) {
+                        int32_t v = x[c0 + i];
+                        acc[i] = v > (int32_t)acc[i] ? (uint32_t)v : acc[i];
+                    }
+                } else if (w) {
+                    for (i = 0; i < n; i++) {
+                        acc[i] += (uint32_t)(w[i] * (x[c0 + i] - zp));
+                    }
+                } else {
+                    for (i = 0; i < n; i++) {
+                        acc[i] += (uint32_t)(x[c0 + i] - zp);
+                    }
+                }
             }
         }
-        /* Pooling keeps the quantization: clamp only. */
-        *out++ = l->r->op == NN_OP_MAX_POOL_2D ? clamp_output(l, best) : requantize(l, acc, (uint32_t)oc);
-        if (++repeat == multiplier) {
-            repeat = 0;
-            ic++;
+        if (pool) { /* pooling keeps the quantization: clamp only */
+            for (i = 0; i < n; i++) {
+                *out++ = clamp_output(l, (int32_t)acc[i]);
+            }
+        } else {
+            out = requantize_run(l, acc, (uint32_t)c0, n, out);
         }
     }
     return out;
@@ -387,9 +433,7 @@ NN_NOINLINE static void fully_connected(const layer_ctx *l) {
         }
         row += depth;
         dot4(w, l->in, depth, l->r->in_zp, acc); /* depth >= 1: checked shapes have no zero */
-        for (r = 0; r < rows; r++) {
-            *out++ = requantize(l, acc[r], (uint32_t)(c + r));
-        }
+        out = requantize_run(l, acc, (uint32_t)c, rows, out);
     }
 }
 

@@ -202,6 +202,54 @@ def fmt_ok(ok):
     return "met" if ok else "NOT met"
 
 
+WHOLE_MODEL_TARGETS = {"default": 6.0, "conv1d": 10.0}
+LABELS = {"default": "default model", "conv1d": "conv1d"}
+
+
+def macs_of(net):
+    return sum(row.macs for row in net[4].layers)
+
+
+def whole_model_counts(nets, workdir):
+    """{(model, board): {"per_inference", "load", "command"}} on every QEMU board, or {}."""
+    from verdant_host import bench_qemu
+    if not bench_qemu.available():
+        return {}
+    found = {}
+    for name, (path, model, tflite, what, report) in nets.items():
+        elements = int.from_bytes(model[52:56], "little")
+        for board in bench_qemu.BOARDS:
+            s = Step()
+            per_inference, load = bench_qemu.per_inference(s, board, REPO, workdir, name, model, elements)
+            found[name, board] = {"per_inference": per_inference, "load": load,
+                                  "command": s.commands[-1].replace(workdir, "$TMP")}
+    return found
+
+
+def whole_model_lines(nets, whole):
+    if not whole:
+        return ["", "Whole-model instruction counts need qemu-system-arm and arm-none-eabi-gcc (not found)."]
+    from verdant_host import bench_qemu
+    lines = ["", "## Whole model on Cortex-M (QEMU, executed instructions)", "",
+             "| figure | value | command |", "| --- | --- | --- |"]
+    for name in nets:
+        for board in bench_qemu.BOARDS:
+            got = whole[name, board]
+            path = "Thumb-1 four-row MAC loop" if board == "Cortex-M0+" else "SMLAD dual-MAC path"
+            lines.append("| whole-model instructions per MAC, %s, %s | %.2f (%d instructions per inference, %d MACs; %s; "
+                         "the per-call guard included) | `make %s`, then `%s`: (3 inputs - 1 input) / 2 / MACs |" % (
+                             LABELS[name], board, got["per_inference"] / macs_of(nets[name]), got["per_inference"],
+                             macs_of(nets[name]), path, bench_qemu.BOARDS[board][3], got["command"]))
+        got = whole[name, "Cortex-M0+"]
+        lines.append("| instructions to load (full check with CRC, init), %s, Cortex-M0+ | %d | the same runs: 1 input minus one inference, minus the runner's own startup |" % (
+            LABELS[name], got["load"]))
+    lines += ["", "The runner (device/native/runner/) does what the MicroPython binding does: `nn_model_check` with the "
+              "CRC and `nn_init` once at load, then per inference the structural guard (`NN_CHECK_GUARD`) and "
+              "`nn_run`. QEMU's `-singlestep -d exec,nochain` logs one line per executed instruction. The "
+              "Cortex-M0+ build runs on the AN385's Cortex-M3 model: it executes the same Thumb-1 instructions.", ""]
+    return lines
+
+
 BEGIN = "<!-- make bench: begin (host/verdant_host/bench.py rewrites this block only) -->"
 END = "<!-- make bench: end -->"
 
@@ -239,6 +287,7 @@ def main(argv=None):
         per_mac, loop = m0_instructions_per_mac(step)
         m0_dynamic = m0_dynamic_instructions_per_mac(Step(), workdir)
         x64_per_mac = x64_valgrind_ir(Step(), workdir)
+        whole = whole_model_counts(nets, workdir)
 
         lines = ["Made by `make bench` (host/verdant_host/bench.py) in one run; each figure names the command",
                  "that measured it. Unix-port timings are wall-clock on the machine that ran the bench (shared,",
@@ -284,7 +333,15 @@ def main(argv=None):
             lines.append("| executed instructions per MAC, whole FC inference (768x16) on QEMU | %.2f | `qemu-system-arm -M mps2-an385 -singlestep -d exec,nochain` on the Cortex-M0+ runner, 6 inputs minus 2 inputs, divided by the MAC difference |" % m0_dynamic)
         if x64_per_mac is not None:
             lines.append("| x64 for comparison: instructions per MAC, gcc -O2 | %.2f | `valgrind --tool=callgrind build/native/bench/nn_runner` on FC 256x16 and 1280x16, 20 inputs each: (Ir difference) / (MAC difference) |" % x64_per_mac)
+        lines += whole_model_lines(nets, whole)
         lines += ["", "## Targets", "", "| target | measured | |", "| --- | --- | --- |"]
+        for name, label, limit in (("default", "default model", WHOLE_MODEL_TARGETS["default"]),
+                                   ("conv1d", "conv1d", WHOLE_MODEL_TARGETS["conv1d"])):
+            got = whole.get((name, "Cortex-M0+"))
+            per_mac = got["per_inference"] / macs_of(nets[name]) if got else None
+            lines.append("| whole-model instructions per MAC, %s, Cortex-M0+ <= %g | %s | %s |" % (
+                label, limit, "%.2f" % per_mac if per_mac else "not measured (no qemu-system-arm)",
+                fmt_ok(per_mac is not None and per_mac <= limit)))
         for name in nets:
             r_nat, r_vip = ratios[name, "predict_int8"]
             lines.append("| natmod >= 100x pure Python (%s, `predict_int8`, median of rounds) | %s | %s |" % (
