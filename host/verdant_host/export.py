@@ -19,6 +19,7 @@ from verdant_host import op_params
 from verdant_host.model_writer import (
     LayerSpec, OP_CONV_2D, OP_DEPTHWISE_CONV_2D, OP_FULLY_CONNECTED, OP_LOGISTIC,
     OP_MAX_POOL_2D, OP_MEAN, OP_NAMES, OP_SOFTMAX, arena_bytes, write_model)
+from verdant_host.shape_fold import fold_static_shapes
 from verdant_host.tflite_reader import read_tflite
 from verdant.engine.quant import quantize_multiplier, round_half_away
 
@@ -394,7 +395,7 @@ def _check_meta(meta, input_elements, output_elements):
 def export_layers(tflite_bytes):
     """Walk the .tflite graph: (layer specs, report rows, input (scale, zp),
     output (scale, zp)). Raises VerdantError for anything unsupported."""
-    tflite = read_tflite(tflite_bytes)
+    tflite = fold_static_shapes(read_tflite(tflite_bytes))  # dynamic-batch reshapes: batch 1
     graph = _Graph(tflite)
     if len(tflite.inputs) != 1 or len(tflite.outputs) != 1:
         raise VerdantError("the model has %d inputs and %d outputs; Verdant runs one input and one "
