@@ -11,7 +11,32 @@ import os
 import shutil
 import sys
 
-REPO_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _is_repo(folder):
+    return os.path.isfile(os.path.join(folder, "device", "manifest.py"))
+
+
+def find_repo():
+    """The Verdant clone: $VERDANT_REPO, else the one this file lives in (source tree or
+    editable install), else the current folder or a parent of it (a plain
+    `pip install ./host` copies the code into site-packages, away from the clone)."""
+    if os.environ.get("VERDANT_REPO"):
+        return os.path.abspath(os.environ["VERDANT_REPO"])
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    if _is_repo(here):
+        return here
+    folder = os.getcwd()
+    while True:
+        if _is_repo(folder):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return here
+        folder = parent
+
+
+REPO_DIR = find_repo()
 DEVICE_DIR = os.path.join(REPO_DIR, "device")          # the board payload (device/manifest.py)
 DEVICE_MANIFEST = os.path.join(DEVICE_DIR, "manifest.py")
 VBOARD_RUNTIME_DIR = os.path.join(REPO_DIR, "vboard")   # the virtual board's own modules
