@@ -36,9 +36,9 @@ DRIVERS = {
     "soil_moisture": ("soil_moisture", "CapacitiveSoilMoisture", "adc", (),
                       {"dry": (True, 0, 65535), "wet": (True, 0, 65535), "samples": (False, 1, 64)}),
 }
-_TOP_KEYS = ("name", "description", "port", "arch", "micropython", "model_limits", "i2c", "adc_pins",
+_TOP_KEYS = ("name", "description", "port", "arch", "micropython", "heap_bytes", "model_limits", "i2c", "adc_pins",
              "onewire_pin", "dht_pin", "sensors", "watchdog_timeout_ms", "sleep_mode")
-_OPTIONAL_TOP = ("description",)
+_OPTIONAL_TOP = ("description", "heap_bytes")
 _SENSOR_KEYS = ("name", "driver", "bus", "address", "pin", "period_s", "quantities", "options")
 
 
@@ -113,6 +113,8 @@ def load_board(config, source=None):
     port = c.one_of("port", config["port"], tuple(PORT_ARCHES))
     c.one_of("arch", config["arch"], PORT_ARCHES[port])
     c.text("micropython", config["micropython"])
+    if "heap_bytes" in config:  # the heap the firmware may use on this board (its budget)
+        c.int_in("heap_bytes", config["heap_bytes"], 32768, 1 << 30)
     limits = c.mapping("model_limits", config["model_limits"], ("flash_bytes", "ram_bytes"),
                        ("flash_bytes", "ram_bytes"))
     for k in ("flash_bytes", "ram_bytes"):
