@@ -31,8 +31,11 @@ except Exception as exc:  # MemoryError too; SystemExit and the vboard's resets 
     except Exception:
         pass
     safe = False
+    try:  # did this start run in safe mode (its healthy period may have reset the count)?
+        safe = sys.modules["verdant.startup"].safe_mode_now
+    except Exception:
+        pass
     try:
-        safe = counter.safe_mode()[0]
         counter.record_crash(text)
     except Exception as note_exc:
         sys.print_exception(note_exc)

@@ -40,13 +40,22 @@ class ModelSlot:
         self._next_check_t = None
 
     # ---- files ----
-    def _read(self, path):
+    def _read(self, path, events=None):
+        """The file's bytes; None when absent, or (with events) when there is no heap for it."""
         try:
             f = self.opener(path, "rb")
         except OSError:
             return None
         try:
             return f.read()
+        except MemoryError:
+            if events is None:
+                raise
+            import gc
+            gc.collect()
+            events.append(("error", {"where": "model", "file": path,
+                                     "error": "MemoryError: no heap to read the model file"}))
+            return None
         finally:
             f.close()
 
@@ -109,7 +118,7 @@ class ModelSlot:
         events = []
         self.signature = self._signature(self.path)
         for path in (self.path, self.prev_path):
-            data = self._read(path)
+            data = self._read(path, events)
             if data is None:
                 continue
             engine = self._load(path, data, events)
@@ -136,10 +145,10 @@ class ModelSlot:
         if signature is None or signature == self.signature:
             return ()
         self.signature = signature
-        data = self._read(self.path)
-        if data is None:
-            return ()
         events = []
+        data = self._read(self.path, events)
+        if data is None:
+            return events
         engine = self._load(self.path, data, events)
         why = "refused" if engine is None else model_fits(engine.meta, self.fitted)
         if why is not None:

@@ -65,16 +65,15 @@ class BootCounter:
     def healthy(self):
         """The app ran long enough: the next boot starts normally."""
         state = self.read()
-        if state["boots"] != 0:
-            state["boots"] = 0
-            self._write(state)
+        if state["boots"] != 0 or "last_error" in state:
+            self._write({"boots": 0})  # and the last crash is history: no safe mode for it
 
     def safe_mode(self):
         """(True, reason) when this boot should run in safe mode, else (False, None)."""
         state = self.read()
         boots = state["boots"]
         last = state.get("last_error") or ""
-        if boots >= 2 and last.startswith("MemoryError"):
+        if boots >= 1 and last.startswith("MemoryError"):
             return True, "the last start ran out of heap (%s)" % last
         if boots < self.max_boots:
             return False, None

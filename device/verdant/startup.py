@@ -14,6 +14,7 @@ Example (what device/main.py does):
 import sys
 
 BOARD_PATH = "board.json"
+safe_mode_now = False  # this start runs in safe mode (main.py: a crash now must not reset)
 GOOD_BOARD_PATH = "board.good.json"
 CONFIG_PATH = "config.json"
 
@@ -144,6 +145,8 @@ def run(counter, board_path=BOARD_PATH, config_path=CONFIG_PATH, good_path=GOOD_
             safe, why = counter.safe_mode()
         except Exception as exc:
             problems.append("boot counter unusable: %s: %s" % (type(exc).__name__, exc))
+    global safe_mode_now
+    safe_mode_now = why is not None
     board, problem = load_board_file(board_path, good_path)
     if problem:
         problems.append(problem)

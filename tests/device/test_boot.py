@@ -24,7 +24,6 @@ def test_counter_counts_resets_and_survives_a_damaged_file():
     counter.healthy()
     assert counter.count_boot() == 1
     counter.record_crash("MemoryError: out of heap")
-    assert counter.safe_mode() == (False, None)  # nothing has restarted yet
     assert counter.count_boot() == 2
     assert counter.safe_mode() == (True, "the last start ran out of heap (MemoryError: out of heap)")
     counter.healthy()
@@ -110,6 +109,7 @@ class _RunsOutOfHeap:
         self.run_seconds = real.run_seconds
 
     def run(self, counter, seconds=None):
+        self.safe_mode_now = counter.safe_mode()[0]
         raise MemoryError("memory allocation failed, allocating 2048 bytes")
 
 

@@ -89,16 +89,24 @@ def test_torn_board_json_runs_on_the_last_good_copy_or_without_sensors(fs):
     assert len([s for s in statuses(messages) if s.get("state") == "running"]) == 1
 
 
-@pytest.mark.parametrize("heap", [250_000, 600_000])
+@pytest.mark.parametrize("heap", [200_000, 260_000, 330_000, 450_000])
 def test_a_heap_too_small_ends_in_a_running_board_within_3_boots(fs, heap):
-    # x64, modules compiled from source on the board: at 600 KB the app runs but the model
-    # does not load (model off, said why); at 250 KB the app itself runs out of heap:
-    # MemoryError, reset, safe mode (rules on raw readings, status lines).
+    # x64, modules compiled from source on the board, so these heaps fall between "too
+    # small for the app", "enough for safe mode" and "the app runs, the model may not load".
+    # Whatever the heap: a running board within 3 boots that sends status lines; after a
+    # MemoryError the next boot is in safe mode, and a crash in safe mode ends in "halted"
+    # status lines instead of another reset.
     boots, messages = boot_until_running(fs, heap=heap)
     first = statuses(messages)[0]
-    assert first["state"] == "boot" and first["boot_count"] == boots
-    assert any(s.get("model") == "off" for s in statuses(messages))
+    halted = [s for s in statuses(messages) if s.get("state") == "halted"]
+    if halted:  # safe mode ran (its boot line first) and then ran out of heap too
+        assert halted[0]["safe_mode"] and "MemoryError" in halted[0]["why"] and len(halted) == 3
+        assert first["state"] == "halted" or first["safe_mode"]
+        return
+    # boot_count may be lower than the boots here: a healthy period resets the count
+    assert first["state"] == "boot" and 1 <= first["boot_count"] <= boots
     assert len([s for s in statuses(messages) if s.get("state") == "running"]) >= 1
-    if first["safe_mode"]:
-        assert "ran out of heap" in first["why"] and boots == 2
     assert [m for m in messages if m["k"] == "reading"]
+    if boots > 1:
+        assert first["safe_mode"] and "ran out of heap" in first["why"]
+        assert any(s.get("model") == "off" and s["why"].startswith("safe mode") for s in statuses(messages))
