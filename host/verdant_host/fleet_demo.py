@@ -86,7 +86,7 @@ def run_fleet(boards=3, hours=30.0, speed=7200.0, work_dir=None, db_path=None, b
         figures = {"boards": boards, "messages": stats["lines"], "alerts": alerts, "lost": lost,
                    "sent": expected, "seconds": seconds, "rate": stats["lines"] / seconds if seconds else 0.0}
         say("fleet: database %s (plot it: verdant plot --db %s --out %s)" % (
-            db_path, db_path, os.path.join(work_dir, "plots")))
+            db_path, db_path, os.path.join(work_dir, "fleet.png")))
         say("fleet: %d boards x %.0f simulated h at x%g in %.1f s: %.0f messages/s"
             % (boards, hours, speed, seconds, figures["rate"]))
         say("fleet: %d boards, %d messages, %d alerts, %d lost" % (boards, stats["lines"], alerts, lost))

@@ -3,8 +3,10 @@
 - one panel per quantity; each board has its own colour (legend), each session its own
   line: nothing is drawn across a reboot, a gap in the data or from one board to another;
 - rule thresholds (verdant.rules.DEFAULT_RULES) as dashed lines, named in the legend;
-- alert periods shaded by severity; an alert that never cleared is hatched, runs to the
-  end of the data and is labelled "still open";
+- an alert timeline panel at the bottom: one row per board and alert type, a bar per
+  alert period coloured by severity; an alert that never cleared is hatched, runs to the
+  end of the data and is labelled "still open" (one board: its periods are also shaded
+  on the quantity panels);
 - more than 3 days of data: a daily summary panel on top (air temperature min-max band
   and mean per board, alerts raised per day) so 30 days read at a glance;
 - the --out folder is created.
@@ -54,8 +56,8 @@ def load(db_path, quantities=None, board=None):
 
 
 def alert_spans(alerts, end_t):
-    """[(type, severity, start, end, open)] from raise/clear rows (per board and type);
-    an alert never cleared ends at end_t with open=True."""
+    """[(type, severity, start, end, open, board)] from raise/clear rows (per board and
+    type); an alert never cleared ends at end_t with open=True."""
     open_alerts, spans = {}, []
     for row in alerts:
         t, kind, severity, event = row[:4]
@@ -64,9 +66,9 @@ def alert_spans(alerts, end_t):
             open_alerts[key] = (t, severity)
         elif event == "clear" and key in open_alerts:
             start, sev = open_alerts.pop(key)
-            spans.append((kind, sev, start, t, False))
-    for (_, kind), (start, sev) in open_alerts.items():
-        spans.append((kind, sev, start, max(end_t, start), True))
+            spans.append((kind, sev, start, t, False, key[0]))
+    for (board, kind), (start, sev) in open_alerts.items():
+        spans.append((kind, sev, start, max(end_t, start), True, board))
     return sorted(spans, key=lambda s: s[2])
 
 
@@ -130,15 +132,17 @@ def plot(db_path, out_png, quantities=None, board=None):
     boards = sorted({b for runs in series.values() for b, _ in runs})
     colour = {b: BOARD_COLOURS[i % len(BOARD_COLOURS)] for i, b in enumerate(boards)}
     summary = end_t - start_t > SUMMARY_AFTER_DAYS * 86400
-    rows = len(names) + (1 if summary else 0)
-    fig, axes = plt.subplots(rows, 1, figsize=(12, 2.0 * rows + 1.2), squeeze=False,
-                             gridspec_kw={"height_ratios": ([1.4] if summary else []) + [1] * len(names)})
-    panels = axes[1:, 0] if summary else axes[:, 0]
+    timeline_rows = sorted({(str(sp[5] or boards[0]), str(sp[0])) for sp in spans})
+    heights = ([1.4] if summary else []) + [1] * len(names) + ([0.25 + 0.18 * len(timeline_rows)] if spans else [])
+    fig, axes = plt.subplots(len(heights), 1, figsize=(12, 2.0 * sum(heights) + 1.2), squeeze=False,
+                             gridspec_kw={"height_ratios": heights})
+    first = 1 if summary else 0
+    panels = list(axes[first:first + len(names), 0])
 
     def when(t):
         return datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
 
-    for ax in panels[1:]:
+    for ax in list(axes[first + 1:, 0]):
         ax.sharex(panels[0])
     for ax, name in zip(panels, names):
         for (run_board, _), (ts, vs) in sorted(series[name].items(), key=lambda item: item[1][0][0]):
@@ -149,18 +153,16 @@ def plot(db_path, out_png, quantities=None, board=None):
             ax.axhline(value, color="0.35", lw=0.8, ls="--")
             ax.annotate(label, (1.0, value), xycoords=("axes fraction", "data"), fontsize=6, color="0.3",
                         ha="right", va="bottom")
-        for kind, severity, start, end, is_open in spans:
-            ax.axvspan(when(start), when(end), color=ALERT_COLOURS.get(severity, "tab:gray"),
-                       alpha=0.12 if not is_open else 0.08, hatch="///" if is_open else None, lw=0)
+        if len(boards) == 1:  # one board: its alert periods behind its lines
+            for kind, severity, start, end, is_open, _ in spans:
+                ax.axvspan(when(start), when(end), color=ALERT_COLOURS.get(severity, "tab:gray"),
+                           alpha=0.10, hatch="///" if is_open else None, lw=0)
         ax.set_ylabel(name, fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.2)
-    top = panels[0]
-    for kind, severity, start, end, is_open in spans:
-        top.annotate(kind + (" (still open)" if is_open else ""), (when(start), 1.0),
-                     xycoords=("data", "axes fraction"), fontsize=7, rotation=15, va="bottom",
-                     color=ALERT_COLOURS.get(severity, "tab:gray"))
-    panels[-1].set_xlabel("board time (UTC)", fontsize=8)
+    if spans:
+        _timeline(axes[-1, 0], spans, timeline_rows, boards, when)
+    axes[-1, 0].set_xlabel("board time (UTC)", fontsize=8)
     handles = [Line2D([], [], color=colour[b], lw=1.5, label="board %s" % b) for b in boards]
     handles.append(Line2D([], [], color="0.35", lw=0.8, ls="--", label="rule threshold"))
     for severity in ("critical", "warning", "info"):
@@ -180,6 +182,24 @@ def plot(db_path, out_png, quantities=None, board=None):
     fig.savefig(out_png, dpi=90)
     plt.close(fig)
     return len(names)
+
+
+def _timeline(ax, spans, rows, boards, when):
+    """One row per (board, alert type): a bar per alert period, open ones hatched."""
+    index = {row: i for i, row in enumerate(rows)}
+    for kind, severity, start, end, is_open, board in spans:
+        y = index[(str(board or boards[0]), str(kind))]
+        colour = ALERT_COLOURS.get(severity, "tab:gray")
+        ax.barh(y, when(end) - when(start), left=when(start), height=0.7, color=colour, alpha=0.55,
+                hatch="///" if is_open else None, edgecolor=colour if is_open else None, lw=0)
+        if is_open:
+            ax.annotate("still open", (when(end), y), fontsize=6, va="center", ha="right", color="0.15")
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([("%s: %s" % row) if len(boards) > 1 else row[1] for row in rows], fontsize=6)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.set_ylabel("alerts", fontsize=8)
+    ax.grid(axis="x", alpha=0.2)
 
 
 def _summary_panel(ax, series, alerts, colour, when):

@@ -115,8 +115,8 @@ def test_plot_draws_a_panel_per_quantity_with_alert_spans(tmp_path):
 def test_alert_spans_pair_raise_and_clear():
     rows = [(10, "a", "critical", "raise"), (15, "b", "info", "raise"), (20, "a", "critical", "clear"),
             (25, "a", "critical", "raise")]
-    assert alert_spans(rows, 100) == [("a", "critical", 10, 20, False), ("b", "info", 15, 100, True),
-                                      ("a", "critical", 25, 100, True)]
+    assert alert_spans(rows, 100) == [("a", "critical", 10, 20, False, None), ("b", "info", 15, 100, True, None),
+                                      ("a", "critical", 25, 100, True, None)]
 
 
 def test_monitor_command_on_a_serial_port_exits_on_a_critical_alert(tmp_path):
