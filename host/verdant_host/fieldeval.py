@@ -38,6 +38,19 @@ def load_manifest(folder):
         return json.load(f)["scenarios"]
 
 
+def write_manifest(folder, split, count, seed=11):
+    """manifest.json for the scenarios a generator run finished (it writes one only at its end)."""
+    import sys as _sys
+    from verdant_host import paths
+    _sys.path.insert(0, os.path.join(paths.REPO_DIR, "host", "scripts"))
+    import greenlight_scenarios as gs
+    done = [i for i in range(count) if os.path.exists(os.path.join(folder, "scenario_%02d.csv" % i))]
+    with open(os.path.join(folder, "manifest.json"), "w") as f:
+        json.dump({"command": "greenlight_scenarios.py --split %s --count %d --seed %d" % (split, count, seed),
+                   "scenarios": [gs.scenario(split, i, seed) for i in done]}, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
 def read_columns(path):
     """CSV -> {column: numpy array} (NaN for empty cells), strings kept for `fault`."""
     with open(path) as f:

@@ -6,8 +6,8 @@ held back to set each model's alert threshold for <= 0.1 false alarms per week.
 
     python -m verdant_host.setmodels [--data data/greenlight/train] [--out models/sets]
 
-Sets: t_rh (air temperature + RH), t_rh_co2, t_rh_co2_light (light as PAR, or lux
-converted by the board's features). Boards with a soil probe use these too (extra
+Sets: t_rh (air temperature + RH), t_rh_co2, t_rh_co2_light (PAR), t_rh_co2_lux (lux,
+trained on PAR converted at verdant.features.LUX_TO_PAR, ~54 lux per umol/m2/s). Boards with a soil probe use these too (extra
 sensors are fine); the default model (models/default) covers T+RH+CO2+lux+soil.
 """
 import argparse
@@ -17,6 +17,7 @@ import sys
 
 import numpy as np
 
+from verdant.features import LUX_TO_PAR
 from verdant_host import sitemodel
 from verdant_host.fieldeval import load_manifest, read_columns
 
@@ -24,6 +25,8 @@ SETS = {
     "t_rh": ("air_temp_c", "rh_pct"),
     "t_rh_co2": ("air_temp_c", "rh_pct", "co2_ppm"),
     "t_rh_co2_light": ("air_temp_c", "rh_pct", "co2_ppm", "par_umol_m2_s"),
+    # the same for a lux sensor: PAR converted with the board's factor (~54 lux per umol/m2/s)
+    "t_rh_co2_lux": ("air_temp_c", "rh_pct", "co2_ppm", "light_lux"),
 }
 HELD_EVERY = 4   # every 4th scenario is held back for the threshold
 
@@ -41,6 +44,8 @@ def histories(folder, quantities):
         if end < 36:
             continue
         ts = cols["timestamp_s"][:end].astype(np.int64)
+        if "light_lux" in quantities:
+            cols["light_lux"] = cols["par_umol_m2_s"] / LUX_TO_PAR
         out.append((meta["index"], ts, {q: cols[q][:end] for q in quantities}))
     return out
 

@@ -6,9 +6,9 @@ site's own fault-free history (`verdant train --site HISTORY.csv --out DIR`) or 
 simulated greenhouses (the generic per-sensor-set models).
 
 Why synthetic departures: a site's history has no faults in it. Each departure is a
-physically consistent change of the recorded readings from a random moment on (a
-temperature ramp keeps the absolute humidity, so RH moves with it; CO2 decays towards a
-depleted level or climbs with a stuck valve), labelled once it is large enough to see.
+change of the recorded readings from a random moment on (a temperature ramp moves RH
+somewhere between keeping the vapour pressure and keeping the RH, as condensation and
+vents also act; CO2 decays towards a depleted level or climbs with a stuck valve), labelled once it is large enough to see.
 The classifier's "not normal" probability is the anomaly score; its alert threshold and
 debounce are chosen on held-back days (never trained on) for at most
 MAX_FALSE_ALARMS_PER_WEEK raises there, using the firmware's own alert state machine.
@@ -16,7 +16,7 @@ MAX_FALSE_ALARMS_PER_WEEK raises there, using the firmware's own alert state mac
 Features (the board's own code, verdant.features, via dataset.rows_to_samples): for each
 quantity present, its value and its rate over the window; VPD with T and RH; light as PAR
 (lux converted with verdant.features.LUX_TO_PAR = 0.0185 umol/m2/s per lux, i.e. ~54 lux
-per umol/m2/s in sunlight); time of day. 15-minute rows, a 2-hour window.
+per umol/m2/s in sunlight); time of day. 5-minute rows, a 1-hour window.
 
     result = train_site("history.csv", "site_model", progress=print)
 """
@@ -29,12 +29,12 @@ from verdant import features as vf
 from verdant_host import dataset, report
 from verdant_host.errors import VerdantError
 
-PERIOD_S = 900
-WINDOW = 8
+PERIOD_S = 300
+WINDOW = 12
 LABELS = ("normal", "too_cold", "too_warm", "too_humid", "co2_low", "co2_high", "rh_drift")
 NEEDS = {"too_cold": "air_temp_c", "too_warm": "air_temp_c", "too_humid": "rh_pct",
          "co2_low": "co2_ppm", "co2_high": "co2_ppm", "rh_drift": "rh_pct"}
-VISIBLE = {"air_temp_c": 2.0, "rh_pct": 8.0, "co2_ppm": 150.0, "rh_drift": 5.0}
+VISIBLE = {"air_temp_c": 3.0, "rh_pct": 10.0, "co2_ppm": 200.0, "rh_drift": 6.0}
 MAX_FALSE_ALARMS_PER_WEEK = 0.1
 QUANTITIES = ("air_temp_c", "rh_pct", "co2_ppm", "par_umol_m2_s", "light_lux", "soil_moisture_pct")
 
@@ -47,8 +47,12 @@ def feature_names(present):
             names += [q, q + "_rate_h"]
     if "air_temp_c" in present and "rh_pct" in present:
         names.append("vpd_kpa")
-    if "par_umol_m2_s" in present or "light_lux" in present:
-        names.append("dli_mol_m2")
+    # light as it is now (day, night, lamps explain the climate); not the day's integral,
+    # which follows the weather and puts a model outside what it learned
+    if "par_umol_m2_s" in present:
+        names.append("par_umol_m2_s")
+    elif "light_lux" in present:
+        names.append("light_lux")
     return tuple(names + ["tod_sin", "tod_cos"])
 
 
@@ -79,14 +83,17 @@ def perturb(readings, kind, start, rng, step_s):
     hours = np.where(after, k * step_s / 3600.0, 0.0)
     visible = np.zeros(n, dtype=bool)
     if kind in ("too_cold", "too_warm"):
-        size = rng.uniform(3.0, 9.0) * (-1 if kind == "too_cold" else 1)
+        size = rng.uniform(4.0, 10.0) * (-1 if kind == "too_cold" else 1)
         ramp = rng.uniform(0.5, 2.0)
         delta = size * np.minimum(hours / ramp, 1.0) * after
         t_old = readings["air_temp_c"]
         t_new = t_old + delta
         out["air_temp_c"] = t_new
-        if "rh_pct" in readings:  # same vapour pressure at the new temperature
-            out["rh_pct"] = np.clip(readings["rh_pct"] * _es(t_old) / _es(t_new), 0, 100)
+        if "rh_pct" in readings:
+            # between the same vapour pressure (alpha 1) and the same RH (alpha 0): a cooling
+            # greenhouse also loses vapour to condensation on the cover and to the vents
+            alpha = rng.uniform(0.0, 1.0)
+            out["rh_pct"] = np.clip(readings["rh_pct"] * (_es(t_old) / _es(t_new)) ** alpha, 0, 100)
         visible = np.abs(delta) >= VISIBLE["air_temp_c"]
     elif kind == "too_humid":
         delta = rng.uniform(10.0, 25.0) * np.minimum(hours / rng.uniform(0.5, 2.0), 1.0) * after
@@ -190,7 +197,7 @@ def split_days(ts, readings, held_fraction=0.3):
     return part(0, cut), part(cut, len(ts))
 
 
-def choose_rule(t, probs, weeks, thresholds=(0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98), consecutives=(2, 3, 4, 6)):
+def choose_rule(t, probs, weeks, thresholds=(0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98), consecutives=(3, 4, 6, 9, 12)):
     """Most sensitive (threshold, consecutive) with at most MAX_FALSE_ALARMS_PER_WEEK raises
     on fault-free held-back windows; (rule, raises per week) with the strictest rule when
     none meets it."""

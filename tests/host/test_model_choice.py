@@ -26,7 +26,7 @@ def test_the_most_specific_fitting_model_is_chosen(models):
     assert path == models["t_rh"] and "t_rh" in why
     path, _ = model_choice.choose(["air_temp_c", "rh_pct", "co2_ppm"], all_models)
     assert path == models["t_rh_co2"]
-    # PAR or lux both feed the light features
+    # PAR or lux both feed the light features (the daily light integral)
     for light in ("par_umol_m2_s", "light_lux"):
         path, _ = model_choice.choose(["air_temp_c", "rh_pct", "co2_ppm", light], all_models)
         assert path == models["t_rh_co2_light"], light

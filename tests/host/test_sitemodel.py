@@ -71,4 +71,5 @@ def test_sensor_set_names_and_features():
     assert sitemodel.sensor_set_name(["air_temp_c", "rh_pct", "co2_ppm", "light_lux", "soil_moisture_pct"]) == \
         "t_rh_co2_light_soil"
     names = sitemodel.feature_names(["air_temp_c", "rh_pct", "light_lux"])
-    assert "dli_mol_m2" in names and "co2_ppm" not in names and "vpd_kpa" in names
+    assert "light_lux" in names and "co2_ppm" not in names and "vpd_kpa" in names
+    assert "par_umol_m2_s" in sitemodel.feature_names(["air_temp_c", "par_umol_m2_s", "light_lux"])
