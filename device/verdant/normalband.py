@@ -1,7 +1,9 @@
 """Equipment-fault early warning from the greenhouse's own recent normal: per quantity and
 hour of day, the range seen on the previous two days; a reading well outside it (or, in
 the dark, air temperature a third of the way out and falling faster than 2 degC/h), held
-for hold_s, raises a warning. CO2 too low is judged only in light (PAR > 50 or the lux
+for hold_s, raises a warning. Air temperature is compared with the whole previous days'
+range (by day it follows the sun); CO2 with the same hour +-1 h (dosing follows the
+clock and the light). CO2 too low is judged only in light (PAR > 50 or the lux
 equivalent): dosing runs by day, and at dusk CO2 falls on its own. A board with no light
 sensor gets no co2_low_anomaly and no early cold tier. (heating failure, vents stuck, CO2 dosing off or stuck open
 show as air or CO2 far from what this greenhouse does at this hour).
@@ -28,7 +30,7 @@ MIN_HOURS = 20
 
 # quantity: (type below, margin below, type above, margin above, what it suggests below, above)
 WATCH = {
-    "air_temp_c": ("cold_anomaly", 3.0, "heat_anomaly", 4.0,
+    "air_temp_c": ("cold_anomaly", 1.5, "heat_anomaly", 4.0,
                    "heating failure or vents stuck open?", "vents stuck closed or heating stuck on?"),
     "co2_ppm": ("co2_low_anomaly", 150.0, "co2_high_anomaly", 300.0,
                 "CO2 dosing off?", "CO2 valve stuck open or no ventilation?"),
@@ -37,6 +39,7 @@ DEFAULTS = {"hold_s": 900, "clear_s": 1800, "utc_offset_s": 0}
 # Early tier: a reading already past the band by a third of the margin and still moving away
 # faster than this per hour (over the last RATE_S) is not waiting for the full margin.
 FAST = {"air_temp_c": 2.0}
+WHOLE_DAY = ("air_temp_c",)
 RATE_S = 1800
 LUX_TO_PAR = 0.0185     # as verdant.features
 DARK_PAR = 5.0          # umol/m2/s: night (no sun, no lamps)
@@ -96,15 +99,18 @@ class NormalBand:
         self._recent = {}       # quantity -> [(t, v)] over the last RATE_S
 
     def band(self, q, t):
-        """(low, high) seen at this hour (+-1 h) on the previous two usable days, or None."""
+        """(low, high) seen at this hour (+-1 h) on the previous two usable days, or None.
+        Air temperature uses the whole days' range: by day it follows the sun, and only a
+        fall below what the heating held at night (or a rise above the warmest) is news."""
         local = int(t) + int(self.settings["utc_offset_s"])
         hour = (local % DAY_S) // HOUR_S
         lo = hi = None
         day = local // DAY_S
+        hours = range(24) if q in WHOLE_DAY else (hour - 1, hour, hour + 1)
         for d in self.days.get(q, ()):
             if d.day is None or d.day >= day or not d.usable():
                 continue  # today is not part of the normal yet
-            for h in (hour - 1, hour, hour + 1):
+            for h in hours:
                 h %= 24
                 if d.has(h):
                     a, b = d.lo[h], d.hi[h]
@@ -145,17 +151,18 @@ class NormalBand:
             fast = FAST.get(q)
             if band is not None:
                 lo, hi = band
+                when = "at any hour" if q in WHOLE_DAY else "at this hour"
                 # at night the heating alone holds the air: a fast fall there is not the sun or the lamps
                 falling = fast is not None and dark and rate is not None and rate < -fast and v < lo - low_margin / 3
                 low = v < lo - low_margin or falling
                 if q == "co2_ppm" and not bright:
                     low = False  # CO2 is dosed by day; at dusk and night it falls on its own
                 self._judge(t, low_type, low, v > lo - low_margin / 2, events,
-                            "%s %s is %s below %s, the lowest at this hour on the last 2 days: %s"
-                            % (q, _fmt(v), _fmt(lo - v), _fmt(lo), low_hint), q, v, band)
+                            "%s %s is %s below %s, the lowest %s on the last 2 days: %s"
+                            % (q, _fmt(v), _fmt(lo - v), _fmt(lo), when, low_hint), q, v, band)
                 self._judge(t, high_type, v > hi + high_margin, v < hi + high_margin / 2, events,
-                            "%s %s is %s above %s, the highest at this hour on the last 2 days: %s"
-                            % (q, _fmt(v), _fmt(v - hi), _fmt(hi), high_hint), q, v, band)
+                            "%s %s is %s above %s, the highest %s on the last 2 days: %s"
+                            % (q, _fmt(v), _fmt(v - hi), _fmt(hi), when, high_hint), q, v, band)
             self._record(q, t, v)
         return events
 
