@@ -12,6 +12,7 @@ DEEPSLEEP_RESET = 4
 SOFT_RESET = 5
 
 HardReset = None  # set by the vboard runtime; raising it ends the interpreter run
+control = None    # set by the vboard runtime: control(line) tells the supervisor
 
 
 def reset():
@@ -40,16 +41,22 @@ def idle():
 
 
 class WDT:
-    """Watchdog: counts feeds; the vboard does not enforce the timeout."""
+    """Watchdog: the supervisor resets the board when it is not fed within the timeout
+    (with `verdant vboard --watchdog`; otherwise it only counts feeds). Once created it
+    runs until a hard reset, as on esp32 and rp2; creating it again restarts the count."""
 
     def __init__(self, id=0, timeout=5000):
         if timeout <= 0:
             raise ValueError("WDT timeout must be > 0 ms")
         self.timeout = timeout
         self.feeds = 0
+        if control:
+            control("W %d" % timeout)
 
     def feed(self):
         self.feeds += 1
+        if control:
+            control("F")
 
 
 class Pin:

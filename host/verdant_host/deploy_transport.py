@@ -32,7 +32,9 @@ for _p in %r:
     print(_p, _vh(_p))
 """
 
-_VERIFY_MODEL_CODE = """import gc
+_VERIFY_MODEL_CODE = """import gc, sys
+if %r and %r not in sys.path:
+    sys.path.insert(0, %r)
 gc.collect()
 try:
     from verdant import engine
@@ -43,10 +45,92 @@ except Exception as e:
 """
 
 
+_INSTALL_CODE = _HASHES_CODE.split("for _p in")[0] + """import os
+for _t, _d, _h in %r:
+    if _vh(_t) != _h:
+        print('BAD', _d)
+        continue
+    try:
+        os.remove(_d)
+    except OSError:
+        pass
+    os.rename(_t, _d)
+"""
+
+_COPY_CODE = """_s = open(%r, 'rb')
+_c = open(%r, 'wb')
+_b = bytearray(512)
+while True:
+    _n = _s.readinto(_b)
+    if not _n:
+        break
+    _c.write(_b if _n == 512 else _b[:_n])
+_s.close()
+_c.close()
+"""
+
+_RTC_CODE = """try:
+    import machine
+    machine.RTC().datetime(%r)
+    print('RTC-SET')
+except (ImportError, AttributeError) as e:
+    print('RTC-NONE', e)
+"""
+
+
+def rtc_datetime(epoch_s):
+    """machine.RTC().datetime() tuple for a Unix time, in UTC: (year, month, day, weekday
+    (Monday 0), hours, minutes, seconds, subseconds)."""
+    import time
+    t = time.gmtime(int(epoch_s))
+    return (t.tm_year, t.tm_mon, t.tm_mday, t.tm_wday, t.tm_hour, t.tm_min, t.tm_sec, 0)
+
+
 class BoardLink:
-    """Deploy operations on top of exec(code) -> output bytes (subclasses provide it)."""
+    """Deploy operations on top of run(code) -> output bytes (subclasses provide it).
+
+    feed_watchdog(ms): a board whose firmware started its hardware watchdog keeps it
+    running through the REPL session (esp32 and rp2 cannot stop it), so from then on every
+    piece of code sent feeds it first."""
+
+    _feed = ""
+
+    def run(self, code):
+        raise NotImplementedError
 
     def exec(self, code):
+        return self.run(self._feed + code)
+
+    def feed_watchdog(self, timeout_ms):
+        """Feed the board's watchdog (timeout_ms, as the firmware set it) on every exec."""
+        self.run("import machine\n_vwdt = machine.WDT(timeout=%d)\n_vwdt.feed()" % int(timeout_ms))
+        self._feed = "_vwdt.feed()\n"
+
+    def install(self, entries):
+        """Rename each (temporary path, final path, sha256) into place when the board's copy
+        of the temporary file has that hash; returns the final paths whose copy did not."""
+        if not entries:
+            return []
+        out = self.exec(_INSTALL_CODE % (list(entries),)).decode().splitlines()
+        return [line[4:].strip() for line in out if line.startswith("BAD ")]
+
+    def copy(self, src, dst):
+        """Copy a file on the board (no bytes over the serial line)."""
+        self.exec(_COPY_CODE % (src, dst))
+
+    def read_text(self, path):
+        """A small text file from the board, or None when it is absent."""
+        out = self.exec("try:\n print(repr(open(%r).read()))\nexcept OSError:\n print(None)\n" % path)
+        text = out.decode().strip().splitlines()
+        import ast
+        return ast.literal_eval(text[-1]) if text else None
+
+    def set_rtc(self, epoch_s):
+        """Set the board's RTC to the given Unix time (UTC); False when the port has no RTC."""
+        return b"RTC-SET" in self.exec(_RTC_CODE % (rtc_datetime(epoch_s),))
+
+    def resume_firmware(self):
+        """Leave the REPL so the firmware runs again (soft reset: boot.py, then main.py)."""
         raise NotImplementedError
 
     def hashes(self, paths):
@@ -76,6 +160,18 @@ class BoardLink:
                 progress(path, min(start + CHUNK_BYTES, len(data)), len(data))
         self.exec("f.close()")
 
+    def list_dir(self, folder):
+        """Names in a folder on the board ([] when it is absent)."""
+        out = self.exec("import os\ntry:\n for _e in os.ilistdir(%r):\n  print(_e[0])\nexcept OSError:\n pass\n"
+                        % folder)
+        return [line.strip() for line in out.decode().splitlines() if line.strip()]
+
+    def remove_tree(self, path):
+        """Remove a file or a folder with everything in it (absent: nothing to do)."""
+        self.exec("import os\ndef _vr(p):\n try:\n  entries = list(os.ilistdir(p))\n except OSError:\n"
+                  "  try:\n   os.remove(p)\n  except OSError:\n   pass\n  return\n for e in entries:\n"
+                  "  _vr(p + '/' + e[0])\n os.rmdir(p)\n_vr(%r)\n" % path)
+
     def remove(self, path):
         self.exec("import os\ntry:\n os.remove(%r)\nexcept OSError:\n pass\n" % path)
 
@@ -84,9 +180,10 @@ class BoardLink:
         self.exec("import os\ntry:\n os.rename(%r, %r)\nexcept OSError:\n os.remove(%r)\n os.rename(%r, %r)\n"
                   % (src, dst, dst, src, dst))
 
-    def verify_model(self, path):
-        """Load the model with the firmware's parser on the board; None if fine, else the error."""
-        output = self.exec(_VERIFY_MODEL_CODE % path).decode().strip().splitlines()
+    def verify_model(self, path, firmware_dir=None):
+        """Load the model with the firmware's parser on the board (the firmware in
+        firmware_dir when given); None if fine, else the error."""
+        output = self.exec(_VERIFY_MODEL_CODE % (firmware_dir, firmware_dir, firmware_dir, path)).decode().strip().splitlines()
         last = output[-1] if output else ""
         if last.startswith("MODEL-OK"):
             return None
@@ -121,7 +218,7 @@ class MpremoteLink(BoardLink):
                                "and not in use by another program?" % (port, exc))
         self._reset_done = False
 
-    def exec(self, code):
+    def run(self, code):
         from mpremote.transport import TransportExecError
         try:
             return self.transport.exec(code)
@@ -132,6 +229,11 @@ class MpremoteLink(BoardLink):
 
     def hard_reset(self):
         self.transport.exec_raw_no_follow("import machine\nmachine.reset()")
+        self._reset_done = True
+
+    def resume_firmware(self):
+        self.transport.exit_raw_repl()
+        self.transport.serial.write(b"\x04")  # friendly-REPL Ctrl-D: soft reset runs main.py
         self._reset_done = True
 
     def close(self):
@@ -154,7 +256,7 @@ class AmpyLink(BoardLink):
             raise VerdantError("deploy: ampy cannot reach the board REPL on %s (%s)" % (port, exc))
         self._reset_done = False
 
-    def exec(self, code):
+    def run(self, code):
         try:
             return self.board.exec_(code)
         except self._error as exc:
@@ -165,6 +267,11 @@ class AmpyLink(BoardLink):
 
     def hard_reset(self):
         self.board.exec_raw_no_follow("import machine\nmachine.reset()")
+        self._reset_done = True
+
+    def resume_firmware(self):
+        self.board.exit_raw_repl()
+        self.board.serial.write(b"\x04")  # friendly-REPL Ctrl-D: soft reset runs main.py
         self._reset_done = True
 
     def close(self):

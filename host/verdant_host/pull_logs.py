@@ -1,5 +1,6 @@
 """Copy a board's flash log (verdant.log) over its serial port and decode it to the
-replay CSV (timestamp_s, quantities..., flags) that training and replay read.
+replay CSV (timestamp_s, quantities..., flags) that training and replay read; the
+firmware runs again afterwards.
 
 Example:
     result = pull_logs("/dev/ttyUSB0", "pulled.csv")
@@ -33,12 +34,17 @@ def read_board_file(link, path, chunk=512):
     return bytes(data)
 
 
-def pull_logs(port, out_csv, transport="mpremote", raw_copy=None, baudrate=115200):
-    """Copy verdant.log from the board, decode it, write the replay CSV.
+def pull_logs(port, out_csv, transport="mpremote", raw_copy=None, baudrate=115200, resume=True):
+    """Copy verdant.log from the board, decode it, write the replay CSV. The REPL session
+    stops the firmware; resume (default) restarts it afterwards (a soft reset runs main.py).
 
     Returns {"records": n, "bad_slots": n, "first_t": t, "last_t": t}."""
     with open_transport(transport, port, baudrate) as link:
-        data = read_board_file(link, LOG_REMOTE)
+        try:
+            data = read_board_file(link, LOG_REMOTE)
+        finally:
+            if resume:
+                link.resume_firmware()
     if raw_copy:
         with open(raw_copy, "wb") as f:
             f.write(data)

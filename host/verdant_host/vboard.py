@@ -36,7 +36,7 @@ RAW_REPL_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
 RAW_PASTE_WINDOW = 256
 MAX_CONSECUTIVE_CRASHES = 3
-POWER_ON_RESET, HARD_RESET = 1, 2  # machine.PWRON_RESET, machine.HARD_RESET
+POWER_ON_RESET, HARD_RESET, WDT_RESET = 1, 2, 3  # machine.PWRON_RESET, HARD_RESET, WDT_RESET
 FROZEN_MODULES = ("vboard_runtime.py", "vboard_machine.py", "vboard_os.py", "vboard_env.py")
 
 FRIENDLY, RAW, RAW_PASTE, PASTE, EXECUTING, STOPPED = "friendly", "raw", "raw-paste", "paste", "executing", "stopped"
@@ -50,10 +50,13 @@ class VirtualBoard:
     truth_csv: greenhouse truth for the simulated sensors (timestamp_s,<quantity>,... columns).
     sim_t0: board time (epoch seconds) at start.
     heap_bytes: interpreter heap, to mimic the board's RAM (None: Unix-port default).
+    enforce_watchdog: a machine.WDT, once created, resets the board when not fed within
+      its timeout (real time), through soft resets and REPL sessions, as on esp32 and rp2;
+      off by default so a busy host cannot reset a demo.
     """
 
     def __init__(self, fs_dir, speed=1.0, truth_csv=None, sim_t0=SIM_START_S, micropython=None,
-                 heap_bytes=None, board_name="Verdant vboard", log=None):
+                 heap_bytes=None, board_name="Verdant vboard", log=None, enforce_watchdog=False):
         if speed <= 0:
             raise VerdantError("vboard: clock speed must be > 0, got %r" % speed)
         self.fs_dir = os.path.abspath(fs_dir)
@@ -84,6 +87,10 @@ class VirtualBoard:
         self._injections = []
         self._exec_kind = None
         self._reset_cause = POWER_ON_RESET
+        self.enforce_watchdog = enforce_watchdog
+        self.watchdog_resets = 0
+        self._wdt_timeout_s = None  # running watchdog: timeout and deadline (time.monotonic)
+        self._wdt_deadline = None
 
     # ---- lifecycle -------------------------------------------------------------------
     def start(self):
@@ -232,12 +239,13 @@ class VirtualBoard:
             self._child_died()
 
     # ---- boot sequence ---------------------------------------------------------------
-    def _boot(self, hard, raw=False):
+    def _boot(self, hard, raw=False, cause=None):
         self._kill_child()
         if not hard:
             self._send(SOFT_REBOOT)
-        if hard:  # a soft reboot keeps the last hardware reset cause, as on a board
-            self._reset_cause = HARD_RESET if self.boots else POWER_ON_RESET
+        if hard:  # a soft reboot keeps the last hardware reset cause and the watchdog, as on a board
+            self._reset_cause = cause or (HARD_RESET if self.boots else POWER_ON_RESET)
+            self._wdt_deadline = None
         self._spawn(self._reset_cause)
 
         def after_boot_py(status):
@@ -285,6 +293,12 @@ class VirtualBoard:
                     self._drain_child_output(child)
                 if self._control in ready:
                     self._read_control()
+            if self._wdt_deadline is not None and self.enforce_watchdog and time.monotonic() > self._wdt_deadline:
+                self.log("vboard: watchdog not fed for %g s: reset" % self._wdt_timeout_s)
+                self.watchdog_resets += 1
+                self._after_exec = None
+                self._boot(hard=True, cause=WDT_RESET)
+                continue
             if child is not None and self._child is child and child.poll() is not None:
                 self._drain_child_output(child)
                 self._read_control()
@@ -339,7 +353,12 @@ class VirtualBoard:
         self._control_buf += data
         while b"\n" in self._control_buf:
             line, self._control_buf = self._control_buf.split(b"\n", 1)
-            if line.startswith(b"D "):
+            if line.startswith(b"W "):  # machine.WDT(timeout=ms) created
+                self._wdt_timeout_s = int(line[2:]) / 1000.0
+                self._wdt_deadline = time.monotonic() + self._wdt_timeout_s
+            elif line == b"F" and self._wdt_timeout_s is not None:  # WDT.feed()
+                self._wdt_deadline = time.monotonic() + self._wdt_timeout_s
+            elif line.startswith(b"D "):
                 self._deaths = 0
                 # output written before the report is already in the pipe: pass it on first
                 self._drain_child_output(self._child)

@@ -52,20 +52,30 @@ def _board_file(board, path):
         return f.read()
 
 
+def _slot(board):
+    """The firmware folder the board's main.py points at."""
+    from verdant_host.deploy_slots import active_slot
+    return active_slot(_board_file(board, "main.py").decode())
+
+
 def test_fresh_board_gets_code_config_and_a_verified_model(board, files):
     report = _deploy(board, files, "v1")
     assert report.model_verified
     assert _board_file(board, "model.bin") == open(files["v1"], "rb").read()
     assert json.loads(_board_file(board, "board.json"))["name"] == "sim"
+    slot = _slot(board)
+    assert slot == report.slot and slot.startswith("fw/")
     sources = [rel for rel, _ in deploy_mod.device_sources(include_sim=True)]
     for rel in sources:  # bytecode, or the source when mpy-cross refused it (and the report says so)
-        if not os.path.exists(os.path.join(board.fs_dir, "lib", rel[:-3] + ".mpy")):
-            assert os.path.exists(os.path.join(board.fs_dir, "lib", rel)), rel
+        if not os.path.exists(os.path.join(board.fs_dir, slot, rel[:-3] + ".mpy")):
+            assert os.path.exists(os.path.join(board.fs_dir, slot, rel)), rel
             assert any("mpy-cross refused %s" % rel in note for note in report.notes), rel
     assert not any("vboard_" in rel for rel in sources)
     assert not os.path.exists(os.path.join(board.fs_dir, "model.new"))
+    assert not [n for _, _, names in os.walk(board.fs_dir) for n in names if n.endswith(".tmp")]
     # the deployed bytecode runs on the board and reads the deployed model
-    out = mpremote(board.port, "exec", "from verdant import engine; print(engine.load('model.bin').labels)").stdout
+    out = mpremote(board.port, "exec", "import sys; sys.path.insert(0, %r)\n"
+                   "from verdant import engine; print(engine.load('model.bin').labels)" % slot).stdout
     assert out.strip() == "['normal', 'frost_risk']"
 
 
@@ -116,9 +126,9 @@ def test_board_side_check_refuses_a_corrupt_model(board, files):
     _deploy(board, files, "v1")
     with open_transport("mpremote", board.port) as link:
         link.write_file("model.new", corrupt)
-        error = link.verify_model("model.new")
+        error = link.verify_model("model.new", _slot(board))
         assert error is not None and "CRC" in error
-        assert link.verify_model("model.bin") is None
+        assert link.verify_model("model.bin", _slot(board)) is None
 
 
 def test_ampy_transport_hashes_writes_and_verifies_the_same_way(board, files):
@@ -126,7 +136,7 @@ def test_ampy_transport_hashes_writes_and_verifies_the_same_way(board, files):
     os.remove(os.path.join(board.fs_dir, "main.py"))
     report = _deploy(board, files, "v2", transport="ampy")  # ampy is slow: only two files to send
     assert sorted(report.sent) == ["main.py", "model.bin"] and report.model_verified
-    assert _board_file(board, "main.py") == open(files["main"], "rb").read()
+    assert _board_file(board, "main.py").endswith(open(files["main"], "rb").read())
     assert _board_file(board, "model.bin") == open(files["v2"], "rb").read()
     assert _deploy(board, files, "v2", transport="mpremote").sent == []
 
@@ -221,7 +231,7 @@ def test_deploy_asks_the_board_for_its_abi(board, files, tmp_path):
     dist = tmp_path / "dist"
     _native_module(dist, "x64_6.2", 2, sub=2)
     report = _deploy(board, files, "v1", dist_dir=str(dist))
-    assert "lib/verdant_nn.mpy" not in report.sent
+    assert not [p for p in report.sent if p.endswith("verdant_nn.mpy")]
     assert any("matches the board's x64 ABI 6.3" in note for note in report.notes), report.notes
 
 
@@ -237,16 +247,24 @@ def test_a_board_on_another_micropython_release_gets_a_warning():
     assert "runs MicroPython 1.20 but mpy-cross is 1.28" in version_note(_sim_config(micropython="1.20.0"))
 
 
-def test_stale_modules_on_the_board_are_removed(board, files):
+def test_stale_modules_and_older_firmware_on_the_board_are_removed(board, files):
     _deploy(board, files, "v1")
-    lib = os.path.join(board.fs_dir, "lib", "verdant")
+    slot = _slot(board)
+    lib = os.path.join(board.fs_dir, slot, "verdant")
     with open(os.path.join(lib, "gone.mpy"), "wb") as f:
         f.write(b"old module")
     with open(os.path.join(lib, "app.py"), "w") as f:  # would shadow app.mpy
         f.write("raise ImportError")
+    for old in ("fw/0123456789/verdant", "lib/verdant/engine"):  # an older folder; firmware from before folders
+        os.makedirs(os.path.join(board.fs_dir, old))
+        with open(os.path.join(board.fs_dir, old, "x.mpy"), "wb") as f:
+            f.write(b"old")
     report = _deploy(board, files, "v1")
-    assert report.removed == ["lib/verdant/app.py", "lib/verdant/gone.mpy"] and report.sent == []
+    assert report.removed == ["fw/0123456789", slot + "/verdant/app.py", slot + "/verdant/gone.mpy", "lib/verdant"]
+    assert report.sent == []
     assert not os.path.exists(os.path.join(lib, "app.py")) and os.path.exists(os.path.join(lib, "app.mpy"))
+    assert sorted(os.listdir(os.path.join(board.fs_dir, "fw"))) == [slot[3:]]
+    assert os.listdir(os.path.join(board.fs_dir, "lib")) == []
 
 
 def test_a_module_mpy_cross_refuses_ships_as_source(tmp_path):

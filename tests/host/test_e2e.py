@@ -90,7 +90,7 @@ def run(tmp_path_factory):
 def test_deploy_of_the_real_firmware_to_a_fresh_board(run):
     report = run["report"]
     assert report.model_verified
-    assert {"main.py", "boot.py", "board.json", "model.bin", "lib/verdant/app.mpy"} <= set(report.sent)
+    assert {"main.py", "boot.py", "board.json", "model.bin", report.slot + "/verdant/app.mpy"} <= set(report.sent)
     assert run["finished"], "the board did not reach the end of the scripted scenario"
 
 
