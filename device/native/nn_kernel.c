@@ -220,9 +220,31 @@ NN_NOINLINE static int8_t requantize(const layer_ctx *l, uint32_t acc, uint32_t 
     return (int8_t)(x < l->r->act_min ? l->r->act_min : x > l->r->act_max ? l->r->act_max : x);
 }
 
+#if defined(NN_USE_THUMB_ASM) && defined(__thumb__) && !defined(__ARM_FEATURE_DSP)
+/* nn_dot4_thumb.S; the words of args are listed there. */
+int8_t *nn_requant_thumb(const uint32_t *acc, int8_t *out, const uint32_t args[9]);
+static const uint32_t no_bias = 0u;
+#define NN_REQUANT_THUMB 1
+#endif
+
 /* acc[0..n) of output channels c.. requantized into out; returns out advanced. */
 static int8_t *requantize_run(const layer_ctx *l, const uint32_t *acc, uint32_t c, int32_t n, int8_t *out) {
     int32_t i;
+#if defined(NN_REQUANT_THUMB)
+    if (l->aligned && n > 0) { /* the arrays read as words */
+        uint32_t args[9];
+        args[0] = (uint32_t)(uintptr_t)(l->bias ? l->bias + 4u * c : (const uint8_t *)&no_bias);
+        args[1] = l->bias ? 4u : 0u;
+        args[2] = (uint32_t)(uintptr_t)(l->multipliers + c * l->quant_step);
+        args[3] = (uint32_t)(uintptr_t)(l->shifts + c * l->quant_step);
+        args[4] = l->quant_step;
+        args[5] = (uint32_t)(int32_t)l->r->out_zp;
+        args[6] = (uint32_t)(int32_t)l->r->act_min;
+        args[7] = (uint32_t)(int32_t)l->r->act_max;
+        args[8] = (uint32_t)(uintptr_t)(out + n);
+        return nn_requant_thumb(acc, out, args);
+    }
+#endif
     for (i = 0; i < n; i++) {
         *out++ = requantize(l, acc[i], c + (uint32_t)i);
     }
@@ -418,20 +440,20 @@ NN_NOINLINE static int8_t *channelwise_pixel(const layer_ctx *l, const window *w
 __attribute__((optimize("no-tree-loop-distribute-patterns"))) /* no memset call in a .mpy */
 #endif
 NN_NOINLINE static void fully_connected(const layer_ctx *l) {
-    int32_t depth = l->g[IN_C], out_c = l->g[OUT_C], c, r, rows;
+    int32_t depth = l->g[IN_C], out_c = l->g[OUT_C], c, r;
     const int8_t *row = l->weights, *w[4];
     int8_t *out = l->out;
     uint32_t acc[4];
     for (c = 0; c < out_c; c += 4) {
-        rows = out_c - c < 4 ? out_c - c : 4;
-        for (r = 0; r < 4; r++) { /* a last group of fewer rows repeats its last row (unused) */
-            w[r] = row;
+        int32_t rows = out_c - c < 4 ? out_c - c : 4;
+        w[0] = row; /* a last group of fewer rows repeats its last row (unused) */
+        w[1] = rows > 1 ? row + depth : row;
+        w[2] = rows > 2 ? row + 2 * depth : w[1];
+        w[3] = rows > 3 ? row + 3 * depth : w[2];
+        for (r = 0; r < 4; r++) {
             acc[r] = 0u;
-            if (r + 1 < rows) {
-                row += depth;
-            }
         }
-        row += depth;
+        row += 4 * depth;
         dot4(w, l->in, depth, l->r->in_zp, acc); /* depth >= 1: checked shapes have no zero */
         out = requantize_run(l, acc, (uint32_t)c, rows, out);
     }
@@ -500,8 +522,7 @@ void nn_init(const nn_model *model, uint8_t *arena) {
     int32_t q;
     nn_layer_words rec;
     for (i = 0; i < model->layer_count; i++) {
-        const nn_layer *r = &rec.l;
-        nn_load_words(model->buf + NN_HEADER_BYTES + i * NN_LAYER_BYTES, rec.words);
+        const nn_layer *r = nn_layer_at(model->buf, i, &rec);
         if (r->op == NN_OP_LOGISTIC) {
             for (q = -128; q < 128; q++) {
                 *arena++ = (uint8_t)nn_logistic_value(q, r->in_zp, r->p0, r->p1, r->p2);
@@ -522,11 +543,10 @@ void nn_run(const nn_model *model, uint8_t *arena, const int8_t *input, int8_t *
     l.model = model->buf;
     l.aligned = ((uintptr_t)model->buf & 3u) == 0u;
     l.in = input;
-    l.r = &rec.l;
     g = l.g;
-    raw = (const uint8_t *)rec.words;
     for (i = 0; i < model->layer_count; i++) {
-        nn_load_words(model->buf + NN_HEADER_BYTES + i * NN_LAYER_BYTES, rec.words);
+        l.r = nn_layer_at(model->buf, i, &rec);
+        raw = (const uint8_t *)l.r;
         op = l.r->op;
         l.out = i + 1u == model->layer_count ? output : buffers[i & 1u];
         l.weights = l.r->weights ? (const int8_t *)(model->buf + l.r->weights) : 0;

@@ -316,7 +316,7 @@ NN_NOINLINE static nn_status check_layer(const uint8_t *buf, size_t len, uint32_
     array_bytes[1] = weighted ? 4u * out_c : 0u;
     array_bytes[2] = array_bytes[3] = 4u * q;
     for (i = 0; i < 4u; i++) {
-        uint32_t offset = nn_rd32((const uint8_t *)l + 32u + 4u * i), bytes = array_bytes[i];
+        uint32_t offset = (&l->weights)[i], bytes = array_bytes[i]; /* weights, bias, multipliers, shifts */
         if (offset == 0u ? bytes != 0u && i != 1u
                          : bytes == 0u || (offset & 3u) != 0u || offset < table_end || offset > len || bytes > len - offset) {
             return fail(err, (nn_status)(NN_ERR_WEIGHTS_ARRAY + i));
@@ -400,8 +400,7 @@ nn_status nn_model_check(const uint8_t *buf, size_t len, uint32_t flags, nn_mode
     for (i = 0; i < n; i++) {
         uint32_t in_elements, out_elements;
         nn_status status;
-        const nn_layer *layer = &records[i & 1u].l;
-        nn_load_words(buf + NN_HEADER_BYTES + i * NN_LAYER_BYTES, records[i & 1u].words);
+        const nn_layer *layer = nn_layer_at(buf, i, &records[i & 1u]);
         err->layer = (int32_t)i;
         status = check_layer(buf, len, table_end, layer, prev, flags, err);
         if (status != NN_OK) {

@@ -157,6 +157,17 @@ uint32_t nn_crc32(const uint8_t *data, size_t len);
 /* Loads the 64 bytes at buf as 16 little-endian words, e.g. into nn_layer_words.words. */
 void nn_load_words(const uint8_t *buf, uint32_t *words);
 
+/* Layer record i of a model buffer: read in place when the buffer is 4-aligned (the usual
+ * case: a heap buffer), else copied into *copy. */
+static inline const nn_layer *nn_layer_at(const uint8_t *buf, uint32_t i, nn_layer_words *copy) {
+    const uint8_t *at = buf + NN_HEADER_BYTES + i * NN_LAYER_BYTES;
+    if (((uintptr_t)at & 3u) == 0u) {
+        return (const nn_layer *)(const void *)at; /* only ever read, never stored through */
+    }
+    nn_load_words(at, copy->words);
+    return &copy->l;
+}
+
 /* Not inlined: one copy instead of one per caller (and fewer register spills in the
  * caller) keeps the code small on Cortex-M0. */
 #if defined(__GNUC__)

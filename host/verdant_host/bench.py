@@ -202,6 +202,40 @@ def fmt_ok(ok):
     return "met" if ok else "NOT met"
 
 
+def energy_lines(energy):
+    from verdant_host import bench_energy as be
+    if energy is None:
+        return ["", "## Energy per sample", "", "Not measured: give `--mpy-dir` (or MPY_DIR) with the qemu port built "
+                "by `make bench-qemu-firmware MPY_DIR=...`.", ""]
+    rows = be.energy_rows(energy)
+    lines = ["", "## Energy per sample (firmware on MicroPython's qemu port, QEMU icount)", "",
+             "| figure | value | command |", "| --- | --- | --- |",
+             "| instructions per 15-minute sample, whole firmware (%s engine) | %.2f million (%.1f wake-ups, %.1f protocol lines per sample) | `make bench-qemu-firmware MPY_DIR=...`, then `%s` with the script `verdant_host.bench_energy._SCRIPT` on its raw REPL: `time.ticks_us()` around `app.run(%d * %d)` after a %d-sample warm-up; with `-icount shift=0` one instruction is 1 ns, so us x 1000 / %d = instructions per sample |" % (
+                 energy["backend"], energy["instructions"] / 1e6, energy["wakes"], energy["lines"],
+                 energy["command"].replace(REPO + "/", ""), be.SAMPLES, be.PERIOD_S, 14, be.SAMPLES),
+             "| sensor conversion waits per sample (drivers' sleep_ms, CPU awake) | %.0f ms | the same run: simulated `sleep_ms` outside the app's own sleep |" % energy["wait_ms"],
+             "", "| board | clock | CPU time per sample | awake per sample (CPU + sensor waits) | energy per sample | share asleep | days on %s | days on %s |" % (
+                 be.BATTERIES[0][0], be.BATTERIES[1][0]),
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for row in rows:
+        b = row["board_figures"]
+        lines.append("| %s | %.0f MHz, %.1f mA active, %.2f mA light sleep at %.1f V | %.1f ms | %.1f ms | %.1f mJ | %.0f %% | %.0f | %.0f |" % (
+            row["board"], b["clock_hz"] / 1e6, b["active_ma"], b["sleep_ma"], b["volts"], row["cpu_ms"],
+            row["awake_ms"], row["mj"], 100 * row["sleep_share"], row["days"][0][1], row["days"][1][1]))
+    lines += ["", "Method: CPU time = instructions x %.1f cycles per instruction (an assumption for MicroPython's VM "
+              "running from cached flash; the M3 instruction count stands in for the M0+ and the LX6) / clock; awake = "
+              "CPU time + the sensors' conversion waits; energy = volts x (active mA x awake + sleep mA x the rest of the "
+              "%d s); days = battery energy / (energy per sample x 96). Radio off (serial output only); no regulator "
+              "losses beyond what the board figures include." % (be.BOARDS["Pico (RP2040)"]["cpi"], be.PERIOD_S), "",
+              "Sources:"]
+    for name, b in be.BOARDS.items():
+        lines.append("- %s: %s." % (name, b["sources"]))
+    for battery, mah, volts, source in be.BATTERIES:
+        lines.append("- %s (%d mAh at %.1f V): %s." % (battery, mah, volts, source))
+    lines.append("")
+    return lines
+
+
 WHOLE_MODEL_TARGETS = {"default": 6.0, "conv1d": 10.0}
 LABELS = {"default": "default model", "conv1d": "conv1d"}
 
@@ -270,6 +304,8 @@ def main(argv=None):
     from verdant_host import bench_unix
     ap = argparse.ArgumentParser(prog="verdant-bench", description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=os.path.join(REPO, "BENCHMARKS.md"))
+    ap.add_argument("--mpy-dir", default=os.environ.get("MPY_DIR"),
+                    help="MicroPython source tree with the qemu port built (make bench-qemu-firmware): energy per sample")
     ap.add_argument("--micropython", default=os.environ.get("MICROPYTHON") or os.path.join(REPO, ".venv", "bin", "micropython"))
     args = ap.parse_args(argv)
     sys.path.insert(0, os.path.join(REPO, "device"))
@@ -288,6 +324,8 @@ def main(argv=None):
         m0_dynamic = m0_dynamic_instructions_per_mac(Step(), workdir)
         x64_per_mac = x64_valgrind_ir(Step(), workdir)
         whole = whole_model_counts(nets, workdir)
+        from verdant_host import bench_energy
+        energy = bench_energy.measure(REPO, workdir, args.mpy_dir)
 
         lines = ["Made by `make bench` (host/verdant_host/bench.py) in one run; each figure names the command",
                  "that measured it. Unix-port timings are wall-clock on the machine that ran the bench (shared,",
@@ -334,6 +372,7 @@ def main(argv=None):
         if x64_per_mac is not None:
             lines.append("| x64 for comparison: instructions per MAC, gcc -O2 | %.2f | `valgrind --tool=callgrind build/native/bench/nn_runner` on FC 256x16 and 1280x16, 20 inputs each: (Ir difference) / (MAC difference) |" % x64_per_mac)
         lines += whole_model_lines(nets, whole)
+        lines += energy_lines(energy)
         lines += ["", "## Targets", "", "| target | measured | |", "| --- | --- | --- |"]
         for name, label, limit in (("default", "default model", WHOLE_MODEL_TARGETS["default"]),
                                    ("conv1d", "conv1d", WHOLE_MODEL_TARGETS["conv1d"])):
@@ -354,6 +393,10 @@ def main(argv=None):
         for name, (path, model, tflite, what, report) in nets.items():
             ratio = len(model) / len(tflite)
             lines.append("| model file <= 0.25x .tflite (%s) | %.2fx | %s |" % (name, ratio, fmt_ok(ratio <= 0.25)))
+        if energy is not None:
+            pico = bench_energy.energy_rows(energy)[0]
+            lines.append("| awake time per 15-minute sample < 50 ms at 125 MHz (Cortex-M0+ class: Pico) | %.1f ms | %s |" % (
+                pico["awake_ms"], fmt_ok(pico["awake_ms"] < 50)))
         heap = [res["heap"]["natmod predict_int8"] for res in timing.values() if "natmod predict_int8" in res["heap"]]
         lines.append("| 0 heap bytes per `predict_int8` (natmod) | %s | %s |" % (
             ", ".join("%g" % h for h in heap) or "not built", fmt_ok(bool(heap) and max(heap) == 0)))

@@ -39,7 +39,7 @@ def count_run(step, board, repo, run_dir, model, inputs):
         f.write(inputs)
     cmd = qemu_command(board, repo)
     step.commands.append("cd %s && %s | grep -c ^Trace" % (run_dir, " ".join(cmd)))
-    proc = subprocess.Popen(cmd, cwd=run_dir, stdout=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=run_dir, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     count = sum(1 for line in proc.stdout if line.startswith(b"Trace"))
     if proc.wait() not in (0, 2):  # 2: the model was refused (the startup-only run)
         raise RuntimeError("qemu runner on %s failed (%d)" % (board, proc.returncode))

@@ -317,7 +317,16 @@ def test_other_builds_match_host(backend):
            random.Random(1))
     sm = softmax_params(0.1)
     soft = ([layer("softmax", (1, 1, 40), (1, 1, 40), in_zp=3, out_zp=-128, params=sm)], random.Random(2))
-    for layers, rng in cases + [sig, soft]:
+    # requantization edges (the Thumb-1 build has it in assembly): per-channel multipliers across
+    # [2^30, 2^31), every shift from -31 to 30, biases near +-2^31, activation ranges
+    rng = random.Random(5)
+    n = 62
+    edge = ([layer("fc", (1, 1, 24), (1, 1, n), in_zp=-7, out_zp=rng.randint(-128, 127), act=(-100, 90),
+                   weights=[rng.randint(-127, 127) for _ in range(24 * n)],
+                   bias=[rng.choice([-(1 << 31), (1 << 31) - 1, 0, rng.randint(-(1 << 31), (1 << 31) - 1)]) for _ in range(n)],
+                   multipliers=[rng.choice([1 << 30, (1 << 31) - 1, rng.randint(1 << 30, (1 << 31) - 1)]) for _ in range(n)],
+                   shifts=[s for s in range(-31, 31)])], random.Random(6))
+    for layers, rng in cases + [sig, soft, edge]:
         model = builder.build(layers)
         inputs = [to_bytes(x) for x in random_inputs(rng, layers, 3)]
         assert c_backends.BACKENDS[backend](model, inputs) == c_backends.run_c_host(model, inputs)
