@@ -19,7 +19,7 @@ deploy: setup
 	$(VERDANT) deploy --board $(BOARD) --port "$(PORT)" --transport $(TRANSPORT) $(if $(MODEL),--model $(MODEL))
 
 monitor: setup
-	$(VERDANT) monitor --port "$(PORT)" $(if $(EXIT_ON),--exit-on $(EXIT_ON))
+	$(VERDANT) monitor --port "$(PORT)" $(if $(EXIT_ON),--exit-on $(EXIT_ON)) $(if $(MQTT),--mqtt $(MQTT))
 
 pull-logs: setup
 	$(VERDANT) pull-logs --port "$(PORT)" --out build/pulled-log.csv

@@ -121,7 +121,10 @@ class MQTTClient:
             self.sock.settimeout(timeout if timeout is not None else self.timeout_s)
             self.sock.connect(addr)
             if self.ssl:
-                self.sock = self.ssl.wrap_socket(self.sock, server_hostname=self.server)
+                if hasattr(self.ssl, "create_default_context"):  # CPython (the host bridge)
+                    self.sock = self.ssl.create_default_context().wrap_socket(self.sock, server_hostname=self.server)
+                else:  # MicroPython
+                    self.sock = self.ssl.wrap_socket(self.sock, server_hostname=self.server)
             flags = 0x02 if clean_session else 0
             payload = _field(self.client_id)
             if self.lw_topic:
