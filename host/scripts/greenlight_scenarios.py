@@ -34,7 +34,10 @@ import tempfile
 import numpy as np
 
 PAR_UMOL_PER_W = 4.57
-T0_UNIX = 1255996800          # 2009-10-20 00:00 UTC, the start of the bundled weather
+# The bundled weather starts 2009-10-20; the scenarios are dated the same day of the year in
+# 2025 (a board treats a clock before 2025 as unset and turns time-of-day features off).
+T0_UNIX = 1760918400          # 2025-10-20 00:00 UTC
+WEATHER_T0_UNIX = 1255996800  # 2009-10-20 00:00 UTC, the start of the bundled weather
 STEP_S = 300
 # weather windows (days since the start of the bundled data) per split: disjoint, so the
 # test greenhouses see weather the training ones never saw
@@ -246,6 +249,23 @@ def site_histories(args):
         print("%s: %d fault-free days before the scenario" % (path, args.site_days), file=sys.stderr)
 
 
+def retime(folder):
+    """Move CSVs written with the weather's own 2009 dates to T0_UNIX (same day of the year)."""
+    shift = T0_UNIX - WEATHER_T0_UNIX
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".csv"):
+            continue
+        path = os.path.join(folder, name)
+        with open(path) as f:
+            lines = f.read().splitlines()
+        if len(lines) < 2 or int(lines[1].split(",", 1)[0]) >= T0_UNIX:
+            continue
+        out = [lines[0]] + ["%d,%s" % (int(line.split(",", 1)[0]) + shift, line.split(",", 1)[1]) for line in lines[1:]]
+        with open(path + ".part", "w") as f:
+            f.write("\n".join(out) + "\n")
+        os.replace(path + ".part", path)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--split", choices=sorted(SPLIT_DAYS), required=True)
@@ -256,7 +276,10 @@ def main(argv=None):
     ap.add_argument("--site-days", type=int, default=0,
                     help="instead: each scenario's greenhouse, fault-free, for this many days just before its "
                          "weather window (site_NN.csv: the history `verdant train --site` learns from)")
+    ap.add_argument("--retime", action="store_true", help="only move 2009-dated CSVs in --out to 2025 dates")
     args = ap.parse_args(argv)
+    if args.retime:
+        return retime(args.out)
     if args.site_days:
         return site_histories(args)
     os.makedirs(args.out, exist_ok=True)

@@ -37,7 +37,7 @@ def test_site_training_on_a_small_history(tmp_path):
     result = sitemodel.train_site(str(history), str(out), epochs=8)
     assert (out / "model.bin").exists() and (out / "report.md").exists()
     assert result["sensors"] == ["air_temp_c", "rh_pct", "co2_ppm", "par_umol_m2_s"]
-    assert "light_lux" not in result["features"] and "co2_ppm_rate_h" in result["features"]
+    assert result["features"] == ["air_temp_c", "rh_pct", "co2_ppm", "vpd_kpa", "par_umol_m2_s", "tod_sin", "tod_cos"]
     assert result["held_back_false_alarms_per_week"] <= sitemodel.MAX_FALSE_ALARMS_PER_WEEK
     assert result["synthetic_detected"] >= result["synthetic_total"] // 2, result
     report = (out / "report.md").read_text()
