@@ -235,38 +235,56 @@ def board_id_for(mqtt, board):
         return slug(board.get("name", "board"))
 
 
+KNOWN_KEYS = ("url", "board_id", "prefix", "discovery_prefix", "keepalive_s", "outbox_bytes", "radio_off",
+              "retry_min_s", "retry_max_s")
+
+
+def settings_from_secrets(secrets, board):
+    """Checked MQTT settings from secrets.json's dict (also used by `verdant secrets`
+    before the file goes onto a board). ValueError never quotes the URL or password."""
+    mqtt = secrets.get("mqtt") if isinstance(secrets, dict) else None
+    if not isinstance(mqtt, dict) or "url" not in mqtt:
+        raise ValueError("secrets.json: \"mqtt\" must be an object with a \"url\"")
+    for key in mqtt:
+        if key not in KNOWN_KEYS:
+            raise ValueError("secrets.json: unknown mqtt key %r (known: %s)" % (key, ", ".join(KNOWN_KEYS)))
+    wifi = secrets.get("wifi")
+    if wifi is not None and (not isinstance(wifi, dict) or not wifi.get("ssid")):
+        raise ValueError("secrets.json: \"wifi\" must be an object with \"ssid\" and \"password\"")
+    url = parse_url(mqtt["url"])
+    settings = {"url": url, "board_id": board_id_for(mqtt, board),
+                "prefix": mqtt.get("prefix", "verdant"), "discovery_prefix": mqtt.get("discovery_prefix", "homeassistant")}
+    for key, default in (("keepalive_s", 300), ("outbox_bytes", 65536), ("retry_min_s", 10), ("retry_max_s", 600)):
+        try:
+            settings[key] = int(mqtt.get(key, default))
+        except (TypeError, ValueError):
+            raise ValueError("secrets.json: mqtt %s must be a whole number" % key)
+    settings["radio_off"] = bool(mqtt.get("radio_off", True))
+    Topics(settings["board_id"], settings["prefix"], settings["discovery_prefix"])  # checks the names
+    return settings
+
+
 def publisher_from_secrets(secrets, hal, board, storage=""):
     """The publisher secrets.json describes: {"mqtt": {"url", ...}, "wifi": {"ssid", "password"}}.
 
     mqtt keys: url (required), board_id, prefix ("verdant"), discovery_prefix
     ("homeassistant"), keepalive_s (300), outbox_bytes (65536), radio_off (true when
     there is Wi-Fi), retry_min_s (10), retry_max_s (600)."""
-    mqtt = secrets["mqtt"]
-    if not isinstance(mqtt, dict) or "url" not in mqtt:
-        raise ValueError("secrets.json: \"mqtt\" must be an object with a \"url\"")
-    known = ("url", "board_id", "prefix", "discovery_prefix", "keepalive_s", "outbox_bytes", "radio_off",
-             "retry_min_s", "retry_max_s")
-    for key in mqtt:
-        if key not in known:
-            raise ValueError("secrets.json: unknown mqtt key %r (known: %s)" % (key, ", ".join(known)))
-    url = parse_url(mqtt["url"])
-    board_id = board_id_for(mqtt, board)
-    topics = Topics(board_id, mqtt.get("prefix", "verdant"), mqtt.get("discovery_prefix", "homeassistant"),
-                    board.get("name"))
+    settings = settings_from_secrets(secrets, board)
+    url, board_id, keepalive = settings["url"], settings["board_id"], settings["keepalive_s"]
+    topics = Topics(board_id, settings["prefix"], settings["discovery_prefix"], board.get("name"))
     ssl = None
     if url["ssl"]:
         import ssl
-    keepalive = int(mqtt.get("keepalive_s", 300))
 
     def client_factory():
         return MQTTClient(board_id, url["host"], url["port"], url["user"], url["password"], keepalive, ssl)
 
     radio = None
-    wifi = secrets.get("wifi")
-    if wifi:
+    if secrets.get("wifi"):
         from verdant.wifi import make_radio
-        radio = make_radio(wifi)
-    outbox = Outbox(storage + "outbox.dat", int(mqtt.get("outbox_bytes", 65536)))
-    return MqttPublisher(client_factory, topics, outbox, hal.clock, radio,
-                         radio_off=mqtt.get("radio_off", True), retry_min_s=int(mqtt.get("retry_min_s", 10)),
-                         retry_max_s=int(mqtt.get("retry_max_s", 600)), keepalive_s=keepalive)
+        radio = make_radio(secrets["wifi"])
+    outbox = Outbox(storage + "outbox.dat", settings["outbox_bytes"])
+    return MqttPublisher(client_factory, topics, outbox, hal.clock, radio, radio_off=settings["radio_off"],
+                         retry_min_s=settings["retry_min_s"], retry_max_s=settings["retry_max_s"],
+                         keepalive_s=keepalive)

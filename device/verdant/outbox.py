@@ -79,7 +79,11 @@ class Outbox:
                     break
                 dst.write(chunk)
                 left -= len(chunk)
-        os.rename(tmp, self.path)
+        try:
+            os.rename(tmp, self.path)
+        except OSError:  # FAT does not rename over an existing file (littlefs does)
+            os.remove(self.path)
+            os.rename(tmp, self.path)
         self.pos = max(0, min(self.pos, keep_until) - start)
         self.size = keep_until - start
         self._save_pos()
