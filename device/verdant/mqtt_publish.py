@@ -30,7 +30,7 @@ class MqttPublisher:
     radio: object with up()/down() or None (the Unix port uses the host's network)."""
 
     def __init__(self, client_factory, topics, outbox, clock, radio=None, radio_off=False,
-                 retry_min_s=10, retry_max_s=600, keepalive_s=300):
+                 retry_min_s=10, retry_max_s=600, keepalive_s=300, feed=None):
         self.client_factory = client_factory
         self.topics = topics
         self.outbox = outbox
@@ -40,6 +40,9 @@ class MqttPublisher:
         self.retry_min_s = retry_min_s
         self.retry_max_s = retry_max_s
         self.keepalive_s = keepalive_s
+        # feeds the watchdog between blocking network steps (each bounded by the client's
+        # timeout, which publisher_from_secrets keeps under half the watchdog period)
+        self.feed = feed or _nothing
         self._last_sent_t = None  # board time of the last packet, for keep-alive pings
         self.client = None
         self._retry_at = None
@@ -105,6 +108,7 @@ class MqttPublisher:
             done = 0
             try:
                 for line in lines:
+                    self.feed()
                     message, why = decode(line)
                     if message is not None:
                         self._publish_message(message, line)
@@ -125,11 +129,14 @@ class MqttPublisher:
         if self._retry_at is not None and now < self._retry_at:
             return False
         try:
+            self.feed()
             if self.radio is not None:
-                self.radio.up()
+                self.radio.up(self.feed)
+            self.feed()
             client = self.client_factory()
             client.set_last_will(self.topics.availability, OFFLINE, retain=True, qos=1)
             client.connect()
+            self.feed()
             self.client = client
             self._last_sent_t = self.clock.time_s()
             self.connects += 1
@@ -215,6 +222,10 @@ class MqttPublisher:
         self._announced.add(alert_type)
 
 
+def _nothing():
+    pass
+
+
 def _safe(name):
     try:
         check_id(name, "name")
@@ -277,8 +288,13 @@ def publisher_from_secrets(secrets, hal, board, storage=""):
     if url["ssl"]:
         import ssl
 
+    watchdog = getattr(hal, "watchdog", None)
+    # every blocking socket step ends well inside the watchdog period (8 s on a Pico W)
+    timeout_s = max(1, min(10, int(board.get("watchdog_timeout_ms") or 20000) // 2500))
+
     def client_factory():
-        return MQTTClient(board_id, url["host"], url["port"], url["user"], url["password"], keepalive, ssl)
+        return MQTTClient(board_id, url["host"], url["port"], url["user"], url["password"], keepalive, ssl,
+                          timeout_s=timeout_s)
 
     radio = None
     if secrets.get("wifi"):
@@ -287,4 +303,4 @@ def publisher_from_secrets(secrets, hal, board, storage=""):
     outbox = Outbox(storage + "outbox.dat", settings["outbox_bytes"])
     return MqttPublisher(client_factory, topics, outbox, hal.clock, radio, radio_off=settings["radio_off"],
                          retry_min_s=settings["retry_min_s"], retry_max_s=settings["retry_max_s"],
-                         keepalive_s=keepalive)
+                         keepalive_s=keepalive, feed=watchdog.feed if watchdog is not None else None)

@@ -8,14 +8,15 @@ import time
 
 
 class WifiRadio:
-    def __init__(self, ssid, password, network, timeout_ms=20000):
+    def __init__(self, ssid, password, network, timeout_ms=15000):
         self.ssid = ssid
         self.password = password
         self.network = network
         self.timeout_ms = timeout_ms
         self.wlan = None
 
-    def up(self):
+    def up(self, feed=None):
+        """Connect (feed() keeps the watchdog fed while waiting); OSError after timeout_ms."""
         if self.wlan is None:
             self.wlan = self.network.WLAN(self.network.STA_IF)
         self.wlan.active(True)
@@ -28,6 +29,8 @@ class WifiRadio:
                 raise OSError("wifi: not connected after %d ms (check secrets.json)" % self.timeout_ms)
             time.sleep_ms(200)
             waited += 200
+            if feed is not None:
+                feed()
 
     def down(self):
         if self.wlan is not None:

@@ -67,15 +67,18 @@ class Radio:
     def __init__(self):
         self.ups = 0
         self.downs = 0
+        self.fed_while_up = 0
 
-    def up(self):
+    def up(self, feed):
         self.ups += 1
+        feed()  # a real radio feeds while it waits for the access point
+        self.fed_while_up += 1
 
     def down(self):
         self.downs += 1
 
 
-def _publisher(name, broker, clock, radio=None, radio_off=False):
+def _publisher(name, broker, clock, radio=None, radio_off=False, feed=None):
     path = DIR + "/" + name
     for p in (path, path + ".pos"):
         try:
@@ -83,7 +86,7 @@ def _publisher(name, broker, clock, radio=None, radio_off=False):
         except OSError:
             pass
     return MqttPublisher(lambda: FakeClient(broker), Topics("gh-1"), Outbox(path), clock, radio, radio_off,
-                         retry_min_s=30, retry_max_s=120)
+                         retry_min_s=30, retry_max_s=120, feed=feed)
 
 
 def _seqs(broker, kind="reading"):
@@ -114,13 +117,15 @@ def test_order_is_kept_through_an_outage_with_back_off_in_board_time():
 
 def test_radio_is_off_between_samples_when_asked():
     broker, clock, radio = Broker(), Clock(), Radio()
-    pub = _publisher("b", broker, clock, radio, radio_off=True)
+    feeds = []
+    pub = _publisher("b", broker, clock, radio, radio_off=True, feed=lambda: feeds.append(clock.t))
     enc = Encoder()
     pub.write(enc.encode(clock.t, "reading", {"air_temp_c": 3.0}))
     pub.idle()
     assert radio.ups == 1 and radio.downs == 1 and pub.client is None
     pub.write(enc.encode(clock.t + 300, "reading", {"air_temp_c": 3.0}))
     assert radio.ups == 2 and broker.connects == 2 and _seqs(broker) == [0, 1]
+    assert radio.fed_while_up == 2 and len(feeds) >= 6  # the watchdog is fed around every blocking step
     # a clean DISCONNECT, no will: Home Assistant keeps the board available
     assert [m for t, m, _ in broker.got if t == "verdant/gh-1/availability"] == [b"online", b"online"]
 
@@ -158,3 +163,21 @@ def test_secrets_never_show_in_errors():
         with raises(ValueError) as caught:
             publisher_from_secrets(bad, Hal(), {"name": "b"}, storage=DIR + "/")
         assert "hunter2" not in str(caught.value), str(caught.value)
+
+
+def test_socket_timeouts_stay_inside_the_watchdog_period():
+    class Watchdog:
+        fed = 0
+
+        def feed(self):
+            Watchdog.fed += 1
+
+    class Hal:
+        clock = Clock()
+        watchdog = Watchdog()
+    secrets = {"mqtt": {"url": "mqtt://127.0.0.1:1", "board_id": "w"}}
+    pub = publisher_from_secrets(secrets, Hal(), {"name": "pico_w", "watchdog_timeout_ms": 8000},
+                                 storage=DIR + "/w-")
+    assert pub.client_factory().timeout_s * 2 < 8  # connect + CONNACK both fit in one period
+    pub.write(Encoder().encode(Hal.clock.t, "reading", {"air_temp_c": 1.0}))  # port 1: refused
+    assert Watchdog.fed >= 1 and pub.outbox.pending()
