@@ -1,6 +1,7 @@
 """Equipment-fault early warning from the greenhouse's own recent normal: per quantity and
 hour of day, the range seen on the previous two days; a reading well outside it (or, in
-the dark, air temperature a third of the way out and falling faster than 2 degC/h), held
+the dark, air temperature a third of the way out and falling faster than 2 degC/h; in
+light, CO2 a third of the way out and falling faster than 150 ppm/h), held
 for hold_s, raises a warning. Air temperature is compared with the whole previous days'
 range (by day it follows the sun); CO2 with the same hour +-1 h (dosing follows the
 clock and the light). CO2 too low is judged only in light (PAR > 50 or the lux
@@ -38,7 +39,7 @@ WATCH = {
 DEFAULTS = {"hold_s": 900, "clear_s": 1800, "utc_offset_s": 0}
 # Early tier: a reading already past the band by a third of the margin and still moving away
 # faster than this per hour (over the last RATE_S) is not waiting for the full margin.
-FAST = {"air_temp_c": 2.0}
+FAST = {"air_temp_c": 2.0, "co2_ppm": 150.0}
 WHOLE_DAY = ("air_temp_c",)
 RATE_S = 1800
 LUX_TO_PAR = 0.0185     # as verdant.features
@@ -152,8 +153,10 @@ class NormalBand:
             if band is not None:
                 lo, hi = band
                 when = "at any hour" if q in WHOLE_DAY else "at this hour"
-                # at night the heating alone holds the air: a fast fall there is not the sun or the lamps
-                falling = fast is not None and dark and rate is not None and rate < -fast and v < lo - low_margin / 3
+                # at night the heating alone holds the air: a fast fall there is not the sun or the lamps;
+                # in light, dosing holds the CO2: a fast fall there is not the dusk
+                settled = dark if q == "air_temp_c" else bright
+                falling = fast is not None and settled and rate is not None and rate < -fast and v < lo - low_margin / 3
                 low = v < lo - low_margin or falling
                 if q == "co2_ppm" and not bright:
                     low = False  # CO2 is dosed by day; at dusk and night it falls on its own

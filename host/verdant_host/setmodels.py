@@ -85,7 +85,8 @@ def train_set(name, folder, out_dir, seed=1, epochs=20, say=print):
     rule, fa = best
     model_bytes, exp = sitemodel.export(tflite_bytes, names, mean, std, rule, "verdant-" + name)
     os.makedirs(out_dir, exist_ok=True)
-    shipped = fa <= sitemodel.MAX_FALSE_ALARMS_PER_WEEK
+    fa = float(fa)
+    shipped = bool(fa <= sitemodel.MAX_FALSE_ALARMS_PER_WEEK)
     for fname, data in (("model.bin", model_bytes), ("model.tflite", tflite_bytes)):
         path = os.path.join(out_dir, fname)
         if shipped:
@@ -94,7 +95,7 @@ def train_set(name, folder, out_dir, seed=1, epochs=20, say=print):
         elif os.path.exists(path):
             os.remove(path)  # a model that would cry wolf on new greenhouses is not shipped
     info = {"set": name, "sensors": list(quantities), "features": list(names), "threshold": rule[0],
-            "consecutive": rule[1], "held_back_false_alarms_per_week": fa, "held_back_weeks": weeks,
+            "consecutive": rule[1], "held_back_false_alarms_per_week": fa, "held_back_weeks": float(weeks),
             "train_windows": int(len(y)), "class_counts": np.bincount(y, minlength=len(sitemodel.LABELS)).tolist(),
             "model_bytes": len(model_bytes), "arena_bytes": exp.arena_bytes,
             "train_scenarios": len(train_h), "held_back_scenarios": len(held_h),
