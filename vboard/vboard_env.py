@@ -132,9 +132,19 @@ _truth_path = os.getenv("VBOARD_TRUTH")
 truth = CsvTruth(_truth_path) if _truth_path else None
 
 
+def sensor_faults():
+    """The scenario's sensor faults (verdant.sim.faults specs) the supervisor passed, or []."""
+    text = os.getenv("VBOARD_FAULTS")
+    if not text:
+        return []
+    import json
+    return json.loads(text)
+
+
 def make_hal(config):
-    """The board HAL: simulated sensors from the board config, fed by the truth CSV."""
+    """The board HAL: simulated sensors from the board config, fed by the truth CSV, with
+    the scenario's sensor faults on their parts."""
     if truth is None:
         raise OSError("vboard started without a truth source (--scenario or --replay)")
     from verdant.sim import make_sim_hal
-    return make_sim_hal(config, clock, truth)
+    return make_sim_hal(config, clock, truth, faults=sensor_faults() or None)

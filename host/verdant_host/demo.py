@@ -11,62 +11,49 @@ Example:
     run_demo(speed=3600)        # about a minute for 48 simulated hours
 """
 import os
-import shutil
-import subprocess
 import sys
 import time
 
 from verdant_host import paths, vboard_scenario
-from verdant_host.deploy import deploy
-from verdant_host.errors import VerdantError
-from verdant_host.monitor import Monitor, _clock
-from verdant_host.vboard import VirtualBoard
+from verdant_host.monitor import Monitor
+from verdant_host.monitor_view import clock as _clock
+from verdant_host.vboard_session import BoardSession
 
 
 def run_demo(board="sim", model=None, speed=3600.0, days=2.0, fault="heating_failure", work_dir=None,
              out=sys.stdout, db_path=None):
     """Run the demo; returns the Monitor (alerts, stats). Raises VerdantError."""
-    model = model or paths.DEFAULT_MODEL
-    if not os.path.exists(model):
-        raise VerdantError("demo: model %s not found (make train writes models/default/)" % model)
     work_dir = work_dir or paths.build_dir("demo")
-    fs_dir = os.path.join(work_dir, "fs")
-    shutil.rmtree(fs_dir, ignore_errors=True)  # a fresh board every time
-    os.makedirs(fs_dir)
-    truth_csv = os.path.join(work_dir, "truth.csv")
     scenario = vboard_scenario.demo_scenario(days=days, fault=fault)
-    start_s = vboard_scenario.write_truth_csv(truth_csv, scenario)
-    end_s = start_s + int(days * 86400)
+    start_s = scenario.start_timestamp_s
     say = lambda text: print(text, file=out, flush=True)  # noqa: E731
     for event in scenario.events:
         say("demo: scenario: %.0f h from %s, injected %s %s .. %s" % (
             days * 24, _clock(start_s), event.kind, _clock(start_s + event.start_s), _clock(start_s + event.end_s)))
 
-    vb = VirtualBoard(fs_dir, speed=speed, truth_csv=truth_csv, sim_t0=start_s,
-                      log=lambda msg: say("demo: " + msg))
+    session = BoardSession(work_dir, scenario=scenario, speed=speed, board=board, model=model,
+                           log=lambda msg: say("demo: " + msg))
     monitor = None
     try:
-        port = vb.start()
-        say("demo: virtual board on %s (filesystem %s, clock x%g)" % (port, fs_dir, speed))
         began = time.monotonic()
-        report = deploy(board, port, model, reset=False, build_dir=os.path.join(work_dir, "build"))
-        say(report.summary())
+        session.start()
+        say("demo: virtual board on %s (filesystem %s, clock x%g)" % (session.port, session.board.fs_dir, speed))
+        say(session.report.summary())
         say("demo: deployed in %.1f s; resetting the board at the scenario start" % (time.monotonic() - began))
         monitor = Monitor(db_path, out=out, reading_every_s=3 * 3600, board="vboard")
         import serial
-        with serial.Serial(port, timeout=0.1) as line:
-            vb.reset_clock(start_s)
-            _hard_reset(port)
-            deadline = time.monotonic() + (end_s - start_s) / speed + 30
+        with serial.Serial(session.port, timeout=0.1) as line:
+            session.run_from_start()
+            deadline = time.monotonic() + (session.end_s - start_s) / speed + 30
             while time.monotonic() < deadline:
                 monitor.feed(line.read(4096))
-                if monitor.last_t is not None and monitor.last_t >= end_s:
+                if monitor.last_t is not None and monitor.last_t >= session.end_s:
                     break
         monitor.finish()
     except KeyboardInterrupt:
         say("demo: interrupted")
     finally:
-        vb.stop()
+        session.stop()
     if monitor is not None:
         say(summary(monitor, scenario, start_s))
         if db_path:
@@ -74,15 +61,6 @@ def run_demo(board="sim", model=None, speed=3600.0, days=2.0, fault="heating_fai
             say("demo: readings and alerts stored in %s\n      plot them: verdant plot --db %s --out %s"
                 % (shown, shown, os.path.join(os.path.dirname(shown), "plot.png")))
     return monitor
-
-
-def _hard_reset(port):
-    """Hard reset through stock mpremote, as a user would (main.py then starts)."""
-    mpremote = os.path.join(os.path.dirname(sys.executable), "mpremote")
-    result = subprocess.run([mpremote if os.path.exists(mpremote) else "mpremote", "connect", port, "reset"],
-                            capture_output=True, text=True, timeout=60)
-    if result.returncode != 0:
-        raise VerdantError("demo: mpremote reset failed: %s" % result.stderr.strip())
 
 
 def summary(monitor, scenario, start_s):

@@ -19,13 +19,12 @@ import sqlite3
 import statistics
 import time
 
-from verdant_host import paths, vboard_scenario
-from verdant_host.demo import _hard_reset
-from verdant_host.deploy import deploy
+from verdant_host import paths
 from verdant_host.errors import VerdantError
-from verdant_host.monitor import Monitor, _clock
+from verdant_host.monitor import Monitor
+from verdant_host.monitor_view import clock as _clock
 from verdant_host.pull_logs import pull_logs
-from verdant_host.vboard import VirtualBoard
+from verdant_host.vboard_session import BoardSession
 
 TRUTH_PERIOD_S = 300
 DETECTION_WINDOW_S = 6 * 3600  # an alert up to this long after an event ends counts as following it
@@ -59,24 +58,19 @@ def run_soak(days=30.0, speed=14400.0, seed=11, model=None, board="sim", work_di
     if not os.path.exists(model):
         raise VerdantError("soak: model %s not found" % model)
     work_dir = work_dir or paths.build_dir("soak")
-    fs_dir = os.path.join(work_dir, "fs")
     scenario = soak_scenario(days, seed, start_doy)
     shutil.rmtree(work_dir, ignore_errors=True)
-    os.makedirs(fs_dir)
-    truth_csv = os.path.join(work_dir, "truth.csv")
-    start_s = vboard_scenario.write_truth_csv(truth_csv, scenario, period_s=TRUTH_PERIOD_S)
-    end_s = start_s + int(days * 86400)
     db_path = os.path.join(work_dir, "monitor.sqlite")
-    vb = VirtualBoard(fs_dir, speed=speed, truth_csv=truth_csv, sim_t0=start_s, log=progress)
+    session = BoardSession(work_dir, scenario=scenario, speed=speed, board=board, model=model,
+                           truth_period_s=TRUTH_PERIOD_S, log=progress)
     began = time.monotonic()
     try:
-        port = vb.start()
-        deploy(board, port, model, reset=False, build_dir=os.path.join(work_dir, "build"))
+        session.start()
+        port, start_s, end_s = session.port, session.start_s, session.end_s
         monitor = Monitor(db_path)
         import serial
         with serial.Serial(port, timeout=0.2) as line:
-            vb.reset_clock(start_s)
-            _hard_reset(port)
+            session.run_from_start()
             deadline = time.monotonic() + (end_s - start_s) / speed * 1.5 + 60
             next_note = start_s + 86400
             while time.monotonic() < deadline:
@@ -89,7 +83,7 @@ def run_soak(days=30.0, speed=14400.0, seed=11, model=None, board="sim", work_di
         monitor.finish()
         pulled = pull_logs(port, os.path.join(work_dir, "pulled-log.csv"))
     finally:
-        vb.stop()
+        session.stop()
     real_s = time.monotonic() - began
     text = report(scenario, start_s, end_s, db_path, monitor, pulled, speed, real_s, model, days)
     with open(report_path, "w") as f:

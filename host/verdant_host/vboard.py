@@ -16,6 +16,7 @@ Example:
     board.stop()
 """
 import errno
+import json
 import os
 import select
 import shutil
@@ -50,13 +51,15 @@ class VirtualBoard:
     truth_csv: greenhouse truth for the simulated sensors (timestamp_s,<quantity>,... columns).
     sim_t0: board time (epoch seconds) at start.
     heap_bytes: interpreter heap, to mimic the board's RAM (None: Unix-port default).
+    faults: sensor faults for the simulated parts (verdant.sim.faults specs, e.g. from
+      greenhouse.board_faults(scenario)), in board time.
     enforce_watchdog: a machine.WDT, once created, resets the board when not fed within
       its timeout (real time), through soft resets and REPL sessions, as on esp32 and rp2;
       off by default so a busy host cannot reset a demo.
     """
 
     def __init__(self, fs_dir, speed=1.0, truth_csv=None, sim_t0=SIM_START_S, micropython=None,
-                 heap_bytes=None, board_name="Verdant vboard", log=None, enforce_watchdog=False):
+                 heap_bytes=None, board_name="Verdant vboard", log=None, enforce_watchdog=False, faults=None):
         if speed <= 0:
             raise VerdantError("vboard: clock speed must be > 0, got %r" % speed)
         self.fs_dir = os.path.abspath(fs_dir)
@@ -88,6 +91,7 @@ class VirtualBoard:
         self._exec_kind = None
         self._reset_cause = POWER_ON_RESET
         self.enforce_watchdog = enforce_watchdog
+        self.faults = list(faults or ())
         self.watchdog_resets = 0
         self._wdt_timeout_s = None  # running watchdog: timeout and deadline (time.monotonic)
         self._wdt_deadline = None
@@ -192,6 +196,10 @@ class VirtualBoard:
             env["VBOARD_TRUTH"] = self.truth_csv
         else:
             env.pop("VBOARD_TRUTH", None)
+        if self.faults:
+            env["VBOARD_FAULTS"] = json.dumps(self.faults)
+        else:
+            env.pop("VBOARD_FAULTS", None)
         control_read, control_write = os.pipe()
         argv = [self.micropython]
         if self.heap_bytes:

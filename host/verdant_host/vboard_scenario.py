@@ -8,6 +8,7 @@ Example:
     start_s = write_truth_csv("truth.csv", scenario)
 """
 import csv
+import os
 
 from verdant_host.errors import VerdantError
 from verdant.quantities import TIME_COLUMN
@@ -42,6 +43,16 @@ def write_truth_csv(path, scenario, period_s=TRUTH_PERIOD_S):
             values = truth(t)
             writer.writerow([t] + ["%.4f" % values[q] for q in greenhouse.QUANTITIES])
     return start
+
+
+def board_inputs(folder, days=2.0, fault="heating_failure", seed=7, period_s=TRUTH_PERIOD_S, scenario=None):
+    """What a virtual board needs from a greenhouse scenario (the demo's by default):
+    (truth CSV path, start time, sensor faults for the simulated parts)."""
+    from verdant_host.greenhouse import board_faults
+    scenario = scenario or demo_scenario(days=days, fault=fault, seed=seed)
+    truth_csv = os.path.join(folder, "truth.csv")
+    start_s = write_truth_csv(truth_csv, scenario, period_s)
+    return truth_csv, start_s, board_faults(scenario)
 
 
 def truth_csv_start(path):

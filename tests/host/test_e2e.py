@@ -9,11 +9,10 @@ import time
 import pytest
 import serial
 
-from verdant_host.paths import DEFAULT_MODEL
-from verdant_host.deploy import deploy
 from verdant_host.monitor import Monitor
+from verdant_host.paths import DEFAULT_MODEL
 from verdant_host.pull_logs import pull_logs
-from verdant_host.vboard import VirtualBoard
+from verdant_host.vboard_session import BoardSession
 from vboard_helpers import MICROPYTHON, mpremote, require_tools
 
 T0 = 1768867200                       # 2026-01-20 00:00 UTC
@@ -63,17 +62,14 @@ def run(tmp_path_factory):
     work = tmp_path_factory.mktemp("e2e")
     truth = str(work / "truth.csv")
     _scripted_truth(truth)
-    vb = VirtualBoard(str(work / "fs"), speed=SPEED, truth_csv=truth, sim_t0=T0, micropython=MICROPYTHON)
-    vb.start()
-    assert vb.wait_ready()
-    report = deploy("sim", vb.port, DEFAULT_MODEL, reset=False, build_dir=str(work / "build"))
+    session = BoardSession(str(work), truth_csv=truth, speed=SPEED, sim_t0=T0, micropython=MICROPYTHON).start()
+    vb, report = session.board, session.report
     monitor = Monitor(db_path=str(work / "monitor.sqlite"))
     injected = []
 
     def add_noise(state):
         if state == "opened":  # only now: the port open flushes what came before
-            vb.reset_clock(T0)
-            mpremote(vb.port, "reset")
+            session.run_from_start()
             return
         if state.last_t and len(injected) < 3 and state.last_t > T0 + 3600 * (len(injected) + 1):
             vb.inject_output(b"\x00\xfe#noise on the line#\r\n")
@@ -84,7 +80,7 @@ def run(tmp_path_factory):
     monitor.finish()
     yield {"board": vb, "monitor": monitor, "report": report, "finished": finished, "work": work,
            "injected": injected}
-    vb.stop()
+    session.stop()
 
 
 def test_deploy_of_the_real_firmware_to_a_fresh_board(run):

@@ -193,3 +193,38 @@ def test_the_vboard_runtime_reads_the_projects_time_column():
     from verdant_host import paths
     with open(os.path.join(paths.VBOARD_RUNTIME_DIR, "vboard_env.py")) as f:
         assert 'TIME_COLUMN = "%s"' % TIME_COLUMN in f.read()
+
+
+def test_fault_sensor_stuck_freezes_the_air_reading_in_its_window(tmp_path):
+    """`verdant vboard --fault sensor_stuck`: the scenario's stuck air sensor reaches the
+    simulated part, so the board reads one value all through the window."""
+    import shutil
+    from verdant_host import paths, vboard_scenario
+    require_tools()
+    truth_csv, start_s, faults = vboard_scenario.board_inputs(str(tmp_path), fault="sensor_stuck")
+    (window,) = faults
+    assert window["kind"] == "sensor_stuck" and window["quantity"] == "air_temp_c"
+    fs = tmp_path / "fs"
+    shutil.copytree(os.path.join(paths.DEVICE_DIR, "verdant"), fs / "lib" / "verdant")
+    shutil.copy(paths.board_config("sim"), fs / "board.json")
+    first, last = window["start_s"] - 2 * 3600, window["end_s"] + 2 * 3600
+    vb = VirtualBoard(str(fs), speed=14400, truth_csv=truth_csv, sim_t0=first, micropython=MICROPYTHON,
+                      faults=faults)
+    vb.start()
+    try:
+        code = ("import vboard_env\nfrom verdant.board import load_board, build_sensors\n"
+                "cfg = load_board('board.json')\n"
+                "air = [s for s in build_sensors(cfg, vboard_env.make_hal(cfg)) if 'air_temp_c' in s.quantities][0]\n"
+                "c = vboard_env.clock\n"
+                "while c.time_s() < %d:\n"
+                "    print('R', c.time_s(), air.measure()['air_temp_c'])\n"
+                "    c.sleep_ms(300000)\n" % last)
+        out = mpremote(vb.port, "exec", code, timeout=60).stdout
+    finally:
+        vb.stop()
+    readings = [(int(t), float(v)) for _, t, v in (line.split() for line in out.splitlines() if line.startswith("R "))]
+    inside = {v for t, v in readings if window["start_s"] + 60 <= t < window["end_s"]}
+    outside = {v for t, v in readings if t < window["start_s"] or t >= window["end_s"] + 60}
+    assert len([t for t, _ in readings if window["start_s"] + 60 <= t < window["end_s"]]) >= 20
+    assert len(inside) == 1, sorted(inside)
+    assert len(outside) > 3  # the same sensor varies outside the window

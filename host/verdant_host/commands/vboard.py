@@ -13,14 +13,13 @@ def run_vboard(fs_dir="build/vboard/fs", speed=3600.0, replay=None, days=2.0, fa
                seed=7, port_file=None, link=None, heap_bytes=None, micropython=None, out=sys.stdout):
     """Start a virtual board and serve it until SIGINT/SIGTERM. Returns 0."""
     work = tempfile.mkdtemp(prefix="vboard-truth")
+    faults = None
     if replay:
         truth_csv = os.path.abspath(replay)
         start_s = vboard_scenario.truth_csv_start(truth_csv)
-    else:
-        truth_csv = os.path.join(work, "truth.csv")
-        start_s = vboard_scenario.write_truth_csv(
-            truth_csv, vboard_scenario.demo_scenario(days=days, fault=fault, seed=seed))
-    board = VirtualBoard(fs_dir, speed=speed, truth_csv=truth_csv, sim_t0=start_s,
+    else:  # --fault sensor_*: the simulated part misbehaves
+        truth_csv, start_s, faults = vboard_scenario.board_inputs(work, days=days, fault=fault, seed=seed)
+    board = VirtualBoard(fs_dir, speed=speed, truth_csv=truth_csv, sim_t0=start_s, faults=faults,
                          heap_bytes=heap_bytes, micropython=micropython,
                          log=lambda msg: print(msg, file=sys.stderr, flush=True))
     stop = []

@@ -1,5 +1,5 @@
-"""Greenhouse simulator: indoor climate driven by outdoor weather and actuators,
-with labelled injected events. Deterministic from a seed.
+"""Greenhouse physics: indoor climate driven by outdoor weather and actuators, on the
+scenario's time grid. Deterministic from the scenario's seed.
 
 Physics (per square metre of floor, explicit Euler at `step_s`, default 60 s):
 - air temperature: C_air dT/dt = solar sensible gain + heating - (cover U + ventilation)(T - T_out)
@@ -15,101 +15,17 @@ Controllers: heating setpoint 18 C day / 16 C night (proportional), vents openin
 24 C and for humidity above 85 %RH, CO2 dosing to 800 ppm.
 
 Example:
-    scenario = random_scenario(seed=3, days=7)
     sim = simulate(scenario)
-    columns = sim.sample(period_s=300)        # measured values (noise, sensor faults) + labels
-    write_csv("week.csv", columns)
     truth = sim.truth()                       # truth(t) -> dict of physical values at time t
 """
-import csv
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from verdant.quantities import GREENHOUSE
-from verdant.sim import SIM_START_S
-
-# Epoch of day-of-year 1 (2026-01-01 00:00 UTC); the simulated site keeps solar time = UTC.
-YEAR_START_S = SIM_START_S
-DAY_S = 86400
-HOUR_S = 3600
-SPIN_UP_S = 12 * HOUR_S
-LATITUDE_DEG = 52.0
-OUTDOOR_CO2_PPM = 415.0
-
-QUANTITIES = GREENHOUSE  # the columns a scenario produces, in the flash log's order
-
-HEATING_FAILURE = "heating_failure"
-VENT_STUCK_OPEN = "vent_stuck_open"
-VENT_STUCK_CLOSED = "vent_stuck_closed"
-IRRIGATION_FAILURE = "irrigation_failure"
-CO2_DOSING_FAULT = "co2_dosing_fault"
-FROST_NIGHT = "frost_night"
-HEAT_WAVE = "heat_wave"
-SENSOR_STUCK = "sensor_stuck"
-SENSOR_DRIFT = "sensor_drift"
-SENSOR_DROPOUT = "sensor_dropout"
-SENSOR_SPIKES = "sensor_spikes"
-SENSOR_FAULTS = (SENSOR_STUCK, SENSOR_DRIFT, SENSOR_DROPOUT, SENSOR_SPIKES)
-EVENT_KINDS = (HEATING_FAILURE, VENT_STUCK_OPEN, VENT_STUCK_CLOSED, IRRIGATION_FAILURE,
-               CO2_DOSING_FAULT, FROST_NIGHT, HEAT_WAVE) + SENSOR_FAULTS
-NORMAL = "normal"
-SENSOR_FAULT = "sensor_fault"
-# Classes the model learns: the four sensor faults are one class.
-LABELS = (NORMAL, HEATING_FAILURE, VENT_STUCK_OPEN, VENT_STUCK_CLOSED, IRRIGATION_FAILURE,
-          CO2_DOSING_FAULT, FROST_NIGHT, HEAT_WAVE, SENSOR_FAULT)
-FAULTY_SENSORS = ("air_temp_c", "rh_pct", "co2_ppm", "soil_moisture_pct")
-
-
-def label_of(kind):
-    """Model class of an event kind (sensor faults share one class)."""
-    if kind in SENSOR_FAULTS:
-        return SENSOR_FAULT
-    if kind in EVENT_KINDS or kind == NORMAL:
-        return kind
-    raise ValueError("unknown event kind %r; expected one of %s" % (kind, ", ".join(EVENT_KINDS)))
-
-
-@dataclass
-class Event:
-    """One injected event: kind, start and duration in seconds from the scenario start.
-    `sensor` names the quantity a sensor fault hits (None otherwise)."""
-    kind: str
-    start_s: float
-    duration_s: float
-    sensor: str = None
-
-    @property
-    def end_s(self):
-        return self.start_s + self.duration_s
-
-    def __post_init__(self):
-        label_of(self.kind)
-        if self.duration_s <= 0:
-            raise ValueError("event %s: duration must be > 0 s, got %r" % (self.kind, self.duration_s))
-        if self.kind in SENSOR_FAULTS and self.sensor not in FAULTY_SENSORS:
-            raise ValueError("event %s: sensor must be one of %s, got %r"
-                             % (self.kind, ", ".join(FAULTY_SENSORS), self.sensor))
-
-
-@dataclass
-class Scenario:
-    """What to simulate: `days` from day-of-year `start_doy` (1..365), with `events`."""
-    seed: int
-    days: float = 7.0
-    start_doy: float = 30.0
-    events: list = field(default_factory=list)
-    step_s: int = 60
-
-    @property
-    def start_timestamp_s(self):
-        return YEAR_START_S + int(round((self.start_doy - 1) * DAY_S))
-
-
-def seasonal_mean_temp_c(doy):
-    """Daily mean outdoor temperature of a temperate site: about 1 C late January, 19 C July."""
-    return 10.0 - 9.0 * np.cos(2 * np.pi * (np.asarray(doy) - 20.0) / 365.0)
+from verdant_host.greenhouse.scenario import (
+    CO2_DOSING_FAULT, DAY_S, FROST_NIGHT, HEAT_WAVE, HEATING_FAILURE, HOUR_S, IRRIGATION_FAILURE, LATITUDE_DEG,
+    OUTDOOR_CO2_PPM, QUANTITIES, SPIN_UP_S, VENT_STUCK_CLOSED, VENT_STUCK_OPEN, Scenario, seasonal_mean_temp_c)
 
 
 def saturation_vapour_pressure_pa(temp_c):
@@ -127,67 +43,6 @@ def _svp_scalar(temp_c):
 
 def _sat_density_scalar(temp_c):
     return _svp_scalar(temp_c) / (461.5 * (temp_c + 273.15)) * 1000.0
-
-
-# ---- scenario generation ----------------------------------------------------------
-
-# kind -> (min hours, max hours, preferred start hours of day or None)
-_EVENT_TIMING = {
-    HEATING_FAILURE: (6, 14, (16, 17, 18, 19, 20, 21, 22, 23, 0, 1, 2)),
-    VENT_STUCK_OPEN: (6, 12, None),
-    VENT_STUCK_CLOSED: (6, 10, (8, 9, 10, 11)),
-    IRRIGATION_FAILURE: (36, 60, (6, 7, 8, 9)),
-    CO2_DOSING_FAULT: (6, 12, (15, 16, 17, 18, 19, 20)),
-    FROST_NIGHT: (16, 18, (14, 15, 16)),
-    HEAT_WAVE: (60, 80, (5, 6, 7)),
-    SENSOR_STUCK: (6, 20, None),
-    SENSOR_DRIFT: (8, 20, None),
-    SENSOR_DROPOUT: (2, 8, None),
-    SENSOR_SPIKES: (6, 16, None),
-}
-_COLD_ONLY = (HEATING_FAILURE, VENT_STUCK_OPEN, FROST_NIGHT, CO2_DOSING_FAULT)
-_WARM_ONLY = (VENT_STUCK_CLOSED, HEAT_WAVE)
-# Each sensor fault is drawn this much less often than a greenhouse fault.
-_SENSOR_FAULT_WEIGHT = 0.3
-
-
-def kinds_for_season(start_doy):
-    """Events that show an effect in the season: heating matters when it is cold,
-    heat waves and closed vents when it is warm."""
-    mean = float(seasonal_mean_temp_c(start_doy))
-    return [k for k in EVENT_KINDS
-            if not (k in _COLD_ONLY and mean > 10.0) and not (k in _WARM_ONLY and mean < 12.0)]
-
-
-def random_scenario(seed, days=7.0, start_doy=None, kinds=None, step_s=60):
-    """A scenario with events placed one after another with normal gaps between them."""
-    if days <= 0:
-        raise ValueError("days must be > 0, got %r" % days)
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 1]))
-    if start_doy is None:
-        start_doy = float(rng.integers(1, 366))
-    allowed = list(kinds) if kinds is not None else kinds_for_season(start_doy)
-    events = []
-    t = rng.uniform(14, 30) * HOUR_S
-    weights = np.array([_SENSOR_FAULT_WEIGHT if k in SENSOR_FAULTS else 1.0 for k in allowed])
-    while allowed:
-        kind = allowed[int(rng.choice(len(allowed), p=weights / weights.sum()))]
-        lo, hi, hours = _EVENT_TIMING[kind]
-        if hours is not None:  # move to the next preferred hour of day
-            hour = hours[int(rng.integers(len(hours)))]
-            abs_s = (start_doy - 1) * DAY_S + t
-            day_start = math.floor(abs_s / DAY_S) * DAY_S
-            start_abs = day_start + hour * HOUR_S + rng.uniform(0, HOUR_S)
-            if start_abs < abs_s:
-                start_abs += DAY_S
-            t = start_abs - (start_doy - 1) * DAY_S
-        duration = rng.uniform(lo, hi) * HOUR_S
-        if t + duration > days * DAY_S:
-            break
-        sensor = FAULTY_SENSORS[int(rng.integers(len(FAULTY_SENSORS)))] if kind in SENSOR_FAULTS else None
-        events.append(Event(kind, float(t), float(duration), sensor))
-        t += duration + rng.uniform(10, 30) * HOUR_S
-    return Scenario(seed=int(seed), days=float(days), start_doy=float(start_doy), events=events, step_s=step_s)
 
 
 # ---- outdoor weather ---------------------------------------------------------------
@@ -273,6 +128,7 @@ class Simulation:
     def sample(self, period_s=300, noise=True):
         """Measured values every period_s (sensor noise and sensor faults applied) and labels.
         Returns a dict of equal-length columns: timestamp_s, the QUANTITIES, label, event, event_id."""
+        from verdant_host.greenhouse.sampling import sample_columns
         return sample_columns(self, period_s, noise)
 
 
@@ -420,90 +276,3 @@ def simulate(scenario):
     keep = slice(spin, None)
     return Simulation(scenario, t[keep], {q: v[keep] for q, v in out.items()},
                       {q: v[keep] for q, v in outdoor.items()})
-
-
-# ---- measurement: sampling, noise and sensor faults --------------------------------
-
-_NOISE_STD = {"air_temp_c": 0.1, "rh_pct": 1.0, "co2_ppm": 12.0, "light_lux": 0.02,
-              "par_umol_m2_s": 0.02, "soil_moisture_pct": 0.3, "soil_temp_c": 0.1}
-_RELATIVE_NOISE = ("light_lux", "par_umol_m2_s")
-_DRIFT_PER_HOUR = {"air_temp_c": 0.6, "rh_pct": 3.0, "co2_ppm": 80.0, "soil_moisture_pct": 1.5}
-_SPIKE_SIZE = {"air_temp_c": 15.0, "rh_pct": 30.0, "co2_ppm": 1500.0, "soil_moisture_pct": 30.0}
-_LIMITS = {"rh_pct": (0.0, 100.0), "soil_moisture_pct": (0.0, 100.0), "co2_ppm": (0.0, 10000.0),
-           "light_lux": (0.0, None), "par_umol_m2_s": (0.0, None)}
-
-
-def sample_columns(sim, period_s=300, noise=True):
-    scenario = sim.scenario
-    stride = int(round(period_s / scenario.step_s))
-    if stride < 1 or abs(stride * scenario.step_s - period_s) > 1e-9:
-        raise ValueError("period_s %r must be a multiple of the simulation step %d s" % (period_s, scenario.step_s))
-    idx = np.arange(0, len(sim.t), stride)
-    t = sim.t[idx]
-    rng = np.random.default_rng(np.random.SeedSequence([int(scenario.seed), 3]))
-    cols = {"timestamp_s": (t + scenario.start_timestamp_s).astype(np.int64)}
-    for q in QUANTITIES:
-        v = sim.truth_values[q][idx].copy()
-        if noise:
-            std = _NOISE_STD[q]
-            v = v * (1 + rng.normal(0, std, len(v))) if q in _RELATIVE_NOISE else v + rng.normal(0, std, len(v))
-        cols[q] = v
-
-    label = np.full(len(t), NORMAL, dtype=object)
-    event = np.full(len(t), NORMAL, dtype=object)
-    event_id = np.zeros(len(t), dtype=np.int64)
-    for number, e in enumerate(scenario.events, 1):
-        on = (t >= e.start_s) & (t < e.end_s)
-        label[on] = label_of(e.kind)
-        event[on] = e.kind + (":" + e.sensor if e.sensor else "")
-        event_id[on] = number
-        if e.kind in SENSOR_FAULTS:
-            v = cols[e.sensor]
-            if e.kind == SENSOR_STUCK:
-                first = np.argmax(on) if on.any() else None
-                if first is not None:
-                    v[on] = v[first]
-            elif e.kind == SENSOR_DRIFT:
-                sign = 1.0 if rng.random() < 0.5 else -1.0
-                v[on] += sign * _DRIFT_PER_HOUR[e.sensor] * (t[on] - e.start_s) / HOUR_S
-            elif e.kind == SENSOR_DROPOUT:
-                v[on] = np.nan
-            elif e.kind == SENSOR_SPIKES:
-                hit = on & (rng.random(len(t)) < 0.2)
-                v[hit] += _SPIKE_SIZE[e.sensor] * rng.choice((-1.0, 1.0), int(hit.sum()))
-    for q, (lo, hi) in _LIMITS.items():
-        cols[q] = np.clip(cols[q], lo, hi)
-    cols["label"] = label
-    cols["event"] = event
-    cols["event_id"] = event_id
-    return cols
-
-
-_DECIMALS = {"air_temp_c": 2, "rh_pct": 1, "co2_ppm": 0, "light_lux": 0, "par_umol_m2_s": 1,
-             "soil_moisture_pct": 1, "soil_temp_c": 2}
-CSV_COLUMNS = ("timestamp_s",) + QUANTITIES + ("label", "event", "event_id")
-
-
-def write_csv(path_or_file, columns):
-    """Write sampled columns in the replay CSV format (NaN -> empty cell)."""
-    own = isinstance(path_or_file, str)
-    f = open(path_or_file, "w", newline="") if own else path_or_file
-    try:
-        writer = csv.writer(f, lineterminator="\n")
-        names = [c for c in CSV_COLUMNS if c in columns]
-        writer.writerow(names)
-        n = len(columns["timestamp_s"])
-        formatted = []
-        for name in names:
-            values = columns[name]
-            if name in _DECIMALS:
-                fmt = "%." + str(_DECIMALS[name]) + "f"
-                formatted.append(["" if math.isnan(v) else fmt % v for v in values.tolist()])
-            else:
-                formatted.append([str(v) for v in (values.tolist() if hasattr(values, "tolist") else values)])
-        for row in zip(*formatted):
-            writer.writerow(row)
-        return n
-    finally:
-        if own:
-            f.close()

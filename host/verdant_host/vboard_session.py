@@ -1,0 +1,93 @@
+"""A virtual board running the deployed firmware on a simulated greenhouse: the one setup
+the demo, the soak and the end-to-end tests share. A fresh board filesystem, the
+scenario's truth CSV and sensor faults, the real deploy path (mpremote), then, when the
+caller is listening, the board clock back to the scenario start and a hard reset so
+main.py starts the firmware.
+
+Example:
+    with BoardSession("build/demo", scenario=demo_scenario(), speed=3600) as session:
+        with serial.Serial(session.port, timeout=0.1) as line:
+            session.run_from_start()
+            ...                                  # read protocol lines until session.end_s
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+from verdant_host import paths, vboard_scenario
+from verdant_host.deploy import deploy
+from verdant_host.errors import VerdantError
+from verdant_host.vboard import VirtualBoard
+
+
+def hard_reset(port):
+    """Hard reset through stock mpremote, as a user would (main.py then starts)."""
+    mpremote = os.path.join(os.path.dirname(sys.executable), "mpremote")
+    result = subprocess.run([mpremote if os.path.exists(mpremote) else "mpremote", "connect", port, "reset"],
+                            capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        raise VerdantError("mpremote reset failed: %s" % result.stderr.strip())
+
+
+class BoardSession:
+    """scenario (greenhouse.Scenario) or truth_csv (an existing truth/replay CSV) feeds the
+    board; model defaults to the committed one. start() deploys and returns self; the
+    DeployReport is .report, the serial device .port, the scenario's span start_s..end_s."""
+
+    def __init__(self, work_dir, scenario=None, truth_csv=None, speed=3600.0, board="sim", model=None,
+                 truth_period_s=vboard_scenario.TRUTH_PERIOD_S, log=None, micropython=None, sim_t0=None):
+        if (scenario is None) == (truth_csv is None):
+            raise VerdantError("a board session needs a scenario or a truth CSV (one of them)")
+        self.work_dir = work_dir
+        self.scenario = scenario
+        self.truth_csv = truth_csv
+        self.speed = speed
+        self.board_name = board
+        self.model = model or paths.DEFAULT_MODEL
+        self.truth_period_s = truth_period_s
+        self.log = log
+        self.micropython = micropython
+        self.sim_t0 = sim_t0
+        self.board = self.port = self.report = None
+        self.start_s = self.end_s = None
+
+    def start(self):
+        if not os.path.exists(self.model):
+            raise VerdantError("model %s not found (make train writes models/default/)" % self.model)
+        fs_dir = os.path.join(self.work_dir, "fs")
+        shutil.rmtree(fs_dir, ignore_errors=True)  # a fresh board every time
+        os.makedirs(fs_dir)
+        faults = None
+        if self.scenario is not None:
+            self.truth_csv, self.start_s, faults = vboard_scenario.board_inputs(
+                self.work_dir, period_s=self.truth_period_s, scenario=self.scenario)
+            self.end_s = self.start_s + int(self.scenario.days * 86400)
+        else:
+            self.start_s = self.sim_t0 if self.sim_t0 is not None else vboard_scenario.truth_csv_start(self.truth_csv)
+        self.board = VirtualBoard(fs_dir, speed=self.speed, truth_csv=self.truth_csv, sim_t0=self.start_s,
+                                  faults=faults, log=self.log, micropython=self.micropython)
+        try:
+            self.port = self.board.start()
+            self.board.wait_ready()  # boot.py / main.py of an empty board done
+            self.report = deploy(self.board_name, self.port, self.model, reset=False,
+                                 build_dir=os.path.join(self.work_dir, "build"))
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def run_from_start(self):
+        """Board clock back to the scenario start, then a hard reset: the firmware starts."""
+        self.board.reset_clock(self.start_s)
+        hard_reset(self.port)
+
+    def stop(self):
+        if self.board is not None:
+            self.board.stop()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
