@@ -76,6 +76,7 @@ def run_monitor(port, db_path=None, exit_on=None, duration=None, baudrate=115200
         except (serial.SerialException, OSError) as exc:
             lock.release()
             raise VerdantError("monitor: cannot open %s (%s)" % (port, exc))
+        say("monitor: watching %s (held: deploy and pull-logs wait until this monitor stops)" % port)
     deadline = None if duration is None else time.monotonic() + duration
     signals = _Signals()
     try:

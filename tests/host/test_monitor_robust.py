@@ -85,8 +85,7 @@ def test_port_gone_and_back_keeps_rows_and_reconnects(tmp_path):
     thread.start()
     enc = Encoder()
     try:
-        assert wait_until(lambda: os.path.exists(port.link))
-        time.sleep(0.3)
+        assert wait_until(lambda: any("watching" in n for n in notes))  # open: writes now reach it
         port.write(b"".join(reading(enc, i) for i in range(5)) + alert(enc, T0 + 1500) + b'{"v":1,"seq":6,"t')
         assert wait_until(lambda: count(db, "SELECT count(*) FROM alerts") == 1)  # committed at once
         port.unplug()  # native USB board resets: the port vanishes
@@ -151,10 +150,12 @@ def test_sigterm_and_sighup_commit_every_row(tmp_path, signame):
     env = dict(os.environ, PYTHONPATH=os.path.join(REPO, "host"))
     proc = subprocess.Popen([sys.executable, "-m", "verdant_host.cli", "monitor", "--port", port.link, "--db", db],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    shown = []
+    shown, notes = [], []
     reader = threading.Thread(target=lambda: shown.extend(iter(proc.stdout.readline, b"")))
     reader.start()
-    time.sleep(1.0)  # the monitor has opened the port
+    noter = threading.Thread(target=lambda: notes.extend(iter(proc.stderr.readline, b"")))
+    noter.start()
+    assert wait_until(lambda: any(b"watching" in n for n in notes), 30)  # port open (pyserial flushes at open)
     enc = Encoder()
     port.write(b"".join(reading(enc, i) for i in range(60)))
     assert wait_until(lambda: sum(b"reading" in line for line in shown) == 60), shown[-3:]
@@ -162,7 +163,8 @@ def test_sigterm_and_sighup_commit_every_row(tmp_path, signame):
     assert proc.wait(10) == 0
     reader.join(5)
     assert count(db, "SELECT count(*) FROM messages") == 60  # none lost, though the timer had not run
-    assert ("stopped by %s" % signame).encode() in proc.stderr.read()
+    noter.join(5)
+    assert any(("stopped by %s" % signame).encode() in n for n in notes)
     assert any(b"60 line(s) decoded" in line for line in shown)
     port.unplug()
 

@@ -97,9 +97,9 @@ def test_broker_down_ten_simulated_minutes_loses_nothing(broker, truth_csv, tmp_
     sub = Subscriber(broker)
     speed = 1200.0  # 10 simulated minutes = 0.5 s
     board = SimBoard(tmp_path / "b2", path, board_id="b2", broker_url=broker.url, speed=speed,
-                     seconds=50 * 60, start_s=start + FAULT_AT - 3600, mqtt_options={"retry_max_s": 60})
+                     seconds=60 * 60, start_s=start + FAULT_AT - 3600, mqtt_options={"retry_max_s": 60})
     board.start()
-    time.sleep(1.0)
+    time.sleep(0.8)  # the board is running and publishing
     broker.stop()
     time.sleep(600 / speed)
     broker.start()
