@@ -1,13 +1,14 @@
 """The virtual board: a pseudo-terminal that behaves like a MicroPython board's USB serial
 port, with the MicroPython Unix port behind it running in the board's filesystem folder.
 
-The supervisor here speaks the board side of the REPL protocol that mpremote, ampy and
-people use: friendly REPL, raw REPL (Ctrl-A), raw-paste mode (Ctrl-E A Ctrl-A), soft
-reset (Ctrl-D, or SystemExit in the raw REPL: "MPY: soft reboot", boot.py, then main.py
-in friendly mode only), Ctrl-C interrupting running code, and hard reset
-(machine.reset(): the interpreter restarts and runs boot.py and main.py). The
-interpreter process (vboard/vboard_runtime.py) receives complete pieces of
-code and runs them; a soft or hard reset starts a new process, so no state survives.
+This is the pty supervisor: it owns the pseudo-terminal, the interpreter process and the
+boot sequence, and feeds the host's bytes to the board side of the REPL protocol
+(verdant_host.vboard_repl: friendly, raw and raw-paste REPL). Soft reset (Ctrl-D, or
+SystemExit in the raw REPL: "MPY: soft reboot", boot.py, then main.py in friendly mode
+only), Ctrl-C interrupting running code, and hard reset (machine.reset(): the interpreter
+restarts and runs boot.py and main.py) happen here. The interpreter process
+(vboard/vboard_runtime.py) receives complete pieces of code and runs them; a soft or hard
+reset starts a new process, so no state survives.
 
 Example:
     board = VirtualBoard("build/vboard/fs", speed=3600, truth_csv="truth.csv")
@@ -31,19 +32,17 @@ import tty
 
 from verdant_host import paths
 from verdant_host.errors import VerdantError
+from verdant_host.vboard_repl import EXECUTING, FRIENDLY, RAW, STOPPED, ReplProtocol
 from verdant.sim import SIM_START_S
 
-RAW_REPL_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
-RAW_PASTE_WINDOW = 256
 MAX_CONSECUTIVE_CRASHES = 3
 POWER_ON_RESET, HARD_RESET, WDT_RESET = 1, 2, 3  # machine.PWRON_RESET, HARD_RESET, WDT_RESET
 FROZEN_MODULES = ("vboard_runtime.py", "vboard_machine.py", "vboard_os.py", "vboard_env.py")
 
-FRIENDLY, RAW, RAW_PASTE, PASTE, EXECUTING, STOPPED = "friendly", "raw", "raw-paste", "paste", "executing", "stopped"
 
 
-class VirtualBoard:
+class VirtualBoard(ReplProtocol):
     """One virtual board. start() returns the serial device path; stop() ends everything.
 
     fs_dir: the board's filesystem (created if missing), the interpreter's cwd.
@@ -70,22 +69,17 @@ class VirtualBoard:
         self.heap_bytes = heap_bytes
         self.board_name = board_name
         self.log = log or (lambda msg: None)
+        ReplProtocol.__init__(self)
         self.port = None
         self.boots = 0
         self.dropped_output_bytes = 0
-        self._state = STOPPED
-        self._line = bytearray()
-        self._block = []
-        self._pending = bytearray()
         self._child = None
         self._after_exec = None
-        self._paste_remain = 0
         self._real_t0_ns = time.time_ns()
         self._lock = threading.Lock()
         self._stop_requested = False
         self._thread = None
         self._frozen_dir = None
-        self._version = None
         self._deaths = 0
         self._injections = []
         self._exec_kind = None
@@ -115,7 +109,7 @@ class VirtualBoard:
         termios.tcsetattr(self._slave, termios.TCSANOW, attrs)
         os.set_blocking(self._master, False)
         self.port = os.ttyname(self._slave)
-        self._version = self._micropython_version()
+        self.version = self._micropython_version()
         self._boot(hard=True)
         self._thread = threading.Thread(target=self._loop, name="vboard", daemon=True)
         self._thread.start()
@@ -271,18 +265,6 @@ class VirtualBoard:
 
         self._request("f", b"boot.py", after_boot_py)
 
-    def _enter_raw(self):
-        self._state = RAW
-        self._line = bytearray()
-        self._send(RAW_REPL_BANNER + b">")
-
-    def _enter_friendly(self):
-        self._state = FRIENDLY
-        self._line = bytearray()
-        self._block = []
-        self._send(b"MicroPython v%s on vboard; %s with unix\r\nType \"help()\" for more information.\r\n>>> "
-                   % (self._version.encode(), self.board_name.encode()))
-
     # ---- I/O loop --------------------------------------------------------------------
     def _loop(self):
         while not self._stop_requested:
@@ -329,12 +311,6 @@ class VirtualBoard:
             else:
                 self._pending.append(byte)
         self._process_pending()
-
-    def _process_pending(self):
-        while self._pending and self._state not in (EXECUTING, STOPPED):
-            byte = self._pending.pop(0)
-            {FRIENDLY: self._friendly_byte, RAW: self._raw_byte, RAW_PASTE: self._raw_paste_byte,
-             PASTE: self._paste_byte}[self._state](byte)
 
     def _drain_child_output(self, child):
         while True:
@@ -414,128 +390,3 @@ class VirtualBoard:
                 if exc.errno == errno.EIO:
                     return
                 raise
-
-    # ---- REPL modes ------------------------------------------------------------------
-    def _after_raw_exec(self, status):
-        if status in ("exit", "reset"):
-            return self._boot(hard=status == "reset", raw=status == "exit")
-        self._state = RAW
-        self._line = bytearray()
-        self._send(b">")
-
-    def _raw_byte(self, byte):
-        if byte == 0x01:  # Ctrl-A: raw-paste request, or restart the raw REPL
-            if len(self._line) == 2 and self._line[0] == 0x05:
-                if self._line[1] == ord("A"):
-                    self._send(b"R\x01" + RAW_PASTE_WINDOW.to_bytes(2, "little"))
-                    self._state = RAW_PASTE
-                    self._line = bytearray()
-                    self._paste_remain = RAW_PASTE_WINDOW
-                else:
-                    self._send(b"R\x00")
-                    self._line = bytearray()
-                return
-            self._enter_raw()
-        elif byte == 0x02:  # Ctrl-B: friendly REPL
-            self._send(b"\r\n")
-            self._enter_friendly()
-        elif byte == 0x03:
-            self._line = bytearray()
-        elif byte == 0x04:
-            self._send(b"OK")
-            if not self._line:
-                self._send(b"\r\n")
-                self._boot(hard=False, raw=True)
-                return
-            self._request("r", bytes(self._line), self._after_raw_exec)
-        else:
-            self._line.append(byte)
-
-    def _raw_paste_byte(self, byte):
-        if byte in (0x03, 0x04):
-            self._send(b"\x04")
-            if byte == 0x03:
-                self._send(b"\x04Traceback (most recent call last):\r\nKeyboardInterrupt: \r\n\x04")
-                self._after_raw_exec("exc")
-                return
-            self._request("r", bytes(self._line), self._after_raw_exec)
-            return
-        self._line.append(byte)
-        self._paste_remain -= 1
-        if self._paste_remain == 0:
-            self._send(b"\x01")
-            self._paste_remain = RAW_PASTE_WINDOW
-
-    def _prompt(self):
-        self._send(b"... " if self._block else b">>> ")
-
-    def _after_friendly_exec(self, status):
-        if status in ("exit", "reset"):
-            return self._boot(hard=status == "reset")
-        self._state = FRIENDLY
-        self._line = bytearray()
-        self._block = []
-        self._prompt()
-
-    def _friendly_byte(self, byte):
-        if byte == 0x01:
-            self._send(b"\r\n")
-            self._enter_raw()
-        elif byte == 0x02:
-            self._send(b"\r\n")
-            self._enter_friendly()
-        elif byte == 0x03:
-            self._line = bytearray()
-            self._block = []
-            self._send(b"\r\n")
-            self._prompt()
-        elif byte == 0x04:
-            if not self._line and not self._block:
-                self._send(b"\r\n")
-                self._boot(hard=False)
-        elif byte == 0x05:
-            self._line = bytearray()
-            self._state = PASTE
-            self._send(b"\r\npaste mode; Ctrl-C to cancel, Ctrl-D to finish\r\n=== ")
-        elif byte in (0x08, 0x7F):
-            if self._line:
-                self._line.pop()
-                self._send(b"\x08 \x08")
-        elif byte == 0x0D:
-            self._send(b"\r\n")
-            self._friendly_line(bytes(self._line))
-        elif byte >= 0x20 or byte == 0x09:
-            self._line.append(byte)
-            self._send(bytes([byte]))
-
-    def _friendly_line(self, line):
-        self._line = bytearray()
-        if self._block:
-            if line.strip():
-                self._block.append(line)
-                return self._prompt()
-            code, self._block = b"\n".join(self._block) + b"\n", []
-            return self._request("s", code, self._after_friendly_exec)
-        if not line.strip():
-            return self._prompt()
-        if line.rstrip().endswith(b":"):
-            self._block = [line]
-            return self._prompt()
-        self._request("s", line, self._after_friendly_exec)
-
-    def _paste_byte(self, byte):
-        if byte == 0x03:
-            self._send(b"\r\n")
-            self._state = FRIENDLY
-            self._line = bytearray()
-            self._prompt()
-        elif byte == 0x04:
-            self._send(b"\r\n")
-            self._request("p", bytes(self._line), self._after_friendly_exec)
-        else:
-            if byte == 0x0D:
-                self._line.append(0x0A)
-                self._send(b"\r\n=== ")
-            elif byte != 0x0A:
-                self._line.append(byte)
-                self._send(bytes([byte]))
