@@ -12,8 +12,10 @@ Example:
 """
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 
 from verdant_host import paths, vboard_scenario
 from verdant_host.deploy import deploy
@@ -91,3 +93,47 @@ class BoardSession:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def serve(fs_dir="build/vboard/fs", speed=3600.0, replay=None, days=2.0, fault="heating_failure",
+          seed=7, port_file=None, link=None, heap_bytes=None, micropython=None, out=sys.stdout):
+    """`verdant vboard`: a virtual board on a pseudo-terminal, fed by the demo's greenhouse
+    scenario (its sensor faults on the simulated parts) or a replay CSV, served until
+    SIGINT/SIGTERM; the user deploys to it. Returns 0."""
+    work = tempfile.mkdtemp(prefix="vboard-truth")
+    faults = None
+    if replay:
+        truth_csv = os.path.abspath(replay)
+        start_s = vboard_scenario.truth_csv_start(truth_csv)
+    else:  # --fault sensor_*: the simulated part misbehaves
+        truth_csv, start_s, faults = vboard_scenario.board_inputs(work, days=days, fault=fault, seed=seed)
+    board = VirtualBoard(fs_dir, speed=speed, truth_csv=truth_csv, sim_t0=start_s, faults=faults,
+                         heap_bytes=heap_bytes, micropython=micropython,
+                         log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    stop = []
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.append(1) or board.stop())
+    try:
+        port = board.start()
+        if link:
+            if os.path.islink(link):
+                os.unlink(link)
+            os.symlink(port, link)
+        if port_file:
+            with open(port_file + ".tmp", "w") as f:
+                f.write(port + "\n")
+            os.replace(port_file + ".tmp", port_file)
+        print("vboard: serial port %s (filesystem %s, clock x%g, truth %s)"
+              % (port, os.path.abspath(fs_dir), speed, replay or "greenhouse simulator"), file=out, flush=True)
+        board.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        board.stop()
+        signal.signal(signal.SIGTERM, previous)
+        for path in (link, port_file):
+            if path and os.path.lexists(path):
+                os.unlink(path)
+        if os.path.exists(os.path.join(work, "truth.csv")):
+            os.unlink(os.path.join(work, "truth.csv"))
+        os.rmdir(work)
+    return 0

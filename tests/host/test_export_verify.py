@@ -67,7 +67,7 @@ def test_given_inputs_from_csv_and_npy(files, tmp_path):
 
 
 def cli_verify(model, tflite, inputs):
-    from verdant_host.commands.engine import verify as verify_command
+    from verdant_host.model_files import verify as verify_command
     return verify_command(str(model), str(tflite), samples=0, backends=["cpython"], inputs_path=str(inputs))
 
 
