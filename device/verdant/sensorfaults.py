@@ -13,9 +13,10 @@ Detectors (thresholds in DEFAULTS, board config "alerts": {"sensor_faults": {...
            MOVE threshold in that span; values at a sensor's floor (light 0 at night,
            RH 0/100 at saturation) are not evidence. Clears after clear_samples
            different readings in a row.
-  spikes   a jump larger than SPIKE_STEP that comes straight back (v0 -> v1 -> v2 with
-           both steps large, opposite and v2 near v0), or a reading the sampler held back
-           as a spike (health "spikes" count went up); spike_count of them within
+  spikes   a reading more than SPIKE_STEP from the median of its two neighbours on each
+           side while at least three of those four agree (known two samples later; bursts
+           of back-to-back spikes count, a real step change does not), or a reading the
+           sampler held back as a spike (health "spikes" count went up); spike_count of them within
            spike_window_s raise, none for spike_window_s clears.
   drift    physical cross-check: RH reading 100 % (saturated) while the air is warming
            faster than drift_warming_c_h and the vapour pressure that RH implies climbs
@@ -233,14 +234,23 @@ class SensorFaults:
     def _spike(self, t, q, v, tr, held_back, events):
         s = self.settings
         step = SPIKE_STEP.get(q)
-        if step is not None and len(tr.prev) == 2:
-            v0, v1 = tr.prev
-            up, down = v1 - v0, v - v1
-            if abs(up) > step and abs(down) > step and up * down < 0 and abs(v - v0) < step / 2:
+        if step is not None and len(tr.prev) == 4:
+            # the middle of the last five readings is a spike when it is far from the median of the
+            # other four and at least three of those agree (so back-to-back spikes count, and a
+            # real step change, where the others split in two groups, does not)
+            window = tr.prev + [v]
+            middle = window[2]
+            others = sorted(window[:2] + window[3:])
+            m = (others[1] + others[2]) / 2
+            agree = 0
+            for x in others:
+                if abs(x - m) <= step / 2:
+                    agree += 1
+            if abs(middle - m) > step and agree >= 3:
                 tr.spikes.append(t)
         for _ in range(held_back):
             tr.spikes.append(t)
-        tr.prev = (tr.prev + [v])[-2:]
+        tr.prev = (tr.prev + [v])[-4:]
         window = s["spike_window_s"]
         while tr.spikes and t - tr.spikes[0] > window:
             tr.spikes.pop(0)

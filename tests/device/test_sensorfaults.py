@@ -94,8 +94,16 @@ def test_three_spikes_within_hours_raise_two_do_not_and_quiet_clears():
     det = SensorFaults()
     got = kinds(run(det, rows), "spikes")
     assert [k for _, k in got] == ["raise", "clear"], got
-    assert got[0][0] == 31   # the third spike is known one sample later (it came back)
+    assert got[0][0] == 32   # the third spike is known two samples later (its neighbours agree)
     assert got[1][0] - 30 >= 10800 // STEP   # cleared only after a quiet spike window
+
+
+def test_a_burst_of_back_to_back_spikes_raises():
+    rows = [healthy(i) for i in range(40)]
+    for i, jump in ((10, -550.0), (11, 600.0), (15, 650.0)):
+        rows[i]["co2_ppm"] += jump
+    got = kinds(run(SensorFaults(), rows), "spikes")
+    assert got and got[0] == (17, "raise"), got
 
 
 def test_spikes_the_sampler_held_back_count_too():
