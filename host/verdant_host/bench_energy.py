@@ -101,6 +101,10 @@ _SCRIPT = """
 import gc, os, sys, time, uctypes, vfs
 vfs.mount(vfs.VfsRom(uctypes.bytearray_at(%(addr)d, %(size)d)), '/rom')
 sys.path.insert(0, '/rom')
+try:  # first, while the heap is empty: loading it later fails on this port's fragmented heap
+    import verdant_nn
+except ImportError:
+    pass
 from verdant import app as appmod
 from verdant.board import load_board
 from verdant.sim import make_sim_hal
@@ -116,7 +120,10 @@ def opener(path, mode='rb'):
 lines = [0]
 def out(line):
     lines[0] += 1
-app = appmod.App(hal, board, out=out, opener=opener, stat=os.stat, model_path='/rom/model.bin',
+def stat(path):  # ROMFS has no modification times; a Pico's littlefs has (VfsLfs2 mtime=True)
+    st = os.stat(path)
+    return st[:8] + (1767225600,) + st[9:]
+app = appmod.App(hal, board, out=out, opener=opener, stat=stat, model_path='/rom/model.bin',
                  settings={'log_records': 64})  # a RAM log: the qemu port's heap is 140 KB
 waits = [0, 0]  # ms the drivers waited, sleeping flag
 sleep_ms = hal.clock.sleep_ms
@@ -133,15 +140,86 @@ def sleep_until(t):
     app_sleep(t)
     waits[1] = 0
 app.sleep_until = sleep_until
+# The simulated buses and parts stand in for hardware (a C I2C driver and the sensor chips):
+# the instructions spent in them are measured and taken out; the bytes they move give the
+# bus time (the CPU waits for the wire on a board).
+bus = {'us': 0, 'depth': 0, 'calls': 0, 'i2c_tx': 0, 'i2c_bytes': 0, 'ow_resets': 0, 'ow_bytes': 0.0}
+NAMES = {'i2c': ('writeto', 'readfrom_into', 'readfrom', 'writeto_mem', 'readfrom_mem_into', 'readfrom_mem'),
+         'ow': ('reset', 'write', 'writebyte', 'readinto', 'readbyte', 'readbit', 'select_rom'),
+         'adc': ('read_u16',)}
+def wrap_bus(obj, kind):
+    for name in NAMES[kind]:
+        f = getattr(obj, name, None)
+        if f is None:
+            continue
+        def wrapped(*a, f=f, name=name):
+            bus['depth'] += 1
+            bus['calls'] += 1
+            t = time.ticks_us()
+            try:
+                return f(*a)
+            finally:
+                bus['depth'] -= 1
+                if not bus['depth']:
+                    bus['us'] += time.ticks_diff(time.ticks_us(), t)
+                    if kind == 'i2c' and len(a) > 1:
+                        n = a[-1] if isinstance(a[-1], int) else len(a[-1])
+                        bus['i2c_tx'] += 1
+                        bus['i2c_bytes'] += n + (1 if 'mem' in name else 0)
+                    elif kind == 'ow':
+                        if name == 'reset':
+                            bus['ow_resets'] += 1
+                        elif name in ('writebyte', 'readbyte'):
+                            bus['ow_bytes'] += 1
+                        elif name == 'readbit':
+                            bus['ow_bytes'] += 0.125
+                        elif name in ('write', 'readinto', 'select_rom'):
+                            bus['ow_bytes'] += len(a[0]) + (1 if name == 'select_rom' else 0)
+        setattr(obj, name, wrapped)
+class Probe:  # what the wrapper itself costs per call, outside its own timing window
+    def reset(self):
+        return 0
+probe = Probe()
+wrap_bus(probe, 'ow')
+t = time.ticks_us()
+for _ in range(200):
+    probe.reset()
+wrapper_ns = (time.ticks_diff(time.ticks_us(), t) - bus['us']) * 1000 // 200
+bus['calls'] = 0
+for b in hal._i2c.values():
+    wrap_bus(b, 'i2c')
+for b in hal._adc.values():
+    wrap_bus(b, 'adc')
+if hal._onewire is not None:
+    wrap_bus(hal._onewire, 'ow')
+gc.collect()
 app.boot_status()
 app.load_model()
 app.run(14 * %(period)d)  # fill the feature window: the model runs from here on
 gc.collect()
+stages = {}
+def stage(name, obj, attr):
+    f = getattr(obj, attr)
+    def timed(*a):
+        t = time.ticks_us()
+        try:
+            return f(*a)
+        finally:
+            stages[name] = stages.get(name, 0) + time.ticks_diff(time.ticks_us(), t)
+    setattr(obj, attr, timed)
+stage('sensors', app.sampler, 'poll')
+stage('sample', app, 'sample')
+stage('model_check', app.model, 'poll')
+stage('sleep', app, 'sleep_until')
 waits[0] = wakes[0] = lines[0] = 0
+for k in bus:
+    bus[k] = 0
 t0 = time.ticks_us()
 app.run(%(samples)d * %(period)d)
 dt = time.ticks_diff(time.ticks_us(), t0)
-print('ENERGY', dt, waits[0], wakes[0], lines[0], app.engine.backend if app.engine else 'none', gc.mem_free())
+print('ENERGY', dt, bus['us'], waits[0], wakes[0], lines[0], app.engine.backend if app.engine else 'none', gc.mem_free(),
+      bus['i2c_tx'], bus['i2c_bytes'], bus['ow_resets'], int(bus['ow_bytes']), bus['calls'] * wrapper_ns // 1000,
+      'STAGES', ' '.join('%%s=%%d' %% kv for kv in stages.items()))
 """
 
 
@@ -208,10 +286,17 @@ def measure(repo, workdir, mpy_dir, board="pico"):
     words = [line.split() for line in out.splitlines() if line.startswith("ENERGY ")]
     if err.strip() or not words:
         raise RuntimeError("firmware step on the qemu port failed:\n%s%s" % (out[-2000:], err[-2000:]))
-    us, wait_ms, wakes, lines, backend, free = words[-1][1:]
-    return {"instructions": int(us) * 1000 / SAMPLES, "wait_ms": int(wait_ms) / SAMPLES,
-            "wakes": int(wakes) / SAMPLES, "lines": int(lines) / SAMPLES, "backend": backend,
-            "mem_free": int(free), "command": " ".join(cmd)}
+    stages = dict((k, int(v) * 1000 / SAMPLES) for k, v in (w.split("=") for w in words[-1][14:]))
+    us, sim_us, wait_ms, wakes, lines, backend, free, i2c_tx, i2c_bytes, ow_resets, ow_bytes, wrap_us = words[-1][1:13]
+    # the sensor stage ran the simulated parts and the bus wrappers: without them it is the firmware's
+    stages["sensors"] = stages.get("sensors", 0) - (int(sim_us) + int(wrap_us)) * 1000 / SAMPLES
+    i2c_hz = 100000
+    bus_ms = (int(i2c_tx) * 2 + int(i2c_bytes)) * 9 * 1000.0 / i2c_hz + int(ow_resets) * 0.96 + int(ow_bytes) * 8 * 0.07
+    return {"instructions": (int(us) - int(sim_us) - int(wrap_us)) * 1000 / SAMPLES,
+            "simulated": (int(sim_us) + int(wrap_us)) * 1000 / SAMPLES,
+            "wait_ms": int(wait_ms) / SAMPLES, "bus_ms": bus_ms / SAMPLES, "i2c_bytes": int(i2c_bytes) / SAMPLES,
+            "ow_bytes": int(ow_bytes) / SAMPLES, "wakes": int(wakes) / SAMPLES, "lines": int(lines) / SAMPLES,
+            "backend": backend, "mem_free": int(free), "stages": stages, "command": " ".join(cmd)}
 
 
 def energy_rows(per_sample):
@@ -219,7 +304,7 @@ def energy_rows(per_sample):
     rows = []
     for name, b in BOARDS.items():
         cpu_s = per_sample["instructions"] * b["cpi"] / b["clock_hz"]
-        awake_s = cpu_s + per_sample["wait_ms"] / 1000.0
+        awake_s = cpu_s + (per_sample["wait_ms"] + per_sample["bus_ms"]) / 1000.0
         asleep_s = PERIOD_S - awake_s
         mj = b["volts"] * (b["active_ma"] * awake_s + b["sleep_ma"] * asleep_s)  # mA * V * s = mJ
         per_day_mj = mj * 86400 / PERIOD_S
