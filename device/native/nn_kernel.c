@@ -389,6 +389,7 @@ NN_NOINLINE static int8_t *channelwise_pixel(const layer_ctx *l, const window *w
     int32_t multiplier = l->r->depth_multiplier ? l->r->depth_multiplier : 1;
     int pool = l->r->op == NN_OP_MAX_POOL_2D;
     uint32_t acc[CHUNK];
+    int32_t chunk_ic = 0, chunk_repeat = 0; /* input channel of the chunk's first output: no division */
     for (c0 = 0; c0 < out_c; c0 += CHUNK) {
         n = out_c - c0 < CHUNK ? out_c - c0 : CHUNK;
         for (i = 0; i < n; i++) {
@@ -400,7 +401,7 @@ NN_NOINLINE static int8_t *channelwise_pixel(const layer_ctx *l, const window *w
                 const int8_t *x = row + (win->ix0 + kx * g[DILATION_W]) * in_c;
                 const int8_t *w = l->weights ? l->weights + (ky * g[KERNEL_W] + kx) * out_c + c0 : 0;
                 if (multiplier != 1) { /* output channel c reads input channel c / multiplier */
-                    int32_t ic = c0 / multiplier, repeat = c0 - ic * multiplier;
+                    int32_t ic = chunk_ic, repeat = chunk_repeat;
                     for (i = 0; i < n; i++) {
                         acc[i] += (uint32_t)(w[i] * (x[ic] - zp));
                         if (++repeat == multiplier) {
@@ -422,6 +423,12 @@ NN_NOINLINE static int8_t *channelwise_pixel(const layer_ctx *l, const window *w
                         acc[i] += (uint32_t)(x[c0 + i] - zp);
                     }
                 }
+            }
+        }
+        for (i = 0; i < n; i++) {
+            if (++chunk_repeat == multiplier) {
+                chunk_repeat = 0;
+                chunk_ic++;
             }
         }
         if (pool) { /* pooling keeps the quantization: clamp only */

@@ -212,7 +212,7 @@ def energy_lines(energy):
              "| figure | value | command |", "| --- | --- | --- |",
              "| instructions per 15-minute sample, whole firmware (%s engine) | %.2f million (%.1f wake-ups, %.1f protocol lines per sample) | `make bench-qemu-firmware MPY_DIR=...`, then `%s` with the script `verdant_host.bench_energy._SCRIPT` on its raw REPL: `time.ticks_us()` around `app.run(%d * %d)` after a %d-sample warm-up; with `-icount shift=0` one instruction is 1 ns, so us x 1000 / %d = instructions per sample |" % (
                  energy["backend"], energy["instructions"] / 1e6, energy["wakes"], energy["lines"],
-                 energy["command"].replace(REPO + "/", ""), be.SAMPLES, be.PERIOD_S, 14, be.SAMPLES),
+                 energy["command"], be.SAMPLES, be.PERIOD_S, 14, be.SAMPLES),
              "| of which: sensor reads (drivers, sampler) / feature step (features, model, rules, protocol line, flash log) / sleeping in watchdog-sized chunks (light sleep calls, watchdog feeds) / model file check | %s | the same run: `time.ticks_us()` around `Sampler.poll`, `App.sample`, `App.sleep_until`, `ModelSlot.poll` (the rest: the loop itself) |" % " / ".join(
                  "%.2f M" % (energy["stages"].get(k, 0) / 1e6) for k in ("sensors", "sample", "sleep", "model_check")),
              "| simulated parts and buses, taken out of the count above | %.2f million instructions | the same run: `time.ticks_us()` around every call into the simulated I2C/1-Wire/ADC objects (they stand in for C drivers and sensor chips), plus the timing wrapper's own cost |" % (energy["simulated"] / 1e6),
@@ -261,7 +261,7 @@ def whole_model_counts(nets, workdir):
             s = Step()
             per_inference, load = bench_qemu.per_inference(s, board, REPO, workdir, name, model, elements)
             found[name, board] = {"per_inference": per_inference, "load": load,
-                                  "command": s.commands[-1].replace(workdir, "$TMP")}
+                                  "command": s.commands[-1].replace(workdir, "$TMP").replace(REPO + "/", "")}
     return found
 
 
@@ -382,10 +382,10 @@ def main(argv=None):
         for name, label, limit in (("default", "default model", WHOLE_MODEL_TARGETS["default"]),
                                    ("conv1d", "conv1d", WHOLE_MODEL_TARGETS["conv1d"])):
             got = whole.get((name, "Cortex-M0+"))
-            per_mac = got["per_inference"] / macs_of(nets[name]) if got else None
+            whole_per_mac = got["per_inference"] / macs_of(nets[name]) if got else None
             lines.append("| whole-model instructions per MAC, %s, Cortex-M0+ <= %g | %s | %s |" % (
-                label, limit, "%.2f" % per_mac if per_mac else "not measured (no qemu-system-arm)",
-                fmt_ok(per_mac is not None and per_mac <= limit)))
+                label, limit, "%.2f" % whole_per_mac if whole_per_mac else "not measured (no qemu-system-arm)",
+                fmt_ok(whole_per_mac is not None and whole_per_mac <= limit)))
         for name in nets:
             r_nat, r_vip = ratios[name, "predict_int8"]
             lines.append("| natmod >= 100x pure Python (%s, `predict_int8`, median of rounds) | %s | %s |" % (

@@ -274,6 +274,7 @@ def measure(repo, workdir, mpy_dir, board="pico"):
     with open(image_path, "wb") as f:
         f.write(image)
     cmd = qemu_command(mpy_dir, image_path)
+    shown = " ".join(qemu_command("$MPY_DIR", "$TMP/verdant-romfs.img"))  # the image: build_romfs()
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
         repl = RawRepl(proc)
@@ -296,7 +297,7 @@ def measure(repo, workdir, mpy_dir, board="pico"):
             "simulated": (int(sim_us) + int(wrap_us)) * 1000 / SAMPLES,
             "wait_ms": int(wait_ms) / SAMPLES, "bus_ms": bus_ms / SAMPLES, "i2c_bytes": int(i2c_bytes) / SAMPLES,
             "ow_bytes": int(ow_bytes) / SAMPLES, "wakes": int(wakes) / SAMPLES, "lines": int(lines) / SAMPLES,
-            "backend": backend, "mem_free": int(free), "stages": stages, "command": " ".join(cmd)}
+            "backend": backend, "mem_free": int(free), "stages": stages, "command": shown}
 
 
 def energy_rows(per_sample):

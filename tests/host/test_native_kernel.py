@@ -224,6 +224,20 @@ def test_single_window_layer_matches_reference(op, seed):
     assert [[s8(b) for b in out] for out in got] == [ref_model([lay], x) for x in inputs]
 
 
+@pytest.mark.parametrize("backend", ["c_host", "c_qemu"])
+def test_depthwise_multiplier_across_channel_chunks(backend):
+    # 9 input channels x depth multiplier 3 = 27 outputs: the kernel runs channels 16 at a
+    # time, so the second chunk starts in the middle of input channel 5's three outputs.
+    rng = random.Random(77)
+    lay = layer("dwconv", (1, 4, 9), (1, 4, 27), in_zp=3, out_zp=-2, kernel=(1, 3), stride=(1, 1),
+                dilation=(1, 1), pad=(0, 1), depth_multiplier=3, weights=[rng.randint(-127, 127) for _ in range(3 * 27)],
+                bias=[rng.randint(-5000, 5000) for _ in range(27)],
+                multipliers=[rng.randint(1 << 30, (1 << 31) - 1) for _ in range(27)], shifts=[-9] * 27)
+    inputs = random_inputs(rng, [lay], 3)
+    got = c_backends.BACKENDS[backend](builder.build([lay]), [to_bytes(x) for x in inputs])
+    assert [[s8(b) for b in out] for out in got] == [ref_model([lay], x) for x in inputs]
+
+
 def test_rounding_tie_with_negative_product():
     # DESIGN.md: m 1696766344, shift -6, acc -2956 -> -37. FC with one weight 1, x - zp = -2956 via bias.
     lay = layer("fc", (1, 1, 1), (1, 1, 1), weights=[1], bias=[-2956], multipliers=[1696766344], shifts=[-6])
