@@ -425,7 +425,7 @@ NN_NOINLINE static int8_t *channelwise_pixel(const layer_ctx *l, const window *w
                 }
             }
         }
-        for (i = 0; i < n; i++) {
+        for (i = 0; multiplier != 1 && i < n; i++) {
             if (++chunk_repeat == multiplier) {
                 chunk_repeat = 0;
                 chunk_ic++;
