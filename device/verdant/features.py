@@ -373,9 +373,10 @@ class FeatureState:
             self._rows.pop(0)
 
         row = self._row(t, values, dew, estimated)
-        self._rows[-1] = row
         if self.model is not None:
             self.model.push(row)
+        else:  # a model's state keeps only its normalized inputs, not every row (heap)
+            self._rows[-1] = row
         return row
 
     def _row(self, t, latest, dew, par_estimated):
@@ -440,7 +441,8 @@ class FeatureState:
     def rows(self, count):
         """The last `count` slots' feature rows, oldest first; None for missing slots.
 
-        Shorter than count until the window has filled.
+        Shorter than count until the window has filled. A state built by for_model keeps
+        no rows (only its model's normalized inputs): all None.
         """
         return self._rows[-count:]
 
