@@ -12,14 +12,26 @@ firmware-test: setup
 firmware-bench: setup
 	cd tests/device && MICROPYPATH=$(CURDIR)/device:$(CURDIR)/tests/device:.frozen $(MICROPYTHON) -X heapsize=8M bench_firmware.py
 
-# The Unix port built 32-bit from MPY_DIR (needs gcc-multilib), as the sim32 board runs:
-# make unix32 MPY_DIR=/path/to/micropython-v1.28.0 -> build/unix32/micropython32
-UNIX32 := build/unix32/micropython32
+# The Unix port built 32-bit from MPY_DIR (needs gcc-multilib), as the sim32 board runs,
+# with the firmware frozen in (device/manifest.py, sim parts included): code in "flash",
+# so the heap holds what a board's heap holds.
+#   make unix32 MPY_DIR=/path/to/micropython-v1.28.0   -> build/unix32/micropython32
+# UNIX32_FROZEN= (empty) builds it without the firmware, as the lead's plain 32-bit port.
+UNIX32_BUILD := $(abspath build/unix32)
+UNIX32 := $(UNIX32_BUILD)/micropython32
+UNIX32_FROZEN ?= 1
 .PHONY: unix32 firmware-heap
 unix32:
 	@test -n "$(MPY_DIR)" -a -d "$(MPY_DIR)/ports/unix" || { echo "unix32: set MPY_DIR to a MicroPython v1.28.0 source tree" >&2; exit 2; }
+	@mkdir -p $(UNIX32_BUILD)/no-micropython-lib
+	@echo 'include("$(CURDIR)/device/manifest.py", sim=True)' > $(UNIX32_BUILD)/manifest.py
+	@echo "micropython-lib is not used by the Verdant manifest" > $(UNIX32_BUILD)/no-micropython-lib/README.md
+	$(MAKE) -C $(MPY_DIR)/mpy-cross
 	$(MAKE) -C $(MPY_DIR)/ports/unix MICROPY_FORCE_32BIT=1 MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 \
-	  MICROPY_PY_SSL=0 FROZEN_MANIFEST= BUILD=$(abspath build/unix32/obj) PROG=$(abspath $(UNIX32))
+	  MICROPY_PY_SSL=0 BUILD=$(UNIX32_BUILD)/obj PROG=micropython32 MPY_CROSS_FLAGS=-march=x86 \
+	  $(if $(UNIX32_FROZEN),FROZEN_MANIFEST=$(UNIX32_BUILD)/manifest.py MPY_LIB_DIR=$(UNIX32_BUILD)/no-micropython-lib,FROZEN_MANIFEST=)
+	cp $(UNIX32_BUILD)/obj/micropython32 $(UNIX32)
+	@echo "unix32: $(UNIX32)"
 
 # Heap of the whole firmware (device/main.py, sim board, default model, flash log) after
 # 2 simulated days: figures for BENCHMARKS.md. MP32=path adds the 32-bit port.

@@ -8,8 +8,8 @@ Example (board code running on the vboard):
     hal.clock.sleep_ms(60_000)            # returns after 60 s / speed of real time
 """
 import os
+import struct
 import time
-from array import array
 
 
 try:
@@ -81,48 +81,89 @@ class CsvTruth:
 
     The CSV's first column is timestamp_s (as in the replay CSVs of `verdant simulate`
     and `verdant pull-logs`), rows sorted by time; columns with text in them (labels)
-    are dropped."""
+    are dropped. The rows stay on the host's disk, not in the board's heap: the CSV is
+    turned once into fixed-size binary records (path + ".rows", reused while the CSV's
+    size is the same) that each lookup reads with seek (a few hundred bytes of heap)."""
 
     def __init__(self, path):
         with host_open(path) as f:
             header = f.readline().strip().split(",")
             if not header or header[0] != TIME_COLUMN:
                 raise ValueError("%s: first column must be %s, got %r" % (path, TIME_COLUMN, header[:1]))
-            names = header[1:]
-            self.times = array("d")  # epoch seconds need double precision
-            columns = [array("f") for _ in names]  # float32: 4 bytes a value, long replays fit
-            text_columns = set()
-            for line in f:
-                fields = line.strip().split(",")
-                if len(fields) != len(header):
-                    continue
-                self.times.append(float(fields[0]))
-                for i, text in enumerate(fields[1:]):
-                    value = _number(text)
-                    if value != value and text:
-                        text_columns.add(i)
-                    columns[i].append(value)
-        keep = [i for i in range(len(names)) if i not in text_columns]
-        self.names = [names[i] for i in keep]
-        self.columns = [columns[i] for i in keep]
-        if not self.times:
+            size = f.seek(0, 2)
+        names = header[1:]
+        self._rows_path = path + ".rows"
+        text_columns = self._header_of_rows(size)
+        if text_columns is None:
+            text_columns = self._write_rows(path, len(header), size)
+        self._keep = [i for i in range(len(names)) if i not in text_columns]
+        self.names = [names[i] for i in self._keep]
+        self._record = 8 + 4 * len(names)
+        self._format = "<d%df" % len(names)
+        self._file = host_open(self._rows_path, "rb")
+        self._count = (self._file.seek(0, 2) - 64) // self._record
+        if self._count < 1:
             raise ValueError("%s: no rows" % path)
+        self._first = self._time(0)
+
+    def _header_of_rows(self, csv_size):
+        """Text-column indexes when path.rows is there for a CSV of this size, else None."""
+        try:
+            with host_open(self._rows_path, "rb") as f:
+                head = f.read(64)
+        except OSError:
+            return None
+        fields = head.decode().split()
+        if len(fields) < 2 or fields[0] != "vrows" or fields[1] != str(csv_size):
+            return None
+        return [int(x) for x in fields[2:]]
+
+    def _write_rows(self, path, width, csv_size):
+        """Convert to a temporary name, then rename: boards sharing a truth never read a
+        half-written file."""
+        text_columns = []
+        temporary = "%s.%d.tmp" % (self._rows_path, time.time_ns() % 1000000007)
+        with host_open(path) as src, host_open(temporary, "wb") as out:
+            out.write(bytes(64))  # the header last
+            src.readline()
+            for line in src:
+                fields = line.strip().split(",")
+                if len(fields) != width:
+                    continue
+                values = [_number(text) for text in fields[1:]]
+                for i in range(len(values)):
+                    if values[i] != values[i] and fields[i + 1] and i not in text_columns:
+                        text_columns.append(i)
+                out.write(struct.pack("<d%df" % len(values), float(fields[0]), *values))
+            head = " ".join(["vrows", str(csv_size)] + [str(i) for i in text_columns]).encode()
+            out.seek(0)
+            out.write(head + bytes(64 - len(head)))
+        getattr(os, "_host_os", os).rename(temporary, self._rows_path)  # vboard_os maps os into the board
+        return text_columns
+
+    def _read(self, i):
+        self._file.seek(64 + i * self._record)
+        return struct.unpack(self._format, self._file.read(self._record))
+
+    def _time(self, i):
+        self._file.seek(64 + i * self._record)
+        return struct.unpack("<d", self._file.read(8))[0]
 
     def _index(self, t):
-        lo, hi = 0, len(self.times) - 1
-        if t <= self.times[0]:
+        lo, hi = 0, self._count - 1
+        if t <= self._first:
             return 0
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            if self.times[mid] <= t:
+            if self._time(mid) <= t:
                 lo = mid
             else:
                 hi = mid - 1
         return lo
 
     def __call__(self, t):
-        i = self._index(t)
-        return {name: column[i] for name, column in zip(self.names, self.columns)}
+        row = self._read(self._index(t))
+        return {name: row[1 + i] for name, i in zip(self.names, self._keep)}
 
 
 clock = ScaledClock(int(_env_float("VBOARD_SIM_T0", 0)),  # the supervisor always sets it
@@ -147,4 +188,4 @@ def make_hal(config):
     if truth is None:
         raise OSError("vboard started without a truth source (--scenario or --replay)")
     from verdant.sim import make_sim_hal
-    return make_sim_hal(config, clock, truth, faults=sensor_faults() or None)
+    return make_sim_hal(config, clock, truth, faults=sensor_faults() or None, log_traffic=False)

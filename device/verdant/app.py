@@ -4,20 +4,20 @@ step(t) polls the due sensors; on the feature grid sample(t) adds a feature row,
 a reading line, runs the sensor-fault, rule, model and sensor-failure alerts and
 appends to the flash log; then model.bin is checked (verdant.modelslot) and the hourly
 status line sent. A failing stage sends an error line and the loop goes on; a
-MemoryError goes up to main.py and the next boot runs in safe mode. Time comes from
-hal.clock only: the same loop runs on a board, the Unix port's sim HAL and the vboard.
-app.outputs: objects with write(line) and optionally idle() (called before sleeping);
-the serial port first, then outputs= (MQTT, see verdant.outputs). Wired by
-verdant.startup (device/main.py); the host replay drives App.step(t) itself.
+MemoryError goes up to main.py and the next boot runs in safe mode. Time: hal.clock only.
+app.outputs: objects with write(line), optionally idle() (called before sleeping): the
+serial port, then outputs= (MQTT). Wired by verdant.startup; host replay calls step(t).
 """
-from verdant.alerts import AlertEngine
+import gc
+
 from verdant import status
+from verdant.alerts import AlertEngine
 from verdant.features import FEATURE_NAMES, FeatureState, summarize_missing
 from verdant.flashlog import FlashLog
 from verdant.modelslot import ModelSlot
 from verdant.protocol import Encoder
 from verdant.sampler import Sampler
-from verdant.serialout import CallOutput, SerialOutput, StdoutOutput  # noqa: F401 (StdoutOutput re-exported)
+from verdant.serialout import CallOutput, SerialOutput
 from verdant.settings import merge
 from verdant.sleeper import sleep_until
 
@@ -132,7 +132,8 @@ class App:
             self.features = self._plain_features()
         else:
             self.alerts.adopt_model(engine.meta)
-            self.features = FeatureState.for_model(engine.meta, self._also, self.settings["utc_offset_s"])
+            self.features = FeatureState.for_model(engine.meta, self._also, self.settings["utc_offset_s"],
+                                                   getattr(engine, "quantize_value", None))
         self.features.clock_valid = self.clock_valid
         if self._next_feature_t is not None and self.features.period_s != old.period_s:
             self._next_feature_t = self.hal.clock.time_s()  # next feature step now, on the new grid
@@ -184,6 +185,7 @@ class App:
 
     def sample(self, t):
         """One feature step: features, reading line, rules, model, sensor alerts, flash log."""
+        gc.collect()  # garbage gone before this step's lasting objects: a small heap stays in one piece
         self._check_clock(t)
         current = self.sampler.current(t)
         # sensor faults first: a stuck or drifting quantity is no evidence for this step's rules
@@ -225,7 +227,8 @@ class App:
         if self._model_missing is not None:
             self._model_missing = None
             self.send("status", {"model": "running", "why": "all inputs available"}, t)
-        probabilities = self.engine.predict(floats)
+        quantized = self.features.model.quantize is not None  # int8 input kept per slot (a real engine)
+        probabilities = self.engine.predict_quantized(floats) if quantized else self.engine.predict(floats)
         events = self.alerts.update_model(t, self.engine.labels, probabilities, row)
         if not self._confirmed:
             self._confirmed = True

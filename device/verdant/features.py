@@ -303,17 +303,18 @@ class FeatureState:
         self.model = None  # ModelInput when built by for_model
 
     @classmethod
-    def for_model(cls, meta, also=(), utc_offset_s=0):
+    def for_model(cls, meta, also=(), utc_offset_s=0, quantize=None):
         """The state a board runs for a model (metadata checked by verdant.modelmeta):
         the model's period and window, computing only its features plus `also` (what
-        the rules and reading lines use). .model builds the normalized input."""
+        the rules and reading lines use). .model builds the normalized input (int8
+        bytes with `quantize`, see ModelInput)."""
         names = meta["features"]
         needed = list(names)
         for name in also:
             if name not in needed:
                 needed.append(name)
         state = cls(meta.get("period_s", 300), meta.get("window", 1), utc_offset_s, needed)
-        state.model = ModelInput(names, meta["norm_mean"], meta["norm_std"], state.window)
+        state.model = ModelInput(names, meta["norm_mean"], meta["norm_std"], state.window, quantize)
         return state
 
     def add(self, t, readings):
@@ -448,47 +449,68 @@ class FeatureState:
 
 
 class ModelInput:
-    """A model's normalized input, kept as one normalized row per slot (each value is
-    normalized once, when its slot is added) and assembled into one preallocated list."""
+    """A model's input, kept per slot as each value is added (normalized once) and
+    assembled into one preallocated buffer: floats, or with `quantize` (value -> int8
+    byte, the engine's input quantizer) int8 bytes in a preallocated ring, so a board
+    keeps no float objects for its window."""
 
-    def __init__(self, names, norm_mean, norm_std, window):
+    def __init__(self, names, norm_mean, norm_std, window, quantize=None):
         self.names = list(names)
         self.norm_mean = list(norm_mean)
         self.norm_std = list(norm_std)
         self.window = window
-        self._normalized = []  # oldest first, at most window entries; None for a missing slot
-        self._missing = []     # per entry: list of missing feature names, or None
-        self.floats = [0.0] * (window * len(self.names))
+        self.quantize = quantize
+        n = window * len(self.names)
+        self._entries = []  # oldest first, at most window: values (or ring position), None for a missing slot
+        self._missing = []  # per entry: list of missing feature names, or None
+        if quantize is None:
+            self.floats = [0.0] * n
+        else:
+            self._ring = bytearray(n)
+            self._next = 0
+            self.floats = bytearray(n)  # the assembled int8 input
 
     def push(self, row):
-        normalized = None
+        entry = None
         missing = None
         if row is not None:
-            normalized = []
-            for i, name in enumerate(self.names):
-                value = row.get(name)
+            n = len(self.names)
+            if self.quantize is not None:
+                entry = self._next
+                self._next = (self._next + 1) % self.window
+                base = entry * n
+            else:
+                entry = [None] * n
+            for i in range(n):
+                value = row.get(self.names[i])
                 if value is None:
                     if missing is None:
                         missing = []
-                    missing.append(name)
-                    normalized.append(None)
+                    missing.append(self.names[i])
+                    continue
+                value = (value - self.norm_mean[i]) / self.norm_std[i]
+                if self.quantize is not None:
+                    self._ring[base + i] = self.quantize(value)
                 else:
-                    normalized.append((value - self.norm_mean[i]) / self.norm_std[i])
-        self._normalized.append(normalized)
+                    entry[i] = value
+        self._entries.append(entry)
         self._missing.append(missing)
-        if len(self._normalized) > self.window:
-            self._normalized.pop(0)
+        if len(self._entries) > self.window:
+            self._entries.pop(0)
             self._missing.pop(0)
 
     def drop_newest(self):
-        if self._normalized:
-            self._normalized.pop()
+        if self._entries:
+            entry = self._entries.pop()
             self._missing.pop()
+            if self.quantize is not None and entry is not None:
+                self._next = entry  # its ring place is free again
 
     def vector(self):
-        """(floats, None) with the time-major input in self.floats, or (None, missing)
-        where missing lists what is unavailable (as build_vector names it)."""
-        entries = self._normalized
+        """(input, None) with the time-major input in self.floats (int8 bytes when
+        quantizing), or (None, missing) where missing lists what is unavailable (as
+        build_vector names it)."""
+        entries = self._entries
         missing = []
         if len(entries) < self.window:
             missing.append("window: %d of %d slots" % (len(entries), self.window))
@@ -504,13 +526,20 @@ class ModelInput:
             missing.append("window: %d missing slots" % gaps)
         if missing:
             return None, missing
-        floats = self.floats
+        out = self.floats
+        n = len(self.names)
         k = 0
-        for row in entries:
-            for value in row:
-                floats[k] = value
-                k += 1
-        return floats, None
+        for entry in entries:
+            if self.quantize is not None:
+                ring = self._ring
+                for i in range(entry * n, entry * n + n):
+                    out[k] = ring[i]
+                    k += 1
+            else:
+                for value in entry:
+                    out[k] = value
+                    k += 1
+        return out, None
 
 
 def summarize_missing(missing):

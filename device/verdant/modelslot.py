@@ -47,6 +47,14 @@ class ModelSlot:
         except OSError:
             return None
         try:
+            if hasattr(f, "readinto"):  # one buffer of the file's size: no growing reads
+                import gc
+                gc.collect()
+                size = f.seek(0, 2)
+                f.seek(0)
+                buf = bytearray(size)
+                f.readinto(buf)
+                return buf
             return f.read()
         except MemoryError:
             if events is None:

@@ -66,7 +66,7 @@ def load_board_file(path=BOARD_PATH, good_path=GOOD_BOARD_PATH, opener=open):
 
 def make_hal(board):
     """The HAL for where we run: the virtual board, the Unix-port sim, or a real port."""
-    from verdant.app import StdoutOutput
+    from verdant.serialout import StdoutOutput
     try:
         import vboard_env  # only present on the virtual board
     except ImportError:
@@ -80,7 +80,7 @@ def make_hal(board):
     if board.get("port") == "unix":
         from verdant.hal.sim import SimClock
         from verdant.sim import make_sim_hal
-        hal = make_sim_hal(board, SimClock(start_s=1767225600), None)
+        hal = make_sim_hal(board, SimClock(start_s=1767225600), None, log_traffic=False)
         hal.serial = StdoutOutput()
         return hal
     import machine
@@ -94,7 +94,7 @@ class BareHAL:
 
     def __init__(self):
         import time
-        from verdant.app import StdoutOutput
+        from verdant.serialout import StdoutOutput
         self.serial = StdoutOutput()
         self.clock = self
         self._time = time
@@ -184,7 +184,7 @@ def halted(why, lines=None, period_ms=60000):
     every period_ms until a fix is deployed or the board is power-cycled. lines: stop
     after that many (tests)."""
     import time
-    from verdant.app import StdoutOutput
+    from verdant.serialout import StdoutOutput
     from verdant.protocol import Encoder
     encoder, out = Encoder(), StdoutOutput()
     sent = 0

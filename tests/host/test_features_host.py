@@ -264,3 +264,29 @@ def test_unset_clock_turns_time_of_day_features_off():
     state.clock_valid = True
     row = state.add(1300, {"air_temp_c": 20.0, "light_lux": 1000.0})
     assert row["tod_sin"] is not None and row["dli_mol_m2"] is not None and row["air_temp_c"] == 20.0
+
+
+def test_quantized_model_input_is_the_quantized_float_input():
+    # With the engine's quantizer the board keeps int8 bytes per slot, not floats: the
+    # assembled bytes are exactly the float input quantized element by element.
+    def quantize(x):
+        return max(-128, min(127, int(math.floor(x * 16 + 0.5)))) & 0xFF
+    names = ["air_temp_c", "air_temp_c_rate_h", "rh_pct"]
+    meta = {"features": names, "norm_mean": [20.0, 0.0, 60.0], "norm_std": [5.0, 2.0, 10.0], "window": 3,
+            "period_s": 300}
+    floats_state = F.FeatureState.for_model(meta)
+    bytes_state = F.FeatureState.for_model(meta, quantize=quantize)
+    t = 1_767_225_600
+    for i, gap in enumerate([1, 1, 2, 1, 1, 1, 1, 3, 1, 1]):
+        t += 300 * gap
+        if i == 5:
+            t += 1  # a second sample in the same slot replaces the first
+            t -= 300
+        reading = {"air_temp_c": 15.0 + i * 0.7, "rh_pct": None if i == 6 else 70.0 - i}
+        floats_state.add(t, reading)
+        bytes_state.add(t, reading)
+        floats, missing = floats_state.model.vector()
+        got, got_missing = bytes_state.model.vector()
+        assert got_missing == missing
+        if floats is not None:
+            assert list(got) == [quantize(x) for x in floats]

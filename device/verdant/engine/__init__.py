@@ -99,8 +99,8 @@ class Engine:
             self._input = bytearray(self.input_elements)
             self._output = bytearray(self.output_elements)
             self._result = [0.0] * self.output_elements
-            self._steps = self._input_steps()  # the input quantizer as 255 float steps
-            self._floats = [None] * 256  # output byte -> its dequantized float, made once
+            self._floats = None  # output byte -> its dequantized float, made once (predict)
+            self._steps = None   # the input quantizer as 255 float steps (predict)
             self.backend = self._choose(backend)
         except MemoryError:
             raise ModelError("model: needs %d arena bytes plus %d input and %d output bytes, "
@@ -185,7 +185,10 @@ class Engine:
         """Sorted floats b[0..254]: quantize(x) = -128 + (number of b[k] <= x). Built once;
         quantize is monotone, so each step is found by bisection on the float line."""
         scale, zp = self.model.input_scale, self.model.input_zero_point
-        steps = []
+        # found into an array (no objects left between the bisection's garbage), then made
+        # into the list of floats in one go after a collection: a small board's heap stays
+        # in one piece
+        found = array.array("d" if _FLOATS_ARE_DOUBLE else "f", bytes((8 if _FLOATS_ARE_DOUBLE else 4) * 255))
         for target in range(-127, 128):
             lo = (target - zp - 1.5) * scale  # quantizes below target
             hi = (target - zp + 0.5) * scale  # quantizes to target or above
@@ -201,20 +204,43 @@ class Engine:
                     hi = mid
                 else:
                     lo = mid
-            steps.append(hi)
+            found[target + 127] = hi
+        import gc
+        gc.collect()
+        steps = [None] * 255
+        for i in range(255):
+            steps[i] = found[i]
         return steps
+
+    def quantize_value(self, x):
+        """One model input as its int8 byte (0..255, two's complement): TFLM's QUANTIZE.
+        NaN raises ValueError."""
+        return quantize(x, self.model.input_scale, self.model.input_zero_point) & 0xFF
+
+    def predict_quantized(self, inp):
+        """Run on int8 input bytes (from quantize_value) and return the output floats
+        (the same list object each call). No tables are kept: each output float is new."""
+        result = self._result
+        output = self.predict_int8(inp)
+        for i in range(self.output_elements):
+            q = output[i]
+            result[i] = dequantize(q - 256 if q > 127 else q, self.model.output_scale, self.model.output_zero_point)
+        return result
 
     def predict(self, features):
         """Quantize floats, run, dequantize: returns a list of output_elements floats
         (the same list object each call). NaN features raise ValueError naming the index.
 
         Allocates nothing once warm: quantizing is a search in a table of the 255 float
-        steps of the input quantizer (exactly TFLM's QUANTIZE, see _input_steps), and
-        each output byte's float is made once and kept."""
+        steps of the input quantizer (exactly TFLM's QUANTIZE, see _input_steps, built at
+        the first call), and each output byte's float is made once and kept."""
         n = self.input_elements
         if len(features) != n:
             raise ValueError("got %d features, the model takes %d" % (len(features), n))
         steps = self._steps
+        if steps is None:  # built at the first call: a board running predict_quantized never needs it
+            steps = self._steps = self._input_steps()
+            self._floats = [None] * 256
         data = self._input
         for i in range(n):
             x = features[i]

@@ -11,18 +11,24 @@
     hal.parts["air"].nack = True        # inject a fault into the part behind sensor "air"
 """
 from verdant.hal.sim import SimClock, SimI2C, SimSerial, SimWatchdog
-from verdant.sim.aosong_rohm import SimAHT20, SimBH1750
-from verdant.sim.bme280 import SimBME280
-from verdant.sim.dht_adc import SimADC, SimDHT22Part, SimDHTModule, SimPin, SimSoilProbe
-from verdant.sim.onewire import SimDS18B20, SimOneWire
-from verdant.sim.sensirion import SimSCD4x, SimSHT3x, SimSHT4x
+from verdant.sim.dht_adc import SimADC, SimDHTModule, SimPin
 
 # 2026-01-01 00:00 UTC: day 1 of the simulated year (host greenhouse simulator) and the
 # virtual board's clock when nothing else sets it.
 SIM_START_S = 1767225600
 
-_I2C_PARTS = {"sht3x": SimSHT3x, "sht4x": SimSHT4x, "aht20": SimAHT20, "bme280": SimBME280,
-              "bh1750": SimBH1750, "scd4x": SimSCD4x}
+# driver -> (module under verdant.sim, class); imported only for the parts a board has
+_PARTS = {"sht3x": ("sensirion", "SimSHT3x"), "sht4x": ("sensirion", "SimSHT4x"), "scd4x": ("sensirion", "SimSCD4x"),
+          "aht20": ("aosong_rohm", "SimAHT20"), "bh1750": ("aosong_rohm", "SimBH1750"),
+          "bme280": ("bme280", "SimBME280"), "soil_moisture": ("dht_adc", "SimSoilProbe"),
+          "ds18b20": ("onewire", "SimDS18B20"), "dht22": ("dht_adc", "SimDHT22Part")}
+
+
+def _part_class(driver):
+    if driver not in _PARTS:
+        raise ValueError("sim board cannot simulate driver %r" % (driver,))
+    module, name = _PARTS[driver]
+    return getattr(__import__("verdant.sim." + module, None, None, (name,)), name)
 
 
 def truth_reader(truth, clock):
@@ -56,7 +62,10 @@ class SimHAL:
         self.parts = {}
         self._i2c = {bus["id"]: SimI2C() for bus in config["i2c"]}
         self._adc = {pin: SimADC() for pin in config["adc_pins"]}
-        self._onewire = SimOneWire() if config["onewire_pin"] is not None else None
+        self._onewire = None
+        if config["onewire_pin"] is not None:
+            from verdant.sim.onewire import SimOneWire
+            self._onewire = SimOneWire()
         self._dht_pin = SimPin(config["dht_pin"]) if config["dht_pin"] is not None else None
 
     def i2c(self, bus_id):
@@ -88,13 +97,15 @@ class SimHAL:
         raise OSError("sim board does not deep-sleep (sleep_mode must be none or light)")
 
 
-def make_sim_hal(config, clock=None, truth=None, faults=None, noise=False):
+def make_sim_hal(config, clock=None, truth=None, faults=None, noise=False, log_traffic=True):
     """Builds the HAL of a board config with a simulated part behind every fitted sensor.
 
     config: a validated board config (verdant.board.load_board); clock: a SimClock
     (a new one at t=0 when None); truth: the physical environment, see truth_reader();
     faults: sensor faults scheduled in simulated time, see verdant.sim.faults;
-    noise: True adds each part's typical (datasheet repeatability) noise, deterministic.
+    noise: True adds each part's typical (datasheet repeatability) noise, deterministic;
+    log_traffic: False keeps no bus/command logs (they are for tests; a running board
+    keeps its heap).
     """
     clock = clock or SimClock()
     hal = SimHAL(config, clock)
@@ -102,9 +113,13 @@ def make_sim_hal(config, clock=None, truth=None, faults=None, noise=False):
     for spec in config["sensors"]:
         part = _attach(hal, config, spec, clock)
         part.feed = feed
+        if not log_traffic:
+            part.commands = None
         if noise:
             part.set_noise(seed=len(hal.parts) + 1)
         hal.parts[spec["name"]] = part
+    if not log_traffic and hal._onewire is not None:
+        hal._onewire.log = None
     if faults:
         from verdant.sim.faults import attach_faults
         attach_faults(hal, faults)
@@ -113,23 +128,22 @@ def make_sim_hal(config, clock=None, truth=None, faults=None, noise=False):
 
 def _attach(hal, config, spec, clock):
     driver = spec["driver"]
-    if driver in _I2C_PARTS:
-        part = _I2C_PARTS[driver](clock)
-        hal.i2c(int(spec["bus"][3:])).attach(spec["address"], part)
-    elif driver == "soil_moisture":
+    cls = _part_class(driver)
+    if driver == "soil_moisture":
         opts = spec["options"]
-        part = SimSoilProbe(clock, dry_raw=opts["dry"], wet_raw=opts["wet"])
+        part = cls(clock, dry_raw=opts["dry"], wet_raw=opts["wet"])
         hal.adc(spec["pin"]).probe = part
     elif driver == "ds18b20":
         rom = spec.get("address")  # hex, bus order: family, 6 serial bytes LSB first, CRC
         serial = _serial_from_rom_hex(rom) if rom else 0x0000075AC3F1 + len(hal.parts)
-        part = SimDS18B20(clock, serial=serial)
+        part = cls(clock, serial=serial)
         hal.onewire(config["onewire_pin"]).attach(part)
     elif driver == "dht22":
-        part = SimDHT22Part(clock)
+        part = cls(clock)
         hal.pin(config["dht_pin"]).part = part
     else:
-        raise ValueError("sim board cannot simulate driver %r" % (driver,))
+        part = cls(clock)
+        hal.i2c(int(spec["bus"][3:])).attach(spec["address"], part)
     return part
 
 

@@ -20,7 +20,10 @@ LOG_LIMIT = 64  # bounded, so a simulated week does not fill the heap
 
 
 def remember(log, item):
-    """Appends item to a bus/command log, keeping only the last LOG_LIMIT entries."""
+    """Appends item to a bus/command log, keeping only the last LOG_LIMIT entries (no
+    log: None)."""
+    if log is None:
+        return
     log.append(item)
     if len(log) > LOG_LIMIT:
         del log[0]
