@@ -13,8 +13,8 @@ firmware-bench: setup
 	cd tests/device && MICROPYPATH=$(CURDIR)/device:$(CURDIR)/tests/device:.frozen $(MICROPYTHON) -X heapsize=8M bench_firmware.py
 
 # The Unix port built 32-bit from MPY_DIR (needs gcc-multilib), as the sim32 board runs,
-# with the firmware frozen in (device/manifest.py, sim parts included): code in "flash",
-# so the heap holds what a board's heap holds.
+# with the firmware frozen in (device/manifest.py, sim parts included) and the virtual
+# board's runtime (vboard/): code in "flash", so the heap holds what a board's heap holds.
 #   make unix32 MPY_DIR=/path/to/micropython-v1.28.0   -> build/unix32/micropython32
 # UNIX32_FROZEN= (empty) builds it without the firmware, as the lead's plain 32-bit port.
 UNIX32_BUILD := $(abspath build/unix32)
@@ -25,6 +25,8 @@ unix32:
 	@test -n "$(MPY_DIR)" -a -d "$(MPY_DIR)/ports/unix" || { echo "unix32: set MPY_DIR to a MicroPython v1.28.0 source tree" >&2; exit 2; }
 	@mkdir -p $(UNIX32_BUILD)/no-micropython-lib
 	@echo 'include("$(CURDIR)/device/manifest.py", sim=True)' > $(UNIX32_BUILD)/manifest.py
+	@for m in vboard_runtime vboard_machine vboard_os vboard_env; do \
+	  echo "module(\"$$m.py\", base_path=\"$(CURDIR)/vboard\")" >> $(UNIX32_BUILD)/manifest.py; done
 	@echo "micropython-lib is not used by the Verdant manifest" > $(UNIX32_BUILD)/no-micropython-lib/README.md
 	$(MAKE) -C $(MPY_DIR)/mpy-cross
 	$(MAKE) -C $(MPY_DIR)/ports/unix MICROPY_FORCE_32BIT=1 MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 \

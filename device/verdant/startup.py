@@ -67,10 +67,9 @@ def load_board_file(path=BOARD_PATH, good_path=GOOD_BOARD_PATH, opener=open):
 def make_hal(board):
     """The HAL for where we run: the virtual board, the Unix-port sim, or a real port."""
     from verdant.serialout import StdoutOutput
-    try:
-        import vboard_env  # only present on the virtual board
-    except ImportError:
-        vboard_env = None
+    vboard_env = None
+    if getattr(sys.modules.get("machine"), "__name__", None) == "vboard_machine":  # on the virtual board
+        import vboard_env
     if board is None:
         return BareHAL()
     if vboard_env is not None:

@@ -21,8 +21,11 @@ from verdant_host.vboard_session import BoardSession
 
 
 def run_demo(board="sim", model=None, speed=3600.0, days=2.0, fault="heating_failure", work_dir=None,
-             out=sys.stdout, db_path=None):
-    """Run the demo; returns the Monitor (alerts, stats). Raises VerdantError."""
+             out=sys.stdout, db_path=None, micropython=None, heap_bytes=None):
+    """Run the demo; returns the Monitor (alerts, stats). Raises VerdantError.
+
+    board: any board config; the virtual board runs its sensors with the interpreter and
+    heap verdant_host.vboard_target picks (micropython / heap_bytes override them)."""
     work_dir = work_dir or paths.build_dir("demo")
     scenario = vboard_scenario.demo_scenario(days=days, fault=fault)
     start_s = scenario.start_timestamp_s
@@ -32,12 +35,14 @@ def run_demo(board="sim", model=None, speed=3600.0, days=2.0, fault="heating_fai
             days * 24, _clock(start_s), event.kind, _clock(start_s + event.start_s), _clock(start_s + event.end_s)))
 
     session = BoardSession(work_dir, scenario=scenario, speed=speed, board=board, model=model,
-                           log=lambda msg: say("demo: " + msg))
+                           log=lambda msg: say("demo: " + msg), micropython=micropython, heap_bytes=heap_bytes)
     monitor = None
     try:
         began = time.monotonic()
         session.start()
-        say("demo: virtual board on %s (filesystem %s, clock x%g)" % (session.port, session.board.fs_dir, speed))
+        say("demo: virtual board on %s (filesystem %s, clock x%g, heap %s)" % (
+            session.port, session.board.fs_dir, speed,
+            "%d bytes" % session.heap_bytes if session.heap_bytes else "unlimited"))
         say(session.report.summary())
         say("demo: deployed in %.1f s; resetting the board at the scenario start" % (time.monotonic() - began))
         monitor = Monitor(db_path, out=out, reading_every_s=3 * 3600, board="vboard")

@@ -110,6 +110,7 @@ class VirtualBoard(ReplProtocol):
         os.set_blocking(self._master, False)
         self.port = os.ttyname(self._slave)
         self.version = self._micropython_version()
+        self._runtime_frozen = self._has_frozen_runtime()
         self._boot(hard=True)
         self._thread = threading.Thread(target=self._loop, name="vboard", daemon=True)
         self._thread.start()
@@ -177,6 +178,15 @@ class VirtualBoard(ReplProtocol):
             raise VerdantError("vboard: cannot run micropython at %s (%s)" % (self.micropython, exc))
         return out or "?"
 
+    def _has_frozen_runtime(self):
+        """True when the interpreter has the vboard runtime frozen in (make unix32)."""
+        try:
+            return subprocess.run([self.micropython, "-c", "import sys; sys.path.append('.frozen'); import vboard_os"],
+                                  capture_output=True, timeout=20,
+                                  env=dict(os.environ, MICROPYPATH="")).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            return False
+
     def _spawn(self, reset_cause):
         env = dict(os.environ)
         env.update({
@@ -198,7 +208,10 @@ class VirtualBoard(ReplProtocol):
         argv = [self.micropython]
         if self.heap_bytes:
             argv += ["-X", "heapsize=%d" % self.heap_bytes]
-        argv.append(os.path.join(self._frozen_dir, "vboard_runtime.py"))
+        if self._runtime_frozen:  # in the interpreter's flash (make unix32): not in the board's heap
+            argv += ["-c", "import sys; sys.path.append('.frozen'); import vboard_runtime"]
+        else:
+            argv.append(os.path.join(self._frozen_dir, "vboard_runtime.py"))
         # the control channel is a separate pipe; stderr joins stdout like on a board;
         # own session: a Ctrl-C typed at the supervisor's terminal is not the board's
         env["VBOARD_CONTROL_FD"] = str(control_write)

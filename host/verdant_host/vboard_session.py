@@ -17,8 +17,8 @@ import subprocess
 import sys
 import tempfile
 
-from verdant_host import paths, vboard_scenario
-from verdant_host.deploy import deploy
+from verdant_host import paths, vboard_scenario, vboard_target
+from verdant_host.deploy import deploy, load_board_config
 from verdant_host.errors import VerdantError
 from verdant_host.vboard import VirtualBoard
 
@@ -38,7 +38,8 @@ class BoardSession:
     DeployReport is .report, the serial device .port, the scenario's span start_s..end_s."""
 
     def __init__(self, work_dir, scenario=None, truth_csv=None, speed=3600.0, board="sim", model=None,
-                 truth_period_s=vboard_scenario.TRUTH_PERIOD_S, log=None, micropython=None, sim_t0=None):
+                 truth_period_s=vboard_scenario.TRUTH_PERIOD_S, log=None, micropython=None, sim_t0=None,
+                 heap_bytes=None):
         if (scenario is None) == (truth_csv is None):
             raise VerdantError("a board session needs a scenario or a truth CSV (one of them)")
         self.work_dir = work_dir
@@ -50,6 +51,7 @@ class BoardSession:
         self.truth_period_s = truth_period_s
         self.log = log
         self.micropython = micropython
+        self.heap_bytes = heap_bytes  # None: the board config's budget (verdant_host.vboard_target)
         self.sim_t0 = sim_t0
         self.board = self.port = self.report = None
         self.start_s = self.end_s = None
@@ -67,12 +69,19 @@ class BoardSession:
             self.end_s = self.start_s + int(self.scenario.days * 86400)
         else:
             self.start_s = self.sim_t0 if self.sim_t0 is not None else vboard_scenario.truth_csv_start(self.truth_csv)
+        # the board's interpreter and heap budget, and its config on the Unix port's arch
+        self.micropython, self.heap_bytes, note = vboard_target.interpreter_for(
+            load_board_config(self.board_name), self.micropython, self.heap_bytes)
+        if note and self.log:
+            self.log(note)
+        board_config = vboard_target.virtual_config(self.board_name, self.work_dir, self.micropython)
         self.board = VirtualBoard(fs_dir, speed=self.speed, truth_csv=self.truth_csv, sim_t0=self.start_s,
-                                  faults=faults, log=self.log, micropython=self.micropython)
+                                  faults=faults, log=self.log, micropython=self.micropython,
+                                  heap_bytes=self.heap_bytes)
         try:
             self.port = self.board.start()
             self.board.wait_ready()  # boot.py / main.py of an empty board done
-            self.report = deploy(self.board_name, self.port, self.model, reset=False,
+            self.report = deploy(board_config, self.port, self.model, reset=False,
                                  build_dir=os.path.join(self.work_dir, "build"))
         except BaseException:
             self.stop()
@@ -96,10 +105,14 @@ class BoardSession:
 
 
 def serve(fs_dir="build/vboard/fs", speed=3600.0, replay=None, days=2.0, fault="heating_failure",
-          seed=7, port_file=None, link=None, heap_bytes=None, micropython=None, out=sys.stdout):
+          seed=7, port_file=None, link=None, heap_bytes=None, micropython=None, out=sys.stdout, board="sim"):
     """`verdant vboard`: a virtual board on a pseudo-terminal, fed by the demo's greenhouse
     scenario (its sensor faults on the simulated parts) or a replay CSV, served until
-    SIGINT/SIGTERM; the user deploys to it. Returns 0."""
+    SIGINT/SIGTERM; the user deploys to it. board: the config whose interpreter and heap
+    budget it gets unless micropython / heap_bytes say otherwise (vboard_target). Returns 0."""
+    micropython, heap_bytes, note = vboard_target.interpreter_for(load_board_config(board), micropython, heap_bytes)
+    if note:
+        print("vboard: " + note, file=sys.stderr, flush=True)
     work = tempfile.mkdtemp(prefix="vboard-truth")
     faults = None
     if replay:
@@ -122,8 +135,9 @@ def serve(fs_dir="build/vboard/fs", speed=3600.0, replay=None, days=2.0, fault="
             with open(port_file + ".tmp", "w") as f:
                 f.write(port + "\n")
             os.replace(port_file + ".tmp", port_file)
-        print("vboard: serial port %s (filesystem %s, clock x%g, truth %s)"
-              % (port, os.path.abspath(fs_dir), speed, replay or "greenhouse simulator"), file=out, flush=True)
+        print("vboard: serial port %s (filesystem %s, clock x%g, truth %s, heap %s, %s)"
+              % (port, os.path.abspath(fs_dir), speed, replay or "greenhouse simulator",
+                 "%d bytes" % heap_bytes if heap_bytes else "unlimited", micropython), file=out, flush=True)
         board.wait()
     except KeyboardInterrupt:
         pass

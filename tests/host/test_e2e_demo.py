@@ -39,3 +39,15 @@ def test_ctrl_c_stops_the_demo_and_its_board(tmp_path):
     assert "demo: interrupted" in rest and "==== demo summary ====" in rest
     assert proc.returncode == 0
     assert processes_in(str(tmp_path / "fs")) == []
+
+
+def test_demo_runs_a_real_board_config_on_the_virtual_board(tmp_path):
+    # pico's own sensors and config on the virtual board (the Unix port's arch, no light
+    # sleep); its heap budget when the 32-bit port is built, else unlimited and said so.
+    require_tools()
+    out = io.StringIO()
+    monitor = run_demo(board="pico", speed=14400, days=0.5, work_dir=str(tmp_path), out=out)
+    text = out.getvalue()
+    assert "ImportError" not in text and "Traceback" not in text, text[-3000:]
+    assert monitor.decoder.stats["lines"] > 10
+    assert "board=pico" in text

@@ -8,7 +8,7 @@ def _run(args):
     if args.speed <= 0:
         raise VerdantError("vboard: --speed must be > 0, got %g" % args.speed)
     return serve(args.fs, args.speed, args.replay, args.days, args.fault or None, args.seed,
-                 args.port_file, args.link, args.heap, args.micropython)
+                 args.port_file, args.link, args.heap, args.micropython, board=args.board)
 
 
 def register(subparsers):
@@ -21,6 +21,8 @@ def register(subparsers):
     p.add_argument("--seed", type=int, default=7, help="greenhouse simulator seed")
     p.add_argument("--port-file", help="write the serial device path to this file once ready")
     p.add_argument("--link", help="also make this symlink point at the serial device")
-    p.add_argument("--heap", type=int, help="interpreter heap bytes, to mimic the board's RAM")
-    p.add_argument("--micropython", help="micropython Unix port (default $MICROPYTHON)")
+    p.add_argument("--board", default="sim", help="board config whose heap budget and interpreter it gets (default sim)")
+    p.add_argument("--heap", type=int, help="interpreter heap bytes (default: the board config's heap_bytes)")
+    p.add_argument("--micropython", help="micropython Unix port (default: $MICROPYTHON for sim, "
+                                         "build/unix32/micropython32 for sim32 and the real boards when built)")
     p.set_defaults(handler=_run)
