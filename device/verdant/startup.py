@@ -67,9 +67,7 @@ def load_board_file(path=BOARD_PATH, good_path=GOOD_BOARD_PATH, opener=open):
 def make_hal(board):
     """The HAL for where we run: the virtual board, the Unix-port sim, or a real port."""
     from verdant.serialout import StdoutOutput
-    vboard_env = None
-    if getattr(sys.modules.get("machine"), "__name__", None) == "vboard_machine":  # on the virtual board
-        import vboard_env
+    vboard_env = _vboard_env()
     if board is None:
         return BareHAL()
     if vboard_env is not None:
@@ -85,6 +83,22 @@ def make_hal(board):
     import machine
     from verdant.hal.machine_hal import MachineHAL
     return MachineHAL(board, machine)
+
+
+def _vboard_env():
+    """The virtual board's surroundings (vboard/vboard_env.py) when running on one: the
+    vboard runtime installed its machine module, or a headless sim board gave a truth."""
+    if sys.platform not in ("linux", "darwin"):
+        return None
+    import os
+    on_vboard = getattr(sys.modules.get("machine"), "__name__", None) == "vboard_machine"
+    if not on_vboard and not os.getenv("VBOARD_TRUTH"):
+        return None  # vboard_env may be frozen into the interpreter: not a reason to use it
+    try:
+        import vboard_env
+    except ImportError:
+        return None
+    return vboard_env
 
 
 class BareHAL:

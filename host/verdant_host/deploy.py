@@ -297,6 +297,10 @@ def deploy(board, port, model_path, transport="mpremote", build_dir=None, reset=
         if config.get("watchdog_timeout_ms"):
             board_link.feed_watchdog(config["watchdog_timeout_ms"])
         check_board(board_link, config)
+        if firmware_frozen(board_link):  # a custom build (docs/firmware.md): files would shadow it
+            files = {p: local for p, local in files.items() if not deploy_slots.in_slot(p)}
+            report.notes.append("the board's MicroPython has the Verdant firmware frozen in: no code copied "
+                                "(main.py, boot.py, board.json and the model only)")
         if board_link.set_rtc(clock()):
             report.notes.append("board clock set to UTC")
         else:
@@ -308,6 +312,26 @@ def deploy(board, port, model_path, transport="mpremote", build_dir=None, reset=
             report.notes.append("the board's watchdog runs (fed during the deploy): unless the firmware starts "
                                 "and feeds it, it resets the board within %d ms" % config["watchdog_timeout_ms"])
     return report
+
+
+_FROZEN_CHECK = """import sys
+for _k in [k for k in sys.modules if k == 'verdant' or k.startswith('verdant.')]:
+    del sys.modules[_k]
+_p = sys.path[:]
+sys.path[:] = ['.frozen']
+try:
+    import verdant.startup
+    print('verdant: frozen')
+except ImportError:
+    print('verdant: files')
+sys.path[:] = _p
+"""
+
+
+def firmware_frozen(board_link):
+    """True when the board's MicroPython has the firmware frozen in (a custom build with
+    device/manifest.py): then no code is copied, files on the board would shadow it."""
+    return board_link.exec(_FROZEN_CHECK).decode().strip().endswith("verdant: frozen")
 
 
 def _read(path):
