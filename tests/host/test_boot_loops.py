@@ -11,12 +11,14 @@ import pytest
 
 from verdant import protocol
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DEVICE = os.path.join(REPO, "device")
+from verdant_host import paths
+
+REPO = paths.REPO_DIR
+DEVICE = paths.DEVICE_DIR
 
 
 def micropython():
-    path = os.environ.get("MICROPYTHON") or os.path.join(REPO, ".venv", "bin", "micropython")
+    path = paths.micropython()
     if not os.path.exists(path):
         pytest.skip("micropython Unix port not found at %s" % path)
     return path

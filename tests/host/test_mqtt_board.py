@@ -9,11 +9,10 @@ import pytest
 
 from mqtt_helpers import Subscriber, broker  # noqa: F401  (fixture)
 from verdant.protocol import decode
-from verdant_host import vboard_scenario
+from verdant_host import paths, vboard_scenario
 from verdant_host.simboard import SimBoard
 
-MICROPYTHON = os.environ.get("MICROPYTHON") or os.path.join(
-    os.path.dirname(__file__), "..", "..", ".venv", "bin", "micropython")
+MICROPYTHON = paths.micropython()
 FAULT_AT = 22 * 3600  # the demo scenario's heating failure starts at 22:00 on the first night
 
 

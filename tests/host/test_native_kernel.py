@@ -13,7 +13,6 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "device"))
 
 import c_backends  # noqa: E402
 from verdant_host import model_builder as builder  # noqa: E402
