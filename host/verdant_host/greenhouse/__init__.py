@@ -2,18 +2,7 @@
 with labelled injected events. Deterministic from a seed. Three parts: the scenario
 (scenario.py), the physics (physics.py) and what sensors measure (sampling.py).
 
-Physics (per square metre of floor, explicit Euler at `step_s`, default 60 s):
-- air temperature: C_air dT/dt = solar sensible gain + heating - (cover U + ventilation)(T - T_out)
-  - exchange with a soil/structure node that buffers it (so a heating failure cools over hours);
-- humidity: vapour density balance: transpiration (radiation + VPD driven, reduced by dry
-  soil) - ventilation exchange - condensation on the cold cover, capped at saturation;
-- CO2: dosing (day, vents nearly closed) + respiration - photosynthesis - ventilation exchange;
-- soil moisture: evapotranspiration, drip irrigation pulses in daytime below a set point;
-- light: clear-sky sun from latitude/day-of-year/hour, clouds, cover transmission;
-  lux = 110 lx per W/m2 of global radiation, PAR = 2.15 umol/m2/s per W/m2 (0.47 PAR
-  fraction x 4.57 umol/J).
-Controllers: heating setpoint 18 C day / 16 C night (proportional), vents opening from
-24 C and for humidity above 85 %RH, CO2 dosing to 800 ppm.
+The physics and its controllers are described in physics.py.
 
 Example:
     scenario = random_scenario(seed=3, days=7)
