@@ -24,8 +24,6 @@ Example:
 """
 from verdant.protocol import number_text
 from verdant.rules import load_rules, judge
-from verdant.sensorfaults import SensorFaults
-from verdant.normalband import NormalBand
 
 DAY_S = 86400
 # the measured quantities each derived rule series is computed from
@@ -140,10 +138,14 @@ def _fmt(x):
 class AlertEngine:
     """All alerts of one board. overrides: the board config's "alerts" object."""
 
-    def __init__(self, overrides=None, sensor_of=None):
+    def __init__(self, overrides=None, sensor_of=None, detectors=True):
         self.rules, self.settings = load_rules(overrides)
-        self.faults = SensorFaults((overrides or {}).get("sensor_faults"), sensor_of)
-        self.band = NormalBand((overrides or {}).get("normal_band"))
+        self.faults = self.band = None
+        if detectors:  # left out in safe mode: the rules alone, imported and run in the least memory
+            from verdant.sensorfaults import SensorFaults
+            from verdant.normalband import NormalBand
+            self.faults = SensorFaults((overrides or {}).get("sensor_faults"), sensor_of)
+            self.band = NormalBand((overrides or {}).get("normal_band"))
         self._advice_sent = {}       # info rule -> time of its last sent raise
         self._advice_times = []      # times of sent advisories in the last 24 h
         self._advice_pending = {}    # info rules raised but not yet told (over the daily cap)
@@ -173,13 +175,16 @@ class AlertEngine:
         names = [n for n, st in self._rule_states.items() if st.active]
         names += ["sensor_failure:" + n for n, st in self._sensor_states.items() if st.active]
         names += [n for n, st in self._model_states.items() if st.active]
-        names += self.faults.active()
-        names += list(self.band.active)
+        if self.faults is not None:
+            names += self.faults.active()
+            names += list(self.band.active)
         return sorted(names)
 
     def update_faults(self, t, current, health=None):
         """Sensor-fault detectors on the sampler's latest values (verdant.sensorfaults), then
         the equipment check against this greenhouse's recent normal (verdant.normalband)."""
+        if self.faults is None:
+            return []
         events = self.faults.update(t, current, health)
         return events + self.band.update(t, current, self.faults.suspects())
 
@@ -211,7 +216,7 @@ class AlertEngine:
     def update_rules(self, t, row):
         """Evaluate every enabled rule on a feature row (verdant.features)."""
         events = []
-        suspects = self.faults.suspects()
+        suspects = self.faults.suspects() if self.faults is not None else ()
         for name, state in self._rule_states.items():
             rule = self.rules[name]
             value = row.get(rule["series"])

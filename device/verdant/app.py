@@ -45,10 +45,10 @@ class App:
         self.boot_counter, self.boot_count = boot_counter, boot_count
         self.safe_mode, self.safe_reason = bool(safe_mode), safe_mode or None
         try:
-            self.alerts = AlertEngine(alert_overrides)
+            self.alerts = AlertEngine(alert_overrides, detectors=not self.safe_mode)
         except ValueError as exc:
             self.problems.append("alerts: %s; default rules used" % exc)
-            self.alerts = AlertEngine()
+            self.alerts = AlertEngine(detectors=not self.safe_mode)
         self.started_at = hal.clock.time_s()
         self.healthy_reported = False
         if sensors is None:
@@ -56,8 +56,8 @@ class App:
             sensors = build_sensors(self.board, hal)
         self.sampler = Sampler(sensors, reads=self.settings["reads_per_sample"], after_read=self.feed)
         self.fitted = self.sampler.quantities()
-        for sensor in self.sampler.sensors:  # sensor-fault alerts name the sensor of a quantity
-            for q in sensor.quantities:
+        for sensor in self.sampler.sensors if self.alerts.faults is not None else ():
+            for q in sensor.quantities:  # sensor-fault alerts name the sensor of a quantity
                 self.alerts.faults.sensor_of.setdefault(q, sensor.name)
         self._also = list(READING_EXTRAS)  # features the rules and the reading lines use
         for rule in self.alerts.rules.values():

@@ -228,3 +228,11 @@ def test_flapping_model_and_sensor_alerts_are_rate_limited_too():
             if ev["event"] == "raise":
                 sensor_raises.append(i * STEP)
     assert 2 <= len(sensor_raises) <= 4
+
+
+def test_safe_mode_engine_runs_the_rules_without_the_detectors():
+    engine = AlertEngine({"remind_s": 0}, detectors=False)
+    assert engine.faults is None and engine.band is None
+    assert engine.update_faults(1000, {"air_temp_c": 4.0}, {}) == []
+    events = run_series(engine, "air_temp_c", [1.0] * 5)
+    assert [e["type"] for _, e in events] == ["frost_risk"] and engine.active() == ["frost_risk"]
