@@ -4,6 +4,9 @@ Subscribes (paho-mqtt, QoS 1, persistent session) to <prefix>/+/reading|alert|st
 checks every line (protocol CRC, sequence numbers per board) and stores it through the
 monitor's store with the board id from the topic, so every row has its board and session.
 paho's network thread only queues messages; the store is written from the caller's thread.
+QoS 1 is "at least once": a line the broker was delivering when it stopped comes again
+after its restart; such repeats (same board, same line bytes, among the last 2000) are
+counted in .duplicates and not stored twice, nor mistaken for a board restart.
 
 Example:
     with FleetWatcher("mqtt://127.0.0.1:1883", "build/fleet.sqlite") as watcher:
@@ -17,6 +20,8 @@ from verdant.mqtt import parse_url
 from verdant.mqtt_topics import KIND_TOPICS
 from verdant_host.errors import VerdantError
 from verdant_host.monitor import Monitor
+
+RECENT = 2000
 
 
 class FleetWatcher:
@@ -35,6 +40,8 @@ class FleetWatcher:
         self.monitor = Monitor(db_path, out=out, show_board=True,
                                reading_every_s=0 if show_readings else 10 ** 12)
         self.received = 0
+        self.duplicates = 0
+        self._recent = {}  # board -> (set, list) of the last RECENT line payloads
         self._subscribed = False
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
         if self.broker["user"] is not None:
@@ -79,14 +86,27 @@ class FleetWatcher:
         try:
             board, payload = self.inbox.get(timeout=wait_s)
             while True:
-                self.monitor.feed(payload + b"\n", board)
-                n += 1
+                if self._repeat(board, payload):
+                    self.duplicates += 1
+                else:
+                    self.monitor.feed(payload + b"\n", board)
+                    n += 1
                 board, payload = self.inbox.get_nowait()
         except queue.Empty:
             pass
         self.received += n
         self.monitor.tick()
         return n
+
+    def _repeat(self, board, payload):
+        seen, order = self._recent.setdefault(board, (set(), []))
+        if payload in seen:
+            return True
+        seen.add(payload)
+        order.append(payload)
+        if len(order) > RECENT:
+            seen.discard(order.pop(0))
+        return False
 
     def run(self, duration=None, stop=None):
         deadline = None if duration is None else time.monotonic() + duration

@@ -66,3 +66,23 @@ def test_bridge_queues_through_a_broker_outage(broker, tmp_path):
     assert sub.wait_for(lambda s: seqs(s) == list(range(7)) and s.on("verdant/south/alert"))
     monitor.finish()
     sub.close()
+
+
+def test_fleet_watcher_drops_qos1_repeats_without_a_false_restart(broker, tmp_path):
+    from verdant.mqtt import MQTTClient
+    from verdant_host.fleet import FleetWatcher
+    watcher = FleetWatcher(broker.url, str(tmp_path / "f.sqlite"), out=None).start()
+    client = MQTTClient("rep", "127.0.0.1", broker.port)
+    client.connect()
+    enc = Encoder()
+    sent = lines(enc, 4)
+    for line in sent + [sent[2]]:  # the third line delivered again, as after a broker restart
+        client.publish("verdant/rep/reading", line.rstrip(b"\n"), qos=1)
+    client.disconnect()
+    deadline = time.monotonic() + 10
+    while watcher.received + watcher.duplicates < 5 and time.monotonic() < deadline:
+        watcher.pump()
+    stats = watcher.monitor.stats
+    watcher.close()
+    assert watcher.received == 4 and watcher.duplicates == 1
+    assert stats["reboots"] == 0 and stats["lost"] == 0
