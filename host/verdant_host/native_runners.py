@@ -19,6 +19,7 @@ import tempfile
 
 from verdant_host import paths
 from verdant_host.errors import BackendUnavailable
+from verdant_host.mpy_script import run_script
 
 REPO = paths.REPO_DIR
 HOST_RUNNER = paths.build_dir("native", "host", "nn_runner")
@@ -119,13 +120,9 @@ def natmod_path():
     return native_module_path("x64")
 
 
-def micropython_path():
-    return paths.micropython()
-
 
 _NATMOD_SCRIPT = """
 import sys
-sys.path.insert(0, %r)
 import verdant_nn
 model = open('model.bin', 'rb').read()
 data = open('input.bin', 'rb').read()
@@ -150,13 +147,11 @@ def run_natmod(model_bytes, inputs):
     mpy = natmod_path()
     if mpy is None:
         raise BackendUnavailable("dist/x64_*/verdant_nn.mpy not built: run `make natmod ARCH=x64 MPY_DIR=...` (docs/native.md)")
-    if not os.path.exists(micropython_path()):
-        raise BackendUnavailable("micropython Unix port not found at %s" % micropython_path())
     n_in = len(inputs[0]) if inputs else 0
     n_out = struct.unpack_from("<I", model_bytes, 56)[0] if len(model_bytes) >= 64 else 0
-    script = _NATMOD_SCRIPT % (os.path.dirname(mpy), n_in, n_out)
-    return _run_files(model_bytes, inputs, lambda tmp: subprocess.run(
-        [micropython_path(), "-c", script], cwd=tmp, capture_output=True, text=True, timeout=QEMU_TIMEOUT_S))
+    script = _NATMOD_SCRIPT % (n_in, n_out)
+    return _run_files(model_bytes, inputs, lambda tmp: run_script(
+        script, [os.path.dirname(mpy)], cwd=tmp, timeout=QEMU_TIMEOUT_S))
 
 
 BACKENDS = {"c_host": run_c_host, "c_qemu": run_c_qemu, "c_qemu_m4": run_c_qemu_m4,

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from verdant_host.int8_tflite import convert_int8
+
 ACTIVATIONS = (None, "relu", "relu6")
 HEADS = ("linear", "sigmoid", "softmax")
 
@@ -112,7 +114,7 @@ def _randomize_weights(rng, model):
 
 def random_case(seed, samples=32):
     """Build, train-free randomize and convert one model. Returns a RandomCase."""
-    tf, keras = _tf()
+    _, keras = _tf()
     rng = random.Random(seed)
     keras.utils.set_random_seed(seed % (2 ** 31))
     model, shape, parts = _build(rng, keras)
@@ -123,17 +125,8 @@ def random_case(seed, samples=32):
     high = low + rng.uniform(0.2, 6.0)
     data_rng = np.random.default_rng(seed)
     representative = [data_rng.uniform(low, high, shape).astype(np.float32) for _ in range(samples)]
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = lambda: ([sample] for sample in representative)
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    if not per_channel:
-        converter._experimental_disable_per_channel = True
-        converter._experimental_disable_per_channel_quantization_for_dense_layers = True
     parts.append("per-channel" if per_channel else "per-tensor")
     parts.append("input range [%.2f, %.2f]" % (low, high))
-    tflite = converter.convert()
+    tflite = convert_int8(model, representative, per_channel)
     return RandomCase(seed=seed, description=" ".join(parts), tflite_bytes=bytes(tflite),
                       per_channel=per_channel)

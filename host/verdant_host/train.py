@@ -79,19 +79,8 @@ def class_weights(y, n_classes):
 
 def quantize(model, representative_x):
     """Full-integer post-training quantization (int8 weights, activations, input, output)."""
-    import tensorflow as tf
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-
-    def samples():
-        for row in representative_x:
-            yield [row[None, :].astype(np.float32)]
-
-    converter.representative_dataset = samples
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    return converter.convert()
+    from verdant_host.int8_tflite import convert_int8
+    return convert_int8(model, [row[None, :] for row in representative_x])
 
 
 class Int8Runner:

@@ -13,7 +13,6 @@ builds verdant_host.native_runners provides (`c-host`, `c-qemu` Cortex-M0+, `c-q
 """
 import binascii
 import os
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 
@@ -23,6 +22,7 @@ from verdant_host import native_runners, paths
 from verdant_host.errors import BackendUnavailable, VerdantError
 from verdant_host.export import export_layers
 from verdant_host.model_writer import truncate_model
+from verdant_host.mpy_script import run_script
 from verdant_host.tflite_reader import read_tflite
 
 BACKENDS = ("cpython", "micropython-python", "micropython-viper", "c-host", "c-qemu", "c-qemu-m4", "c-qemu-m33",
@@ -105,7 +105,6 @@ def run_cpython(model_bytes, inputs):
 
 _MICROPYTHON_SCRIPT = """
 import sys, binascii
-sys.path.insert(0, %r)
 import verdant.engine as engine
 from verdant.engine import modelfile
 f = open(%r, 'rb'); model = f.read(); f.close()
@@ -125,16 +124,10 @@ f.close()
 """
 
 
-def micropython_path():
-    return paths.micropython()
-
 
 def run_micropython(model_bytes, inputs, backend="python", micropython=None, timeout=600):
     """One micropython Unix-port process runs every input through the engine forced
     to `backend`; results come back as hex lines."""
-    micropython = micropython or micropython_path()
-    if not os.path.exists(micropython):
-        raise BackendUnavailable("no micropython Unix port at %s (set MICROPYTHON)" % micropython)
     with tempfile.TemporaryDirectory(prefix="verdant-verify-") as tmp:
         model_path = os.path.join(tmp, "model.bin")
         inputs_path = os.path.join(tmp, "inputs.hex")
@@ -142,12 +135,8 @@ def run_micropython(model_bytes, inputs, backend="python", micropython=None, tim
             f.write(bytes(model_bytes))
         with open(inputs_path, "w") as f:
             f.writelines(binascii.hexlify(bytes(s)).decode() + "\n" for s in inputs)
-        script = _MICROPYTHON_SCRIPT % (paths.DEVICE_DIR, model_path, backend, inputs_path)
-        try:
-            proc = subprocess.run([micropython, "-X", "heapsize=64M", "-c", script],
-                                  capture_output=True, text=True, timeout=timeout)
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise BackendUnavailable("cannot run %s (%s)" % (micropython, exc))
+        script = _MICROPYTHON_SCRIPT % (model_path, backend, inputs_path)
+        proc = run_script(script, [paths.DEVICE_DIR], micropython, heap_bytes=64 << 20, timeout=timeout)
     lines = proc.stdout.splitlines()
     for line in lines:
         if line.startswith("UNAVAILABLE "):

@@ -8,6 +8,7 @@ from test_export_builder import ACT, TfliteBuilder
 from verdant_host import verify
 from verdant_host.errors import VerdantError
 from verdant_host.export import export_with_report
+from verdant_host.int8_tflite import convert_int8
 
 
 def _flatten_graph(slice_input_is_activation=False):
@@ -48,7 +49,6 @@ def _dynamic_batch_depthwise_tflite():
     import os
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
-    import tensorflow as tf
     keras.utils.set_random_seed(4)
     inp = keras.Input((12, 6))  # batch None: Flatten converts with SHAPE
     x = keras.layers.DepthwiseConv1D(3, depth_multiplier=2, activation="relu")(inp)
@@ -56,13 +56,7 @@ def _dynamic_batch_depthwise_tflite():
     model = keras.Model(inp, keras.layers.Dense(4)(x))
     rng = np.random.default_rng(4)
     samples = [rng.normal(0, 1, (1, 12, 6)).astype(np.float32) for _ in range(16)]
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = lambda: ([s] for s in samples)
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    return bytes(converter.convert())
+    return convert_int8(model, samples)
 
 
 def test_dynamic_batch_keras_depthwise_conv1d_exports_bit_exact():
