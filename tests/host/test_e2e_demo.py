@@ -1,5 +1,7 @@
 """`verdant demo` end to end (short scenario), and Ctrl-C leaving nothing behind."""
 import io
+import os
+import select
 import signal
 import subprocess
 import sys
@@ -29,10 +31,20 @@ def test_ctrl_c_stops_the_demo_and_its_board(tmp_path):
     lines = []
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
+        # bounded wait: a demo that goes silent fails here instead of hanging the suite
+        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
         line = proc.stdout.readline()
         lines.append(line)
         if "reading" in line or not line:  # the board is running the firmware
             break
+    if not any("reading" in line for line in lines):
+        proc.kill()
+        proc.communicate(timeout=30)
+        for pid in processes_in(str(tmp_path / "fs")):  # the board the killed demo left behind
+            os.kill(pid, signal.SIGKILL)
+        raise AssertionError("no reading line from the demo within 90 s:\n" + "".join(lines))
     assert processes_in(str(tmp_path / "fs")), "".join(lines)
     proc.send_signal(signal.SIGINT)
     rest, _ = proc.communicate(timeout=30)
