@@ -9,6 +9,9 @@ MICROPYTHON ?= $(abspath $(VENV)/bin/micropython)
 export MICROPYTHON
 SETUP_STAMP := $(VENV)/.setup-stamp
 PYTEST_ARGS ?=
+# A test that hangs fails after this many seconds instead of stalling the run (a device
+# module runs whole in its first item, up to 900 s).
+PYTEST_TIMEOUT ?= 1200
 
 .PHONY: help setup test demo clean
 help:
@@ -27,7 +30,7 @@ $(SETUP_STAMP): host/requirements.txt host/pyproject.toml host/scripts/setup_sys
 
 # One pytest run: host tests under CPython, device tests inside the micropython Unix port.
 test: setup
-	$(PYTHON) -m pytest tests $(PYTEST_ARGS)
+	$(PYTHON) -m pytest tests --timeout=$(PYTEST_TIMEOUT) $(PYTEST_ARGS)
 
 clean:
 	rm -rf build dist .pytest_cache
