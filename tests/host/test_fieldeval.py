@@ -1,0 +1,52 @@
+"""The field scores count what the issue defines: a fault is alerted by a warning/critical
+raise within its window + 30 min; a false alarm is an equipment/sensor claim outside every
+fault window (before the fault); condition warnings on healthy greenhouses and info
+advisories per day are counted apart; the baseline rings after 15 minutes."""
+import numpy as np
+
+from verdant_host import fieldeval
+
+T0 = 1_760_000_000
+H = 3600
+
+
+def meta(index, fault="", start_h=0, end_h=0, days=2):
+    return {"index": index, "fault": fault, "fault_start_s": start_h * H, "fault_end_s": end_h * H,
+            "days": days, "t0_unix": T0}
+
+
+def test_scoring_by_hand():
+    scenarios = [meta(0, "heating_failure", 30, 36), meta(1, "spikes", 30, 32), meta(2)]
+    alerts = {
+        0: [(T0 + 31 * H, "cold_anomaly", "warning", "raise"),          # 60 min after the onset
+            (T0 + 10 * H, "sensor_fault", "warning", "raise")],         # before the fault: a false claim
+        1: [(T0 + 32 * H + 20 * 60, "sensor_fault", "warning", "raise"),  # within end + 30 min: 140 min
+            (T0 + 5 * H, "vpd_low", "info", "raise")],                  # advice, not a detection
+        2: [(T0 + 3 * H, "heat_stress", "warning", "raise"),            # a condition: not false, but a warning
+            (T0 + 4 * H, "vpd_low", "info", "raise"), (T0 + 5 * H, "co2_low", "info", "raise"),
+            (T0 + 7 * H, "too_cold", "warning", "raise"),               # a model claim on a healthy house
+            (T0 + 8 * H, "too_cold", "warning", "clear")],
+    }
+    r = fieldeval.score(scenarios, lambda m: alerts[m["index"]])
+    assert r["faults"] == 2 and r["alerted"] == 2
+    assert r["median_delay_min"] == 100.0            # median of 60 and 140
+    healthy_weeks = (30 * H + 30 * H + 2 * 86400) / (7 * 86400.0)
+    assert abs(r["healthy_weeks"] - healthy_weeks) < 1e-9
+    assert abs(r["false_alarms_per_week"] - 2 / healthy_weeks) < 1e-9   # sensor_fault@10h, too_cold@7h
+    assert abs(r["healthy_warnings_per_week"] - 2 / (2 / 7.0)) < 1e-9   # heat_stress and too_cold
+    assert r["max_info_per_day"] == 2
+
+
+def test_a_raise_after_the_grace_period_is_a_miss():
+    r = fieldeval.score([meta(0, "vent_stuck_open", 30, 31)],
+                        lambda m: [(T0 + 31 * H + 31 * 60, "cold_anomaly", "warning", "raise")])
+    assert r["alerted"] == 0 and r["median_delay_min"] is None
+
+
+def test_baseline_rings_after_15_minutes_and_on_missing_data():
+    t = T0 + 300 * np.arange(12)
+    cols = {"timestamp_s": t, "air_temp_c": np.array([10, 7, 7, 7, 7, 10, 10, 10, 10, 10, 10, 10], float),
+            "rh_pct": np.full(12, 70.0), "co2_ppm": np.array([800] * 8 + [np.nan] * 4, float)}
+    got = fieldeval.baseline_alerts(cols)
+    assert got == [(int(t[3]), "baseline_air_temp_c_below", "warning", "raise"),
+                   (int(t[10]), "baseline_missing_co2_ppm", "warning", "raise")]
