@@ -165,42 +165,34 @@ def _clamp_rh(rh):
 
 
 def slope_per_hour(times, values):
-    """Least-squares slope of values over times (seconds) in units per hour.
+    """Least-squares slope of values over times (integer seconds) in units per hour.
 
     Pairs whose value is None are skipped; None when fewer than 2 values remain
-    or they all share one time.
+    or they all share one time. Time sums stay integers (exact, and no heap objects on
+    a board); slope = (n*Stv - St*Sv) / (n*Stt - St^2) with t relative to the first time.
     """
     n = 0
     t0 = None
-    for i in range(len(values) - 1, -1, -1):  # newest present time: keeps floats small
-        if values[i] is not None:
-            t0 = times[i]
-            break
-    if t0 is None:
-        return None
-    sum_t = 0.0
-    sum_v = 0.0
+    sum_t = sum_tt = 0
+    sum_v = sum_tv = 0.0
     for i in range(len(values)):
         v = values[i]
-        if v is not None:
-            n += 1
-            sum_t += times[i] - t0
-            sum_v += v
+        if v is None:
+            continue
+        if t0 is None:
+            t0 = times[i]
+        dt = times[i] - t0
+        n += 1
+        sum_t += dt
+        sum_tt += dt * dt
+        sum_v += v
+        sum_tv += dt * v
     if n < 2:
         return None
-    mean_t = sum_t / n
-    mean_v = sum_v / n
-    sxx = 0.0
-    sxy = 0.0
-    for i in range(len(values)):
-        v = values[i]
-        if v is not None:
-            dt = (times[i] - t0) - mean_t
-            sxx += dt * dt
-            sxy += dt * (v - mean_v)
-    if sxx == 0.0:
+    sxx = n * sum_tt - sum_t * sum_t
+    if sxx == 0:
         return None
-    return sxy / sxx * 3600.0
+    return (n * sum_tv - sum_t * sum_v) * 3600.0 / sxx
 
 
 class LightIntegrator:
@@ -391,8 +383,9 @@ class FeatureState:
                 row[series] = latest[series]
             if not (want_mean or want_min or want_max or want_rate):
                 continue
-            if times is None:
-                times = [s * self.period_s for s, _ in slots]
+            if times is None:  # relative to the newest slot: small ints on 32-bit ports (slopes use differences)
+                newest = slots[-1][0]
+                times = [(s - newest) * self.period_s for s, _ in slots]
                 column = [None] * count_slots
             total = 0.0
             count = 0

@@ -33,7 +33,17 @@ _CRC_SUFFIX_LEN = len(_CRC_PREFIX) + 8 + 2  # ,"crc":"xxxxxxxx"}
 _HEX = "0123456789abcdef"
 
 
+def _plain(s):
+    """True when s needs no escaping (printable ASCII without quote or backslash)."""
+    for code in s.encode():  # one bytes object; its items are small ints (no heap on a board)
+        if code < 0x20 or code > 0x7E or code == 0x22 or code == 0x5C:
+            return False
+    return True
+
+
 def _string(s):
+    if _plain(s):  # the common case (keys, reasons): one string, no list of characters
+        return '"' + s + '"'
     out = ['"']
     for ch in s:
         code = ord(ch)

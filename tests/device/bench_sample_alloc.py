@@ -1,36 +1,47 @@
-# Bytes allocated per 15-minute feature step on the board's path (FeatureState.for_model
-# add + model input + Engine.predict of the default model) and per inference.
-# Run: cd tests/device && MICROPYPATH=../../device micropython bench_sample_alloc.py
+# Bytes allocated by the firmware (figures for BENCHMARKS.md, `make firmware-heap`):
+#  - per 15-minute sample of the whole app on the sim board (sensor polls every minute,
+#    features, model, rules, reading line, flash log), with the collector off;
+#  - per inference of the default model: Engine.predict(floats) warm, and the app's own
+#    path (predict_quantized on the int8 window the features keep).
+# Run in a folder holding board.json (boards/sim.json) and model.bin:
+#   MICROPYPATH=<repo>/device micropython -X heapsize=8M bench_sample_alloc.py
 import gc
-from verdant import engine
-from verdant.features import FeatureState
 
-net = engine.load("../../models/default/model.bin")
-state = FeatureState.for_model(net.meta, ("vpd_kpa", "dew_point_c", "dli_mol_m2", "rh_pct", "soil_moisture_pct"))
-reading = {"air_temp_c": 21.35, "rh_pct": 68.2, "co2_ppm": 612.0, "light_lux": 15800.0,
-           "soil_moisture_pct": 38.5, "soil_temp_c": 17.25}
-t = 1767225600
-for i in range(14):
-    t += 900
-    state.add(t, reading)
-floats, _ = state.model.vector()
-net.predict(floats)
+from verdant import startup
+from verdant.app import App, CallOutput
+from verdant.board import load_board
+
+board = load_board("board.json")
+hal = startup.make_hal(board)
+app = App(hal, board)
+app.outputs = [CallOutput(lambda line: None)]
+app.load_model()
+app.run(6 * 3600)  # window full, every sensor sampled, model running
+period = app.features.period_s
+gc.collect()
+gc.disable()
+before = gc.mem_alloc()
+app.run(4 * period)
+per_sample = (gc.mem_alloc() - before) // 4
+gc.enable()
+net = app.engine
+vector = app.features.model.vector()[0]
 
 
 def per_call(func, runs=20):
+    func()
     gc.collect()
-    before = gc.mem_alloc()
+    gc.disable()
+    start = gc.mem_alloc()
     for _ in range(runs):
         func()
-    return (gc.mem_alloc() - before) // runs
+    used = (gc.mem_alloc() - start) // runs
+    gc.enable()
+    return used
 
 
-def feature_step():
-    global t
-    t += 900
-    state.add(t, reading)
-    state.model.vector()
-
-
-print("features + model input per 15-min step: %d bytes" % per_call(feature_step))
-print("Engine.predict (%s) per inference: %d bytes" % (net.backend, per_call(lambda: net.predict(floats))))
+floats = [0.25] * net.input_elements
+print("whole app per %d-s sample (sim board, 5 sensors): %d bytes" % (period, per_sample))
+print("Engine.predict(floats) (%s) per inference: %d bytes" % (net.backend, per_call(lambda: net.predict(floats))))
+print("app path predict_quantized (%s) per inference: %d bytes" % (net.backend,
+                                                                   per_call(lambda: net.predict_quantized(vector))))
