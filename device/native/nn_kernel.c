@@ -348,26 +348,31 @@ static int8_t *conv_pixel(const layer_ctx *l, const window *win, int8_t *out) {
     int32_t filter = g[KERNEL_H] * kw * in_c, c, r, ky, kx, rows;
     /* dilation 1: the in-bounds taps of a row are one contiguous run; else one run per tap */
     int32_t runs = dw == 1 ? 1 : win->kx1 - win->kx0, run = dw == 1 ? (win->kx1 - win->kx0) * in_c : in_c;
-    const int8_t *first = l->weights;
-    for (c = 0; c < out_c; c += 4) {
-        uint32_t acc[4];
-        const int8_t *f[4], *w[4];
+    int32_t row_step = g[DILATION_H] * g[IN_W] * in_c, tap_step = dw * in_c;
+    const int8_t *first = l->weights, *f[4], *w[4];
+    const int8_t *rows_in = l->in + (win->iy0 + win->ky0 * g[DILATION_H]) * g[IN_W] * in_c + (win->ix0 + win->kx0 * dw) * in_c;
+    uint32_t acc[4];
+    if (run <= 0) { /* no tap inside the input: every sum is 0 */
+        runs = 0;
+    }
+    for (c = 0; c < out_c; c += 4, first += 4 * filter) {
+        const int8_t *x_row = rows_in;
         rows = out_c - c < 4 ? out_c - c : 4;
+        f[0] = first; /* a last group of fewer rows repeats its last row (unused) */
+        f[1] = rows > 1 ? first + filter : first;
+        f[2] = rows > 2 ? first + 2 * filter : f[1];
+        f[3] = rows > 3 ? first + 3 * filter : f[2];
         for (r = 0; r < 4; r++) {
-            f[r] = r < rows ? first + r * filter : first;
             acc[r] = 0u;
         }
-        first += 4 * filter;
-        for (ky = win->ky0; ky < win->ky1; ky++) {
-            const int8_t *row = l->in + (win->iy0 + ky * g[DILATION_H]) * g[IN_W] * in_c;
-            for (kx = win->kx0; kx < win->kx0 + runs; kx++) {
-                int32_t at = (ky * kw + kx) * in_c;
+        for (ky = win->ky0; ky < win->ky1; ky++, x_row += row_step) {
+            const int8_t *x = x_row;
+            int32_t at = (ky * kw + win->kx0) * in_c;
+            for (kx = 0; kx < runs; kx++, x += tap_step, at += in_c) {
                 for (r = 0; r < 4; r++) {
                     w[r] = f[r] + at;
                 }
-                if (run > 0) {
-                    dot4(w, row + (win->ix0 + kx * dw) * in_c, run, zp, acc);
-                }
+                dot4(w, x, run, zp, acc);
             }
         }
         out = requantize_run(l, acc, (uint32_t)c, rows, out);
