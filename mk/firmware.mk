@@ -35,8 +35,9 @@ unix32:
 	cp $(UNIX32_BUILD)/obj/micropython32 $(UNIX32)
 	@echo "unix32: $(UNIX32)"
 
-# Heap of the whole firmware (device/main.py, sim board, default model, flash log) after
-# 2 simulated days: figures for BENCHMARKS.md. MP32=path adds the 32-bit port.
+# Heap of the whole firmware (sim board, default model, flash log, protocol) for 2
+# simulated days, bytes per sample and per inference: figures for BENCHMARKS.md
+# ("Firmware heap"). The 32-bit frozen port is measured too when built (make unix32).
 MP32 ?= $(wildcard $(UNIX32))
 firmware-heap:
 	bash host/scripts/firmware_heap.sh $(MICROPYTHON) $(MP32)

@@ -1,18 +1,25 @@
 #!/bin/bash
-# Heap the whole firmware uses on the sim board: device/main.py with boards/sim.json and
-# the default model, 2 simulated days (VERDANT_RUN_S), in a 4 MB heap; the hourly status
-# lines carry mem_free after a collection. Prints used = heap - mem_free (min and max).
-# Usage: firmware_heap.sh MICROPYTHON [MICROPYTHON32]
+# Heap figures of the whole firmware on the sim board for BENCHMARKS.md ("Firmware heap"):
+# tests/device/budget_firmware.py (2 simulated days: code, steady state, peak) and
+# tests/device/bench_sample_alloc.py (bytes per 15-min sample and per inference), on each
+# interpreter given. An interpreter with the firmware frozen in (make unix32) runs the
+# frozen modules in its board's budget heap (boards/sim32.json); the others run device/
+# from source in a large heap.
+# Usage: firmware_heap.sh MICROPYTHON [MICROPYTHON...]
 set -e
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
-HEAP=4000000
 for mp in "$@"; do
   work=$(mktemp -d)
   cp "$REPO/boards/sim.json" "$work/board.json"
   cp "$REPO/models/default/model.bin" "$work/model.bin"
-  (cd "$work" && VERDANT_RUN_S=172800 MICROPYPATH="$REPO/device" "$mp" -X heapsize=$HEAP "$REPO/device/main.py" > out.txt)
-  free=$(grep -o '"mem_free":[0-9]*' "$work/out.txt" | sed 's/.*://' | sort -n)
-  lo=$(echo "$free" | tail -1); hi=$(echo "$free" | head -1)
-  echo "$mp: heap used after gc, 2 days: $((HEAP - lo)) .. $((HEAP - hi)) bytes; model $(grep -c '"model":"on"' "$work/out.txt") status lines on"
+  if (cd "$work" && MICROPYPATH=.frozen "$mp" -c "import verdant.startup" 2>/dev/null); then
+    path=.frozen; heap=$(python3 -c "import json; print(json.load(open('$REPO/boards/sim32.json'))['heap_bytes'])"); kind="frozen"
+  else
+    path="$REPO/device"; heap=2000000; kind="source"
+  fi
+  echo "== $mp ($kind modules, heap $heap)"
+  (cd "$work" && MICROPYPATH=$path "$mp" -X heapsize=$heap "$REPO/tests/device/budget_firmware.py" 172800 | tail -1)
+  rm -f "$work/verdant.log" "$work/boot.json" "$work/model.prev" "$work/board.good.json"
+  (cd "$work" && MICROPYPATH=$path "$mp" -X heapsize=8000000 "$REPO/tests/device/bench_sample_alloc.py")
   rm -rf "$work"
 done
