@@ -101,6 +101,10 @@ def check_model_fits(model_bytes, config, model_name="model"):
         if lacking:
             raise VerdantError("deploy: %s input %s needs %s, which %s has no sensor for"
                                % (model_name, feature, " and ".join(lacking), board))
+    from verdant.modelmeta import model_fits  # what the board itself decides at load
+    why = model_fits(model.meta, fitted)
+    if why is not None:
+        raise VerdantError("deploy: %s would not run on %s: %s" % (model_name, board, why))
     return model
 
 

@@ -380,15 +380,11 @@ def _check_meta(meta, input_elements, output_elements):
         json.dumps(meta)
     except (TypeError, ValueError) as exc:
         raise VerdantError("metadata is not JSON-serializable: %s" % exc)
-    labels = meta.get("labels")
-    if labels is not None and len(labels) != output_elements:
-        raise VerdantError("metadata has %d labels but the model has %d outputs"
-                           % (len(labels), output_elements))
-    features = meta.get("features")
-    for key in ("norm_mean", "norm_std"):
-        values = meta.get(key)
-        if values is not None and features is not None and len(values) != len(features):
-            raise VerdantError("metadata %s has %d values for %d features" % (key, len(values), len(features)))
+    from verdant.modelmeta import check_meta  # the one validator: the parser and the board use it too
+    try:
+        check_meta(meta, input_elements, output_elements)
+    except ValueError as exc:
+        raise VerdantError(str(exc))
     return meta
 
 
