@@ -278,3 +278,25 @@ def test_running_model_kept_when_the_new_one_needs_a_missing_sensor():
     assert application.engine is running and fs.files["model.prev"] == bytearray(model_bytes())
     kept = [m["p"]["why"] for m in decode_all(hal) if m["k"] == "status" and "kept" in (m["p"].get("why") or "")]
     assert kept == ["kept the running model; new model.bin: board has no sensor for co2_ppm (model feature co2_ppm)"]
+
+
+def test_unset_clock_is_said_and_keeps_time_of_day_features_off_until_set():
+    # A board after a power cut without its RTC set: board time in 2024 (before 2025).
+    fs = MemFS({"model.bin": bytearray(model_bytes(features=("air_temp_c", "tod_sin"), window=2))})
+    hal = Hal(start_s=1704067200)  # 2024-01-01
+    stat = MemStat(fs)
+    application = appmod.App(hal, BOARD, sensors=make_sensors(hal, Truth()), engine_loader=fake_load,
+                             opener=fs.open, stat=stat, settings=SETTINGS)
+    start(application).run(2 * HOUR)
+    messages = decode_all(hal)
+    assert messages[0]["p"]["state"] == "boot" and messages[0]["p"]["clock"] == "unset"
+    running = [m["p"] for m in messages if m["p"].get("state") == "running"]
+    assert running and all(p["clock"] == "unset" for p in running)
+    waiting = [m["p"]["why"] for m in messages if m["p"].get("model") == "waiting"]
+    assert waiting and "tod_sin" in waiting[-1]
+    assert application.engine.predictions == 0
+    hal.clock._now_ms = (T0 + 10 * HOUR) * 1000  # the host set the RTC (deploy / monitor)
+    application.run(2 * HOUR)
+    later = decode_all(hal)[len(messages):]
+    assert {"clock": "set", "why": "time-of-day features on"} in [m["p"] for m in later if m["k"] == "status"]
+    assert application.engine.predictions > 0
