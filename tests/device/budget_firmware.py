@@ -5,7 +5,8 @@
 # is started in (board.json, model.bin there). Prints one JSON line last:
 #   code   heap after importing what the firmware imports (module objects; bytecode too
 #          unless the modules are frozen), after a collection
-#   steady heap in use after the collection each hourly status line makes, max and min
+#   steady heap in use after the collection each hourly status line makes: min, and max
+#          over the first and the second half of the run
 #   peak   the largest heap in use seen before any collection
 import gc
 import json
@@ -25,14 +26,18 @@ from verdant import startup, status  # noqa: E402
 from verdant.safemode import BootCounter  # noqa: E402
 gc.collect()
 code = gc.mem_alloc() - start
-figures = {"code": code, "steady": [], "peak": 0}
+# aggregated as it runs (a list of every figure would itself grow in the heap measured)
+figures = {"peak": 0, "first_max": 0, "second_max": 0, "min": None}
 heartbeat = status.heartbeat
 
 
 def measured(application, t):
     figures["peak"] = max(figures["peak"], gc.mem_alloc() - start)  # before heartbeat's collection
     payload = heartbeat(application, t)
-    figures["steady"].append(gc.mem_alloc() - start)
+    used = gc.mem_alloc() - start
+    half = "first_max" if t - application.started_at < RUN_S // 2 else "second_max"
+    figures[half] = max(figures[half], used)
+    figures["min"] = used if figures["min"] is None else min(figures["min"], used)
     return payload
 
 
@@ -40,9 +45,8 @@ status.heartbeat = measured
 counter = BootCounter()
 counter.count_boot()
 done = startup.run(counter, seconds=RUN_S)
-steady = figures["steady"]
-print(json.dumps({"code": code, "steady_max": max(steady), "steady_min": min(steady),
-                  "steady_first_day_max": max(steady[:len(steady) // 2]),
-                  "steady_second_day_max": max(steady[len(steady) // 2:]),
+print(json.dumps({"code": code, "steady_max": max(figures["first_max"], figures["second_max"]),
+                  "steady_min": figures["min"], "steady_first_day_max": figures["first_max"],
+                  "steady_second_day_max": figures["second_max"],
                   "peak": figures["peak"], "model": done.engine is not None,
                   "errors": done.errors, "heap": gc.mem_alloc() + gc.mem_free()}))

@@ -19,8 +19,8 @@ UNIX32 = os.path.join(REPO, "build", "unix32", "micropython32")
 TWO_DAYS = 172800
 # Measured with budget_firmware.py (BENCHMARKS.md "Firmware heap"): the heap the frozen
 # firmware's modules take on the 32-bit port, and x64/32-bit for the firmware's data.
-FROZEN_CODE_32 = 32016
-X64_DATA_FACTOR = 1.97
+FROZEN_CODE_32 = 30000
+X64_DATA_FACTOR = 1.87
 
 
 def heap_budget(board):
