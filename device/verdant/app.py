@@ -146,7 +146,6 @@ class App:
             self.emit(self.model.boot())
 
     def step(self, t):
-        gc.collect()  # every wake-up: lasting objects land low in a clean heap, big holes stay free
         try:
             values, events = self.sampler.poll(t)
             self.emit(events, t)
@@ -186,6 +185,7 @@ class App:
 
     def sample(self, t):
         """One feature step: features, reading line, rules, model, sensor alerts, flash log."""
+        gc.collect()  # garbage gone before this step's lasting objects: a small heap stays in one piece
         self._check_clock(t)
         current = self.sampler.current(t)
         # sensor faults first: a stuck or drifting quantity is no evidence for this step's rules
