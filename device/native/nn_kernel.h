@@ -1,7 +1,7 @@
 /* Verdant int8 kernel: runs a checked model (nn_model.h) in one call.
  *
  * Portable C99, no heap, no floats, no MicroPython headers. The arithmetic is TFLM's
- * int8 reference arithmetic (/work/shared/DESIGN.md section 2), bit for bit.
+ * int8 reference arithmetic (docs/int8-arithmetic.md), bit for bit.
  * The caller owns all memory: the model buffer (read in place, any alignment) and an
  * arena of exactly model->arena_bytes bytes, laid out as
  *   [256 bytes per LOGISTIC layer: lookup tables][activation buffer A][activation buffer B].

@@ -228,7 +228,7 @@ def _requantize_viper(accs, biases, multipliers, shifts, zp_out=0, act_min=-128,
 def test_viper_requantization_matches_quant_on_edges():
     if ViperLayers is None:
         skip("viper emitter not available: " + VIPER_MISSING)
-    # the DESIGN.md tie with a negative product: m 1696766344, shift -6, acc -2956 -> -37
+    # the docs/int8-arithmetic.md tie with a negative product: m 1696766344, shift -6, acc -2956 -> -37
     assert _requantize_viper([-2956], [0], [1696766344], [-6]) == [-37]
     cases = []
     accs = (0, 1, -1, 2, -2, 100, -100, 12345, -12345, 1 << 20, -(1 << 20), INT32_MAX, INT32_MIN,

@@ -178,7 +178,7 @@ ALL_BYTES = [np.arange(-128, 128)]
 
 
 def test_logistic_documented_case():
-    # DESIGN.md: s_in 0.032280128449201584, zp -59, q 12 -> 104 in TFLM (a float table says 105)
+    # docs/int8-arithmetic.md: s_in 0.032280128449201584, zp -59, q 12 -> 104 in TFLM (a float table says 105)
     case = OpCase(op=OP_LOGISTIC, in_shape=(1, 1, 256), in_scale=0.032280128449201584, in_zp=-59)
     out = assert_same_as_tflm(case, ALL_BYTES)[0]
     assert out[12 + 128] == 104

@@ -1,6 +1,6 @@
 """QuantizeMultiplier and MultiplyByQuantizedMultiplier against their definitions.
 
-The expected values are derived by hand from DESIGN.md section 2 (frexp, round half
+The expected values are derived by hand from docs/int8-arithmetic.md (frexp, round half
 away from zero, double rounding), and the random checks use an independent
 reference written with exact fractions.
 """

@@ -1,5 +1,5 @@
 """Exporter output checked against numbers computed here from the graph's own
-dimensions, scales and DESIGN.md's formulas (not from the exporter's helpers)."""
+dimensions, scales and docs/int8-arithmetic.md's formulas (not from the exporter's helpers)."""
 import math
 import struct
 

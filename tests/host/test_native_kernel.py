@@ -1,6 +1,6 @@
 """The C kernel (host build, ASan + UBSan) against a Python reference written from
-DESIGN.md section 2, on seeded random layers of every op; LOGISTIC and SOFTMAX
-against float maths (within 1) plus DESIGN.md's exact vector; a few models also on
+docs/int8-arithmetic.md, on seeded random layers of every op; LOGISTIC and SOFTMAX
+against float maths (within 1) plus docs/int8-arithmetic.md's exact vector; a few models also on
 the Cortex-M0+ (QEMU) and natmod builds.
 """
 import math
@@ -33,7 +33,7 @@ def clamp(v, lo, hi):
     return lo if v < lo else hi if v > hi else v
 
 
-# ---------------------------------------------------------------- Python reference (DESIGN.md 2)
+# ---------------------------------------------------------------- Python reference (docs/int8-arithmetic.md 2)
 
 def ref_requant(lay, acc, c):
     q = 0 if len(lay["multipliers"]) == 1 else c
@@ -238,7 +238,7 @@ def test_depthwise_multiplier_across_channel_chunks(backend):
 
 
 def test_rounding_tie_with_negative_product():
-    # DESIGN.md: m 1696766344, shift -6, acc -2956 -> -37. FC with one weight 1, x - zp = -2956 via bias.
+    # docs/int8-arithmetic.md: m 1696766344, shift -6, acc -2956 -> -37. FC with one weight 1, x - zp = -2956 via bias.
     lay = layer("fc", (1, 1, 1), (1, 1, 1), weights=[1], bias=[-2956], multipliers=[1696766344], shifts=[-6])
     assert c_backends.run_c_host(builder.build([lay]), [bytes([0])]) == [to_bytes([-37])]
 
@@ -262,7 +262,7 @@ def sigmoid_params(scale):
 
 
 def test_logistic_design_vector():
-    # DESIGN.md: s_in 0.032280128449201584, zp -59, q 12 -> 104 (a float-built table gives 105).
+    # docs/int8-arithmetic.md: s_in 0.032280128449201584, zp -59, q 12 -> 104 (a float-built table gives 105).
     m, s, r = sigmoid_params(0.032280128449201584)
     lay = layer("logistic", (1, 1, 1), (1, 1, 1), in_zp=-59, out_zp=-128, params=(m, s, r))
     assert c_backends.run_c_host(builder.build([lay]), [bytes([12])]) == [to_bytes([104])]

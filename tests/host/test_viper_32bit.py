@@ -550,7 +550,7 @@ def test_requantize_all_at_32_bits_saturates_and_matches_design_example(ops32):
     # seen at shift -31, where INT32_MAX and INT32_MIN land on 1 and -1
     assert requantize32(ops32, [INT32_MIN, INT32_MIN, INT32_MIN], [0, 0, 0], [INT32_MIN, INT32_MAX, INT32_MIN + 1],
                         [-31, -31, -31]) == [1, -1, 1]
-    # DESIGN.md section 2: acc -2956, M 1696766344, shift -6 -> -37 (a negative tie on the way)
+    # docs/int8-arithmetic.md: acc -2956, M 1696766344, shift -6 -> -37 (a negative tie on the way)
     assert requantize32(ops32, [-2956], [0], [1696766344], [-6]) == [-37]
 
 

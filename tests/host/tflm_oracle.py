@@ -4,7 +4,7 @@
 `tflite_model(case)` builds the flatbuffer directly with the TFLite schema's object
 API, `run_tflm(model, inputs)` runs it in the TFLM reference interpreter, and
 `verdant_layer(case)` gives the same op as a Verdant layer record, with the
-multipliers derived from the float scales as DESIGN.md section 2 states. Tests
+multipliers derived from the float scales as docs/int8-arithmetic.md states. Tests
 then compare our kernels with TFLM on the same int8 inputs.
 """
 from dataclasses import dataclass, field

@@ -1,4 +1,4 @@
-"""Pure-Python int8 kernels, the TFLM reference arithmetic (DESIGN.md section 2).
+"""Pure-Python int8 kernels, the TFLM reference arithmetic (docs/int8-arithmetic.md).
 
 Every kernel takes a parsed Layer (verdant.engine.modelfile) and reads `src`, writes
 `dst`: indexable signed int8 sequences (array('b')) of at least the layer's input

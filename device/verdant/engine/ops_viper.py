@@ -537,7 +537,7 @@ def copy_bytes(dst: ptr8, src: ptr8, count: int):
 
 
 class ViperLayers:
-    """Runs a parsed model with the viper kernels (SOFTMAX in Python)."""
+    """Runs a parsed model with the viper kernels (SOFTMAX: exp table built in Python, rows in viper)."""
 
     def __init__(self, model):
         self.model = model
