@@ -147,7 +147,5 @@ def serve(fs_dir="build/vboard/fs", speed=3600.0, replay=None, days=2.0, fault="
         for path in (link, port_file):
             if path and os.path.lexists(path):
                 os.unlink(path)
-        if os.path.exists(os.path.join(work, "truth.csv")):
-            os.unlink(os.path.join(work, "truth.csv"))
-        os.rmdir(work)
+        shutil.rmtree(work, ignore_errors=True)  # truth.csv and the board's truth.csv.rows
     return 0
