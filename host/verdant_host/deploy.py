@@ -312,9 +312,6 @@ def deploy(board, port, model_path, transport="mpremote", build_dir=None, reset=
         _install(board_link, files, model_bytes, report, progress)
         if reset:
             board_link.hard_reset()
-        elif config.get("watchdog_timeout_ms"):
-            report.notes.append("the board's watchdog runs (fed during the deploy): unless the firmware starts "
-                                "and feeds it, it resets the board within %d ms" % config["watchdog_timeout_ms"])
     return report
 
 
