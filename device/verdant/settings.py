@@ -17,6 +17,8 @@ DEFAULTS = {
     "utc_offset_s": 0,
     "reads_per_sample": 3,
     "healthy_s": 600,           # uptime after which the boot counter is reset
+    "safe_retry_s": 21600,      # uptime in safe mode (after a MemoryError) before normal mode is tried again
+    "safe_retry_max_s": 172800, # the back-off doubles per failed retry up to this
     "heartbeat_s": 3600,        # status line with health and memory
     "model_check_s": 60,        # how often model.bin is checked for a new version
     "sleep_chunk_ms": 4000,     # longest sleep between watchdog feeds
@@ -27,6 +29,7 @@ DEFAULTS = {
 _RANGES = {
     "feature_period_s": (1, 86400), "feature_window": (1, 288), "utc_offset_s": (-50400, 50400),
     "reads_per_sample": (1, 15), "healthy_s": (1, 86400), "heartbeat_s": (10, 86400),
+    "safe_retry_s": (60, 604800), "safe_retry_max_s": (60, 604800),
     "model_check_s": (1, 86400), "sleep_chunk_ms": (10, 3600000), "log_records": (1, 1000000),
 }
 SLEEP_MODES = ("none", "light", "deep")

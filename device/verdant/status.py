@@ -9,10 +9,13 @@ from verdant.flashlog import FLAG_SAFE_MODE, FLAG_MODEL_OFF, FLAG_SENSOR_FAILED,
 
 
 def boot(app):
-    return {"state": "boot", "version": VERSION, "board": app.board.get("name", "?"),
+    line = {"state": "boot", "version": VERSION, "board": app.board.get("name", "?"),
             "boot_count": app.boot_count, "safe_mode": app.safe_mode, "why": app.safe_reason,
             "sensors": [s.name for s in app.sampler.sensors], "clock": "set" if app.clock_valid else "unset",
             "log": None if app.log is None else app.log.recovered}
+    if app.safe_mode:  # board time of the next try of normal mode (None: stays until fixed)
+        line["retry_t"] = app.retry_at
+    return line
 
 
 def heartbeat(app, t):
@@ -23,9 +26,12 @@ def heartbeat(app, t):
     health = {}
     for name, h in app.sampler.health.items():
         health[name] = h.state
-    return {"state": "running", "uptime_s": t - app.started_at, "mem_free": mem, "health": health,
+    line = {"state": "running", "uptime_s": t - app.started_at, "mem_free": mem, "health": health,
             "active_alerts": app.alerts.active(), "model": "on" if app.engine is not None else "off",
             "clock": "set" if app.clock_valid else "unset", "errors": app.errors}
+    if app.safe_mode:
+        line["safe_mode"], line["why"], line["retry_t"] = True, app.safe_reason, app.retry_at
+    return line
 
 
 def flags(app):

@@ -61,6 +61,11 @@ class MemFS:
     def copy(self):
         return MemFS(dict((k, bytearray(v)) for k, v in self.files.items()))
 
+    def rename(self, old, new):
+        if old not in self.files:
+            raise OSError(2)
+        self.files[new] = self.files.pop(old)
+
     def open(self, path, mode="r"):
         if "w" in mode:
             self.files[path] = bytearray()

@@ -201,3 +201,121 @@ def test_main_py_runs_the_app_on_the_unix_port_sim_board():
     assert [m["seq"] for m in messages] == list(range(len(messages)))
     assert [m for m in messages if m["k"] == "error"] == []
     assert os.stat(work + "/verdant.log")[6] == 32 + 2000 * 44
+
+
+def test_retry_policy_back_off_doubles_up_to_the_cap():
+    from verdant.safemode import retry_delay_s
+    delays = [retry_delay_s(n, 21600, 172800) for n in range(6)]
+    assert delays == [21600, 43200, 86400, 172800, 172800, 172800]
+    assert retry_delay_s(40, 21600, 172800) == 172800  # no overflow, no long loop
+    assert retry_delay_s(1, 600, 1000) == 1000  # the cap even when it is no power of two
+
+
+def test_safe_mode_after_memory_error_is_retried_and_a_healthy_normal_period_resets_the_back_off():
+    fs = MemFS()
+    counter = BootCounter("boot.json", max_boots=3, opener=fs.open, rename=fs.rename)
+    counter.count_boot()
+    counter.record_crash("MemoryError: memory allocation failed, allocating 300 bytes")
+    counter.count_boot()
+    assert counter.safe_mode()[0] and counter.transient()
+    assert counter.retries(counter.read()) == 0
+    counter.healthy(safe_mode=True)  # safe mode ran healthy: the back-off is kept (0 here)
+    counter.schedule_retry()  # the retry time came: next start normal
+    assert sorted(fs.files) == ["boot.json"]  # written through boot.json.tmp and a rename
+    counter.count_boot()
+    assert counter.safe_mode() == (False, None)
+    counter.record_crash("MemoryError: again")  # the retry failed: back to safe mode, longer back-off
+    counter.count_boot()
+    assert counter.safe_mode()[0] and counter.transient() and counter.retries(counter.read()) == 1
+    counter.record_crash("MemoryError: in safe mode")  # a second crash of the same retry counts once
+    assert counter.retries(counter.read()) == 1
+    counter.healthy(safe_mode=True)
+    assert counter.read() == {"boots": 0, "retries": 1}
+    counter.schedule_retry()
+    counter.count_boot()
+    counter.record_crash("OSError: [Errno 5] EIO")  # any crash in a retry, not only MemoryError
+    counter.count_boot()
+    safe, why = counter.safe_mode()
+    assert safe and why == "the retry of normal mode crashed (OSError: [Errno 5] EIO)"
+    assert counter.transient() and counter.retries(counter.read()) == 2
+    counter.schedule_retry()
+    counter.count_boot()
+    counter.healthy(safe_mode=False)  # normal mode ran healthy: the back-off starts again
+    assert counter.read() == {"boots": 0}
+
+
+def test_safe_mode_after_repeated_crashes_is_not_retried():
+    fs = MemFS()
+    counter = BootCounter("boot.json", max_boots=3, opener=fs.open, rename=fs.rename)
+    for _ in range(3):
+        counter.count_boot()
+        counter.record_crash("ValueError: bad board")
+    counter.count_boot()
+    assert counter.safe_mode()[0] and not counter.transient()
+
+
+class _Reset(BaseException):
+    pass
+
+
+def _reset():
+    raise _Reset()
+
+
+def test_app_in_safe_mode_resets_at_its_retry_time_and_the_next_start_runs_the_model():
+    from verdant import protocol
+    fs = MemFS({"model.bin": bytearray(model_bytes()),
+                "boot.json": bytearray(b'{"boots": 1, "last_error": "MemoryError: fragmented", "retries": 1}')})
+    settings = {"healthy_s": 600, "safe_retry_s": 1800, "safe_retry_max_s": 7200, "heartbeat_s": 600}
+
+    def start(hours):
+        hal = Hal()
+        hal.reset = _reset
+        lines = []
+        try:
+            startup.boot(hal, BOARD, BootCounter("boot.json", opener=fs.open, rename=fs.rename), hours=hours,
+                         sensors=make_sensors(hal, Truth()), engine_loader=fake_load, opener=fs.open,
+                         stat=MemStat(fs), out=lines.append, settings=settings)
+            reset = False
+        except _Reset:
+            reset = True
+        return reset, [protocol.decode(line)[0] for line in lines]
+
+    reset, messages = start(hours=3)
+    assert reset
+    boot = messages[0]["p"]
+    assert boot["safe_mode"] and boot["why"].startswith("the last start ran out of heap")
+    assert boot["retry_t"] == T0 + 3600  # 1800 s doubled once (one failed retry before)
+    running = [m["p"] for m in messages if m["p"].get("state") == "running"]
+    assert running and all(p["safe_mode"] and p["retry_t"] == T0 + 3600 for p in running)
+    last = messages[-1]
+    assert last["t"] == T0 + 3600 and last["p"]["state"] == "reset" and last["p"]["safe_mode"]
+    reset, messages = start(hours=1)  # the retry: normal mode, the model on
+    assert not reset
+    assert messages[0]["p"]["safe_mode"] is False and "retry_t" not in messages[0]["p"]
+    assert any(m["p"].get("model") == "on" for m in messages if m["k"] == "status")
+    kept = BootCounter("boot.json", opener=fs.open).read()
+    assert kept == {"boots": 0, "retry_s": 1800, "retry_max_s": 7200}  # healthy: back-off reset
+
+
+def test_retry_settings_from_config_json_reach_safe_mode_through_boot_json():
+    # safe mode does not read config.json: normal mode's healthy period keeps the two settings
+    from verdant import protocol
+    fs = MemFS({"model.bin": bytearray(model_bytes())})
+    hal = Hal()
+    startup.boot(hal, BOARD, BootCounter("boot.json", opener=fs.open, rename=fs.rename), hours=1,
+                 sensors=make_sensors(hal, Truth()), engine_loader=fake_load, opener=fs.open, stat=MemStat(fs),
+                 out=lambda line: None, settings={"healthy_s": 600, "safe_retry_s": 900})
+    counter = BootCounter("boot.json", opener=fs.open, rename=fs.rename)
+    assert counter.read() == {"boots": 0, "retry_s": 900}
+    counter.count_boot()
+    counter.record_crash("MemoryError: fragmented")
+    hal, lines = Hal(), []
+    startup.boot(hal, BOARD, counter, hours=0.1, sensors=make_sensors(hal, Truth()), engine_loader=fake_load,
+                 opener=fs.open, stat=MemStat(fs), out=lines.append)  # no settings: as safe mode runs
+    assert protocol.decode(lines[0])[0]["p"]["retry_t"] == T0 + 900
+    fs.files["boot.json"] = bytearray(b'{"boots": 2, "last_error": "MemoryError: x", "retry_s": "soon"}')
+    hal, lines = Hal(), []
+    startup.boot(hal, BOARD, counter, hours=0.1, sensors=make_sensors(hal, Truth()), engine_loader=fake_load,
+                 opener=fs.open, stat=MemStat(fs), out=lines.append)
+    assert protocol.decode(lines[0])[0]["p"]["retry_t"] == T0 + 21600  # a bad kept value: the default

@@ -112,3 +112,34 @@ def test_a_heap_too_small_ends_in_a_running_board_within_3_boots(fs, heap):
     if boots > 1:
         assert first["safe_mode"] and "ran out of heap" in first["why"]
         assert any(s.get("model") == "off" and s["why"].startswith("safe mode") for s in statuses(messages))
+
+
+def run_boot(fs, heap=None, run_s=7200):
+    """One boot of the board folder: (exit code, messages)."""
+    argv = [micropython()] + (["-X", "heapsize=%d" % heap] if heap else []) + [os.path.join(DEVICE, "main.py")]
+    env = dict(os.environ, MICROPYPATH=DEVICE, VERDANT_RUN_S=str(run_s))
+    proc = subprocess.run(argv, cwd=fs, env=env, capture_output=True, timeout=60)
+    messages = [m for m, why in (protocol.decode(line) for line in proc.stdout.split(b"\n")) if why is None]
+    return proc.returncode, messages
+
+
+def test_a_transient_memory_error_ends_in_safe_mode_then_normal_mode_again(fs):
+    # The soak's day-2 fault: one MemoryError (here a heap too small for one start, as a
+    # fragmented heap is) must not cost the model for the rest of the season.
+    code, _ = run_boot(fs, heap=70_000, run_s=60)  # far below what the app needs
+    with open(os.path.join(fs, "boot.json")) as f:
+        assert code == 1 and json.load(f)["last_error"].startswith("MemoryError"), code
+    retry_s = 6 * 3600  # the default safe_retry_s (config.json is not read in safe mode)
+    code, messages = run_boot(fs, run_s=retry_s + 3600)
+    first = statuses(messages)[0]
+    assert first["safe_mode"] and "ran out of heap" in first["why"] and first["state"] == "boot"
+    assert first["retry_t"] == messages[0]["t"] + retry_s
+    assert code == 1, "safe mode did not reset for its retry"  # exit 1: main.py/app asked for a reset
+    assert statuses(messages)[-1]["state"] == "reset" and messages[-1]["t"] == first["retry_t"]
+    code, messages = run_boot(fs, run_s=3600)
+    assert code == 0
+    first = statuses(messages)[0]
+    assert first["state"] == "boot" and first["safe_mode"] is False
+    assert any(s.get("model") == "on" for s in statuses(messages))
+    with open(os.path.join(fs, "boot.json")) as f:
+        assert json.load(f) == {"boots": 0}  # a healthy normal period: the back-off starts again
