@@ -31,11 +31,18 @@ KINDS = ("reading", "alert", "status", "error")
 _CRC_PREFIX = ',"crc":"'
 _CRC_SUFFIX_LEN = len(_CRC_PREFIX) + 8 + 2  # ,"crc":"xxxxxxxx"}
 _HEX = "0123456789abcdef"
+_HEX_BYTES = b"0123456789abcdef"
+_SMALL = 1 << 29  # ints below this stay small (no heap) on every port
+_INF = float("inf")
 
 
 def _plain(s):
     """True when s needs no escaping (printable ASCII without quote or backslash)."""
-    for code in s.encode():  # one bytes object; its items are small ints (no heap on a board)
+    return _plain_bytes(s.encode())  # one bytes object; its items are small ints (no heap on a board)
+
+
+def _plain_bytes(data):
+    for code in data:
         if code < 0x20 or code > 0x7E or code == 0x22 or code == 0x5C:
             return False
     return True
@@ -120,15 +127,142 @@ def encode_line(seq, t, kind, payload):
 
 
 class Encoder:
-    """Numbers lines: encode() returns the next line as bytes and advances .seq."""
+    """Numbers lines: encode() returns the next line as bytes and advances .seq.
 
-    def __init__(self, seq=0):
+    The line is built in a buffer kept from line to line, so one encode() makes small
+    objects (numbers, keys) and one block of the line's length (the returned bytes)
+    instead of several line-sized strings: on a fragmented board heap a line-sized
+    block is what fails first. Same bytes as encode_line()."""
+
+    def __init__(self, seq=0, size=512):
         self.seq = seq
+        self._buf = bytearray(size)
+        self._view = memoryview(self._buf)
+        self._n = 0
 
     def encode(self, t, kind, payload):
-        line = encode_line(self.seq, t, kind, payload)
+        if kind not in KINDS:
+            raise ValueError("protocol: unknown kind %r (expected one of %s)" % (kind, ", ".join(KINDS)))
+        self._n = 0
+        self._put(b'{"v":')
+        self._int(VERSION)
+        self._put(b',"seq":')
+        self._int(self.seq)
+        self._put(b',"t":')
+        self._int(int(t))
+        self._put(b',"k":"')
+        self._put(kind.encode())
+        self._put(b'","p":')
+        self._value(payload)
+        crc = crc32(b"}", crc32(self._view[:self._n]))  # over the body: the text so far plus "}"
+        self._put(b',"crc":"00000000"}\n')
+        at = self._n - 11  # the 8 hex digits
+        shift = 28
+        while shift >= 0:
+            self._buf[at] = _HEX_BYTES[(crc >> shift) & 0xF]
+            at += 1
+            shift -= 4
         self.seq += 1
-        return line.encode()
+        return bytes(self._view[:self._n])
+
+    def _room(self, size):
+        """Advance past size bytes (to be filled by the caller); returns where they start."""
+        start = self._n
+        end = start + size
+        if end > len(self._buf):  # a long line: a bigger buffer, kept for the next ones
+            bigger = bytearray(max(end, 2 * len(self._buf)))
+            bigger[:start] = self._view[:start]
+            self._buf, self._view = bigger, memoryview(bigger)
+        self._n = end
+        return start
+
+    def _put(self, data):
+        start = self._room(len(data))
+        self._view[start:self._n] = data
+
+    def _value(self, value):
+        if value is None:
+            self._put(b"null")
+        elif value is True:
+            self._put(b"true")
+        elif value is False:
+            self._put(b"false")
+        elif isinstance(value, int):
+            self._int(value)
+        elif isinstance(value, float):
+            self._float(value)
+        elif isinstance(value, str):
+            self._string(value)
+        elif isinstance(value, (list, tuple)):
+            self._put(b"[")
+            first = True
+            for item in value:
+                if not first:
+                    self._put(b",")
+                first = False
+                self._value(item)
+            self._put(b"]")
+        elif isinstance(value, dict):
+            self._put(b"{")
+            first = True
+            for key in sorted(value):
+                if not isinstance(key, str):
+                    raise TypeError("protocol: object key %r is not a string" % (key,))
+                if not first:
+                    self._put(b",")
+                first = False
+                self._string(key)
+                self._put(b":")
+                self._value(value[key])
+            self._put(b"}")
+        else:
+            raise TypeError("protocol: cannot encode %s value %r" % (type(value).__name__, value))
+
+    def _int(self, n):
+        if not -_SMALL < n < _SMALL:  # a heap int anyway on a 32-bit port: format it
+            self._put(b"%d" % n)
+            return
+        if n < 0:
+            self._put(b"-")
+            n = -n
+        digits = 1
+        top = 10
+        while n >= top:
+            digits += 1
+            top *= 10
+        self._room(digits)  # then the digits from the right (no heap)
+        at = self._n - 1
+        while digits:  # (a while loop: range() would be a heap object)
+            self._buf[at] = 0x30 + n % 10
+            n //= 10
+            at -= 1
+            digits -= 1
+
+    def _float(self, x):
+        """As _float(): 3 decimals at most, no trailing zeros, "-0" as "0", null for NaN/inf."""
+        if x != x or x == _INF or x == -_INF:
+            self._put(b"null")
+            return
+        start = self._n
+        self._put(b"%.3f" % x)
+        buf, n = self._buf, self._n
+        while buf[n - 1] == 0x30:  # "%.3f" always has a ".", so this stops there
+            n -= 1
+        if buf[n - 1] == 0x2E:
+            n -= 1
+        if n - start == 2 and buf[start] == 0x2D and buf[start + 1] == 0x30:  # "-0"
+            buf[start] = 0x30
+            n -= 1
+        self._n = n
+
+    def _string(self, s):
+        data = s.encode()
+        if _plain_bytes(data):
+            self._put(b'"')
+            self._put(data)
+            self._put(b'"')
+        else:
+            self._put(_string(s).encode())
 
 
 def decode(line):
