@@ -43,8 +43,8 @@ Example:
 """
 import math
 
-QUANTITIES = ("air_temp_c", "rh_pct", "co2_ppm", "light_lux", "par_umol_m2_s",
-              "soil_moisture_pct", "soil_temp_c")
+from verdant.quantities import GREENHOUSE as QUANTITIES  # the one list of greenhouse quantities
+
 DERIVED = ("vpd_kpa", "dew_point_margin_c", "abs_humidity_g_m3")
 SERIES = QUANTITIES + DERIVED
 STATS = ("", "_mean", "_min", "_max", "_rate_h")

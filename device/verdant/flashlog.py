@@ -35,6 +35,7 @@ import struct
 
 from verdant.crc32 import crc32
 from verdant.features import QUANTITIES
+from verdant.protocol import number_text
 
 MAGIC = b"VLOG"
 VERSION = 1
@@ -135,10 +136,7 @@ def read_log(data):
 
 
 def _fmt(v):
-    if v is None:
-        return ""
-    text = "%.3f" % v
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return "" if v is None else number_text(v)
 
 
 CSV_COLUMNS = ("timestamp_s",) + QUANTITIES + ("flags",)

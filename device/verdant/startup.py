@@ -76,8 +76,8 @@ def make_hal(board):
         return hal
     if board.get("port") == "unix":
         from verdant.hal.sim import SimClock
-        from verdant.sim import make_sim_hal
-        hal = make_sim_hal(board, SimClock(start_s=1767225600), None, log_traffic=False)
+        from verdant.sim import SIM_START_S, make_sim_hal
+        hal = make_sim_hal(board, SimClock(start_s=SIM_START_S), None, log_traffic=False)
         hal.serial = StdoutOutput()
         return hal
     import machine
@@ -113,7 +113,8 @@ class BareHAL:
         self._time = time
         if sys.platform in ("linux", "darwin"):
             from verdant.hal.sim import SimClock
-            self.clock = SimClock(start_s=1767225600)
+            from verdant.sim import SIM_START_S
+            self.clock = SimClock(start_s=SIM_START_S)
 
     def time_s(self):
         return int(self._time.time())

@@ -22,7 +22,9 @@ import subprocess
 import sys
 import tempfile
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from verdant_host import paths
+
+REPO = paths.REPO_DIR
 TARGETS = {"natmod_vs_python": 100.0, "viper_vs_python": 20.0, "instructions_per_mac": 6.0,
            "text_bytes": 3072, "file_vs_tflite": 0.25, "heap_bytes": 0}
 BACKENDS = ("natmod", "viper", "python")
@@ -48,7 +50,6 @@ def conv1d_tflite():
     """A small Conv1D net (12 steps x 6 features): conv-relu, depthwise, maxpool, conv, GAP, dense softmax."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import numpy as np
-    import tensorflow as tf
     import keras
     keras.utils.set_random_seed(1)
     inp = keras.Input((12, 6))
@@ -61,13 +62,8 @@ def conv1d_tflite():
     model = keras.Model(inp, out)
     rng = np.random.default_rng(1)
     samples = [rng.normal(0, 1, (1, 12, 6)).astype(np.float32) for _ in range(32)]
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = lambda: ([s] for s in samples)
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    return bytes(converter.convert())
+    from verdant_host.int8_tflite import convert_int8
+    return convert_int8(model, samples)
 
 
 def models(workdir):
@@ -86,7 +82,7 @@ def models(workdir):
         model, report = export_with_report(tflite)
         if name == "default":
             model = shipped
-        path = os.path.join(workdir, name + ".vmdl")
+        path = os.path.join(workdir, name + paths.MODEL_SUFFIX)
         with open(path, "wb") as f:
             f.write(model)
         found[name] = (path, model, tflite, what, report)
@@ -183,7 +179,7 @@ def x64_valgrind_ir(step, workdir):
     for depth in (256, 1280):
         lay = builder.layer("fc", (1, 1, depth), (1, 1, 16), weights=[(i * 7) % 255 - 127 for i in range(16 * depth)],
                             multipliers=[1 << 30], shifts=[-8])
-        model = os.path.join(workdir, "fc%d.vmdl" % depth)
+        model = os.path.join(workdir, "fc%d" % depth + paths.MODEL_SUFFIX)
         with open(model, "wb") as f:
             f.write(builder.build([lay]))
         inputs = os.path.join(workdir, "fc%d.in" % depth)
@@ -345,10 +341,9 @@ def main(argv=None):
     ap.add_argument("--out", default=os.path.join(REPO, "BENCHMARKS.md"))
     ap.add_argument("--mpy-dir", default=os.environ.get("MPY_DIR"),
                     help="MicroPython source tree with the qemu port built (make bench-qemu-firmware): energy per sample")
-    ap.add_argument("--micropython", default=os.environ.get("MICROPYTHON") or os.path.join(REPO, ".venv", "bin", "micropython"))
+    ap.add_argument("--micropython", default=paths.micropython())
     args = ap.parse_args(argv)
-    sys.path.insert(0, os.path.join(REPO, "device"))
-    paths, natmod_built = bench_unix.natmod_paths(REPO)
+    natmod_files, natmod_built = bench_unix.natmod_paths(REPO)
     backends = BACKENDS if natmod_built else BACKENDS[1:]
     with tempfile.TemporaryDirectory(prefix="verdant-bench-") as workdir:
         step = Step()
@@ -356,7 +351,7 @@ def main(argv=None):
         timing = {}
         for name, (path, model, tflite, what, report) in nets.items():
             s = Step()
-            timing[name] = bench_unix.measure(s, args.micropython, path, backends, paths, workdir)
+            timing[name] = bench_unix.measure(s, args.micropython, path, backends, natmod_files, workdir)
             timing_cmd = s.commands[-1]
         size = m0_text_bytes(step)
         per_mac, loop = m0_instructions_per_mac(step)

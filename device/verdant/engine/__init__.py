@@ -1,7 +1,7 @@
 """The int8 inference engine: load a Verdant model file and run it.
 
     from verdant import engine
-    net = engine.load("/model.vrdt")          # or the file's bytes
+    net = engine.load("/model.bin")          # or the file's bytes
     probs = net.predict([0.1, -0.4, ...])      # floats in, floats out
     print(net.backend, net.labels)
 
@@ -14,6 +14,7 @@ import array
 import struct
 
 from verdant.engine.modelfile import ModelError, parse  # noqa: F401  (ModelError re-exported)
+from verdant.engine.quant import round_half_away
 
 BACKENDS = ("natmod", "viper", "python")
 _FLOAT32_MAX = 3.4028234663852886e38
@@ -27,17 +28,6 @@ def _float32(x):
     if _FLOATS_ARE_DOUBLE:
         return struct.unpack("<f", struct.pack("<f", x))[0]
     return x
-
-
-def _round_half_away(x):
-    """roundf: nearest integer, ties away from zero (x is finite)."""
-    r = int(x + 0.5) if x >= 0 else -int(-x + 0.5)
-    # int(x + 0.5) can round up x + 0.5 itself in float; correct by the exact remainder
-    if x >= 0 and r - x > 0.5:
-        r -= 1
-    elif x < 0 and x - r > 0.5:
-        r += 1
-    return r
 
 
 def quantize(x, scale, zero_point):
@@ -55,7 +45,7 @@ def quantize(x, scale, zero_point):
     if q < -_CLAMP_CERTAIN:
         return -128
     q = _float32(_float32(x) / _float32(scale))
-    y = _round_half_away(q) + zero_point
+    y = round_half_away(q) + zero_point
     return -128 if y < -128 else 127 if y > 127 else y
 
 
