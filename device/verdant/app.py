@@ -10,7 +10,7 @@ serial port, then outputs= (MQTT). Wired by verdant.startup; host replay calls s
 """
 import gc
 
-from verdant import status
+from verdant import saferetry, status
 from verdant.alerts import AlertEngine
 from verdant.features import FEATURE_NAMES, FeatureState, summarize_missing
 from verdant.flashlog import FlashLog
@@ -18,7 +18,7 @@ from verdant.modelslot import ModelSlot
 from verdant.protocol import Encoder
 from verdant.sampler import Sampler
 from verdant.serialout import CallOutput, SerialOutput
-from verdant.settings import DEFAULTS, merge, _check as check_setting
+from verdant.settings import merge
 from verdant.sleeper import sleep_until
 
 CLOCK_VALID_FROM = 1735689600  # 2025-01-01 UTC: an earlier board time means the RTC was never set
@@ -51,7 +51,7 @@ class App:
             self.alerts = AlertEngine(detectors=not self.safe_mode)
         self.started_at = hal.clock.time_s()
         self.healthy_reported = False
-        self.retry_at = self._retry_time()
+        self.retry_at = saferetry.retry_time(self)
         if sensors is None:
             from verdant.board import build_sensors
             sensors = build_sensors(self.board, hal)
@@ -163,56 +163,8 @@ class App:
         if t >= self._next_heartbeat_t or self._next_heartbeat_t - t > self.settings["heartbeat_s"]:
             self._next_heartbeat_t = t + self.settings["heartbeat_s"]
             self.heartbeat(t)
-        if not self.healthy_reported and t - self.started_at >= self.settings["healthy_s"]:
-            self.healthy_reported = True
-            if self.boot_counter is not None:
-                try:
-                    self.boot_counter.healthy(self.safe_mode, *self._retry_settings())
-                except OSError as exc:
-                    self.report_error("boot", exc)
-        if self.retry_at is not None and t >= self.retry_at:
-            self.retry_normal_mode(t)
+        saferetry.on_step(self, t)
 
-    def _retry_time(self):
-        """Board time at which safe mode for a transient cause tries normal mode again (None: never)."""
-        if not self.safe_mode or self.boot_counter is None:
-            return None
-        from verdant.safemode import retry_delay_s
-        try:
-            if not self.boot_counter.transient():
-                return None
-            state = self.boot_counter.read()
-        except Exception as exc:  # an unreadable counter: stay in safe mode, say why
-            self.problems.append("safe mode retry off: %s: %s" % (type(exc).__name__, exc))
-            return None
-        base, cap = self.settings["safe_retry_s"], self.settings["safe_retry_max_s"]
-        base, cap = _kept_setting(state, "retry_s", base), _kept_setting(state, "retry_max_s", cap)
-        return self.started_at + retry_delay_s(self.boot_counter.retries(state), base, cap)
-
-    def _retry_settings(self):
-        """(safe_retry_s, safe_retry_max_s) for boot.json, None for a default (the usual case)."""
-        keys = ("safe_retry_s", "safe_retry_max_s")
-        return [None if self.settings[k] == DEFAULTS[k] else self.settings[k] for k in keys]
-
-    def retry_normal_mode(self, t):
-        """Safe mode ran healthy until its retry time: note the retry and reset the board."""
-        try:
-            self.boot_counter.schedule_retry()
-        except Exception as exc:  # no note, no retry: a reset now would come back in normal mode unrecorded
-            self.retry_at = None
-            self.report_error("boot", exc)
-            return
-        self.send("status", {"state": "reset", "safe_mode": True, "why": "retrying normal mode after "
-                             "%d s in safe mode" % (t - self.started_at)}, t)
-        reset = getattr(self.hal, "reset", None)
-        if reset is None:
-            try:
-                import machine
-                reset = machine.reset
-            except (ImportError, AttributeError):  # the plain Unix port: exit 1 asks for a restart
-                import sys
-                reset = lambda: sys.exit(1)
-        reset()
 
     def _check_clock(self, t):
         valid = t >= CLOCK_VALID_FROM
@@ -324,12 +276,6 @@ class App:
             if end is not None and next_t > end:
                 next_t = end
             self.sleep_until(next_t)
-
-
-def _kept_setting(state, key, default):
-    """A retry setting normal mode kept in boot.json (safe mode does not read config.json)."""
-    value = state.get(key)
-    return value if value is not None and check_setting("safe_" + key, value) is None else default
 
 
 def _engine_load(data):
