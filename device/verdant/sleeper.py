@@ -1,15 +1,28 @@
 """Sleeping between samples without starving the watchdog."""
 
+_TICKS_MASK = 0x3FFFFFFF  # time.ticks_ms() wraps at 2^30 on every port
+_TICKS_HALF = 0x20000000
+
+
+def ticks_diff(end, start):
+    """end - start in ms for two ticks_ms() values (as time.ticks_diff), small ints only."""
+    return ((end - start + _TICKS_HALF) & _TICKS_MASK) - _TICKS_HALF
+
 
 def sleep_until(clock, target_t, chunk_ms, light=None, feed=None):
     """Sleep until board time target_t in pieces of at most chunk_ms, calling feed() after
-    each; light(ms) (light sleep) instead of clock.sleep_ms when given. Returns early
-    when the clock is set back."""
-    start = clock.time_s()
+    each; light(ms) (light sleep) instead of clock.sleep_ms when given.
+
+    The board time is read once; the pieces are counted on clock.ticks_ms(), which stays a
+    small int on 32-bit ports (epoch seconds and milliseconds do not: each reading of them
+    would be a heap object). A clock set during the sleep is noticed by the next step."""
+    total_ms = (target_t - clock.time_s()) * 1000
+    if total_ms <= 0:
+        return
+    start = clock.ticks_ms()
     while True:
-        now = clock.time_s()
-        left_ms = (target_t - now) * 1000
-        if left_ms <= 0 or now < start:  # done, or the clock was set back
+        left_ms = total_ms - ticks_diff(clock.ticks_ms(), start)
+        if left_ms <= 0:
             break
         ms = left_ms if left_ms < chunk_ms else chunk_ms
         if light is not None:

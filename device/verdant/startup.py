@@ -119,6 +119,9 @@ class BareHAL:
     def time_s(self):
         return int(self._time.time())
 
+    def ticks_ms(self):
+        return self._time.ticks_ms()
+
     def sleep_ms(self, ms):
         self._time.sleep_ms(int(ms))
 

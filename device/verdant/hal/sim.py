@@ -11,28 +11,52 @@ import errno
 
 # machine.I2C raises OSError(ENODEV) when a device does not acknowledge (ESP32, Unix).
 _NACK = errno.ENODEV
+_TICKS_MASK = 0x3FFFFFFF  # ticks_ms() wraps at 2^30 as on every port
 
 
 class SimClock:
-    """Virtual time: sleeping advances it instantly, so a day runs in milliseconds."""
+    """Virtual time: sleeping advances it instantly, so a day runs in milliseconds.
+
+    Kept as small ints (seconds since start_s, milliseconds within the second, wrapping
+    ticks), so sleeping allocates nothing on 32-bit ports, where epoch seconds and
+    milliseconds are heap objects; time_s() and now_ms() build those only when asked."""
 
     def __init__(self, start_s=0):
-        self._now_ms = int(start_s) * 1000
+        self._start_s = int(start_s)
+        self._s = 0
+        self._ms = 0
+        self._ticks = (self._start_s * 1000) & _TICKS_MASK
 
     def ticks_ms(self):
-        return self._now_ms & 0x3FFFFFFF
+        return self._ticks
 
     def time_s(self):
-        return self._now_ms // 1000
+        return self._start_s + self._s
 
     def now_ms(self):
         """Virtual milliseconds since the epoch, never wrapping (simulated parts use it)."""
-        return self._now_ms
+        return (self._start_s + self._s) * 1000 + self._ms
+
+    @property
+    def _now_ms(self):  # tests set the clock through it (the host setting the RTC)
+        return self.now_ms()
+
+    @_now_ms.setter
+    def _now_ms(self, value):
+        self._s, self._ms = divmod(int(value) - self._start_s * 1000, 1000)
+        self._ticks = int(value) & _TICKS_MASK
 
     def sleep_ms(self, ms):
         if ms < 0:
             raise ValueError("sleep_ms: negative duration %d" % ms)
-        self._now_ms += int(ms)
+        ms = int(ms)
+        self._ticks = (self._ticks + ms) & _TICKS_MASK
+        ms += self._ms
+        if ms < 1000:
+            self._ms = ms
+        else:
+            self._s += ms // 1000
+            self._ms = ms % 1000
 
     def advance_s(self, seconds):
         self.sleep_ms(int(seconds * 1000))
@@ -51,6 +75,13 @@ class SimDevice:
 
     def read(self, n):
         raise NotImplementedError
+
+    def read_into(self, buf):
+        """Fills buf (what the bus's readfrom_into asks); parts with a kept reply override
+        it to answer without allocating."""
+        data = self.read(len(buf))
+        for i in range(len(buf)):
+            buf[i] = data[i]
 
 
 class SimI2C:
@@ -74,13 +105,11 @@ class SimI2C:
         return sorted(a for a, d in self._devices.items() if not d.nack)
 
     def writeto(self, address, buf, stop=True):
-        self._device(address).write(bytes(buf))
+        self._device(address).write(buf)  # the caller's buffer: parts copy what they keep
         return len(buf)
 
     def readfrom_into(self, address, buf, stop=True):
-        data = self._device(address).read(len(buf))
-        for i in range(len(buf)):
-            buf[i] = data[i]
+        self._device(address).read_into(buf)
 
     def readfrom(self, address, nbytes, stop=True):
         buf = bytearray(nbytes)
@@ -109,20 +138,21 @@ def _mem_address(memaddr, addrsize):
 
 
 class SimWatchdog:
-    """Records feeds; expired() tells whether the timeout passed since the last feed."""
+    """Records feeds; expired() tells whether the timeout passed since the last feed
+    (counted on the clock's ticks_ms: small ints)."""
 
     def __init__(self, clock, timeout_ms):
         self._clock = clock
         self.timeout_ms = timeout_ms
         self.feeds = 0
-        self._last_ms = clock.time_s() * 1000
+        self._last = clock.ticks_ms()
 
     def feed(self):
         self.feeds += 1
-        self._last_ms = self._clock._now_ms
+        self._last = self._clock.ticks_ms()
 
     def expired(self):
-        return self._clock._now_ms - self._last_ms > self.timeout_ms
+        return (self._clock.ticks_ms() - self._last) & _TICKS_MASK > self.timeout_ms
 
 
 class SimSerial:

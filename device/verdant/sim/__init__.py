@@ -44,10 +44,24 @@ def truth_reader(truth, clock):
     if isinstance(truth, dict):
         return lambda: truth
     if hasattr(truth, "at"):
-        return lambda: truth.at(clock.time_s())
+        return _once_per_second(truth.at, clock)
     if callable(truth):
-        return lambda: truth(clock.time_s())
+        return _once_per_second(truth, clock)
     raise TypeError("truth must be a dict, a callable truth(t_s) or an object with .at(t_s), got %r" % (truth,))
+
+
+def _once_per_second(at, clock):
+    """at(t_s), asked once per board second: the parts converting in the same second
+    share one environment dict (a truth read allocates a row and a dict)."""
+    last = [None, None]  # board second, environment
+
+    def read():
+        t = clock.time_s()
+        if t != last[0]:
+            last[1] = at(t)
+            last[0] = t
+        return last[1]
+    return read
 
 
 class SimHAL:

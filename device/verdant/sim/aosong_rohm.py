@@ -81,7 +81,7 @@ class SimBH1750(SimPart):
         self.mtreg = 69
         self._result = 0
         self._pending = None
-        self._ready_ms = 0
+        self._ready = self.ticks_ms()
 
     def write(self, data):
         self.record(data)
@@ -109,15 +109,28 @@ class SimBH1750(SimPart):
             raw = 0xFFFF
         else:
             self.refresh()
-            resolution = 2 if op in (0x11, 0x21) else 1
-            raw = int(self.sensed("lux") * 1.2 * self.mtreg / 69 * resolution + 0.5)
-            raw = max(0, min(0xFFFF, raw))
+            gain = self.mtreg * (2 if op in (0x11, 0x21) else 1)  # resolution x MTreg
+            lux = self.sensed("lux")
+            last = self._codes.get("lux")
+            if last is None or last[0] != lux or last[1] != gain:
+                last = self._codes["lux"] = (lux, gain, max(0, min(0xFFFF, int(lux * 1.2 * gain / 69 + 0.5))))
+            raw = last[2]
         self._pending = raw
-        self._ready_ms = self.now_ms() + 120 * self.mtreg // 69
+        self._ready = self.deadline(120 * self.mtreg // 69)
         if op & 0x20:
             self.powered = False  # one-time modes power down after the result
 
-    def read(self, n):
-        if self._pending is not None and self.now_ms() >= self._ready_ms:
+    def read_into(self, buf):
+        if self._pending is not None and self.reached(self._ready):
             self._result, self._pending = self._pending, None
-        return bytes((self._result >> 8, self._result & 0xFF))[:n]
+        if len(buf) > 0:
+            buf[0] = self._result >> 8
+        if len(buf) > 1:
+            buf[1] = self._result & 0xFF
+        for i in range(2, len(buf)):
+            buf[i] = 0xFF  # nothing driving the bus past the 2-byte result
+
+    def read(self, n):
+        out = bytearray(2)
+        self.read_into(out)
+        return bytes(out)[:n]

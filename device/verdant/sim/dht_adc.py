@@ -97,8 +97,12 @@ class SimSoilProbe(SimPart):
         if self.out_of_range:
             return 0xFFFF
         self.refresh()
-        raw = self.dry_raw - self.sensed("moisture_pct") / 100 * (self.dry_raw - self.wet_raw)
-        return max(0, min(0xFFFF, int(raw + 0.5)))
+        pct = self.sensed("moisture_pct")
+        last = self._codes.get("moisture_pct")  # the last raw value, reused while the moisture is the same
+        if last is None or last[0] != pct:
+            raw = self.dry_raw - pct / 100 * (self.dry_raw - self.wet_raw)
+            last = self._codes["moisture_pct"] = (pct, 0, max(0, min(0xFFFF, int(raw + 0.5))))
+        return last[2]
 
 
 class SimADC:

@@ -23,19 +23,24 @@ class SimOneWire:
         return [d for d in self.devices if not d.nack]
 
     def reset(self, required=False):
-        present = self._present()
-        remember(self.log, ("reset",))
-        for d in present:
-            d.bus_reset()
+        if self.log is not None:
+            remember(self.log, ("reset",))
+        present = False
+        for d in self.devices:
+            if not d.nack:
+                d.bus_reset()
+                present = True
         if required and not present:
             raise OSError("OneWire: no presence pulse")
-        return bool(present)
+        return present
 
     def write(self, buf):
-        remember(self.log, ("w", bytes(buf)))
-        for b in bytes(buf):
-            for d in self._present():
-                d.receive(b)
+        if self.log is not None:
+            remember(self.log, ("w", bytes(buf)))
+        for b in buf:
+            for d in self.devices:
+                if not d.nack:
+                    d.receive(b)
 
     def writebyte(self, value):
         self.write(bytes((value,)))
@@ -43,10 +48,12 @@ class SimOneWire:
     def readinto(self, buf):
         for i in range(len(buf)):
             value = 0xFF  # the pull-up: nobody driving the wire reads as ones
-            for d in self._present():
-                value &= d.send()
+            for d in self.devices:
+                if not d.nack:
+                    value &= d.send()
             buf[i] = value
-        remember(self.log, ("r", bytes(buf)))
+        if self.log is not None:
+            remember(self.log, ("r", bytes(buf)))
 
     def readbyte(self):
         buf = bytearray(1)
@@ -55,8 +62,9 @@ class SimOneWire:
 
     def readbit(self):
         bit = 1
-        for d in self._present():
-            bit &= d.send_bit()
+        for d in self.devices:
+            if not d.nack:
+                bit &= d.send_bit()
         return bit
 
     def select_rom(self, rom):
@@ -93,37 +101,45 @@ class SimDS18B20(SimPart):
         # temp lsb/msb = 85 C, TH, TL, config (12 bit), reserved FF, 0C, 10
         self.scratch = bytearray(b"\x50\x05\x4b\x46\x7f\xff\x0c\x10")
         self._stage = "idle"
-        self._rx = bytearray()
-        self._tx = bytearray()
-        self._ready_ms = 0
+        self._rx = bytearray(8)  # bytes received in this stage (match ROM: 8, write scratchpad: 3)
+        self._rx_len = 0
+        self._tx = bytearray(9)  # what the part sends next: a ROM (8) or the scratchpad + CRC (9)
+        self._tx_len = self._tx_pos = 0
+        self._ready = self.ticks_ms()
         self._pending = None
 
     def bus_reset(self):
         self._stage = "rom"
-        self._rx = bytearray()
-        self._tx = bytearray()
+        self._rx_len = self._tx_len = self._tx_pos = 0
+
+    def _send_bytes(self, data):
+        self._tx[:len(data)] = data
+        self._tx_len, self._tx_pos = len(data), 0
 
     def receive(self, byte):
         stage = self._stage
         if stage == "rom":
             if byte == 0x55:
-                self._stage, self._rx = "match", bytearray()
+                self._stage, self._rx_len = "match", 0
             elif byte == 0xCC:
                 self._stage = "function"
             elif byte == 0x33:
-                self._stage, self._tx = "idle", bytearray(self.rom)
+                self._stage = "idle"
+                self._send_bytes(self.rom)
             else:
                 self._stage = "idle"
         elif stage == "match":
-            self._rx.append(byte)
-            if len(self._rx) == 8:
-                self._stage = "function" if bytes(self._rx) == self.rom else "idle"
+            self._rx[self._rx_len] = byte
+            self._rx_len += 1
+            if self._rx_len == 8:
+                self._stage = "function" if self._rx == self.rom else "idle"
         elif stage == "function":
             self._function(byte)
         elif stage == "write_scratch":
-            self._rx.append(byte)
-            if len(self._rx) == 3:
-                self.scratch[2:5] = self._rx
+            self._rx[self._rx_len] = byte
+            self._rx_len += 1
+            if self._rx_len == 3:
+                self.scratch[2:5] = self._rx[:3]
                 self._stage = "idle"
 
     def _function(self, byte):
@@ -132,10 +148,11 @@ class SimDS18B20(SimPart):
             self._start_conversion()
         elif byte == 0xBE:
             self._latch()
-            crc = self.checksum(crc8_dallas(self.scratch))
-            self._tx = bytearray(self.scratch) + bytes((crc,))
+            self._send_bytes(self.scratch)
+            self._tx[8] = self.checksum(crc8_dallas(self.scratch))
+            self._tx_len = 9
         elif byte == 0x4E:
-            self._stage, self._rx = "write_scratch", bytearray()
+            self._stage, self._rx_len = "write_scratch", 0
 
     def _start_conversion(self):
         bits = (self.scratch[4] >> 5) & 3
@@ -143,22 +160,26 @@ class SimDS18B20(SimPart):
             raw = 0x07FF  # 127.94 C: beyond the 125 C maximum
         else:
             self.refresh()
-            raw = int(self.sensed("temperature_c") * 16 + (0.5 if self.sensed("temperature_c") >= 0 else -0.5))
-            raw &= ~((1 << (3 - bits)) - 1)  # undefined low bits read 0 at lower resolution
+            temp = self.sensed("temperature_c")
+            last = self._codes.get("temperature_c")  # reused while the temperature is the same
+            if last is None or last[0] != temp or last[1] != bits:
+                raw = int(temp * 16 + (0.5 if temp >= 0 else -0.5))
+                raw &= ~((1 << (3 - bits)) - 1)  # undefined low bits read 0 at lower resolution
+                last = self._codes["temperature_c"] = (temp, bits, raw)
+            raw = last[2]
         self._pending = raw & 0xFFFF
-        self._ready_ms = self.now_ms() + self.CONVERT_MS[bits]
+        self._ready = self.deadline(self.CONVERT_MS[bits])
 
     def _latch(self):
-        if self._pending is not None and self.now_ms() >= self._ready_ms:
+        if self._pending is not None and self.reached(self._ready):
             self.scratch[0], self.scratch[1] = self._pending & 0xFF, self._pending >> 8
             self._pending = None
 
     def send(self):
-        if self._tx:
-            byte = self._tx[0]
-            self._tx = self._tx[1:]
-            return byte
+        if self._tx_pos < self._tx_len:
+            self._tx_pos += 1
+            return self._tx[self._tx_pos - 1]
         return 0xFF
 
     def send_bit(self):
-        return 0 if self.now_ms() < self._ready_ms else 1  # 0 while converting
+        return 1 if self.reached(self._ready) else 0  # 0 while converting

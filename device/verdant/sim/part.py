@@ -17,6 +17,8 @@ from verdant.hal.sim import SimDevice
 
 
 LOG_LIMIT = 64  # bounded, so a simulated week does not fill the heap
+_TICKS_MASK = 0x3FFFFFFF  # ticks_ms() wraps at 2^30
+_TICKS_HALF = 0x20000000
 
 
 def remember(log, item):
@@ -39,6 +41,8 @@ class SimPart(SimDevice):
     def __init__(self, clock):
         self.clock = clock
         self.now_ms = clock.now_ms if hasattr(clock, "now_ms") else _TickCounter(clock)
+        self.ticks_ms = clock.ticks_ms  # conversion deadlines: small ints, no heap on 32-bit ports
+        self._codes = {}  # attribute -> (value, raw code): the last conversion, reused while equal
         self.feed = None
         self.faults = []
         self._nack = False
@@ -83,7 +87,27 @@ class SimPart(SimDevice):
         self._out_of_range = value
 
     def record(self, data):
-        remember(self.commands, bytes(data))
+        if self.commands is not None:
+            remember(self.commands, bytes(data))
+
+    def deadline(self, delay_ms):
+        """The ticks_ms value delay_ms from now."""
+        return (self.ticks_ms() + delay_ms) & _TICKS_MASK
+
+    def reached(self, deadline):
+        """True once ticks_ms() is at or past deadline (within 2^29 ms)."""
+        return (self.ticks_ms() - deadline) & _TICKS_MASK < _TICKS_HALF
+
+    def code(self, attr, offset, span, bits=16):
+        """raw_code() of what the part senses for attr; the last one is reused while the
+        value is unchanged (most conversions between truth updates: no float arithmetic)."""
+        value = self.sensed(attr)
+        last = self._codes.get(attr)
+        if last is not None and last[0] == value and last[1] == offset:
+            return last[2]
+        code = raw_code(value, offset, span, bits)
+        self._codes[attr] = (value, offset, code)
+        return code
 
     def stick(self):
         """Freeze the reported values at what the part senses now."""

@@ -6,39 +6,49 @@ commands it does not know, as the real parts do.
 import errno
 
 from verdant.drivers.base import crc8_sensirion
-from verdant.sim.part import SimPart, raw_code
+from verdant.sim.part import SimPart
 
 _NACK = errno.ENODEV
+
+
+# commands an SCD4x accepts in periodic mode
+_PERIODIC_OK = (0xEC05, 0xE4B8, 0x3F86, 0xE000)
 
 
 def _nack():
     return OSError(_NACK)
 
 
-def words_with_crc(part, words):
-    out = bytearray()
-    for w in words:
-        pair = bytes((w >> 8, w & 0xFF))
-        out.extend(pair)
-        out.append(part.checksum(crc8_sensirion(pair)))
-    return bytes(out)
-
-
 class _SensirionPart(SimPart):
+    """The reply (up to 3 words with their CRCs) is kept in a buffer made once."""
+
     def __init__(self, clock):
         super().__init__(clock)
-        self._reply = None
-        self._ready_ms = 0
+        self._reply = bytearray(9)
+        self._reply_len = 0  # 0: nothing to send
+        self._ready = self.ticks_ms()
 
-    def _answer(self, words, delay_ms=0):
-        self._reply = words_with_crc(self, words)
-        self._ready_ms = self.now_ms() + delay_ms
+    def _answer(self, delay_ms, count, w0, w1=0, w2=0):
+        reply = self._reply
+        reply[0], reply[1], reply[3], reply[4], reply[6], reply[7] = \
+            w0 >> 8, w0 & 0xFF, w1 >> 8, w1 & 0xFF, w2 >> 8, w2 & 0xFF
+        for j in range(0, 3 * count, 3):
+            reply[j + 2] = self.checksum(crc8_sensirion(reply, j, j + 2))
+        self._reply_len = 3 * count
+        self._ready = self.deadline(delay_ms)
+
+    def read_into(self, buf):
+        if not self._reply_len or not self.reached(self._ready):
+            raise _nack()  # nothing to send, or still converting
+        reply, n = self._reply, self._reply_len
+        for i in range(len(buf)):
+            buf[i] = reply[i] if i < n else 0
+        self._reply_len = 0
 
     def read(self, n):
-        if self._reply is None or self.now_ms() < self._ready_ms:
-            raise _nack()  # nothing to send, or still converting
-        reply, self._reply = self._reply, None
-        return reply[:n] + bytes(max(0, n - len(reply)))
+        out = bytearray(n)
+        self.read_into(out)
+        return bytes(out)
 
 
 class SimSHT3x(_SensirionPart):
@@ -59,8 +69,7 @@ class SimSHT3x(_SensirionPart):
         if self.out_of_range:
             return 0xFFFF, 0xFFFF
         self.refresh()
-        return (raw_code(self.sensed("temperature_c"), -45, 175),
-                raw_code(self.sensed("humidity_pct"), 0, 100))
+        return self.code("temperature_c", -45, 175), self.code("humidity_pct", 0, 100)
 
     def write(self, data):
         self.record(data)
@@ -68,14 +77,15 @@ class SimSHT3x(_SensirionPart):
             raise _nack()
         command = (data[0] << 8) | data[1]
         if command in self.SINGLE_SHOT_MS:
-            self._answer(self.raw(), self.SINGLE_SHOT_MS[command])
+            raw_t, raw_rh = self.raw()
+            self._answer(self.SINGLE_SHOT_MS[command], 2, raw_t, raw_rh)
         elif command == 0xF32D:
-            self._answer((self.status,))
+            self._answer(0, 1, self.status)
         elif command == 0x3041:
             self.status = 0
         elif command == 0x30A2:
             self.status = 0x0010
-            self._reply = None
+            self._reply_len = 0
         else:
             raise _nack()
 
@@ -97,8 +107,7 @@ class SimSHT4x(_SensirionPart):
         if self.out_of_range:
             return 0xFFFF, 0xFFFF
         self.refresh()
-        return (raw_code(self.sensed("temperature_c"), -45, 175),
-                raw_code(self.sensed("humidity_pct"), -6, 125))
+        return self.code("temperature_c", -45, 175), self.code("humidity_pct", -6, 125)
 
     def write(self, data):
         self.record(data)
@@ -106,11 +115,12 @@ class SimSHT4x(_SensirionPart):
             raise _nack()
         command = data[0]
         if command in self.MEASURE_MS:
-            self._answer(self.raw(), self.MEASURE_MS[command])
+            raw_t, raw_rh = self.raw()
+            self._answer(self.MEASURE_MS[command], 2, raw_t, raw_rh)
         elif command == 0x89:
-            self._answer((self.serial >> 16, self.serial & 0xFFFF), 1)
+            self._answer(1, 2, self.serial >> 16, self.serial & 0xFFFF)
         elif command == 0x94:
-            self._reply = None
+            self._reply_len = 0
         else:
             raise _nack()
 
@@ -134,50 +144,55 @@ class SimSCD4x(_SensirionPart):
         self.humidity_pct = humidity_pct
         self.serial = serial
         self.periodic = False
-        self._started_ms = 0
-        self._taken = 0  # number of periods already read
-        self._busy_until_ms = 0
-
-    def _periods_done(self):
-        return (self.now_ms() - self._started_ms) // self.PERIOD_MS
+        self._next_result = self.ticks_ms()  # ticks_ms of the next periodic result
+        self._busy_until = self.ticks_ms()
 
     def data_ready(self):
-        return self.periodic and self._periods_done() > self._taken
+        return self.periodic and self.reached(self._next_result)
 
     def raw(self):
         if self.out_of_range:
             return 0xFFFF, 0xFFFF, 0xFFFF
         self.refresh()
         return (max(0, min(0xFFFF, int(self.sensed("co2_ppm") + 0.5))),
-                raw_code(self.sensed("temperature_c"), -45, 175),
-                raw_code(self.sensed("humidity_pct"), 0, 100))
+                self.code("temperature_c", -45, 175), self.code("humidity_pct", 0, 100))
 
     def write(self, data):
         self.record(data)
-        if self.now_ms() < self._busy_until_ms or len(data) < 2:
+        if not self.reached(self._busy_until) or len(data) < 2:
             raise _nack()  # still executing the previous command (e.g. stop takes 500 ms)
         command = (data[0] << 8) | data[1]
-        periodic_ok = (0xEC05, 0xE4B8, 0x3F86, 0xE000)
-        if self.periodic and command not in periodic_ok:
+        if self.periodic and command not in _PERIODIC_OK:
             raise _nack()
-        if command == 0x21B1:  # start_periodic_measurement
+        if command == 0x21B1:  # start_periodic_measurement: first result after one period
             self.periodic = True
-            self._started_ms = self.now_ms()
-            self._taken = 0
+            self._next_result = self.deadline(self.PERIOD_MS)
         elif command == 0x3F86:  # stop_periodic_measurement
             self.periodic = False
-            self._reply = None
-            self._busy_until_ms = self.now_ms() + 500
+            self._reply_len = 0
+            self._busy_until = self.deadline(500)
         elif command == 0xE4B8:  # get_data_ready_status: low 11 bits non-zero when ready
-            self._answer((0x8006 if self.data_ready() else 0x8000,), 1)
+            self._answer(1, 1, 0x8006 if self.data_ready() else 0x8000)
         elif command == 0xEC05:  # read_measurement
             if not self.data_ready():
                 raise _nack()  # datasheet: no data -> NACK on the read header
-            self._taken = self._periods_done()
-            self._answer(self.raw(), 1)
+            late = (self.ticks_ms() - self._next_result) & 0x3FFFFFFF
+            self._next_result = self.deadline(self.PERIOD_MS - late % self.PERIOD_MS)  # on the 5 s grid
+            self._answer_measurement()
         elif command == 0x3682:  # get_serial_number
-            self._answer(self.serial, 1)
+            self._answer(1, 3, self.serial[0], self.serial[1], self.serial[2])
         elif command == 0x3646:  # reinit
-            self._busy_until_ms = self.now_ms() + 30
+            self._busy_until = self.deadline(30)
         else:
             raise _nack()
+
+    def _answer_measurement(self):
+        if self.out_of_range:
+            self._answer(1, 3, 0xFFFF, 0xFFFF, 0xFFFF)
+            return
+        self.refresh()
+        co2 = self.sensed("co2_ppm")
+        last = self._codes.get("co2_ppm")
+        if last is None or last[0] != co2:
+            last = self._codes["co2_ppm"] = (co2, 0, max(0, min(0xFFFF, int(co2 + 0.5))))
+        self._answer(1, 3, last[2], self.code("temperature_c", -45, 175), self.code("humidity_pct", 0, 100))
