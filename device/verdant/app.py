@@ -148,8 +148,7 @@ class App:
 
     def step(self, t):
         try:
-            values, events = self.sampler.poll(t)
-            self.emit(events, t)
+            self.emit(self.sampler.poll_events(t), t)
         except Exception as exc:
             self.stage_failed("sensor", exc)
         if self._next_feature_t is None:

@@ -28,6 +28,8 @@ Example:
 from verdant.quantities import RANGES as DEFAULT_RANGES  # physically possible: outside is implausible
 
 # Largest believable change between two samples; light changes fast (clouds): no limit.
+_NO_RANGE = (None, None)
+
 DEFAULT_MAX_STEP = {
     "air_temp_c": 5.0,
     "rh_pct": 25.0,
@@ -51,6 +53,32 @@ def median(values):
     n = len(s)
     mid = n // 2
     return s[mid] if n % 2 else (s[mid - 1] + s[mid]) / 2.0
+
+
+def _median_in_place(values, n):
+    """Median of values[:n], sorting that part of the list in place (no new list: the
+    sampler calls it for every quantity of every poll)."""
+    for i in range(1, n):
+        v = values[i]
+        j = i - 1
+        while j >= 0 and values[j] > v:
+            values[j + 1] = values[j]
+            j -= 1
+        values[j + 1] = v
+    mid = n // 2
+    return values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2.0
+
+
+class _Slots:
+    """One sensor's kept lists, indexed like sensor.quantities: this sample's plausible
+    reads, the last accepted (t, value) and a suspected spike. Made once, reused every poll."""
+
+    def __init__(self, count, reads):
+        self.reads = [[0.0] * reads for _ in range(count)]
+        self.counts = [0] * count
+        self.accepted_t = [None] * count
+        self.accepted_v = [None] * count
+        self.candidate = [None] * count
 
 
 def _error_text(exc):
@@ -100,8 +128,8 @@ class Sampler:
         self.report_interval_s = report_interval_s
         self.health = {}
         self._next_due = {}
-        self._accepted = {}   # (sensor, quantity) -> (t, value)
-        self._candidate = {}  # (sensor, quantity) -> suspected spike value
+        self._slots = {}  # sensor name -> _Slots
+        self._events = []  # kept: poll() returns a copy only when something happened
         for sensor in self.sensors:
             if sensor.name in self.health:
                 raise ValueError("Sampler: two sensors named %r" % sensor.name)
@@ -109,6 +137,7 @@ class Sampler:
                 raise ValueError("Sampler: sensor %s period_s must be > 0, got %r" % (sensor.name, sensor.period_s))
             self.health[sensor.name] = SensorHealth()
             self._next_due[sensor.name] = None
+            self._slots[sensor.name] = _Slots(len(sensor.quantities), self._reads_of(sensor))
 
     def quantities(self):
         """Every quantity some fitted sensor measures."""
@@ -126,14 +155,27 @@ class Sampler:
             return t
         return max(t, min(times))
 
+    def _reads_of(self, sensor):
+        return getattr(sensor, "reads", None) or (
+            1 if getattr(sensor, "driver", None) in SINGLE_READ_DRIVERS else self.reads)
+
     def poll(self, t):
         """Sample every due sensor. Returns (values {quantity: value}, events).
 
         events: list of (kind, payload) with kind "status" (health changes) or
-        "error" (the first failed sample of a run, with the exception text).
+        "error" (the first failed sample of a run, with the exception text); () when none.
         """
         values = {}
-        events = []
+        return values, self._poll(t, values)
+
+    def poll_events(self, t):
+        """poll() without the values dict (the app reads current() at its feature steps):
+        the events only, () when nothing happened."""
+        return self._poll(t, None)
+
+    def _poll(self, t, values):
+        events = self._events
+        events.clear()
         for sensor in self.sensors:
             due = self._next_due[sensor.name]
             period = sensor.period_s
@@ -143,21 +185,20 @@ class Sampler:
                 continue
             # stay on the period grid; after a long stall, restart from now
             self._next_due[sensor.name] = t + period if due is None or t - due >= period else due + period
-            got = self._sample(t, sensor, events)
-            for q, v in got.items():
-                if q not in values:
-                    values[q] = v
-        return values, events
+            self._sample(t, sensor, events, values)
+        return list(events) if events else ()
 
-    def _sample(self, t, sensor, events):
+    def _sample(self, t, sensor, events, values):
         health = self.health[sensor.name]
         health.samples += 1
-        per_quantity = {}
+        slots = self._slots[sensor.name]
+        counts = slots.counts
+        quantities = sensor.quantities
+        for i in range(len(counts)):
+            counts[i] = 0
         bad = 0
         error = None
-        reads = getattr(sensor, "reads", None) or (
-            1 if getattr(sensor, "driver", None) in SINGLE_READ_DRIVERS else self.reads)
-        for _ in range(reads):
+        for _ in range(self._reads_of(sensor)):
             try:
                 reading = sensor.measure()
             except Exception as exc:  # any driver failure is a failed read, never fatal
@@ -168,31 +209,42 @@ class Sampler:
                 if self.after_read is not None:
                     self.after_read()
             read_ok = True
-            for q in sensor.quantities:
+            for i in range(len(quantities)):
+                q = quantities[i]
                 v = reading.get(q)
                 if v is None or v != v:
                     read_ok = False
                     continue
-                low, high = self.ranges.get(q, (None, None))
+                low, high = self.ranges.get(q, _NO_RANGE)
                 if low is not None and not low <= v <= high:
                     health.implausible += 1
                     read_ok = False
                     error = "%s %r outside %r..%r" % (q, v, low, high)
                     continue
-                per_quantity.setdefault(q, []).append(v)
+                kept, n = slots.reads[i], counts[i]
+                if n < len(kept):
+                    kept[n] = v
+                else:
+                    kept.append(v)
+                counts[i] = n + 1
             if not read_ok:
                 bad += 1
         health.bad_reads += bad
-        accepted = {}
-        for q, vs in per_quantity.items():
-            v = median(vs)
-            if self._believable(t, sensor, q, v):
-                accepted[q] = v
-                self._accepted[(sensor.name, q)] = (t, v)
+        got = False
+        for i in range(len(quantities)):
+            if not counts[i]:
+                continue
+            got = True
+            v = _median_in_place(slots.reads[i], counts[i])
+            if self._believable(t, sensor, slots, i, v):
+                slots.accepted_t[i] = t
+                slots.accepted_v[i] = v
+                if values is not None and quantities[i] not in values:
+                    values[quantities[i]] = v
             else:
                 health.spikes += 1
         before = health.state
-        if not per_quantity:
+        if not got:
             health.failures += 1
             health.in_a_row_failed += 1
             health.in_a_row_good = 0
@@ -230,23 +282,20 @@ class Sampler:
                 events.append(("status", payload))
                 if not involves_failed:
                     health.status_sent_at = t
-        return accepted
-
-    def _believable(self, t, sensor, q, v):
-        step = self.max_step.get(q)
-        key = (sensor.name, q)
-        last = self._accepted.get(key)
-        if step is None or last is None or t - last[0] > 3 * sensor.period_s:
-            self._candidate.pop(key, None)
+    def _believable(self, t, sensor, slots, i, v):
+        step = self.max_step.get(sensor.quantities[i])
+        last_t = slots.accepted_t[i]
+        if step is None or last_t is None or t - last_t > 3 * sensor.period_s:
+            slots.candidate[i] = None
             return True
-        if abs(v - last[1]) <= step:
-            self._candidate.pop(key, None)
+        if -step <= v - slots.accepted_v[i] <= step:
+            slots.candidate[i] = None
             return True
-        candidate = self._candidate.get(key)
-        if candidate is not None and abs(v - candidate) <= step:
-            self._candidate.pop(key, None)  # confirmed: a real step change
+        candidate = slots.candidate[i]
+        if candidate is not None and -step <= v - candidate <= step:
+            slots.candidate[i] = None  # confirmed: a real step change
             return True
-        self._candidate[key] = v
+        slots.candidate[i] = v
         return False
 
     def current(self, t, max_age_periods=2):
@@ -256,12 +305,15 @@ class Sampler:
         """
         out = {}
         for sensor in self.sensors:
-            for q in sensor.quantities:
+            slots = self._slots[sensor.name]
+            quantities = sensor.quantities
+            for i in range(len(quantities)):
+                q = quantities[i]
                 if out.get(q) is not None:
                     continue
-                last = self._accepted.get((sensor.name, q))
-                fresh = last is not None and t - last[0] <= max_age_periods * sensor.period_s
-                out[q] = last[1] if fresh else None
+                last_t = slots.accepted_t[i]
+                fresh = last_t is not None and t - last_t <= max_age_periods * sensor.period_s
+                out[q] = slots.accepted_v[i] if fresh else None
         return out
 
     def health_report(self):

@@ -55,20 +55,22 @@ def crc8_dallas(data, start=0, end=None):
     return crc
 
 
-def check_words(buf, words, where, address=None):
-    """Checks Sensirion 16-bit words each followed by their CRC; returns the words as a list.
+def check_words(buf, words, where, address=None, out=None):
+    """Checks Sensirion 16-bit words each followed by their CRC; returns the words as a list
+    (`out`, a list of `words` items, when given: filled in place, nothing allocated).
 
     buf holds 3 bytes per word (msb, lsb, crc). Raises CRCError naming `where`, the
     I2C address when given, and the word.
     """
-    out = []
+    if out is None:
+        out = [0] * words
     for i in range(words):
         j = 3 * i
         crc = crc8_sensirion(buf, j, j + 2)
         if crc != buf[j + 2]:
             at = "" if address is None else " at 0x%02x" % address
             raise CRCError("%s%s: word %d CRC 0x%02x, expected 0x%02x" % (where, at, i, buf[j + 2], crc))
-        out.append((buf[j] << 8) | buf[j + 1])
+        out[i] = (buf[j] << 8) | buf[j + 1]
     return out
 
 

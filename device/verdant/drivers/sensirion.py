@@ -15,6 +15,7 @@ class SensirionDevice:
         self._cmd1 = memoryview(self._cmd)[:1]
         self._buf = bytearray(3 * max_words)
         self._views = {}
+        self._words = {}  # word count -> the kept list _read_words fills and returns
 
     def _write_command(self, command, nbytes=2):
         """Sends an 8-bit (nbytes=1) or 16-bit command."""
@@ -26,10 +27,12 @@ class SensirionDevice:
             self._bus.writeto(self.address, self._cmd)
 
     def _read_words(self, words, where, attempts=1, poll_ms=0):
-        """Reads `words` CRC-checked words; retries a NACK (part still busy) `attempts` times."""
+        """Reads `words` CRC-checked words; retries a NACK (part still busy) `attempts` times.
+        Returns a list kept by the driver: unpack it, do not hold on to it."""
         view = self._views.get(words)
         if view is None:
             view = self._views[words] = memoryview(self._buf)[:3 * words]
+            self._words[words] = [0] * words
         for attempt in range(attempts):
             try:
                 self._bus.readfrom_into(self.address, view)
@@ -38,4 +41,4 @@ class SensirionDevice:
                 if attempt == attempts - 1:
                     raise
                 self._sleep_ms(poll_ms)
-        return check_words(view, words, where, self.address)
+        return check_words(view, words, where, self.address, self._words[words])

@@ -42,14 +42,18 @@ class SHT3x(SensirionDevice):
 
     def read_raw(self):
         """Runs one conversion; returns the raw (temperature, humidity) 16-bit codes."""
+        words = self.read_raw_words()
+        return words[0], words[1]
+
+    def read_raw_words(self):
+        """read_raw() into the driver's kept 2-word list (no tuple per read)."""
         self._write_command(_CMD_MEASURE_HIGH)
         self._sleep_ms(_MEASURE_MS)
-        words = self._read_words(2, "SHT3x measurement", _POLL_ATTEMPTS, _POLL_MS)
-        return words[0], words[1]
+        return self._read_words(2, "SHT3x measurement", _POLL_ATTEMPTS, _POLL_MS)
 
     def measure(self):
         """Returns {'air_temp_c': degC, 'rh_pct': % relative humidity}."""
-        raw_t, raw_rh = self.read_raw()
+        raw_t, raw_rh = self.read_raw_words()
         temp_c = -45 + 175 * raw_t / 65535
         rh = 100 * raw_rh / 65535
         if not _T_MIN_C <= temp_c <= _T_MAX_C:
