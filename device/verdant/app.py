@@ -4,7 +4,9 @@ step(t) polls the due sensors; on the feature grid sample(t) adds a feature row,
 a reading line, runs the sensor-fault, rule, model and sensor-failure alerts and
 appends to the flash log; then model.bin is checked (verdant.modelslot) and the hourly
 status line sent. A failing stage sends an error line and the loop goes on; a
-MemoryError goes up to main.py and the next boot runs in safe mode. Time: hal.clock only.
+MemoryError goes up to main.py and the next boot runs in safe mode. Time: hal.clock only,
+as firmware seconds (verdant.hal.FIRMWARE_EPOCH: small ints on 32-bit ports); step(t),
+sample(t) and the alert engines take those, lines and the flash log carry Unix seconds.
 app.outputs: objects with write(line), optionally idle() (called before sleeping): the
 serial port, then outputs= (MQTT). Wired by verdant.startup; host replay calls step(t).
 """
@@ -14,6 +16,7 @@ from verdant import saferetry, status
 from verdant.alerts import AlertEngine
 from verdant.features import FEATURE_NAMES, FeatureState, summarize_missing
 from verdant.flashlog import FlashLog
+from verdant.hal import FIRMWARE_EPOCH, firmware_clock
 from verdant.modelslot import ModelSlot
 from verdant.protocol import Encoder
 from verdant.sampler import Sampler
@@ -21,7 +24,7 @@ from verdant.serialout import CallOutput, SerialOutput
 from verdant.settings import merge
 from verdant.sleeper import sleep_until
 
-CLOCK_VALID_FROM = 1735689600  # 2025-01-01 UTC: an earlier board time means the RTC was never set
+CLOCK_VALID_FROM = 0  # firmware seconds: before 2025-01-01 UTC the RTC was never set
 READING_EXTRAS = ("vpd_kpa", "dew_point_c", "dli_mol_m2")  # derived values on every reading line
 
 
@@ -40,7 +43,7 @@ class App:
         if boot_problem:
             self.problems.insert(0, boot_problem)
         self.outputs = [CallOutput(out) if out is not None else SerialOutput(hal)] + list(outputs or ())
-        self.encoder = Encoder()
+        self.encoder = Encoder(firmware_time=True)
         self.lines_sent = self.errors = self.output_failures = 0
         self.boot_counter, self.boot_count = boot_counter, boot_count
         self.safe_mode, self.safe_reason = bool(safe_mode), safe_mode or None
@@ -49,7 +52,8 @@ class App:
         except ValueError as exc:
             self.problems.append("alerts: %s; default rules used" % exc)
             self.alerts = AlertEngine(detectors=not self.safe_mode)
-        self.started_at = hal.clock.time_s()
+        self.now = firmware_clock(hal.clock)  # board time in firmware seconds
+        self.started_at = self.now()
         self.healthy_reported = False
         self.retry_at = saferetry.retry_time(self)
         if sensors is None:
@@ -81,7 +85,7 @@ class App:
         self._next_heartbeat_t = self.started_at + self.settings["heartbeat_s"]
 
     def send(self, kind, payload, t=None):
-        line = self.encoder.encode(self.hal.clock.time_s() if t is None else t, kind, payload)
+        line = self.encoder.encode(self.now() if t is None else t, kind, payload)
         for output in self.outputs:
             try:
                 output.write(line)
@@ -137,7 +141,7 @@ class App:
                                                    getattr(engine, "quantize_value", None))
         self.features.clock_valid = self.clock_valid
         if self._next_feature_t is not None and self.features.period_s != old.period_s:
-            self._next_feature_t = self.hal.clock.time_s()  # next feature step now, on the new grid
+            self._next_feature_t = self.now()  # next feature step now, on the new grid
 
     def load_model(self):
         """Boot-time model choice (none in safe mode)."""
@@ -207,7 +211,7 @@ class App:
         self.alert(self.alerts.update_sensors(t, self.sampler.health_report()), t)
         if self.log is not None:
             try:
-                self.log.append(t, current, status.flags(self))
+                self.log.append(t + FIRMWARE_EPOCH, current, status.flags(self))  # Unix seconds in the file
             except Exception as exc:
                 self.stage_failed("flashlog", exc)
 
@@ -249,7 +253,7 @@ class App:
                 except Exception as exc:
                     self.stage_failed("output", exc)
         light = getattr(self.hal, "lightsleep", None) if self.settings["sleep"] in ("light", "deep") else None
-        sleep_until(self.hal.clock, target_t, int(self.settings["sleep_chunk_ms"]), light, self.feed)
+        sleep_until(self.hal.clock, target_t, int(self.settings["sleep_chunk_ms"]), light, self.feed, self.now)
 
     def feed(self):
         wdt = getattr(self.hal, "watchdog", None)
@@ -261,10 +265,9 @@ class App:
 
     def run(self, seconds=None):
         """Loop until `seconds` of board time have passed (forever when None)."""
-        clock = self.hal.clock
-        end = None if seconds is None else clock.time_s() + seconds
+        end = None if seconds is None else self.now() + seconds
         while True:
-            t = clock.time_s()
+            t = self.now()
             if end is not None and t >= end:
                 return self
             self.step(t)

@@ -126,6 +126,11 @@ def encode_line(seq, t, kind, payload):
     return body[:-1] + _CRC_PREFIX + _hex8(crc32(body.encode())) + '"}\n'
 
 
+# verdant.hal.FIRMWARE_EPOCH (1735689600) split so that no step is a heap int on 32-bit ports
+_EPOCH_HIGH = 17356
+_EPOCH_LOW = 89600
+
+
 class Encoder:
     """Numbers lines: encode() returns the next line as bytes and advances .seq.
 
@@ -134,8 +139,11 @@ class Encoder:
     instead of several line-sized strings: on a fragmented board heap a line-sized
     block is what fails first. Same bytes as encode_line()."""
 
-    def __init__(self, seq=0, size=512):
+    def __init__(self, seq=0, size=512, firmware_time=False):
         self.seq = seq
+        # firmware_time: encode() takes firmware seconds (verdant.hal.FIRMWARE_EPOCH) and
+        # writes Unix seconds, the line's meaning, without a heap int on 32-bit ports
+        self.firmware_time = firmware_time
         self._buf = bytearray(size)
         self._view = memoryview(self._buf)
         self._n = 0
@@ -149,7 +157,10 @@ class Encoder:
         self._put(b',"seq":')
         self._int(self.seq)
         self._put(b',"t":')
-        self._int(int(t))
+        if self.firmware_time:
+            self._unix_time(int(t))
+        else:
+            self._int(int(t))
         self._put(b',"k":"')
         self._put(kind.encode())
         self._put(b'","p":')
@@ -235,6 +246,24 @@ class Encoder:
         while digits:  # (a while loop: range() would be a heap object)
             self._buf[at] = 0x30 + n % 10
             n //= 10
+            at -= 1
+            digits -= 1
+
+    def _unix_time(self, t):
+        """Unix seconds for firmware seconds t, written as two small ints: the epoch's
+        high digits plus carry, then five digits."""
+        low = t + _EPOCH_LOW
+        high = _EPOCH_HIGH + low // 100000
+        if high <= 0:
+            self._int(t + _EPOCH_HIGH * 100000 + _EPOCH_LOW)  # before 1970 + 1 day: rare, any int
+            return
+        low %= 100000
+        self._int(high)
+        at = self._room(5) + 4
+        digits = 5
+        while digits:  # from the right, zero-padded
+            self._buf[at] = 0x30 + low % 10
+            low //= 10
             at -= 1
             digits -= 1
 

@@ -9,14 +9,15 @@ def ticks_diff(end, start):
     return ((end - start + _TICKS_HALF) & _TICKS_MASK) - _TICKS_HALF
 
 
-def sleep_until(clock, target_t, chunk_ms, light=None, feed=None):
+def sleep_until(clock, target_t, chunk_ms, light=None, feed=None, now=None):
     """Sleep until board time target_t in pieces of at most chunk_ms, calling feed() after
-    each; light(ms) (light sleep) instead of clock.sleep_ms when given.
+    each; light(ms) (light sleep) instead of clock.sleep_ms when given. now(): the time in
+    target_t's units (firmware seconds from the app; clock.time_s by default).
 
     The board time is read once; the pieces are counted on clock.ticks_ms(), which stays a
     small int on 32-bit ports (epoch seconds and milliseconds do not: each reading of them
     would be a heap object). A clock set during the sleep is noticed by the next step."""
-    total_ms = (target_t - clock.time_s()) * 1000
+    total_ms = (target_t - (now or clock.time_s)()) * 1000
     if total_ms <= 0:
         return
     start = clock.ticks_ms()

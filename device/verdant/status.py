@@ -6,6 +6,12 @@ except ImportError:  # pragma: no cover
 
 from verdant import VERSION
 from verdant.flashlog import FLAG_SAFE_MODE, FLAG_MODEL_OFF, FLAG_SENSOR_FAILED, FLAG_ALERT_ACTIVE
+from verdant.hal import FIRMWARE_EPOCH
+
+
+def _unix(t):
+    """A line's board time field: Unix seconds for the app's firmware seconds."""
+    return None if t is None else t + FIRMWARE_EPOCH
 
 
 def boot(app):
@@ -14,7 +20,7 @@ def boot(app):
             "sensors": [s.name for s in app.sampler.sensors], "clock": "set" if app.clock_valid else "unset",
             "log": None if app.log is None else app.log.recovered}
     if app.safe_mode:  # board time of the next try of normal mode (None: stays until fixed)
-        line["retry_t"] = app.retry_at
+        line["retry_t"] = _unix(app.retry_at)
     return line
 
 
@@ -30,7 +36,7 @@ def heartbeat(app, t):
             "active_alerts": app.alerts.active(), "model": "on" if app.engine is not None else "off",
             "clock": "set" if app.clock_valid else "unset", "errors": app.errors}
     if app.safe_mode:
-        line["safe_mode"], line["why"], line["retry_t"] = True, app.safe_reason, app.retry_at
+        line["safe_mode"], line["why"], line["retry_t"] = True, app.safe_reason, _unix(app.retry_at)
     return line
 
 

@@ -20,6 +20,7 @@ import tempfile
 from verdant_host import paths
 from verdant_host.errors import VerdantError
 from verdant.quantities import GREENHOUSE
+from verdant.hal import FIRMWARE_EPOCH
 
 QUANTITIES = GREENHOUSE
 MIN_SPACING_S = 60
@@ -188,7 +189,7 @@ def replay(lines, board="sim", model=DEFAULT_MODEL, kinds=("alert",), engine_loa
             clock.t = t
             for sensor in sensors:
                 sensor.value = values.get(sensor.quantities[0])
-            app.step(t)
+            app.step(t - FIRMWARE_EPOCH)  # the app counts firmware seconds; its lines say Unix seconds
     finally:
         shutil.rmtree(storage, ignore_errors=True)
     text = [line.decode() if isinstance(line, bytes) else line for line in out]

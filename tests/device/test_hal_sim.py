@@ -74,3 +74,15 @@ def test_serial_collects_lines():
     s.write(b'{"a":1}\n')
     s.write(b'{"b":2}\n')
     assert s.lines() == ['{"a":1}', '{"b":2}']
+
+
+def test_sim_clock_firmware_seconds_follow_unix_seconds():
+    from verdant.hal import FIRMWARE_EPOCH
+    clock = SimClock(start_s=1767225600)
+    for step_ms in (0, 999, 1, 86400 * 1000, 30 * 86400 * 1000 + 7):
+        clock.sleep_ms(step_ms)
+        assert clock.fw_time_s() == clock.time_s() - FIRMWARE_EPOCH
+        assert clock.now_ms() // 1000 == clock.time_s()
+    assert 0 < clock.fw_time_s() < (1 << 30)  # a small int on every port
+    clock._now_ms = 1735689600 * 1000 - 500  # set back before the epoch (as the host setting the RTC)
+    assert clock.time_s() == 1735689599 and clock.fw_time_s() == -1

@@ -149,6 +149,15 @@ def test_clock_reports_unix_epoch_on_2000_epoch_ports():
         assert machine.calls[-1] == ("RTC.datetime", (2023, 11, 14, 1, 22, 13, 20, 0))
 
 
+def test_firmware_seconds_on_both_port_epochs():
+    # seconds since 2025-01-01 UTC (verdant.hal.FIRMWARE_EPOCH), what the app counts in
+    for year in (1970, 2000):
+        hal, machine, clock = _hal("pico", epoch_year=year)
+        clock.sleep_ms((1767225600 - 1700000000) * 1000)  # to 2026-01-01 00:00 UTC
+        assert hal.clock.time_s() == 1767225600
+        assert hal.clock.fw_time_s() == 365 * 86400  # 2025 had 365 days
+
+
 def test_reset_and_serial():
     class Sink:
         def __init__(self):

@@ -198,3 +198,16 @@ def test_encoding_a_line_allocates_one_line_sized_block_not_several():
     used = gc.mem_alloc() - before
     # measured 2112 (x64) and 1616 (32-bit); encode_line's strings took 9632 and 6384
     assert used < 8 * len(line), used
+
+
+def test_firmware_time_lines_say_unix_seconds():
+    # the app counts firmware seconds (small ints on 32-bit ports); its lines must carry
+    # the same Unix seconds as before: 2025-01-01 00:00 UTC is 1735689600
+    from verdant.hal import FIRMWARE_EPOCH
+    assert FIRMWARE_EPOCH == 1735689600
+    for t_fw in (0, 1, 10399, 10400, 10401, 99999, 100000, 31536000, (1 << 30) - 1, -1, -86400,
+                 -1735689600, -1735689601):
+        unix = protocol.Encoder(seq=3).encode(t_fw + FIRMWARE_EPOCH, "status", {"state": "x"})
+        fw = protocol.Encoder(seq=3, firmware_time=True).encode(t_fw, "status", {"state": "x"})
+        assert fw == unix, (t_fw, fw, unix)
+        assert protocol.decode(fw)[0]["t"] == t_fw + FIRMWARE_EPOCH

@@ -27,10 +27,10 @@ X64_BOUNDS = {
 # the same on 32-bit (before: whole 161696, sensor polls 111364, simulated parts 57600, sleep 23280: epoch
 # milliseconds are heap objects there)
 X32_BOUNDS = {
-    "whole app": 56000,
-    "sensor polls (sampler)": 26000,
+    "whole app": 42000,
+    "sensor polls (sampler)": 18000,
     "simulated parts and buses": 4000,
-    "sleep": 2000,
+    "sleep": 500,
 }
 
 

@@ -15,6 +15,7 @@ import time as _time
 
 # Seconds from 1970-01-01 to 2000-01-01, for ports whose time.time() counts from 2000.
 _EPOCH_2000 = 946684800
+_FIRMWARE_EPOCH = 1735689600  # verdant.hal.FIRMWARE_EPOCH
 
 
 class MachineClock:
@@ -29,6 +30,11 @@ class MachineClock:
 
     def time_s(self):
         return int(self._time.time()) + self.epoch_offset
+
+    def fw_time_s(self):
+        """Seconds since the firmware epoch (verdant.hal.FIRMWARE_EPOCH, 2025-01-01): on
+        ports counting from 2000, time.time() and this stay small ints."""
+        return int(self._time.time()) - (_FIRMWARE_EPOCH - self.epoch_offset)
 
     def sleep_ms(self, ms):
         if ms < 0:

@@ -12,6 +12,7 @@ import errno
 # machine.I2C raises OSError(ENODEV) when a device does not acknowledge (ESP32, Unix).
 _NACK = errno.ENODEV
 _TICKS_MASK = 0x3FFFFFFF  # ticks_ms() wraps at 2^30 as on every port
+_FIRMWARE_EPOCH = 1735689600  # verdant.hal.FIRMWARE_EPOCH
 
 
 class SimClock:
@@ -23,6 +24,7 @@ class SimClock:
 
     def __init__(self, start_s=0):
         self._start_s = int(start_s)
+        self._start_fw = self._start_s - _FIRMWARE_EPOCH
         self._s = 0
         self._ms = 0
         self._ticks = (self._start_s * 1000) & _TICKS_MASK
@@ -32,6 +34,10 @@ class SimClock:
 
     def time_s(self):
         return self._start_s + self._s
+
+    def fw_time_s(self):
+        """Seconds since the firmware epoch (verdant.hal.FIRMWARE_EPOCH): a small int."""
+        return self._start_fw + self._s
 
     def now_ms(self):
         """Virtual milliseconds since the epoch, never wrapping (simulated parts use it)."""
