@@ -7,7 +7,7 @@ SIM_SEED ?= 1
 REPLAY_CSV ?= $(SIM_CSV)
 REPLAY_BOARD ?= sim
 
-.PHONY: train train-quick train-check simulate replay
+.PHONY: train train-quick train-check site-full simulate replay
 
 # Train, quantize, export and report the default model into models/default (a few minutes on 2 cores).
 train: setup
@@ -22,6 +22,10 @@ train-quick: setup
 train-check: setup
 	$(VENV)/bin/verdant train --out $(TRAIN_CHECK_OUT) --check $(TRAIN_OUT)/report.json
 	$(VENV)/bin/verdant verify $(TRAIN_OUT)/model.bin --tflite $(TRAIN_OUT)/model.tflite
+
+# The site-model tests at full size (7 days of history, 25 epochs; make test trains a small one).
+site-full: setup
+	VERDANT_SITE_FULL=1 nice -n 10 $(PYTHON) -m pytest -q tests/host/test_sitemodel.py
 
 simulate: setup
 	@mkdir -p $(dir $(SIM_CSV))

@@ -38,6 +38,8 @@ class App:
                  boot_count=0, boot_counter=None, model_path="model.bin", log_path="verdant.log",
                  opener=open, stat=None, boot_problem=None, outputs=None):
         self.hal = hal
+        # hal.collect when the HAL has one (host replay: CPython frees by reference counting)
+        self.collect = getattr(hal, "collect", None) or gc.collect
         self.board = board if isinstance(board, dict) else {}
         self.settings, alert_overrides, self.problems = merge(settings, self.board)
         if boot_problem:
@@ -184,7 +186,7 @@ class App:
 
     def sample(self, t):
         """One feature step: features, reading line, rules, model, sensor alerts, flash log."""
-        gc.collect()  # garbage gone before this step's lasting objects: a small heap stays in one piece
+        self.collect()  # garbage gone before this step's lasting objects: a small heap stays in one piece
         self._check_clock(t)
         current = self.sampler.current(t)
         # sensor faults first: a stuck or drifting quantity is no evidence for this step's rules
