@@ -41,6 +41,7 @@ class BH1750:
         self._one = bytearray(1)
         self._buf = bytearray(2)
         self._default_mtreg = mtreg
+        self._reading = {"light_lux": None}  # measure()'s dict, kept
         try:  # the part has no ID register: an acknowledged power-on is the sanity check
             self._command(_POWER_ON)
             self.set_mtreg(mtreg)
@@ -66,7 +67,7 @@ class BH1750:
         return (self._buf[0] << 8) | self._buf[1]
 
     def measure(self):
-        """Returns {'light_lux': illuminance in lux}."""
+        """Returns {'light_lux': illuminance in lux}: a dict the driver keeps and updates."""
         raw = self.read_raw()
         if raw == _SATURATED and self.mtreg > _MIN_MTREG:
             self.set_mtreg(_MIN_MTREG)
@@ -76,4 +77,5 @@ class BH1750:
         lux = raw / 1.2 * _DEFAULT_MTREG / self.mtreg
         if self.mtreg != self._default_mtreg and raw < 0x1000:
             self.set_mtreg(self._default_mtreg)  # dim again: full resolution next time
-        return {"light_lux": lux}
+        self._reading["light_lux"] = lux
+        return self._reading

@@ -54,6 +54,7 @@ class DS18B20:
         self.address = address
         self._select = bytearray(b"\x55" + address + b"\x00")  # match ROM + function byte
         self._scratch = bytearray(9)
+        self._reading = {"soil_temp_c": None}  # measure()'s dict, kept
         config = ((resolution - 9) << 5) | 0x1F
         self._command(_CMD_WRITE_SCRATCH, bytes((0x4B, 0x46, config)))  # TH, TL: unused alarms
 
@@ -87,11 +88,12 @@ class DS18B20:
         return raw - 0x10000 if raw & 0x8000 else raw
 
     def measure(self):
-        """Returns {'soil_temp_c': degC}."""
+        """Returns {'soil_temp_c': degC}: a dict the driver keeps and updates on every call."""
         raw = self.read_raw()
         if raw == _POWER_ON_RAW:
             raise SensorError("DS18B20 %s: 85.0 C power-on value, conversion did not run" % rom_hex(self.address))
         temp_c = raw / 16
         if not -55 <= temp_c <= 125:
             raise SensorError("DS18B20 %s: %.2f C outside -55..125" % (rom_hex(self.address), temp_c))
-        return {"soil_temp_c": temp_c}
+        self._reading["soil_temp_c"] = temp_c
+        return self._reading

@@ -50,6 +50,7 @@ class SCD4x(SensirionDevice):
         except CRCError as exc:
             raise OSError("SCD4x at 0x%02x: serial number read failed: %s" % (address, exc))
         self.serial = (words[0] << 32) | (words[1] << 16) | words[2]
+        self._reading = {"co2_ppm": None}  # measure()'s dict, kept
 
     def data_ready(self):
         """True when a new measurement is waiting to be read."""
@@ -59,6 +60,11 @@ class SCD4x(SensirionDevice):
 
     def read(self):
         """Waits for new data (bounded) and returns (co2 ppm, temperature degC, humidity %RH)."""
+        co2, raw_t, raw_rh = self._read_raw()
+        return co2, -45 + 175 * raw_t / 65535, 100 * raw_rh / 65535
+
+    def _read_raw(self):
+        """Waits for new data (bounded); the kept list [co2 ppm, raw T, raw RH]."""
         for attempt in range(self._ready_polls):
             if self.data_ready():
                 break
@@ -67,14 +73,15 @@ class SCD4x(SensirionDevice):
             raise NotReadyError("SCD4x at 0x%02x: no data ready after %d polls" % (self.address, self._ready_polls))
         self._write_command(_CMD_READ_MEASUREMENT)
         self._sleep_ms(_CMD_MS)
-        co2, raw_t, raw_rh = self._read_words(3, "SCD4x measurement")
-        if not 0 < co2 <= _CO2_MAX_PPM:
-            raise SensorError("SCD4x at 0x%02x: CO2 %d ppm outside 1..40000" % (self.address, co2))
-        return co2, -45 + 175 * raw_t / 65535, 100 * raw_rh / 65535
+        words = self._read_words(3, "SCD4x measurement")
+        if not 0 < words[0] <= _CO2_MAX_PPM:
+            raise SensorError("SCD4x at 0x%02x: CO2 %d ppm outside 1..40000" % (self.address, words[0]))
+        return words
 
     def measure(self):
-        """Returns {'co2_ppm': ppm}."""
-        return {"co2_ppm": self.read()[0]}
+        """Returns {'co2_ppm': ppm}: a dict the driver keeps and updates on every call."""
+        self._reading["co2_ppm"] = self._read_raw()[0]
+        return self._reading
 
     def stop(self):
         """Stops periodic measurement (takes 500 ms) so other commands are accepted."""

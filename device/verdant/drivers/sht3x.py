@@ -32,6 +32,7 @@ class SHT3x(SensirionDevice):
 
     def __init__(self, bus, address=0x44, sleep_ms=None):
         super().__init__(bus, address, sleep_ms, 2)
+        self._reading = {"air_temp_c": None, "rh_pct": None}  # measure()'s dict, kept
         try:
             self._write_command(_CMD_READ_STATUS)
             self.status = self._read_words(1, "SHT3x status")[0]
@@ -52,13 +53,17 @@ class SHT3x(SensirionDevice):
         return self._read_words(2, "SHT3x measurement", _POLL_ATTEMPTS, _POLL_MS)
 
     def measure(self):
-        """Returns {'air_temp_c': degC, 'rh_pct': % relative humidity}."""
+        """Returns {'air_temp_c': degC, 'rh_pct': % relative humidity}: a dict the driver
+        keeps and updates on every call (no dict per reading); copy it to keep it."""
         raw_t, raw_rh = self.read_raw_words()
         temp_c = -45 + 175 * raw_t / 65535
         rh = 100 * raw_rh / 65535
         if not _T_MIN_C <= temp_c <= _T_MAX_C:
             raise SensorError("SHT3x at 0x%02x: temperature %.2f C outside -40..125" % (self.address, temp_c))
-        return {"air_temp_c": temp_c, "rh_pct": rh}
+        reading = self._reading
+        reading["air_temp_c"] = temp_c
+        reading["rh_pct"] = rh
+        return reading
 
     def reset(self):
         """Soft reset (the part is ready again after 1.5 ms)."""

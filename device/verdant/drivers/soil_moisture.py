@@ -33,6 +33,7 @@ class CapacitiveSoilMoisture:
         self.wet = wet
         self.samples = samples
         self.margin_pct = margin_pct
+        self._reading = {"soil_moisture_pct": None}  # measure()'s dict, kept
 
     def read_raw(self):
         """Mean of `samples` read_u16 values (0..65535)."""
@@ -46,10 +47,12 @@ class CapacitiveSoilMoisture:
         return (self.dry - raw) * 100 / (self.dry - self.wet)
 
     def measure(self):
-        """Returns {'soil_moisture_pct': volumetric-ish moisture, 0..100 %}."""
+        """Returns {'soil_moisture_pct': volumetric-ish moisture, 0..100 %}: a dict the
+        driver keeps and updates on every call."""
         raw = self.read_raw()
         pct = self.percent(raw)
         if pct < -self.margin_pct or pct > 100 + self.margin_pct:
             raise SensorError("soil moisture raw %d far outside calibration dry %d / wet %d (probe disconnected?)"
                               % (raw, self.dry, self.wet))
-        return {"soil_moisture_pct": min(100.0, max(0.0, pct))}
+        self._reading["soil_moisture_pct"] = min(100.0, max(0.0, pct))
+        return self._reading
