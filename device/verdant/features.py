@@ -169,15 +169,14 @@ def slope_per_hour(times, values):
 
     Pairs whose value is None are skipped; None when fewer than 2 values remain
     or they all share one time. Time sums stay integers (exact, and no heap objects on
-    a board); slope = (n*Stv - St*Sv) / (n*Stt - St^2) with t relative to the first time.
+    a board); slope = sum((n*t_i - St) * v_i) / (n*Stt - St^2) with t relative to the
+    first time: two float operations per value (floats are heap objects on most boards).
     """
     n = 0
     t0 = None
     sum_t = sum_tt = 0
-    sum_v = sum_tv = 0.0
     for i in range(len(values)):
-        v = values[i]
-        if v is None:
+        if values[i] is None:
             continue
         if t0 is None:
             t0 = times[i]
@@ -185,14 +184,17 @@ def slope_per_hour(times, values):
         n += 1
         sum_t += dt
         sum_tt += dt * dt
-        sum_v += v
-        sum_tv += dt * v
     if n < 2:
         return None
     sxx = n * sum_tt - sum_t * sum_t
     if sxx == 0:
         return None
-    return (n * sum_tv - sum_t * sum_v) * 3600.0 / sxx
+    total = 0.0
+    for i in range(len(values)):
+        v = values[i]
+        if v is not None:
+            total += (n * (times[i] - t0) - sum_t) * v
+    return total * 3600.0 / sxx
 
 
 class LightIntegrator:
@@ -254,12 +256,14 @@ class LightIntegrator:
 
 
 def _plan(needed):
-    """(series, latest, mean, min, max, rate) for each series some needed feature uses."""
+    """(series, latest, mean, min, max, rate, mean key, min key, max key, rate key) for
+    each series some needed feature uses: the row keys made once, not per sample."""
     plan = []
     for series in SERIES:
         wants = [needed is None or series + suffix in needed for suffix in STATS]
         if True in wants:
-            plan.append((series,) + tuple(wants))
+            plan.append((series,) + tuple(wants) + (series + "_mean", series + "_min", series + "_max",
+                                                    series + "_rate_h"))
     return plan
 
 
@@ -289,6 +293,8 @@ class FeatureState:
         self._series = [p[0] for p in self._plan]
         self._extra = [name for name in EXTRA if needed is None or name in needed]
         self._slots = []   # (slot index, {series: value or None}) oldest first; None entries for gaps
+        self._times = []   # kept lists for _row (slot times, one series' column): no lists per sample
+        self._column = []
         self._rows = []    # feature rows, one per slot, same length as _slots
         self.light = LightIntegrator(utc_offset_s)
         self.clock_valid = True
@@ -377,16 +383,24 @@ class FeatureState:
         slots = self._slots
         count_slots = len(slots)
         times = None
-        column = None
-        for series, want, want_mean, want_min, want_max, want_rate in self._plan:
+        column = self._column
+        for series, want, want_mean, want_min, want_max, want_rate, key_mean, key_min, key_max, key_rate \
+                in self._plan:
             if want:
                 row[series] = latest[series]
             if not (want_mean or want_min or want_max or want_rate):
                 continue
             if times is None:  # relative to the newest slot: small ints on 32-bit ports (slopes use differences)
+                times = self._times
+                while len(times) < count_slots:
+                    times.append(0)
+                    column.append(None)
+                while len(times) > count_slots:
+                    times.pop()
+                    column.pop()
                 newest = slots[-1][0]
-                times = [(s - newest) * self.period_s for s, _ in slots]
-                column = [None] * count_slots
+                for i in range(count_slots):
+                    times[i] = (slots[i][0] - newest) * self.period_s
             total = 0.0
             count = 0
             low = high = None
@@ -403,13 +417,13 @@ class FeatureState:
                     if high is None or v > high:
                         high = v
             if want_mean:
-                row[series + "_mean"] = total / count if count else None
+                row[key_mean] = total / count if count else None
             if want_min:
-                row[series + "_min"] = low
+                row[key_min] = low
             if want_max:
-                row[series + "_max"] = high
+                row[key_max] = high
             if want_rate:
-                row[series + "_rate_h"] = slope_per_hour(times, column)
+                row[key_rate] = slope_per_hour(times, column)
         clock = self.clock_valid
         for name in self._extra:
             if name == "dew_point_c":

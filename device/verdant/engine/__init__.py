@@ -11,7 +11,6 @@ arithmetic bit for bit. Buffers are allocated once at load; predict() and
 predict_int8() allocate nothing per inference on the natmod and viper paths.
 """
 import array
-import struct
 
 from verdant.engine.modelfile import ModelError, parse  # noqa: F401  (ModelError re-exported)
 from verdant.engine.quant import round_half_away
@@ -23,10 +22,14 @@ _CLAMP_CERTAIN = 1.0e6
 _FLOATS_ARE_DOUBLE = (1.0 + 2.0 ** -40) != 1.0
 
 
+_FLOAT32_SLOT = array.array("f", (0.0,))  # rounding through it makes one float, no bytes or tuple
+
+
 def _float32(x):
     """x rounded to float32 (identity on single-precision ports)."""
     if _FLOATS_ARE_DOUBLE:
-        return struct.unpack("<f", struct.pack("<f", x))[0]
+        _FLOAT32_SLOT[0] = x
+        return _FLOAT32_SLOT[0]
     return x
 
 
