@@ -10,9 +10,15 @@ feature period, and returns "sensor_fault" alert payloads:
 
 Detectors (thresholds in DEFAULTS, board config "alerts": {"sensor_faults": {...}}):
   stuck    the same reading for stuck_s (and stuck_samples updates) while another quantity moved more than its
-           MOVE threshold in that span; values at a sensor's floor (light 0 at night,
-           RH 0/100 at saturation) are not evidence. Clears after clear_samples
-           different readings in a row.
+           MOVE threshold in that span, and the quantity is expected to move now; values at a
+           sensor's floor (light 0 at night, RH 0/100 at saturation) are not evidence. Clears
+           after clear_samples different readings in a row.
+           Expected to move: in this hour of the day, the last time it was seen whole, at least
+           stuck_habit_pct % of the readings differed from the one before (CO2 can sit exactly
+           flat all night with dosing off and vents shut, and so can a coarse sensor); for an
+           hour not seen yet, the quantity is air temperature or RH (never still to the last
+           digit in a greenhouse) or its readings were noisy before the run began (their steps
+           changed direction in half of the last 12: sensor noise, which a stuck sensor loses).
   spikes   a reading more than SPIKE_STEP from the median of its two neighbours on each
            side while at least three of those four agree (known two samples later; bursts
            of back-to-back spikes count, a real step change does not), or a reading the
@@ -37,6 +43,7 @@ temperature is raised at critical severity because frost and heat rules are blin
 DEFAULTS = {
     "stuck_s": 1800,
     "stuck_samples": 6,         # and this many identical readings (a coarse sensor repeats by chance)
+    "stuck_habit_pct": 50,
     "clear_samples": 2,
     "spike_count": 3,
     "spike_window_s": 10800,
@@ -56,6 +63,10 @@ SPIKE_STEP = {"air_temp_c": 2.0, "rh_pct": 8.0, "co2_ppm": 250.0, "soil_moisture
 FLOORS = {"par_umol_m2_s": (0.0,), "light_lux": (0.0,), "rh_pct": (0.0, 100.0)}
 WATCHED = ("air_temp_c", "rh_pct", "co2_ppm", "par_umol_m2_s", "light_lux", "soil_moisture_pct", "soil_temp_c")
 SOIL = ("soil_moisture_pct", "soil_temp_c")
+# Never still to the last digit in a greenhouse: expected to move before any habit is known.
+ALWAYS_MOVING = ("air_temp_c", "rh_pct")
+NOISY_FLIPS = 6           # of the last 12 steps changing direction: sensor noise
+_UNKNOWN = 255            # habit of an hour not seen whole yet
 SEVERITIES = ("info", "warning", "critical")
 
 
@@ -97,6 +108,13 @@ class _Track:
         self.raise_since = {}      # fault -> time the raise condition began
         self.active_value = None   # the reading a raised "stuck" is stuck at
         self.run_count = 0
+        self.habit = bytearray(b"\xff" * 24)  # hour of day -> % of readings that changed, the last time
+        self.hour = None           # the hour being counted: (hour number, readings, changes)
+        self.hour_n = self.hour_changed = 0
+        self.last = None           # previous present reading and the sign of its step
+        self.last_sign = 0
+        self.flips = 0             # bits: which of the last 12 steps changed direction
+        self.noisy_before_run = False
 
 
 class SensorFaults:
@@ -139,6 +157,7 @@ class SensorFaults:
             self._dropout(t, q, v, tr, health, events)
             if v is None:
                 continue
+            self._habit(t, v, tr)
             if self._stuck_watched(q):
                 self._stuck(t, q, v, tr, events)
             self._spike(t, q, v, tr, sampler_spikes.get(self.sensor_of.get(q, q), 0), events)
@@ -155,6 +174,31 @@ class SensorFaults:
         horizon = t - self.settings["stuck_s"] - 1
         while len(hist) > 2 and hist[1][0] <= horizon:
             hist.pop(0)
+
+    def _habit(self, t, v, tr):
+        """Counts, per hour of the day, how many readings differ from the one before, and
+        which steps change direction (noise)."""
+        hour = t // 3600
+        if hour != tr.hour:
+            if tr.hour is not None and tr.hour_n >= 3:
+                tr.habit[tr.hour % 24] = tr.hour_changed * 100 // tr.hour_n
+            tr.hour, tr.hour_n, tr.hour_changed = hour, 0, 0
+        if tr.last is None:
+            tr.last = v
+            return
+        sign = (v > tr.last) - (v < tr.last)
+        tr.hour_n += 1
+        if sign:
+            tr.hour_changed += 1
+            tr.flips = ((tr.flips << 1) | (1 if sign == -tr.last_sign else 0)) & 0xFFF
+            tr.last_sign = sign
+        tr.last = v
+
+    def _expected_to_move(self, t, q, tr):
+        habit = tr.habit[(t // 3600) % 24]
+        if habit != _UNKNOWN:
+            return habit >= self.settings["stuck_habit_pct"]
+        return q in ALWAYS_MOVING or tr.noisy_before_run
 
     def _moved_since(self, q, since):
         """Other quantities (not soil, not q) that moved more than MOVE since `since`."""
@@ -212,6 +256,11 @@ class SensorFaults:
         s = self.settings
         if tr.run_value is None or v != tr.run_value:
             tr.run_value, tr.run_since, tr.run_count = v, t, 0
+            flips, n = tr.flips, 0
+            while flips:
+                n += flips & 1
+                flips >>= 1
+            tr.noisy_before_run = n >= NOISY_FLIPS
         tr.run_count += 1
         if "stuck" in tr.active:
             if self._clear_after(tr, "stuck", v != tr.active_value, s["clear_samples"]):
@@ -223,7 +272,7 @@ class SensorFaults:
         if t - tr.run_since < span or tr.run_count < s["stuck_samples"]:
             return
         moved = self._moved_since(q, tr.run_since)
-        if not moved:
+        if not moved or not self._expected_to_move(t, q, tr):
             return
         severity = s["stuck_air_temp_severity"] if q == "air_temp_c" else None
         blind = "; frost and heat rules cannot see the air" if q == "air_temp_c" else ""

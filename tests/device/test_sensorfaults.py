@@ -84,6 +84,43 @@ def test_stuck_rh_is_a_warning_and_suspect_while_active():
     assert det.suspects() == ["rh_pct"]
 
 
+NOISE = (3, -4, 6, -2, 5, -6, 1, -3, 4, -5, 2, -1, 0)
+
+
+def greenhouse_day(i, co2_noise=False):
+    """5-minute rows of a dosed greenhouse as the virtual board reads it (no sensor noise):
+    CO2 moves by day and sits exactly flat at night (dosing off, vents shut: a 1 ppm reading
+    repeats itself for hours)."""
+    hour = (i % 288) // 12
+    light = 7 <= hour < 19
+    co2 = float(int(wave(i, 700.0, 150.0, 144))) if light else 452.0
+    if co2_noise:
+        co2 += float(NOISE[(i * 5) % 13])   # sensor noise: its steps change direction
+    return {"air_temp_c": round(wave(i, 18.0, 3.0, 288) + 0.01 * (i % 3), 2),
+            "rh_pct": round(wave(i + 144, 75.0, 10.0, 288) + 0.03 * (i % 5), 2),
+            "co2_ppm": co2, "par_umol_m2_s": float((i % 12) * 20 + 100) if light else 0.0}
+
+
+def test_co2_flat_every_night_is_not_stuck_but_a_frozen_co2_by_day_is():
+    rows = [greenhouse_day(i) for i in range(3 * 288)]
+    assert kinds(run(SensorFaults(), rows), "stuck") == []
+    frozen_from = 2 * 288 + 10 * 12   # day 3, 10:00: the sensor freezes for 3 h
+    for i in range(frozen_from, frozen_from + 36):
+        rows[i]["co2_ppm"] = 633.0
+    got = kinds(run(SensorFaults(), rows), "stuck")
+    assert [k for _, k in got] == ["raise", "clear"], got
+    assert got[0][0] == frozen_from + 1800 // STEP, got
+
+
+def test_a_noisy_co2_frozen_on_the_first_night_is_stuck():
+    # no habit yet for that hour: a sensor whose readings were noisy, then identical, is stuck
+    rows = [greenhouse_day(i, co2_noise=True) for i in range(288)]
+    for i in range(2 * 12, 6 * 12):
+        rows[i]["co2_ppm"] = 455.0
+    got = kinds(run(SensorFaults(), rows), "stuck")
+    assert got and got[0] == (2 * 12 + 1800 // STEP, "raise"), got
+
+
 def test_three_spikes_within_hours_raise_two_do_not_and_quiet_clears():
     rows = [healthy(i) for i in range(120)]
     for i in (10, 20):
