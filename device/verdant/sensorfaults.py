@@ -90,6 +90,21 @@ def _settings(overrides):
     return s
 
 
+def _sorted4(a, b, c, d):
+    """Four values in ascending order, by compare-and-swap (no list)."""
+    if a > b:
+        a, b = b, a
+    if c > d:
+        c, d = d, c
+    if a > c:
+        a, c = c, a
+    if b > d:
+        b, d = d, b
+    if b > c:
+        b, c = c, b
+    return a, b, c, d
+
+
 def _fmt(x):
     return ("%.2f" % x).rstrip("0").rstrip(".") if isinstance(x, float) else str(x)
 
@@ -100,7 +115,7 @@ class _Track:
     def __init__(self):
         self.run_value = None      # value of the current run of identical readings
         self.run_since = None
-        self.prev = []             # last two present values, oldest first
+        self.prev = []             # last four present values, oldest first (kept list)
         self.spikes = []           # times of detected spikes
         self.present = []          # last dropout_window samples: True present / False missing
         self.active = {}           # fault -> raised at
@@ -283,23 +298,23 @@ class SensorFaults:
     def _spike(self, t, q, v, tr, held_back, events):
         s = self.settings
         step = SPIKE_STEP.get(q)
-        if step is not None and len(tr.prev) == 4:
+        prev = tr.prev
+        if step is not None and len(prev) == 4:
             # the middle of the last five readings is a spike when it is far from the median of the
             # other four and at least three of those agree (so back-to-back spikes count, and a
             # real step change, where the others split in two groups, does not)
-            window = tr.prev + [v]
-            middle = window[2]
-            others = sorted(window[:2] + window[3:])
-            m = (others[1] + others[2]) / 2
-            agree = 0
-            for x in others:
-                if abs(x - m) <= step / 2:
-                    agree += 1
-            if abs(middle - m) > step and agree >= 3:
+            a, b, c, d = _sorted4(prev[0], prev[1], prev[3], v)  # no lists: this runs every step
+            m = (b + c) / 2
+            half = step / 2
+            agree = (abs(a - m) <= half) + (abs(b - m) <= half) + (abs(c - m) <= half) + (abs(d - m) <= half)
+            if abs(prev[2] - m) > step and agree >= 3:
                 tr.spikes.append(t)
         for _ in range(held_back):
             tr.spikes.append(t)
-        tr.prev = (tr.prev + [v])[-4:]
+        if len(prev) < 4:  # the last four readings, oldest first, in a list kept per quantity
+            prev.append(v)
+        else:
+            prev[0], prev[1], prev[2], prev[3] = prev[1], prev[2], prev[3], v
         window = s["spike_window_s"]
         while tr.spikes and t - tr.spikes[0] > window:
             tr.spikes.pop(0)

@@ -28,6 +28,7 @@ class _NoCollect:  # the app collects at every wake-up: counting allocations nee
 
 import verdant.app  # noqa: E402
 verdant.app.gc = _NoCollect
+app.collect = _NoCollect.collect  # the app's per-step collection (App.collect)
 gc.collect()
 gc.disable()
 before = gc.mem_alloc()
@@ -35,6 +36,7 @@ app.run(4 * period)
 per_sample = (gc.mem_alloc() - before) // 4
 gc.enable()
 verdant.app.gc = gc
+app.collect = gc.collect
 net = app.engine
 vector = app.features.model.vector()[0]
 

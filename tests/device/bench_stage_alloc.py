@@ -115,6 +115,7 @@ class _NoCollect:  # the app collects before each feature step and each status l
 import verdant.app  # noqa: E402
 import verdant.status  # noqa: E402
 verdant.app.gc = verdant.status.gc = _NoCollect
+app.collect = _NoCollect.collect  # the app's per-step collection (App.collect)
 gc.collect()
 gc.disable()
 before = gc.mem_alloc()
@@ -122,6 +123,7 @@ app.run(SAMPLES * period)
 whole = gc.mem_alloc() - before
 gc.enable()
 verdant.app.gc = verdant.status.gc = gc
+app.collect = gc.collect
 per_sample = {"whole app": whole // SAMPLES}
 for name in totals:
     per_sample[name] = totals[name] // SAMPLES
