@@ -113,7 +113,7 @@ class CsvTruth:
                 head = f.read(64)
         except OSError:
             return None
-        fields = head.decode().split()
+        fields = head.rstrip(b"\x00").decode().split()  # the header is NUL-padded to 64 bytes
         if len(fields) < 2 or fields[0] != "vrows" or fields[1] != str(csv_size):
             return None
         return [int(x) for x in fields[2:]]

@@ -45,7 +45,7 @@ def fs(tmp_path):
 
 def _stale(binary):
     built = os.path.getmtime(binary)
-    for root, _, files in os.walk(os.path.join(REPO, "device")):
+    for root, _, files in list(os.walk(os.path.join(REPO, "device"))) + list(os.walk(os.path.join(REPO, "vboard"))):
         for name in files:
             if name.endswith(".py") and os.path.getmtime(os.path.join(root, name)) > built:
                 return os.path.join(root, name)
