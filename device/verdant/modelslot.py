@@ -6,6 +6,9 @@ that ran, is used instead. While running, model.bin is checked every check_s; a 
 valid model replaces the running one, a bad one is refused and the running model
 keeps going. model.prev is replaced only after a new model has predicted once
 (confirm()), so a model that loads but cannot run never pushes out the fallback.
+When no model runs the status says "rules only" and why: the text of model.none (a
+rules-only deploy writes it: no model fits the board's sensors), or that there is no
+(loadable) model file.
 
 Like the sampler's poll(), boot() and poll(t) return events, (kind, payload) pairs:
   ("status", {...}) / ("error", {...})   lines for the app to send
@@ -28,6 +31,7 @@ class ModelSlot:
     def __init__(self, path, loader, fitted, check_s=60, opener=open, stat=None):
         self.path = path
         self.prev_path = path.rsplit(".", 1)[0] + ".prev"
+        self.note_path = path.rsplit(".", 1)[0] + ".none"
         self.loader = loader
         self.fitted = fitted
         self.check_s = check_s
@@ -125,10 +129,12 @@ class ModelSlot:
         """Boot-time choice: model.bin, else model.prev. Returns the events."""
         events = []
         self.signature = self._signature(self.path)
+        found = False
         for path in (self.path, self.prev_path):
             data = self._read(path, events)
             if data is None:
                 continue
+            found = True
             engine = self._load(path, data, events)
             if engine is None:
                 continue
@@ -140,8 +146,16 @@ class ModelSlot:
                 self._unconfirmed = data
             self._activate(engine, path, events)
             return events
-        if self.state is None or self.state[0] != "off":
-            self._state(False, "no loadable model file (%s, %s)" % (self.path, self.prev_path), events)
+        note = self._read(self.note_path)
+        if note:
+            try:
+                note = str(bytes(note[:200]), "utf-8").strip()
+            except UnicodeError:
+                note = "model.none is not text"
+            self._state(False, "rules only: " + note, events)
+        elif self.state is None or self.state[0] != "off":
+            self._state(False, "rules only: %s (%s, %s)" % ("no loadable model file" if found else "no model file",
+                                                            self.path, self.prev_path), events)
         return events
 
     def poll(self, t):

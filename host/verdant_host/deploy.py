@@ -27,6 +27,9 @@ from verdant_host.errors import VerdantError
 
 MODEL_REMOTE = "model.bin"
 MODEL_STAGING = "model.new"
+# Written by a rules-only deploy: why no model runs, which the board's model status gives
+# (verdant.modelslot); removed when a model is deployed.
+RULES_ONLY_REMOTE = "model.none"
 NATIVE_MODULE = paths.NATIVE_MODULE
 ENTRY_POINTS = ("boot.py", "main.py")  # files in the board's root, run by MicroPython itself
 
@@ -288,6 +291,10 @@ def deploy(board, port, model_path, transport="mpremote", build_dir=None, reset=
         model_bytes = f.read()
     from verdant_host.model_choice import for_board  # a model the board's sensors can feed, or none
     model_bytes, model_note = for_board(model_bytes, os.path.basename(model_path), config)
+    rules_only = None
+    if model_bytes is None:
+        rules_only = "deploy found no model for the sensors %s (%s asked for)" % (
+            ", ".join(sorted(fitted_quantities(config))), os.path.basename(model_path))
     build_dir = build_dir or paths.build_dir("deploy", config["name"])
     os.makedirs(build_dir, exist_ok=True)
     report = DeployReport()
@@ -309,7 +316,7 @@ def deploy(board, port, model_path, transport="mpremote", build_dir=None, reset=
             report.notes.append("board clock set to UTC")
         else:
             report.notes.append("the board has no RTC to set (virtual board: it keeps its simulated clock)")
-        _install(board_link, files, model_bytes, report, progress)
+        _install(board_link, files, model_bytes, report, progress, rules_only)
         if reset:
             board_link.hard_reset()
     return report
@@ -340,9 +347,9 @@ def _read(path):
         return f.read()
 
 
-def _install(link, files, model_bytes, report, progress):
-    """Slot files, then board.json and boot.py, then the model, then main.py (the switch),
-    then cleanup; see deploy_slots."""
+def _install(link, files, model_bytes, report, progress, rules_only=None):
+    """Slot files, then board.json and boot.py, then the model (or, rules_only, the note
+    saying why there is none), then main.py (the switch), then cleanup; see deploy_slots."""
     firmware = {deploy_slots.in_slot(p): local for p, local in files.items() if deploy_slots.in_slot(p)}
     hashes = {rel: sha256_file(local) for rel, local in firmware.items()}
     slot = report.slot = deploy_slots.slot_name(hashes)
@@ -350,7 +357,7 @@ def _install(link, files, model_bytes, report, progress):
     root = {name: _read(files[name]) for name in ("board.json", "boot.py")}
     main = deploy_slots.main_with_slot(_read(files["main.py"]), slot)
     model_hash = hashlib.sha256(model_bytes).hexdigest() if model_bytes is not None else None
-    asked = ["%s/%s" % (slot, rel) for rel in firmware] + list(root) + ["main.py", MODEL_REMOTE]
+    asked = ["%s/%s" % (slot, rel) for rel in firmware] + list(root) + ["main.py", MODEL_REMOTE, RULES_ONLY_REMOTE]
     if old != slot:
         asked += ["%s/%s" % (old, rel) for rel in firmware]
     remote = link.hashes(asked)
@@ -402,6 +409,12 @@ def _install(link, files, model_bytes, report, progress):
         report.model_verified = True
     elif model_bytes is not None:
         report.unchanged.append(MODEL_REMOTE)
+    if rules_only is not None:
+        note = rules_only.encode()
+        install([stage(RULES_ONLY_REMOTE, note, hashlib.sha256(note).hexdigest())])
+    elif remote.get(RULES_ONLY_REMOTE):
+        link.remove(RULES_ONLY_REMOTE)
+        report.removed.append(RULES_ONLY_REMOTE)
     # 4. main.py last: the switch to the new firmware folder
     install([stage("main.py", main, hashlib.sha256(main).hexdigest())])
     # 5. what the running firmware no longer uses

@@ -81,3 +81,28 @@ def test_boot_with_a_corrupt_model_bin_uses_model_prev():
     assert error["file"] == "model.bin" and error["where"] == "model"
     on = [m["p"] for m in hal.serial.kept if m["k"] == "status" and m["p"].get("model") == "on"][0]
     assert on["file"] == "model.prev" and on["backend"] in ("natmod", "viper", "python")
+
+
+def _model_off_status(fs_files):
+    board, hal, model = setup()
+    fs = MemFS(fs_files)
+    application = appmod.App(hal, board, opener=fs.open, stat=Stat(fs))
+    application.boot_status()
+    application.load_model()
+    application.run(HOUR)
+    assert application.engine is None and hal.serial.counts["status"] >= 2  # boot, model, heartbeats
+    off = [m["p"] for m in hal.serial.kept if m["k"] == "status" and m["p"].get("model") == "off"]
+    from verdant import status
+    beat = status.heartbeat(application, application.now())  # what the hourly status line says
+    assert beat["model"] == "off"
+    return off[-1]["why"], beat["model_why"]
+
+
+def test_a_rules_only_board_says_so_and_why_in_its_status_and_heartbeat():
+    note = "deploy found no model for the sensors air_temp_c, rh_pct (default.bin asked for)"
+    why, beat = _model_off_status({"model.none": bytearray(note.encode())})
+    assert why == beat == "rules only: " + note, (why, beat)
+    why, beat = _model_off_status({})
+    assert why == beat == "rules only: no model file (model.bin, model.prev)", (why, beat)
+    why, beat = _model_off_status({"model.bin": bytearray(b"VRDM garbage")})
+    assert why == beat == "rules only: no loadable model file (model.bin, model.prev)", (why, beat)

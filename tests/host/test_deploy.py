@@ -284,3 +284,24 @@ def test_host_only_and_sim_modules_stay_off_a_real_board(build_dir):
     files, _ = plan_files(load_board_config("pico"), build_dir, main_py=__file__)
     assert "lib/verdant/engine/modelfile.mpy" in files
     assert not [p for p in files if p.startswith("lib/verdant/sim/")]
+
+
+def test_a_rules_only_deploy_leaves_the_board_a_note_of_why_and_a_model_deploy_removes_it(
+        board, files, tmp_path, monkeypatch):
+    from verdant_host import model_choice
+    config = _sim_config()
+    config["sensors"] = [s for s in config["sensors"] if s["driver"] != "scd4x"]  # no CO2 sensor
+    board_json = tmp_path / "no_co2.json"
+    board_json.write_text(json.dumps(config))
+    needs_co2 = tmp_path / "needs_co2.bin"
+    needs_co2.write_bytes(tiny_model("needs_co2", features=("air_temp_c", "co2_ppm")))
+    monkeypatch.setattr(model_choice, "candidates", lambda: [])  # no shipped model fits either
+    report = deploy(str(board_json), board.port, str(needs_co2), main_py=files["main"], build_dir=files["build"],
+                    reset=False)
+    assert any(n.startswith("WARNING") and "rules" in n for n in report.notes), report.notes
+    note = _board_file(board, "model.none").decode()
+    assert note.startswith("deploy found no model for the sensors air_temp_c") and "co2" not in note.split("(")[0]
+    assert "needs_co2.bin" in note and not os.path.exists(os.path.join(board.fs_dir, "model.bin"))
+    report = _deploy(board, files, "v1")
+    assert report.model_verified and "model.none" in report.removed
+    assert not os.path.exists(os.path.join(board.fs_dir, "model.none"))
