@@ -161,7 +161,7 @@ def test_no_model_at_all_runs_rules_and_says_why():
     start(application).run(5 * HOUR)
     messages = decode_all(hal)
     off = [m["p"] for m in messages if m["k"] == "status" and m["p"].get("model") == "off"]
-    assert off and "no loadable model" in off[0]["why"]
+    assert off and off[0]["why"] == "rules only: no model file (model.bin, model.prev)", off
     assert ("frost_risk", "raise") in [(typ, ev) for _, typ, ev in alerts_of(messages)]
 
 
