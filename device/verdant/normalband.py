@@ -1,7 +1,7 @@
 """Equipment-fault early warning from the greenhouse's own recent normal: per quantity and
 hour of day, the range seen on the previous two days; a reading well outside it (or, in
 the dark, air temperature a third of the way out and falling faster than 2 degC/h; in
-light, CO2 a third of the way out and falling faster than 150 ppm/h), held
+light, CO2 a third of the way out and falling faster than 60 ppm/h), held
 for hold_s, raises a warning. Air temperature is compared with the whole previous days'
 range (by day it follows the sun); CO2 with the same hour +-1 h (dosing follows the
 clock and the light). CO2 too low is judged only in light (PAR > 50 or the lux
@@ -39,7 +39,7 @@ WATCH = {
 DEFAULTS = {"hold_s": 900, "clear_s": 1800, "utc_offset_s": 0}
 # Early tier: a reading already past the band by a third of the margin and still moving away
 # faster than this per hour (over the last RATE_S) is not waiting for the full margin.
-FAST = {"air_temp_c": 2.0, "co2_ppm": 150.0}
+FAST = {"air_temp_c": 2.0, "co2_ppm": 60.0}
 WHOLE_DAY = ("air_temp_c",)
 RATE_S = 1800
 LUX_TO_PAR = 0.0185     # as verdant.features

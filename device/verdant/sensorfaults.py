@@ -11,7 +11,11 @@ feature period, and returns "sensor_fault" alert payloads:
 Detectors (thresholds in DEFAULTS, board config "alerts": {"sensor_faults": {...}}):
   stuck    the same reading for stuck_s (and stuck_samples updates) while another quantity moved more than its
            MOVE threshold in that span, and the quantity is expected to move now; values at a
-           sensor's floor (light 0 at night, RH 0/100 at saturation) are not evidence. Clears
+           sensor's floor (light 0 or dim at night, RH 0/100 at saturation) are not evidence.
+           Once the hours around now have been seen, the run needed is as long as comes by
+           chance less than once in 50000 readings given how often readings repeated there
+           (at least 3 readings and 15 min: a sensor whose readings always change is stuck
+           sooner, a coarse one that often repeats needs a longer run). Clears
            after clear_samples different readings in a row.
            Expected to move: in this hour of the day, the last time it was seen whole, at least
            stuck_habit_pct % of the readings differed from the one before (CO2 can sit exactly
@@ -61,6 +65,8 @@ MOVE = {"air_temp_c": 0.2, "rh_pct": 1.0, "co2_ppm": 20.0, "par_umol_m2_s": 10.0
 SPIKE_STEP = {"air_temp_c": 2.0, "rh_pct": 8.0, "co2_ppm": 250.0, "soil_moisture_pct": 8.0, "soil_temp_c": 2.0}
 # Readings at these values are a sensor's floor or ceiling, not evidence of a stuck sensor.
 FLOORS = {"par_umol_m2_s": (0.0,), "light_lux": (0.0,), "rh_pct": (0.0, 100.0)}
+# Light this dim (dusk, dawn, a lamp's glow) rounds to the same reading for long spells.
+DIM = {"par_umol_m2_s": 5.0, "light_lux": 250.0}
 WATCHED = ("air_temp_c", "rh_pct", "co2_ppm", "par_umol_m2_s", "light_lux", "soil_moisture_pct", "soil_temp_c")
 SOIL = ("soil_moisture_pct", "soil_temp_c")
 # Never still to the last digit in a greenhouse: expected to move before any habit is known.
@@ -103,6 +109,18 @@ def _sorted4(a, b, c, d):
     if b > c:
         b, c = c, b
     return a, b, c, d
+
+
+def _runs_for(repeat_pct):
+    """Identical readings in a row (at least 3) that come by chance less than once in 50000
+    readings when each repeats the one before with probability repeat_pct %."""
+    n, p = 1, 1.0
+    while n < 48:
+        n += 1
+        p *= max(repeat_pct, 1) / 100.0
+        if p <= 2e-5 and n >= 3:
+            break
+    return n
 
 
 def _fmt(x):
@@ -209,6 +227,17 @@ class SensorFaults:
             tr.last_sign = sign
         tr.last = v
 
+    def _habit_near(self, t, tr):
+        """Mean % of changed readings in this hour and the hours either side, the last time
+        they were seen (None when none of them was)."""
+        hour, total, n = (t // 3600) % 24, 0, 0
+        for h in (hour - 1, hour, hour + 1):
+            pct = tr.habit[h % 24]
+            if pct != _UNKNOWN:
+                total += pct
+                n += 1
+        return total // n if n else None
+
     def _expected_to_move(self, t, q, tr):
         habit = tr.habit[(t // 3600) % 24]
         if habit != _UNKNOWN:
@@ -281,10 +310,15 @@ class SensorFaults:
             if self._clear_after(tr, "stuck", v != tr.active_value, s["clear_samples"]):
                 self._event(t, q, tr, "stuck", "clear", "%s moving again (%s)" % (q, _fmt(v)), v, events)
             return
-        if v in FLOORS.get(q, ()):
+        if v in FLOORS.get(q, ()) or v <= DIM.get(q, -1e30):
             return
-        span = s["stuck_s"]
-        if t - tr.run_since < span or tr.run_count < s["stuck_samples"]:
+        span, samples = s["stuck_s"], s["stuck_samples"]
+        changed = self._habit_near(t, tr)
+        if changed is not None:
+            # readings around this hour changed `changed` % of the time: as many identical
+            # readings as come by chance less than once in 50000 (at least 15 min)
+            span, samples = 900, _runs_for(100 - changed)
+        if t - tr.run_since < span or tr.run_count < samples:
             return
         moved = self._moved_since(q, tr.run_since)
         if not moved or not self._expected_to_move(t, q, tr):

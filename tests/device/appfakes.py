@@ -27,7 +27,8 @@ class Truth:
         if self.active(t, "frost"):
             temp = -1.0
         rh = 75.0 - 15.0 * day_part
-        co2 = 1800.0 if self.active(t, "co2_high") else 600.0 - 150 * day_part
+        # a real sensor's CO2 is never exactly flat (the stuck detector would rightly say so)
+        co2 = 1800.0 + (t // 300) % 5 if self.active(t, "co2_high") else 600.0 - 150 * day_part
         lux = 30000.0 * max(0.0, day_part - 0.3)
         soil = 12.0 if self.active(t, "dry_soil") else 40.0
         return {"air_temp_c": temp, "rh_pct": rh, "co2_ppm": co2, "light_lux": lux, "soil_moisture_pct": soil}

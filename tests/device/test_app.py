@@ -61,7 +61,8 @@ def test_three_day_run_with_injected_faults():
     # detector flags it (no real sensor is that steady) and the frost clears only once the
     # sensor has moved again and the air stayed above 3.5 degC for 45 min
     stuck = [(t - T0, ev) for t, typ, ev in got if typ == "sensor_fault"]
-    assert stuck[0][1] == "raise" and DAY + 2 * HOUR + 1800 <= stuck[0][0] <= DAY + 4 * HOUR + 300, stuck
+    # (the air moved at every sample that hour the day before: 15 min of identical readings suffice)
+    assert stuck[0][1] == "raise" and DAY + 2 * HOUR + 900 <= stuck[0][0] <= DAY + 4 * HOUR + 300, stuck
     assert stuck[1][1] == "clear", stuck
     frost = [t - T0 for t, typ, ev in got if typ == "frost_risk"]
     assert DAY + 2 * HOUR + 600 <= frost[0] <= DAY + 2 * HOUR + 1800  # duration + spike check
