@@ -1,5 +1,5 @@
 """The virtual board's surroundings (imported as `vboard_env` inside the vboard):
-a clock running `speed` times faster than real time, and the greenhouse truth
+a clock running `speed` times faster than real time while the board sleeps, and the greenhouse truth
 (a CSV written by the supervisor) that the simulated sensors measure.
 
 Example (board code running on the vboard):
@@ -29,20 +29,29 @@ def _env_float(name, default):
 
 
 class ScaledClock:
-    """Board time = sim_t0 + (real time - real_t0) * speed; sleeps are shortened by speed.
+    """Board time runs `speed` times faster than real time while the board sleeps and at
+    real speed while it is awake (computing, at the REPL), so the firmware's samples land
+    on the same board times however loaded the host is:
+        board time = sim_t0 + time slept (board) + time awake (real)
+    Each sleep tells the supervisor the board time (control line "T <s>"), so the clock
+    goes on where it was after a reset.
 
     Same interface as verdant.hal.sim.SimClock, so the sim HAL accepts it."""
 
-    def __init__(self, sim_t0_s, real_t0_ns, speed):
+    def __init__(self, sim_t0_s, real_t0_ns, speed, report=None):
         if speed <= 0:
             raise ValueError("clock speed must be > 0, got %r" % speed)
         self.sim_t0_s = sim_t0_s
         self.real_t0_ns = real_t0_ns
         self.speed = speed
+        self.report = report        # report(line) -> supervisor, or None
+        self._slept_ms = 0          # board ms spent in sleep_ms
+        self._slept_real_ns = 0     # the real time those sleeps took
+        self._reported_s = None
 
     def _now_ms_float(self):
-        real_s = (time.time_ns() - self.real_t0_ns) / 1e9
-        return self.sim_t0_s * 1000 + real_s * self.speed * 1000
+        awake_ns = time.time_ns() - self.real_t0_ns - self._slept_real_ns
+        return self.sim_t0_s * 1000 + self._slept_ms + awake_ns / 1e6
 
     def time_s(self):
         return int(self._now_ms_float() // 1000)
@@ -61,12 +70,18 @@ class ScaledClock:
     def sleep_ms(self, ms):
         if ms < 0:
             raise ValueError("sleep_ms: negative duration %d" % ms)
+        began = time.time_ns()
         time.sleep_us(int(ms * 1000 / self.speed))
+        self._slept_real_ns += time.time_ns() - began
+        self._slept_ms += ms
+        if self.report is not None:
+            now_s = self.time_s()
+            if now_s != self._reported_s:
+                self._reported_s = now_s
+                self.report("T %d" % now_s)
 
     def advance_s(self, seconds):
         self.sleep_ms(int(seconds * 1000))
-
-
 
 
 def _number(text):
@@ -166,9 +181,18 @@ class CsvTruth:
         return {name: row[1 + i] for name, i in zip(self.names, self._keep)}
 
 
+def _report_to_supervisor(line):
+    try:
+        import vboard_machine
+    except ImportError:  # a board process without the vboard runtime (verdant_host.simboard)
+        return
+    if vboard_machine.control:
+        vboard_machine.control(line)
+
+
 clock = ScaledClock(int(_env_float("VBOARD_SIM_T0", 0)),  # the supervisor always sets it
                     int(_env_float("VBOARD_REAL_T0_NS", time.time_ns())),
-                    _env_float("VBOARD_SPEED", 1.0))
+                    _env_float("VBOARD_SPEED", 1.0), report=_report_to_supervisor)
 _truth_path = os.getenv("VBOARD_TRUTH")
 truth = CsvTruth(_truth_path) if _truth_path else None
 

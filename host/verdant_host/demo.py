@@ -17,7 +17,7 @@ import time
 from verdant_host import paths, vboard_scenario
 from verdant_host.monitor import Monitor
 from verdant_host.monitor_view import clock as _clock
-from verdant_host.vboard_session import BoardSession
+from verdant_host.vboard_session import BoardSession, follow_until
 
 
 def run_demo(board="sim", model=None, speed=3600.0, days=2.0, fault="heating_failure", work_dir=None,
@@ -49,11 +49,7 @@ def run_demo(board="sim", model=None, speed=3600.0, days=2.0, fault="heating_fai
         import serial
         with serial.Serial(session.port, timeout=0.1) as line:
             session.run_from_start()
-            deadline = time.monotonic() + (session.end_s - start_s) / speed + 30
-            while time.monotonic() < deadline:
-                monitor.feed(line.read(4096))
-                if monitor.last_t is not None and monitor.last_t >= session.end_s:
-                    break
+            follow_until(line, monitor, session.end_s)
         monitor.finish()
     except KeyboardInterrupt:
         say("demo: interrupted")

@@ -24,7 +24,7 @@ from verdant_host.errors import VerdantError
 from verdant_host.monitor import Monitor
 from verdant_host.monitor_view import clock as _clock
 from verdant_host.pull_logs import pull_logs
-from verdant_host.vboard_session import BoardSession
+from verdant_host.vboard_session import BoardSession, follow_until
 
 TRUTH_PERIOD_S = 300
 DETECTION_WINDOW_S = 6 * 3600  # an alert up to this long after an event ends counts as following it
@@ -71,15 +71,13 @@ def run_soak(days=30.0, speed=14400.0, seed=11, model=None, board="sim", work_di
         import serial
         with serial.Serial(port, timeout=0.2) as line:
             session.run_from_start()
-            deadline = time.monotonic() + (end_s - start_s) / speed * 1.5 + 60
-            next_note = start_s + 86400
-            while time.monotonic() < deadline:
-                monitor.feed(line.read(4096))
-                if monitor.last_t is not None and monitor.last_t >= next_note:
+            next_note = [start_s + 86400]
+
+            def note_days(monitor):
+                if monitor.last_t is not None and monitor.last_t >= next_note[0]:
                     progress("soak: day %d of %d" % ((monitor.last_t - start_s) // 86400, days))
-                    next_note += 86400
-                if monitor.last_t is not None and monitor.last_t >= end_s:
-                    break
+                    next_note[0] += 86400
+            follow_until(line, monitor, end_s, tick=note_days)
         monitor.finish()
         pulled = pull_logs(port, os.path.join(work_dir, "pulled-log.csv"))
     finally:

@@ -76,6 +76,8 @@ class VirtualBoard(ReplProtocol):
         self._child = None
         self._after_exec = None
         self._real_t0_ns = time.time_ns()
+        self._board_s = None      # board time last reported by the interpreter, and when
+        self._board_s_ns = None
         self._lock = threading.Lock()
         self._stop_requested = False
         self._thread = None
@@ -156,6 +158,13 @@ class VirtualBoard(ReplProtocol):
         """Board time restarts at sim_t0 from the next interpreter start (reset) on."""
         self.sim_t0 = int(sim_t0)
         self._real_t0_ns = time.time_ns()
+        self._board_s = None
+
+    def board_time_s(self):
+        """The board's clock now: its last report plus the real time since (vboard_env.ScaledClock)."""
+        if self._board_s is None:
+            return self.sim_t0 + int((time.time_ns() - self._real_t0_ns) / 1e9)
+        return self._board_s + int((time.time_ns() - self._board_s_ns) / 1e9)
 
     def wait_ready(self, timeout=10):
         """Wait until the board sits at a REPL prompt (boot finished); False on timeout."""
@@ -188,6 +197,9 @@ class VirtualBoard(ReplProtocol):
             return False
 
     def _spawn(self, reset_cause):
+        if self._board_s is not None:  # the board's clock goes on where it was
+            self.sim_t0, self._real_t0_ns = self.board_time_s(), time.time_ns()
+            self._board_s = None
         env = dict(os.environ)
         env.update({
             "VBOARD_SPEED": repr(self.speed),
@@ -353,6 +365,8 @@ class VirtualBoard(ReplProtocol):
             if line.startswith(b"W "):  # machine.WDT(timeout=ms) created
                 self._wdt_timeout_s = int(line[2:]) / 1000.0
                 self._wdt_deadline = time.monotonic() + self._wdt_timeout_s
+            elif line.startswith(b"T "):  # the board's clock after a sleep
+                self._board_s, self._board_s_ns = int(line[2:]), time.time_ns()
             elif line == b"F" and self._wdt_timeout_s is not None:  # WDT.feed()
                 self._wdt_deadline = time.monotonic() + self._wdt_timeout_s
             elif line.startswith(b"D "):

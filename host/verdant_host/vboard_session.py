@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 from verdant_host import paths, vboard_scenario, vboard_target
 from verdant_host.deploy import deploy, load_board_config
@@ -149,3 +150,23 @@ def serve(fs_dir="build/vboard/fs", speed=3600.0, replay=None, days=2.0, fault="
                 os.unlink(path)
         shutil.rmtree(work, ignore_errors=True)  # truth.csv and the board's truth.csv.rows
     return 0
+
+
+def follow_until(line, monitor, end_s, stall_s=60.0, tick=None):
+    """Feed the serial line to the monitor until board time end_s, or until the board's
+    time has not moved for stall_s real seconds (it hangs or crash-loops). A virtual board
+    runs as fast as its sleeps allow, and its awake time at real speed, so the real time a
+    run takes is not known in advance. tick(monitor) is called after every read. Returns
+    True when end_s was reached."""
+    last_t, moved = None, time.monotonic()
+    while True:
+        monitor.feed(line.read(4096))
+        if tick:
+            tick(monitor)
+        if monitor.last_t is not None and monitor.last_t >= end_s:
+            return True
+        if monitor.last_t != last_t:
+            last_t, moved = monitor.last_t, time.monotonic()
+        elif time.monotonic() - moved > stall_s:
+            return False
+

@@ -146,7 +146,7 @@ def test_corrupt_model_pushed_by_hand_is_refused_and_reported(run, tmp_path):
         if state == "opened":
             mpremote(vb.port, "reset")
 
-    now = vb.sim_t0 + int((time.time_ns() - vb._real_t0_ns) / 1e9 * SPEED)
+    now = vb.board_time_s()
     _watch(vb.port, monitor, now + 3 * 3600, timeout=30, during=reset_after_open)
     errors = [m["p"] for m in monitor.messages if m["k"] == "error"]
     assert any(e.get("where") == "model" and "CRC" in e.get("error", "") for e in errors), errors
