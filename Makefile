@@ -12,6 +12,9 @@ PYTEST_ARGS ?=
 # A test that hangs fails after this many seconds instead of stalling the run (a device
 # module runs whole in its first item, up to 900 s).
 PYTEST_TIMEOUT ?= 1200
+# Test files run side by side on this many processes (pytest-xdist), one file per process
+# so a module's fixtures (a virtual board, a broker) are set up once; 0 runs in one process.
+PYTEST_WORKERS ?= 2
 
 .PHONY: help setup test demo clean
 help:
@@ -30,7 +33,8 @@ $(SETUP_STAMP): host/requirements.txt host/pyproject.toml host/scripts/setup_sys
 
 # One pytest run: host tests under CPython, device tests inside the micropython Unix port.
 test: setup
-	$(PYTHON) -m pytest tests --timeout=$(PYTEST_TIMEOUT) $(PYTEST_ARGS)
+	$(PYTHON) -m pytest tests --timeout=$(PYTEST_TIMEOUT) -n $(PYTEST_WORKERS) --dist loadfile \
+	    --durations=15 $(PYTEST_ARGS)
 
 clean:
 	rm -rf build dist .pytest_cache
