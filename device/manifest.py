@@ -13,7 +13,7 @@ package("verdant", files=[
     "safemode.py", "saferetry.py", "sampler.py", "sensorfaults.py",
     # the app's parts: start-up, settings, model slot and metadata, status, output, sleep
     "modelmeta.py", "modelslot.py", "serialout.py", "settings.py", "sleeper.py", "startup.py",
-    "status.py",
+    "status.py", "warmstart.py",
     # MQTT out over Wi-Fi, the flash outbox while offline
     "mqtt.py", "mqtt_publish.py", "mqtt_topics.py", "outbox.py", "wifi.py",
     # sensor drivers

@@ -12,7 +12,7 @@ serial port, then outputs= (MQTT). Wired by verdant.startup; host replay calls s
 """
 import gc
 
-from verdant import saferetry, status
+from verdant import saferetry, status, warmstart
 from verdant.alerts import AlertEngine
 from verdant.features import FEATURE_NAMES, FeatureState, summarize_missing
 from verdant.flashlog import FlashLog
@@ -129,8 +129,9 @@ class App:
         return FeatureState(self.settings["feature_period_s"], self.settings["feature_window"],
                             self.settings["utc_offset_s"], self._also)
 
-    def adopt(self, engine):
-        """Run this engine from now on: its alert settings, its feature grid and inputs."""
+    def adopt(self, engine, warm=True):
+        """Run this engine from now on: its alert settings, its feature grid and inputs;
+        warm: its window refilled from the flash log (verdant.warmstart)."""
         self.engine = engine
         self._model_missing = None
         self._confirmed = False
@@ -142,6 +143,8 @@ class App:
             self.features = FeatureState.for_model(engine.meta, self._also, self.settings["utc_offset_s"],
                                                    getattr(engine, "quantize_value", None))
         self.features.clock_valid = self.clock_valid
+        if warm:
+            warmstart.refill(self)
         if self._next_feature_t is not None and self.features.period_s != old.period_s:
             self._next_feature_t = self.now()  # next feature step now, on the new grid
 
@@ -181,7 +184,7 @@ class App:
         last_slot = self.features.last_slot()
         if last_slot is not None and t // self.features.period_s < last_slot:
             # the clock was set back (e.g. the host set the RTC): start a new window
-            self.adopt(self.engine)
+            self.adopt(self.engine, warm=False)  # the log's times came from the wrong clock
             self.send("status", {"state": "clock_set_back", "why": "feature window restarted"}, t)
 
     def sample(self, t):

@@ -52,6 +52,11 @@ EXTRA = ("dew_point_c", "dli_mol_m2", "dli_prev_mol_m2", "par_from_lux", "tod_si
 
 LUX_TO_PAR = 0.0185  # umol/m2/s per lux, sunlight
 DLI_MAX_GAP_S = 3600
+# Up to this many missed slots in a row (a reboot, a power cut, a lost sample) are filled
+# with the row before them, as a sensor holds its last value: one missed sample would
+# otherwise stop the model for a whole window (3 h for the default model). Longer gaps
+# stay gaps (the window must refill).
+GAP_FILL_SLOTS = 2
 RV_J_KG_K = 461.5
 MAGNUS_A = 17.62
 MAGNUS_B = 243.12
@@ -355,11 +360,13 @@ class FeatureState:
             if self.model is not None:
                 self.model.drop_newest()
         elif self._slots:
-            for missing in range(max(self._slots[-1][0] + 1, slot - self.window + 1), slot):
-                self._slots.append((missing, None))
-                self._rows.append(None)
+            last = self._slots[-1][0]
+            fill = slot - last - 1 <= GAP_FILL_SLOTS
+            for missing in range(max(last + 1, slot - self.window + 1), slot):
+                self._slots.append((missing, None))  # no values: means, extremes and slopes skip it
+                self._rows.append(self._rows[-1] if fill else None)
                 if self.model is not None:
-                    self.model.push(None)
+                    self.model.repeat_newest() if fill else self.model.push(None)
         self._slots.append((slot, values))
         self._rows.append(None)
         if self.light._last_t is None or t > self.light._last_t:
@@ -502,6 +509,27 @@ class ModelInput:
                     entry[i] = value
         self._entries.append(entry)
         self._missing.append(missing)
+        if len(self._entries) > self.window:
+            self._entries.pop(0)
+            self._missing.pop(0)
+
+    def repeat_newest(self):
+        """A filled slot (GAP_FILL_SLOTS): the newest entry once more."""
+        if not self._entries or self._entries[-1] is None:
+            self.push(None)
+            return
+        newest = self._entries[-1]
+        if self.quantize is None:
+            entry = list(newest)
+        else:
+            entry = self._next
+            self._next = (self._next + 1) % self.window
+            n = len(self.names)
+            ring = self._ring
+            for i in range(n):
+                ring[entry * n + i] = ring[newest * n + i]
+        self._entries.append(entry)
+        self._missing.append(self._missing[-1])
         if len(self._entries) > self.window:
             self._entries.pop(0)
             self._missing.pop(0)

@@ -260,6 +260,25 @@ class FlashLog:
         self._write_at(0, pack_header(self.capacity, self.next_seq))
         return seq
 
+    def recent(self, count):
+        """The newest `count` valid records, oldest first, read one at a time (a board has
+        no room for the whole file)."""
+        found = []
+        first = max(0, self.next_seq - min(count, self.capacity))
+        try:
+            f = self.opener(self.path, "rb")
+        except OSError:
+            return found
+        try:
+            for seq in range(first, self.next_seq):
+                f.seek(HEADER_BYTES + (seq % self.capacity) * RECORD_BYTES)
+                record = unpack_record(f.read(RECORD_BYTES))
+                if record is not None and record["seq"] == seq:
+                    found.append(record)
+        finally:
+            f.close()
+        return found
+
     def records(self):
         """Every valid record in the file, oldest first."""
         data = self._read_all()

@@ -106,3 +106,31 @@ def test_a_rules_only_board_says_so_and_why_in_its_status_and_heartbeat():
     assert why == beat == "rules only: no model file (model.bin, model.prev)", (why, beat)
     why, beat = _model_off_status({"model.bin": bytearray(b"VRDM garbage")})
     assert why == beat == "rules only: no loadable model file (model.bin, model.prev)", (why, beat)
+
+
+def _reboot_after_a_power_cut(keep_log):
+    """A day of running, a 20-minute power cut, a new boot; returns the second boot's lines."""
+    board, hal, model = setup()
+    fs = MemFS({"model.bin": bytearray(model)})
+    first = appmod.App(hal, board, opener=fs.open, stat=Stat(fs))
+    first.boot_status()
+    first.load_model()
+    first.run(DAY)
+    if not keep_log:
+        del fs.files["verdant.log"]
+    hal.clock.sleep_ms(20 * 60 * 1000)
+    hal.serial = CheckingSerial()
+    second = appmod.App(hal, board, opener=fs.open, stat=Stat(fs))
+    second.boot_status()
+    second.load_model()
+    second.run(2 * HOUR)
+    assert second.engine is not None and hal.serial.problems == []
+    return [m["p"] for m in hal.serial.kept if m["k"] == "status" and "model" in m["p"]]
+
+
+def test_after_a_power_cut_the_model_runs_at_once_from_the_flash_log():
+    statuses = _reboot_after_a_power_cut(keep_log=True)
+    assert [s for s in statuses if s["model"] == "waiting"] == [], statuses
+    # without the log the window starts empty: the model waits for its inputs
+    statuses = _reboot_after_a_power_cut(keep_log=False)
+    assert [s for s in statuses if s["model"] == "waiting"], statuses

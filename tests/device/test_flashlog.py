@@ -145,3 +145,17 @@ def test_real_file_on_the_unix_port():
         assert os.stat(path)[6] == 32 + 3 * 44
     finally:
         os.remove(path)
+
+
+def test_recent_reads_the_newest_records_across_the_wrap_and_skips_a_torn_one():
+    fs = MemFS()
+    log = FlashLog("v.log", capacity=8, opener=fs.open)
+    assert log.recent(4) == []
+    for i in range(11):  # wraps: slots hold seq 3..10
+        log.append(1000 + 60 * i, values_for(i))
+    assert [r["seq"] for r in log.recent(4)] == [7, 8, 9, 10]
+    assert [r["seq"] for r in log.recent(50)] == [3, 4, 5, 6, 7, 8, 9, 10]  # at most the capacity
+    data = fs.files["v.log"]
+    data[32 + (9 % 8) * 44 + 10] ^= 0xFF  # seq 9 torn
+    recent = log.recent(4)
+    assert [r["seq"] for r in recent] == [7, 8, 10] and recent[-1]["t"] == 1000 + 600

@@ -98,17 +98,40 @@ def test_rate_is_least_squares_slope_per_hour_like_numpy():
     assert row["air_temp_c_min"] == temps.min() and row["air_temp_c_max"] == temps.max()
 
 
-def test_missed_slots_are_explicit_and_block_the_model_vector():
+def test_a_missed_slot_is_filled_with_the_one_before_and_a_long_gap_blocks_the_model_vector():
+    assert F.GAP_FILL_SLOTS == 2
     state = F.FeatureState(300, 6)
-    for i in (0, 1, 2, 4, 5):  # slot 3 never sampled
+    for i in (0, 1, 2, 4, 5):  # slot 3 never sampled (a reboot): filled with slot 2's row
         state.add(3000 + 300 * i, {"air_temp_c": 20.0 + i})
     rows = state.rows(6)
-    assert len(rows) == 6 - 0 and rows[3] is None
+    assert len(rows) == 6 and rows[3] is rows[2] and rows[3]["air_temp_c"] == 22.0
     floats, missing = F.build_vector(rows, ["air_temp_c"], [20.0], [2.0], window=6)
-    assert floats is None
-    assert "window: 1 missing slots" in missing
-    # rate over present values only: points 0,1,2,4,5 on a line of 1 degC / 300 s
+    assert missing == [] and floats == [0.0, 0.5, 1.0, 1.0, 2.0, 2.5]
+    # rate over sampled values only: points 0,1,2,4,5 on a line of 1 degC / 300 s
     assert abs(state.rows(1)[0]["air_temp_c_rate_h"] - 12.0) < 1e-9
+
+    state = F.FeatureState(300, 6)
+    for i in (0, 1, 5):  # three slots missed: a real gap, the window must refill
+        state.add(3000 + 300 * i, {"air_temp_c": 20.0 + i})
+    rows = state.rows(6)
+    assert rows[2:5] == [None, None, None]
+    floats, missing = F.build_vector(rows, ["air_temp_c"], [20.0], [2.0], window=6)
+    assert floats is None and "window: 3 missing slots" in missing
+
+
+def test_the_board_model_input_fills_the_same_slots_as_build_vector():
+    names = ["air_temp_c", "air_temp_c_rate_h"]
+    meta = {"features": names, "norm_mean": [20.0, 0.0], "norm_std": [2.0, 4.0], "window": 4, "period_s": 300}
+    board = F.FeatureState.for_model(meta)
+    host = F.FeatureState(300, 4)
+    for i in (0, 1, 3, 4, 5, 9, 10, 11, 12, 14):  # gaps of 1, 3 and 1 slots
+        reading = {"air_temp_c": 18.0 + 0.5 * i}
+        board.add(3000 + 300 * i, reading)
+        host.add(3000 + 300 * i, reading)
+        expected, _ = F.build_vector(host.rows(4), names, meta["norm_mean"], meta["norm_std"], window=4)
+        got, _ = board.model.vector()
+        assert (got is None and expected is None) or list(got) == expected, i
+    assert got is not None
 
 
 def test_build_vector_normalizes_time_major_in_model_order():
