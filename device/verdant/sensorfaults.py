@@ -123,6 +123,11 @@ def _runs_for(repeat_pct):
     return n
 
 
+# _runs_for for every whole percentage, made once: a lookup per step allocates nothing
+# (the loop's floats would be heap objects on a board, every step for every quantity).
+RUNS_FOR = bytes(_runs_for(pct) for pct in range(101))
+
+
 def _fmt(x):
     return ("%.2f" % x).rstrip("0").rstrip(".") if isinstance(x, float) else str(x)
 
@@ -231,8 +236,8 @@ class SensorFaults:
         """Mean % of changed readings in this hour and the hours either side, the last time
         they were seen (None when none of them was)."""
         hour, total, n = (t // 3600) % 24, 0, 0
-        for h in (hour - 1, hour, hour + 1):
-            pct = tr.habit[h % 24]
+        for step in (-1, 0, 1):
+            pct = tr.habit[(hour + step) % 24]
             if pct != _UNKNOWN:
                 total += pct
                 n += 1
@@ -317,7 +322,7 @@ class SensorFaults:
         if changed is not None:
             # readings around this hour changed `changed` % of the time: as many identical
             # readings as come by chance less than once in 50000 (at least 15 min)
-            span, samples = 900, _runs_for(100 - changed)
+            span, samples = 900, RUNS_FOR[100 - changed]
         if t - tr.run_since < span or tr.run_count < samples:
             return
         moved = self._moved_since(q, tr.run_since)
