@@ -193,7 +193,8 @@ class App:
         self._check_clock(t)
         current = self.sampler.current(t)
         # sensor faults first: a stuck or drifting quantity is no evidence for this step's rules
-        self.alert(self.alerts.update_faults(t, current, self.sampler.health_report()), t)
+        # the sampler's SensorHealth objects answer .get() like health_report()'s dicts, without them
+        self.alert(self.alerts.update_faults(t, current, self.sampler.health), t)
         row = None
         try:
             row = self.features.add(t, current)
@@ -213,7 +214,7 @@ class App:
                     self.alert(self._predict(t, row), t)
                 except Exception as exc:
                     self.stage_failed("model", exc)
-        self.alert(self.alerts.update_sensors(t, self.sampler.health_report()), t)
+        self.alert(self.alerts.update_sensors(t, self.sampler.health), t)
         if self.log is not None:
             try:
                 self.log.append(t + FIRMWARE_EPOCH, current, status.flags(self))  # Unix seconds in the file

@@ -29,6 +29,7 @@ from verdant.quantities import RANGES as DEFAULT_RANGES  # physically possible: 
 
 # Largest believable change between two samples; light changes fast (clouds): no limit.
 _NO_RANGE = (None, None)
+_HEALTH_KEYS = ("state", "samples", "failures", "bad_reads", "implausible", "spikes")  # and "error"
 
 DEFAULT_MAX_STEP = {
     "air_temp_c": 5.0,
@@ -100,6 +101,20 @@ class SensorHealth:
         self.in_a_row_failed = 0
         self.in_a_row_good = 0
         self.last_error = None
+
+    def get(self, key, default=None):
+        """As as_dict().get(key, default), without making the dict (the app's alert
+        engines read the sampler's health every feature step)."""
+        if key == "error":
+            return self.last_error
+        if key in _HEALTH_KEYS:
+            return getattr(self, key)
+        return default
+
+    def __getitem__(self, key):
+        if key != "error" and key not in _HEALTH_KEYS:
+            raise KeyError(key)
+        return self.get(key)
 
     def as_dict(self):
         return {"state": self.state, "samples": self.samples, "failures": self.failures,

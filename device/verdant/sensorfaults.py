@@ -272,7 +272,7 @@ class SensorFaults:
         if not health:
             return out
         for name, info in health.items():
-            count = info.get("spikes", 0) if isinstance(info, dict) else 0
+            count = (info.get("spikes", 0) or 0) if info is not None else 0  # a dict or the sampler's SensorHealth
             last = self._spike_counts.get(name)
             self._spike_counts[name] = count
             if last is not None and count > last:
@@ -371,7 +371,8 @@ class SensorFaults:
         if len(tr.present) > s["dropout_window"]:
             tr.present.pop(0)
         sensor = self.sensor_of.get(q, q)
-        failed = bool(health) and (health.get(sensor) or {}).get("state") == "failed"
+        info = health.get(sensor) if health else None
+        failed = info is not None and info.get("state") == "failed"
         if failed:
             tr.present = []  # a failed sensor is sensor_failure's; count gaps afresh after it
         gaps = tr.present.count(False)

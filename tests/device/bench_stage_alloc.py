@@ -98,7 +98,7 @@ wrap2(app.alerts, "update_sensors", "sensor-health alerts")
 wrap3(app, "send", "protocol lines")
 if app.log is not None:
     wrap3(app.log, "append", "flash log")
-wrap0(app.sampler, "health_report", "health report")
+
 wrap1(app.model, "poll", "model file check")
 wrap1(app, "sleep_until", "sleep")
 wrap1(app, "heartbeat", "hourly status line")

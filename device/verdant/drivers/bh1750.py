@@ -74,7 +74,7 @@ class BH1750:
             raw = self.read_raw()
         if raw == _SATURATED:
             raise SensorError("BH1750 at 0x%02x: saturated even at MTreg %d" % (self.address, self.mtreg))
-        lux = raw / 1.2 * _DEFAULT_MTREG / self.mtreg
+        lux = raw * (_DEFAULT_MTREG * 10) / (12 * self.mtreg)  # raw / 1.2 * 69 / MTreg in one float operation
         if self.mtreg != self._default_mtreg and raw < 0x1000:
             self.set_mtreg(self._default_mtreg)  # dim again: full resolution next time
         self._reading["light_lux"] = lux

@@ -56,7 +56,7 @@ class SHT3x(SensirionDevice):
         """Returns {'air_temp_c': degC, 'rh_pct': % relative humidity}: a dict the driver
         keeps and updates on every call (no dict per reading); copy it to keep it."""
         raw_t, raw_rh = self.read_raw_words()
-        temp_c = -45 + 175 * raw_t / 65535
+        temp_c = (175 * raw_t - 45 * 65535) / 65535  # one float operation (floats are heap objects on boards)
         rh = 100 * raw_rh / 65535
         if not _T_MIN_C <= temp_c <= _T_MAX_C:
             raise SensorError("SHT3x at 0x%02x: temperature %.2f C outside -40..125" % (self.address, temp_c))
