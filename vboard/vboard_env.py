@@ -120,6 +120,7 @@ class CsvTruth:
         if self._count < 1:
             raise ValueError("%s: no rows" % path)
         self._first = self._time(0)
+        self._env = {}  # what __call__ returns, filled in place
 
     def _header_of_rows(self, csv_size):
         """Text-column indexes when path.rows is there for a CSV of this size, else None."""
@@ -177,8 +178,14 @@ class CsvTruth:
         return lo
 
     def __call__(self, t):
+        """The row at t as a dict kept by the reader and updated in place (a new dict of
+        every column per read would be a 300-byte block in the board's small heap)."""
         row = self._read(self._index(t))
-        return {name: row[1 + i] for name, i in zip(self.names, self._keep)}
+        env = self._env
+        names, keep = self.names, self._keep
+        for j in range(len(names)):
+            env[names[j]] = row[1 + keep[j]]
+        return env
 
 
 def _report_to_supervisor(line):

@@ -87,10 +87,16 @@ class App:
         self._next_heartbeat_t = self.started_at + self.settings["heartbeat_s"]
 
     def send(self, kind, payload, t=None):
-        line = self.encoder.encode(self.now() if t is None else t, kind, payload)
+        view = self.encoder.encode_view(self.now() if t is None else t, kind, payload)
+        line = None
         for output in self.outputs:
             try:
-                output.write(line)
+                if getattr(output, "writes_at_once", False):
+                    output.write(view)  # the encoder's buffer itself: no line-sized block
+                else:
+                    if line is None:
+                        line = bytes(view)  # outputs that may keep the line get their own copy
+                    output.write(line)
             except MemoryError:
                 raise
             except Exception:

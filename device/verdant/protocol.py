@@ -149,6 +149,14 @@ class Encoder:
         self._n = 0
 
     def encode(self, t, kind, payload):
+        """The next line as bytes (a new object of the line's length)."""
+        return bytes(self.encode_view(t, kind, payload))
+
+    def encode_view(self, t, kind, payload):
+        """The next line as a memoryview of the encoder's kept buffer: nothing of the
+        line's length is allocated, and it is valid only until the next encode. For
+        outputs that write it out at once (the serial port): on a small, fragmented
+        heap a line-sized block is what fails first."""
         if kind not in KINDS:
             raise ValueError("protocol: unknown kind %r (expected one of %s)" % (kind, ", ".join(KINDS)))
         self._n = 0
@@ -174,7 +182,7 @@ class Encoder:
             at += 1
             shift -= 4
         self.seq += 1
-        return bytes(self._view[:self._n])
+        return self._view[:self._n]
 
     def _room(self, size):
         """Advance past size bytes (to be filled by the caller); returns where they start."""

@@ -9,7 +9,12 @@ class CallOutput:
 
 
 class SerialOutput:
-    """The board's serial port (hal.serial, looked up at each line), else sys.stdout."""
+    """The board's serial port (hal.serial, looked up at each line), else sys.stdout.
+
+    It writes each line out before returning, so the app hands it the encoder's own
+    buffer (a memoryview) instead of a copy."""
+
+    writes_at_once = True
 
     def __init__(self, hal):
         self.hal = hal
@@ -28,5 +33,5 @@ class StdoutOutput:
         if out is not None:
             out.write(buf)
         else:
-            sys.stdout.write(buf.decode())
+            sys.stdout.write(bytes(buf).decode())
         return len(buf)

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Heap figures of the whole firmware on the sim board for BENCHMARKS.md ("Firmware heap"):
 # tests/device/budget_firmware.py (2 simulated days: code, steady state, peak) and
-# tests/device/bench_sample_alloc.py (bytes per 15-min sample and per inference), on each
+# tests/device/bench_sample_alloc.py (bytes per 15-min sample and per inference) and
+# tests/device/bench_stage_alloc.py (the same per stage), on each
 # interpreter given. An interpreter with the firmware frozen in (make unix32) runs the
 # frozen modules in its board's budget heap (boards/sim32.json); the others run device/
 # from source in a large heap.
@@ -21,5 +22,8 @@ for mp in "$@"; do
   (cd "$work" && MICROPYPATH=$path "$mp" -X heapsize=$heap "$REPO/tests/device/budget_firmware.py" 172800 | tail -1)
   rm -f "$work/verdant.log" "$work/boot.json" "$work/model.prev" "$work/board.good.json"
   (cd "$work" && MICROPYPATH=$path "$mp" -X heapsize=8000000 "$REPO/tests/device/bench_sample_alloc.py")
+  rm -f "$work/verdant.log" "$work/boot.json" "$work/model.prev" "$work/board.good.json"
+  echo "bytes per 15-min sample by stage (nested stages are parts of the ones above them):"
+  (cd "$work" && MICROPYPATH=$path "$mp" -X heapsize=8000000 "$REPO/tests/device/bench_stage_alloc.py" | tail -1)
   rm -rf "$work"
 done

@@ -200,6 +200,27 @@ def test_encoding_a_line_allocates_one_line_sized_block_not_several():
     assert used < 8 * len(line), used
 
 
+def test_encode_view_is_the_line_without_its_copy():
+    # the serial port writes a line out at once: the app hands it the encoder's buffer
+    # (the sim32 soak's MemoryErrors were 333-335 byte blocks with 13 KB free)
+    import gc
+    payload = {"air_temp_c": 21.532, "co2_ppm": 612, "light_lux": 15234.5, "state": "running",
+               "reason": "x" * 200}
+    line = protocol.Encoder(seq=5).encode(1767225600, "reading", payload)
+    enc = protocol.Encoder(seq=5)
+    assert bytes(enc.encode_view(1767225600, "reading", payload)) == line
+    assert enc.seq == 6
+    gc.collect()
+    before = gc.mem_alloc()
+    enc.encode_view(1767225600, "reading", payload)
+    viewed = gc.mem_alloc() - before
+    gc.collect()
+    before = gc.mem_alloc()
+    enc.encode(1767225600, "reading", payload)
+    copied = gc.mem_alloc() - before
+    assert len(line) > 250 and viewed + len(line) <= copied, (viewed, copied, len(line))
+
+
 def test_firmware_time_lines_say_unix_seconds():
     # the app counts firmware seconds (small ints on 32-bit ports); its lines must carry
     # the same Unix seconds as before: 2025-01-01 00:00 UTC is 1735689600
