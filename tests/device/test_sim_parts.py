@@ -177,3 +177,25 @@ def test_command_and_bus_logs_stay_bounded_over_long_runs():
     assert len(part.commands) == LOG_LIMIT
     assert part.commands[-1] == b"\xf3\x2d"
     assert len(wire.log) == LOG_LIMIT
+
+
+def test_scd4x_part_answers_after_days_past_its_last_deadline_and_across_the_ticks_wrap():
+    # the sim32 soak: a busy deadline set at start-up read as "not yet" once 2^29 ms
+    # (6.2 days) had passed, so the part NACKed (ENODEV) for the next 6.2 days
+    from verdant.drivers.scd4x import SCD4x
+    clock = SimClock(start_s=1767225600)
+    part = SimSCD4x(clock, co2_ppm=700.0)
+    bus = SimI2C()
+    bus.attach(0x62, part)
+    sensor = SCD4x(bus, sleep_ms=clock.sleep_ms)
+    assert sensor.measure() == {"co2_ppm": 700}
+    for _ in range(16):  # 16 x 1.5 days: past the 2^29 ms half range and the 2^30 ms wrap twice
+        clock.sleep_ms(36 * 3600 * 1000)
+        assert sensor.measure() == {"co2_ppm": 700}
+        clock.sleep_ms(60000)
+        assert sensor.measure() == {"co2_ppm": 700}
+    bus.writeto(0x62, b"\x3f\x86")  # stop_periodic_measurement: busy for 500 ms
+    with raises(OSError):
+        bus.writeto(0x62, b"\x36\x82")  # still refused while stopping
+    clock.sleep_ms(500)
+    bus.writeto(0x62, b"\x36\x82")

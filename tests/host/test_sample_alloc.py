@@ -19,7 +19,7 @@ SCRIPT = os.path.join(REPO, "tests", "device", "bench_stage_alloc.py")
 # stage -> bytes per sample at most, x64 (before: whole 229248, sensor polls 189512, simulated parts 104448,
 # sleep 480)
 X64_BOUNDS = {
-    "whole app": 56000,
+    "whole app": 48000,
     "sensor polls (sampler)": 25000,
     "simulated parts and buses": 8000,
     "sleep": 1000,
@@ -27,7 +27,7 @@ X64_BOUNDS = {
 # the same on 32-bit (before: whole 161696, sensor polls 111364, simulated parts 57600, sleep 23280: epoch
 # milliseconds are heap objects there)
 X32_BOUNDS = {
-    "whole app": 31000,
+    "whole app": 27000,
     "sensor polls (sampler)": 12500,
     "simulated parts and buses": 4000,
     "sleep": 500,

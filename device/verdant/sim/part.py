@@ -18,7 +18,7 @@ from verdant.hal.sim import SimDevice
 
 LOG_LIMIT = 64  # bounded, so a simulated week does not fill the heap
 _TICKS_MASK = 0x3FFFFFFF  # ticks_ms() wraps at 2^30
-_TICKS_HALF = 0x20000000
+_AHEAD_MS = 600000  # the longest wait a part sets (conversions, periods: seconds)
 
 
 def remember(log, item):
@@ -92,11 +92,17 @@ class SimPart(SimDevice):
 
     def deadline(self, delay_ms):
         """The ticks_ms value delay_ms from now."""
+        if not 0 <= delay_ms <= _AHEAD_MS:
+            raise ValueError("deadline %r ms ahead: parts wait 0..%d ms" % (delay_ms, _AHEAD_MS))
         return (self.ticks_ms() + delay_ms) & _TICKS_MASK
 
     def reached(self, deadline):
-        """True once ticks_ms() is at or past deadline (within 2^29 ms)."""
-        return (self.ticks_ms() - deadline) & _TICKS_MASK < _TICKS_HALF
+        """True once ticks_ms() is at or past deadline. Deadlines are set at most
+        _AHEAD_MS ahead, so one further ahead than that lies in the past, however long
+        ago (wrapping ticks: a plain half-range test would call a deadline 6.2 days old
+        "not yet" for the next 6.2 days)."""
+        ahead = (deadline - self.ticks_ms()) & _TICKS_MASK
+        return ahead == 0 or ahead > _AHEAD_MS
 
     def code(self, attr, offset, span, bits=16):
         """raw_code() of what the part senses for attr; the last one is reused while the
