@@ -98,9 +98,10 @@ class SimPart(SimDevice):
 
     def reached(self, deadline):
         """True once ticks_ms() is at or past deadline. Deadlines are set at most
-        _AHEAD_MS ahead, so one further ahead than that lies in the past, however long
-        ago (wrapping ticks: a plain half-range test would call a deadline 6.2 days old
-        "not yet" for the next 6.2 days)."""
+        _AHEAD_MS ahead, so one further ahead than that lies in the past (a plain
+        half-range test would call a deadline 6.2 days old "not yet" for the next 6.2
+        days). Ticks wrap every 2^30 ms (12.4 days): a part checks a deadline soon after
+        setting it, or drops it once passed (SCD4x's busy time)."""
         ahead = (deadline - self.ticks_ms()) & _TICKS_MASK
         return ahead == 0 or ahead > _AHEAD_MS
 

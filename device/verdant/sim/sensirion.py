@@ -145,7 +145,7 @@ class SimSCD4x(_SensirionPart):
         self.serial = serial
         self.periodic = False
         self._next_result = self.ticks_ms()  # ticks_ms of the next periodic result
-        self._busy_until = self.ticks_ms()
+        self._busy_until = None  # ticks_ms until which a command is still executing; None once past
 
     def data_ready(self):
         return self.periodic and self.reached(self._next_result)
@@ -159,8 +159,12 @@ class SimSCD4x(_SensirionPart):
 
     def write(self, data):
         self.record(data)
-        if not self.reached(self._busy_until) or len(data) < 2:
-            raise _nack()  # still executing the previous command (e.g. stop takes 500 ms)
+        if self._busy_until is not None:
+            if not self.reached(self._busy_until):
+                raise _nack()  # still executing the previous command (e.g. stop takes 500 ms)
+            self._busy_until = None  # past: a deadline kept would come round again with the ticks
+        if len(data) < 2:
+            raise _nack()
         command = (data[0] << 8) | data[1]
         if self.periodic and command not in _PERIODIC_OK:
             raise _nack()
