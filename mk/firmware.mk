@@ -41,3 +41,22 @@ unix32:
 MP32 ?= $(wildcard $(UNIX32))
 firmware-heap:
 	bash host/scripts/firmware_heap.sh $(MICROPYTHON) $(MP32)
+
+# MicroPython's qemu port (MPS2_AN385, Cortex-M3, its stock ~139 KB heap) with the firmware
+# frozen in (device/manifest.py, sim parts included), built from MPY_DIR into build/:
+# tests/host/test_budget_qemu.py runs the whole firmware on it (code in flash, as on a
+# board with a custom build) and holds its heap to the sim32 budget.
+#   make qemu-frozen MPY_DIR=/path/to/micropython-v1.28.0   -> build/qemu-frozen/firmware.elf
+QEMU_FROZEN_BUILD := $(abspath build/qemu-frozen)
+.PHONY: qemu-frozen
+qemu-frozen:
+	@test -n "$(MPY_DIR)" -a -d "$(MPY_DIR)/ports/qemu" || { echo "qemu-frozen: set MPY_DIR to a MicroPython v1.28.0 source tree" >&2; exit 2; }
+	@mkdir -p $(QEMU_FROZEN_BUILD)/no-micropython-lib
+	@echo 'include("$(CURDIR)/device/manifest.py", sim=True)' > $(QEMU_FROZEN_BUILD)/manifest.py
+	@echo 'module("memfs.py", base_path="$(CURDIR)/tests/device")' >> $(QEMU_FROZEN_BUILD)/manifest.py
+	@echo "micropython-lib is not used by the Verdant manifest" > $(QEMU_FROZEN_BUILD)/no-micropython-lib/README.md
+	$(MAKE) -C $(MPY_DIR)/mpy-cross
+	$(MAKE) -C $(MPY_DIR)/ports/qemu BOARD=MPS2_AN385 BUILD=$(QEMU_FROZEN_BUILD)/obj \
+	  FROZEN_MANIFEST=$(QEMU_FROZEN_BUILD)/manifest.py MPY_LIB_DIR=$(QEMU_FROZEN_BUILD)/no-micropython-lib
+	cp $(QEMU_FROZEN_BUILD)/obj/firmware.elf $(QEMU_FROZEN_BUILD)/firmware.elf
+	@echo "qemu-frozen: $(QEMU_FROZEN_BUILD)/firmware.elf"

@@ -28,14 +28,17 @@ app.run(6 * 3600)  # window full, every sensor sampled, model running
 period = app.features.period_s
 
 
-class _NoCollect:  # the app collects at every wake-up: counting allocations needs it not to
+class _NoCollect:  # the app collects before each feature step and status line: counting needs it not to
+    mem_free = gc.mem_free
+
     @staticmethod
     def collect():
         pass
 
 
 import verdant.app  # noqa: E402
-verdant.app.gc = _NoCollect
+import verdant.status  # noqa: E402
+verdant.app.gc = verdant.status.gc = _NoCollect
 app.collect = _NoCollect.collect  # the app's per-step collection (App.collect)
 gc.collect()
 gc.disable()
@@ -43,7 +46,7 @@ before = gc.mem_alloc()
 app.run(4 * period)
 per_sample = (gc.mem_alloc() - before) // 4
 gc.enable()
-verdant.app.gc = gc
+verdant.app.gc = verdant.status.gc = gc
 app.collect = gc.collect
 net = app.engine
 vector = app.features.model.vector()[0]
