@@ -207,7 +207,7 @@ def stage(name, obj, attr):
         finally:
             stages[name] = stages.get(name, 0) + time.ticks_diff(time.ticks_us(), t)
     setattr(obj, attr, timed)
-stage('sensors', app.sampler, 'poll')
+stage('sensors', app.sampler, 'poll_events')
 stage('sample', app, 'sample')
 stage('model_check', app.model, 'poll')
 stage('sleep', app, 'sleep_until')
