@@ -216,6 +216,8 @@ class Sampler:
         for _ in range(self._reads_of(sensor)):
             try:
                 reading = sensor.measure()
+            except MemoryError:  # the heap, not the sensor: up to the app (safe mode), no false sensor alert
+                raise
             except Exception as exc:  # any driver failure is a failed read, never fatal
                 bad += 1
                 error = _error_text(exc)

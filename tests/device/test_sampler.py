@@ -185,3 +185,13 @@ def test_poll_keeps_its_lists_little_heap_per_poll():
     assert used <= 30 * 256, used // 30
     assert sampler.current(600 + 60 * 29) == {"air_temp_c": 20.5, "rh_pct": 60.0, "co2_ppm": 600.0,
                                                 "soil_moisture_pct": 40.0}
+
+
+def test_a_memory_error_in_a_read_is_not_blamed_on_the_sensor():
+    s = FakeSensor("co2", ["co2_ppm"], 60, script=[{"co2_ppm": 500.0}, MemoryError("heap")], value={"co2_ppm": 510.0})
+    sampler = Sampler([s], reads=1)
+    sampler.poll(0)
+    with raises(MemoryError):
+        sampler.poll(60)  # up to the app, which goes to safe mode on a MemoryError
+    h = sampler.health["co2"]
+    assert h.state == OK and h.bad_reads == 0 and sampler.health_report()["co2"]["failures"] == 0
