@@ -57,6 +57,12 @@ def slug(text):
     return "".join(out).strip("_")[:64] or "board"
 
 
+# Home Assistant shows a sensor as unavailable after this long without a reading line
+# (4 missed 15-minute steps): a board that is connected but no longer samples (a hung
+# sensor bus, safe mode without readings) does not leave old values on screen as current.
+EXPIRE_AFTER_S = 3600
+
+
 class Topics:
     def __init__(self, board_id, prefix="verdant", discovery_prefix="homeassistant", board_name=None):
         self.board_id = check_id(board_id)
@@ -91,6 +97,7 @@ class Topics:
         config["state_topic"] = self.kind("reading")
         config["value_template"] = "{{ value_json.p.%s }}" % quantity
         config["state_class"] = "measurement"
+        config["expire_after"] = EXPIRE_AFTER_S
         if device_class:
             config["device_class"] = device_class
         if unit:

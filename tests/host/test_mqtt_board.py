@@ -76,6 +76,7 @@ def test_heating_failure_reaches_a_subscriber_with_discovery(broker, truth_csv, 
     assert temp["device_class"] == "temperature" and temp["unit_of_measurement"] == "\u00b0C"
     assert temp["state_topic"] == "verdant/gh-north/reading"
     assert temp["value_template"] == "{{ value_json.p.air_temp_c }}"
+    assert 3 * 900 <= temp["expire_after"] <= 7200  # stale after a few missed 15-minute readings
     reading = [m for m in sent if m["k"] == "reading"][-1]
     sensors = [t for t, _, _ in sub.messages if t.startswith("homeassistant/sensor/gh-north/")]
     assert sorted(t.split("/")[3] for t in set(sensors)) == sorted(reading["p"])
