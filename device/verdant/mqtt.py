@@ -28,6 +28,21 @@ class MQTTException(Exception):
     pass
 
 
+# The broker's address, resolved once: a DNS lookup cannot be given a timeout on a board
+# (it can outlast the watchdog), so reconnects reuse it. After RESOLVE_AGAIN_AFTER failed
+# connects in a row the name is looked up again (the broker may have a new address).
+RESOLVE_AGAIN_AFTER = 4
+_addresses = {}  # (server, port) -> [address, failed connects since it was resolved]
+
+
+def _address(server, port):
+    entry = _addresses.get((server, port))
+    if entry is None or entry[1] >= RESOLVE_AGAIN_AFTER:
+        entry = [socket.getaddrinfo(server, port, 0, socket.SOCK_STREAM)[0][-1], 0]
+        _addresses[(server, port)] = entry
+    return entry
+
+
 def _bytes(value):
     return value.encode() if isinstance(value, str) else bytes(value)
 
@@ -115,11 +130,16 @@ class MQTTClient:
     # ---- umqtt.simple API ----
     def connect(self, clean_session=True, timeout=None):
         """Open the connection; returns True when the broker kept a session for us."""
-        addr = socket.getaddrinfo(self.server, self.port, 0, socket.SOCK_STREAM)[0][-1]
+        address = _address(self.server, self.port)
         self.sock = socket.socket()
         try:
             self.sock.settimeout(timeout if timeout is not None else self.timeout_s)
-            self.sock.connect(addr)
+            try:
+                self.sock.connect(address[0])
+            except OSError:
+                address[1] += 1
+                raise
+            address[1] = 0
             if self.ssl:
                 if hasattr(self.ssl, "create_default_context"):  # CPython (the host bridge)
                     self.sock = self.ssl.create_default_context().wrap_socket(self.sock, server_hostname=self.server)

@@ -72,3 +72,26 @@ def test_url_parsing_never_quotes_the_password():
         with pytest.raises(ValueError) as caught:
             parse_url(bad)
         assert "hunter2" not in str(caught.value)
+
+
+def test_the_broker_name_is_resolved_once_and_again_after_failed_connects(broker, monkeypatch):
+    from verdant import mqtt
+    lookups = []
+    real = socket.getaddrinfo
+
+    def counted(host, *args):
+        lookups.append(host)
+        return real(host, *args)
+    monkeypatch.setattr(socket, "getaddrinfo", counted)
+    monkeypatch.setattr(mqtt, "_addresses", {})
+    for _ in range(3):  # reconnects reuse the address: no DNS lookup (unbounded on a board) each time
+        client = MQTTClient("dns", "127.0.0.1", broker.port, timeout_s=2)
+        client.connect()
+        client.disconnect()
+    assert lookups == ["127.0.0.1"]
+    port = broker.port
+    broker.stop()
+    for _ in range(mqtt.RESOLVE_AGAIN_AFTER + 1):  # the broker gone: after a few failures, look it up again
+        with pytest.raises(OSError):
+            MQTTClient("dns", "127.0.0.1", port, timeout_s=2).connect()
+    assert lookups == ["127.0.0.1", "127.0.0.1"]
