@@ -124,6 +124,18 @@ def perturb(readings, kind, start, rng, step_s):
     return out, visible
 
 
+def _dark(readings):
+    """Rows without daylight or lamps (PAR < 5 umol/m2/s, or the lux equivalent); none
+    without a light sensor."""
+    if "par_umol_m2_s" in readings:
+        par = readings["par_umol_m2_s"]
+    elif "light_lux" in readings:
+        par = readings["light_lux"] * vf.LUX_TO_PAR
+    else:
+        return np.zeros(len(next(iter(readings.values()))), dtype=bool)
+    return np.nan_to_num(par, nan=1e9) < 5.0
+
+
 def _samples(ts, readings, names):
     steps, x, keep = dataset.rows_to_samples(ts, readings, names, PERIOD_S, WINDOW)
     return steps, x, keep
@@ -159,7 +171,13 @@ def build_training(histories, names, present, rng, episodes_per_day=8, episode_h
             s_steps, sx, skeep = _samples(ts[lo:hi], new, names)
             vis = visible[s_steps]
             before = (s_steps < start - lo)
-            pick = skeep & (vis | before)   # windows before the onset stay normal examples
+            normal = before.copy()   # windows before the onset stay normal examples
+            if kind == "co2_low":
+                # nobody doses CO2 in the dark: a low level at night is normal, not a fault
+                dark = _dark(seg)[s_steps]
+                normal |= dark
+                vis = vis & ~dark
+            pick = skeep & (vis | normal)
             label = np.where(vis, LABELS.index(kind), 0)
             xs.append(sx[pick])
             ys.append(label[pick].astype(np.int64))
@@ -219,7 +237,28 @@ def choose_rule(t, probs, weeks, thresholds=(0.7, 0.8, 0.9, 0.95, 0.98), consecu
     if best is None:
         th, c = thresholds[-1], consecutives[-1]
         best = ((th, c), len(report.fast_alerts(t, probs, th, c)) / weeks if weeks else 0.0)
-    return best
+        return best
+    # a day or two held back is a small sample: keep the threshold MARGIN above the highest
+    # score a run of `c` predictions reached there (the next weeks bring other weather)
+    (th, c), rate = best
+    peak = held_back_peak(probs, c)
+    th = max(th, min(thresholds[-1], round(peak + MARGIN, 2)))
+    return (th, c), rate
+
+
+MARGIN = 0.15
+
+
+def held_back_peak(probs, consecutive):
+    """The highest p that some non-normal class kept for `consecutive` predictions in a row."""
+    peak = 0.0
+    for c in range(1, probs.shape[1]):
+        p = probs[:, c]
+        if len(p) < consecutive:
+            continue
+        runs = np.lib.stride_tricks.sliding_window_view(p, consecutive).min(axis=1)
+        peak = max(peak, float(runs.max()))
+    return peak
 
 
 def fit(x, y, names, seed=1, epochs=25, hidden=(24, 12), say=None):

@@ -37,6 +37,12 @@ def test_scoring_by_hand():
     assert r["max_info_per_day"] == 2
 
 
+def test_a_models_condition_label_is_a_claim_a_rules_is_not():
+    r = fieldeval.score([meta(0)], lambda m: [(T0 + 3 * H, "co2_low", "warning", "raise", "rule"),
+                                              (T0 + 4 * H, "co2_low", "warning", "raise", "model")])
+    assert abs(r["false_alarms_per_week"] * r["healthy_weeks"] - 1) < 1e-9
+
+
 def test_a_raise_after_the_grace_period_is_a_miss():
     r = fieldeval.score([meta(0, "vent_stuck_open", 30, 31)],
                         lambda m: [(T0 + 31 * H + 31 * 60, "cold_anomaly", "warning", "raise")])
@@ -50,3 +56,21 @@ def test_baseline_rings_after_15_minutes_and_on_missing_data():
     got = fieldeval.baseline_alerts(cols)
     assert got == [(int(t[3]), "baseline_air_temp_c_below", "warning", "raise"),
                    (int(t[10]), "baseline_missing_co2_ppm", "warning", "raise")]
+
+
+def test_each_split_has_its_own_report_block(tmp_path):
+    report = tmp_path / "report.md"
+    report.write_text("# Report\n\nintro\n\n%s\n## Field\n%s\nafter\n" % (fieldeval.BLOCK_START, fieldeval.BLOCK_END))
+    r = fieldeval.score([meta(0, "heating_failure", 30, 36), meta(1)],
+                        lambda m: [(T0 + 31 * H, "cold_anomaly", "warning", "raise")] if m["index"] == 0 else [])
+    rows = [("firmware: rules", r), ("four-threshold baseline", r)]
+    fieldeval.write_block(str(report), fieldeval.markdown_block(rows, "cmd test", "test"), "test")
+    fieldeval.write_block(str(report), fieldeval.markdown_block(rows, "cmd dev", "dev"), "dev")
+    fieldeval.write_block(str(report), fieldeval.markdown_block(rows, "cmd test again", "test"), "test")
+    text = report.read_text()
+    assert text.startswith("# Report\n\nintro\n") and text.endswith(fieldeval.BLOCK_END + "\nafter\n")
+    assert text.index("field-eval:test:end") < text.index("field-eval:dev:start") < text.index(fieldeval.BLOCK_END)
+    assert text.count("field-eval:test:start") == 1 and text.count("field-eval:dev:start") == 1
+    assert "cmd test again" in text and "cmd test`" not in text and "cmd dev" in text
+    assert "not looked at while tuning" in text and "optimistic" in text
+    assert "| 0 | heating_failure | cold_anomaly, 60 min | cold_anomaly, 60 min | - |" in text

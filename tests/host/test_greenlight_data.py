@@ -63,7 +63,7 @@ def test_corruption_is_deterministic_and_injects_each_sensor_fault():
     assert 3 <= jumps <= 6
 
 
-@pytest.mark.parametrize("split", ["test", "train"])
+@pytest.mark.parametrize("split", ["test", "dev", "train"])
 def test_committed_data_matches_its_manifest(split):
     folder = os.path.join(DATA, split)
     if not os.path.exists(os.path.join(folder, "manifest.json")):
@@ -81,3 +81,14 @@ def test_committed_data_matches_its_manifest(split):
         marked = [line.rsplit(",", 1)[1] for line in lines[1:]]
         assert set(marked) == ({"", meta["fault"]} if meta["fault"] else {""})
         assert marked.count(meta["fault"]) * 300 == meta["fault_end_s"] - meta["fault_start_s"] if meta["fault"] else True
+
+
+@pytest.mark.parametrize("split, days", [("test", 7), ("dev", 4)])
+def test_site_histories_end_where_their_scenarios_begin(split, days):
+    with open(os.path.join(DATA, split, "manifest.json")) as f:
+        scenarios = json.load(f)["scenarios"]
+    for meta in scenarios:
+        with open(os.path.join(DATA, split + "_site", "site_%02d.csv" % meta["index"])) as f:
+            lines = f.read().splitlines()
+        assert len(lines) - 1 == days * 288 and set(line.rsplit(",", 1)[1] for line in lines[1:]) == {""}
+        assert int(lines[-1].split(",")[0]) + 300 == meta["t0_unix"], meta["index"]
