@@ -132,7 +132,7 @@ def test_board_clock_runs_at_the_chosen_speed_only_while_the_board_sleeps(board)
         int(x) for x in mpremote(board.port, "exec", code).stdout.split())
     assert 10000 / 100 * 0.95 <= slept_real_ms < 10000 / 10
     assert 10000 <= slept_board_ms <= 10000 + slept_real_ms + 50
-    assert awake_real_ms <= awake_board_ms <= awake_real_ms + 50
+    assert awake_real_ms - 2 <= awake_board_ms <= awake_real_ms + 50  # two millisecond clocks: rounding
 
 
 def test_board_clock_goes_on_across_a_hard_reset(board):
