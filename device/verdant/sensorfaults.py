@@ -12,17 +12,20 @@ Detectors (thresholds in DEFAULTS, board config "alerts": {"sensor_faults": {...
   stuck    the same reading for stuck_s (and stuck_samples updates) while another quantity moved more than its
            MOVE threshold in that span, and the quantity is expected to move now; values at a
            sensor's floor (light 0 or dim at night, RH 0/100 at saturation) are not evidence.
-           Once the hours around now have been seen, the run needed is as long as comes by
+           Once the hours around now have been seen, the run needed (not for light: lamps
+           hold it steady) is as long as comes by
            chance less than once in 50000 readings given how often readings repeated there
            (at least 3 readings and 15 min: a sensor whose readings always change is stuck
            sooner, a coarse one that often repeats needs a longer run). Clears
            after clear_samples different readings in a row.
-           Expected to move: in this hour of the day, the last time it was seen whole, at least
-           stuck_habit_pct % of the readings differed from the one before (CO2 can sit exactly
+           Expected to move: in this hour of the day and the hours either side, the last time
+           they were seen whole, at least stuck_habit_pct % of the readings differed from the one before (CO2 can sit exactly
            flat all night with dosing off and vents shut, and so can a coarse sensor); for an
            hour not seen yet, the quantity is air temperature or RH (never still to the last
            digit in a greenhouse) or its readings were noisy before the run began (their steps
            changed direction in half of the last 12: sensor noise, which a stuck sensor loses).
+           Only the readings taken while expected to move count towards the run. CO2 at the
+           outdoor level (380-440 ppm) is no evidence either (a ventilated greenhouse).
   spikes   a reading more than SPIKE_STEP from the median of its two neighbours on each
            side while at least three of those four agree (known two samples later; bursts
            of back-to-back spikes count, a real step change does not), or a reading the
@@ -67,6 +70,11 @@ SPIKE_STEP = {"air_temp_c": 2.0, "rh_pct": 8.0, "co2_ppm": 250.0, "soil_moisture
 FLOORS = {"par_umol_m2_s": (0.0,), "light_lux": (0.0,), "rh_pct": (0.0, 100.0)}
 # Light this dim (dusk, dawn, a lamp's glow) rounds to the same reading for long spells.
 DIM = {"par_umol_m2_s": 5.0, "light_lux": 250.0}
+# CO2 at the outdoor level: a ventilated or empty greenhouse sits there (a sensor stuck there
+# while dosing runs shows as CO2 far below normal: normalband's co2_low_anomaly).
+LEVELS = {"co2_ppm": (380.0, 440.0)}
+# Lamps give a steady light for hours: light never gets a run shorter than stuck_s.
+LIGHT = ("par_umol_m2_s", "light_lux")
 WATCHED = ("air_temp_c", "rh_pct", "co2_ppm", "par_umol_m2_s", "light_lux", "soil_moisture_pct", "soil_temp_c")
 SOIL = ("soil_moisture_pct", "soil_temp_c")
 # Never still to the last digit in a greenhouse: expected to move before any habit is known.
@@ -153,6 +161,8 @@ class _Track:
         self.last_sign = 0
         self.flips = 0             # bits: which of the last 12 steps changed direction
         self.noisy_before_run = False
+        self.expected_count = 0    # identical readings of the run taken while expected to move
+        self.expected_since = None
 
 
 class SensorFaults:
@@ -218,7 +228,9 @@ class SensorFaults:
         which steps change direction (noise)."""
         hour = t // 3600
         if hour != tr.hour:
-            if tr.hour is not None and tr.hour_n >= 3:
+            # an hour spent in a suspect run (identical readings where it was expected to move)
+            # is not learned as this hour's habit: a stuck sensor would teach stillness
+            if tr.hour is not None and tr.hour_n >= 3 and tr.expected_count < 3:
                 tr.habit[tr.hour % 24] = tr.hour_changed * 100 // tr.hour_n
             tr.hour, tr.hour_n, tr.hour_changed = hour, 0, 0
         if tr.last is None:
@@ -244,10 +256,18 @@ class SensorFaults:
         return total // n if n else None
 
     def _expected_to_move(self, t, q, tr):
-        habit = tr.habit[(t // 3600) % 24]
-        if habit != _UNKNOWN:
-            return habit >= self.settings["stuck_habit_pct"]
-        return q in ALWAYS_MOVING or tr.noisy_before_run
+        """Moving in this hour and the hours either side the last time (dawn and dusk, when
+        dosing starts and stops, shift from day to day); before any is known, see the
+        module docstring."""
+        hour = (t // 3600) % 24
+        lowest = tr.habit[hour]
+        if lowest == _UNKNOWN:
+            return q in ALWAYS_MOVING or tr.noisy_before_run
+        for step in (-1, 1):
+            pct = tr.habit[(hour + step) % 24]
+            if pct < lowest:
+                lowest = pct
+        return lowest >= self.settings["stuck_habit_pct"]
 
     def _moved_since(self, q, since):
         """Other quantities (not soil, not q) that moved more than MOVE since `since`."""
@@ -310,6 +330,7 @@ class SensorFaults:
                 n += flips & 1
                 flips >>= 1
             tr.noisy_before_run = n >= NOISY_FLIPS
+            tr.expected_count, tr.expected_since = 0, None
         tr.run_count += 1
         if "stuck" in tr.active:
             if self._clear_after(tr, "stuck", v != tr.active_value, s["clear_samples"]):
@@ -317,16 +338,27 @@ class SensorFaults:
             return
         if v in FLOORS.get(q, ()) or v <= DIM.get(q, -1e30):
             return
+        lo_hi = LEVELS.get(q)
+        if lo_hi is not None and lo_hi[0] <= v <= lo_hi[1]:
+            return
+        # only the readings taken while the quantity was expected to move count (a CO2 flat all
+        # night is not stuck when dosing time comes and it has not started moving yet)
+        if not self._expected_to_move(t, q, tr):
+            tr.expected_count, tr.expected_since = 0, None
+            return
+        tr.expected_count += 1
+        if tr.expected_since is None:
+            tr.expected_since = t
         span, samples = s["stuck_s"], s["stuck_samples"]
-        changed = self._habit_near(t, tr)
+        changed = self._habit_near(t, tr) if q not in LIGHT else None
         if changed is not None:
             # readings around this hour changed `changed` % of the time: as many identical
             # readings as come by chance less than once in 50000 (at least 15 min)
             span, samples = 900, RUNS_FOR[100 - changed]
-        if t - tr.run_since < span or tr.run_count < samples:
+        if t - tr.expected_since < span or tr.expected_count < samples:
             return
         moved = self._moved_since(q, tr.run_since)
-        if not moved or not self._expected_to_move(t, q, tr):
+        if not moved:
             return
         severity = s["stuck_air_temp_severity"] if q == "air_temp_c" else None
         blind = "; frost and heat rules cannot see the air" if q == "air_temp_c" else ""

@@ -115,6 +115,15 @@ def test_co2_flat_every_night_is_not_stuck_but_a_frozen_co2_by_day_is():
     assert got[0][0] == frozen_from + 900 // STEP, got
 
 
+def test_co2_still_flat_when_dosing_time_comes_or_at_the_outdoor_level_is_not_stuck():
+    rows = [greenhouse_day(i) for i in range(3 * 288)]
+    for i in range(288 + 7 * 12, 288 + 8 * 12):   # day 2: dosing starts an hour late
+        rows[i]["co2_ppm"] = 452.0
+    for i in range(2 * 288 + 12 * 12, 2 * 288 + 15 * 12):   # day 3: vents wide open, CO2 at the outdoor level
+        rows[i]["co2_ppm"] = 416.0
+    assert kinds(run(SensorFaults(), rows), "stuck") == []
+
+
 def test_a_noisy_co2_frozen_on_the_first_night_is_stuck():
     # no habit yet for that hour: a sensor whose readings were noisy, then identical, is stuck
     rows = [greenhouse_day(i, co2_noise=True) for i in range(288)]
@@ -134,6 +143,18 @@ def test_a_coarse_sensor_that_often_repeats_needs_a_longer_run():
         rows[i]["air_temp_c"] = 17.0
     got = kinds(run(SensorFaults(), rows), "stuck")
     assert got and got[0][1] == "raise" and got[0][0] >= 2 * 288 + 60 + 3600 // STEP, got
+
+
+def test_steady_lamp_light_for_15_minutes_is_not_stuck():
+    # PAR under lamps at night: the same reading a few times in a row, though it moved the hour before
+    rows = [greenhouse_day(i) for i in range(2 * 288)]
+    for i in range(len(rows)):
+        if 20 * 12 <= i % 288 < 23 * 12:   # lamps 20-23 h, their reading moving by a unit or two
+            rows[i]["par_umol_m2_s"] = float(190 + i % 3)
+            rows[i]["rh_pct"] += 1.5 * (i % 2)   # the air moves meanwhile
+    for i in range(288 + 21 * 12, 288 + 21 * 12 + 4):
+        rows[i]["par_umol_m2_s"] = 190.0
+    assert kinds(run(SensorFaults(), rows), "stuck") == []
 
 
 def test_three_spikes_within_hours_raise_two_do_not_and_quiet_clears():
