@@ -219,4 +219,5 @@ def make_hal(config):
     if truth is None:
         raise OSError("vboard started without a truth source (--scenario or --replay)")
     from verdant.sim import make_sim_hal
-    return make_sim_hal(config, clock, truth, faults=sensor_faults() or None, log_traffic=False)
+    # with each part's datasheet noise: real sensors never repeat a reading exactly for hours
+    return make_sim_hal(config, clock, truth, faults=sensor_faults() or None, noise=True, log_traffic=False)
