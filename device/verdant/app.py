@@ -162,13 +162,14 @@ class App:
             self.emit(self.model.boot())
 
     def step(self, t):
-        try:
-            self.emit(self.sampler.poll_events(t), t)
-        except Exception as exc:
-            self.stage_failed("sensor", exc)
         if self._next_feature_t is None:
             self._next_feature_t = t
-        if t >= self._next_feature_t or self._next_feature_t - t > self.features.period_s:
+        feature_step = t >= self._next_feature_t or self._next_feature_t - t > self.features.period_s
+        try:  # between feature steps one read per sensor watches its health; the step's value is a median
+            self.emit(self.sampler.poll_events(t, None if feature_step else 1), t)
+        except Exception as exc:
+            self.stage_failed("sensor", exc)
+        if feature_step:
             self.sample(t)
             period = self.features.period_s
             self._next_feature_t = (t // period + 1) * period

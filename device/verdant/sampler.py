@@ -183,12 +183,14 @@ class Sampler:
         values = {}
         return values, self._poll(t, values)
 
-    def poll_events(self, t):
+    def poll_events(self, t, reads=None):
         """poll() without the values dict (the app reads current() at its feature steps):
-        the events only, () when nothing happened."""
-        return self._poll(t, None)
+        the events only, () when nothing happened. reads: at most this many reads per
+        sensor (the app asks for 1 between its feature steps: those polls watch the
+        sensors' health, and only the feature step's value needs a median)."""
+        return self._poll(t, None, reads)
 
-    def _poll(self, t, values):
+    def _poll(self, t, values, reads=None):
         events = self._events
         events.clear()
         for sensor in self.sensors:
@@ -200,10 +202,10 @@ class Sampler:
                 continue
             # stay on the period grid; after a long stall, restart from now
             self._next_due[sensor.name] = t + period if due is None or t - due >= period else due + period
-            self._sample(t, sensor, events, values)
+            self._sample(t, sensor, events, values, reads)
         return list(events) if events else ()
 
-    def _sample(self, t, sensor, events, values):
+    def _sample(self, t, sensor, events, values, reads=None):
         health = self.health[sensor.name]
         health.samples += 1
         slots = self._slots[sensor.name]
@@ -213,7 +215,10 @@ class Sampler:
             counts[i] = 0
         bad = 0
         error = None
-        for _ in range(self._reads_of(sensor)):
+        count = self._reads_of(sensor)
+        if reads is not None and reads < count:
+            count = reads
+        for _ in range(count):
             try:
                 reading = sensor.measure()
             except MemoryError:  # the heap, not the sensor: up to the app (safe mode), no false sensor alert

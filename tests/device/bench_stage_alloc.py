@@ -94,7 +94,7 @@ for adc in hal._adc.values():
     wrap0(adc, "read_u16", SIM)
 for sensor in app.sampler.sensors:
     wrap0(sensor, "measure", "sensor drivers")
-wrap1(app.sampler, "poll_events", "sensor polls (sampler)")
+wrap2(app.sampler, "poll_events", "sensor polls (sampler)")
 wrap1(app, "sample", "sample step (below)")
 wrap1(app, "_check_clock", "clock check")
 wrap1(app.sampler, "current", "current values")

@@ -301,3 +301,15 @@ def test_unset_clock_is_said_and_keeps_time_of_day_features_off_until_set():
     later = decode_all(hal)[len(messages):]
     assert {"clock": "set", "why": "time-of-day features on"} in [m["p"] for m in later if m["k"] == "status"]
     assert application.engine.predictions > 0
+
+
+def test_sensors_are_read_several_times_only_for_the_feature_step():
+    # between feature steps a poll watches a sensor's health with one read; the value the
+    # step uses is the median of reads_per_sample reads (default 3)
+    hal, fs, stat, application = new_app(Truth(), settings={"feature_period_s": 900, "log_records": 50})
+    start(application)
+    sht = [s for s in application.sampler.sensors if s.name == "sht31"][0]
+    application.run(HOUR)
+    polls, steps = HOUR // 60, HOUR // 900  # polls every 60 s, feature steps every 900 s
+    assert sht.calls == (polls - steps) * 1 + steps * 3, sht.calls
+    assert hal.serial.data.count(b'"k":"reading"') == steps
