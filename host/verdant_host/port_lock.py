@@ -14,6 +14,7 @@ Example:
 import os
 import re
 import tempfile
+import time
 
 from verdant_host.errors import VerdantError
 
@@ -25,6 +26,11 @@ except ImportError:  # Windows: no flock; the serial port itself is exclusive th
 
 class PortBusy(VerdantError):
     pass
+
+
+# How long acquire() waits for a holder that is letting go (a monitor stopping, a deploy
+# ending) before it says the port is busy.
+WAIT_S = 1.0
 
 
 def lock_path(port):
@@ -39,13 +45,19 @@ class PortLock:
         self.path = lock_path(port)
         self._fd = None
 
-    def acquire(self):
+    def acquire(self, wait_s=WAIT_S):
         if fcntl is None or self._fd is not None:
             return self
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() < deadline:  # a holder that is just letting go
+                    time.sleep(0.05)
+                    continue
             owner = os.read(fd, 200).decode(errors="replace").strip() or "another program"
             os.close(fd)
             raise PortBusy("%s is in use by %s; stop it first (only one program can talk to a board at a time)"

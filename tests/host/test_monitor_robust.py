@@ -247,3 +247,15 @@ def test_an_old_database_is_upgraded_in_place(tmp_path):
     monitor.finish()
     assert sqlite3.connect(db).execute("SELECT t, board FROM readings ORDER BY t").fetchall() == [
         (1, None), (T0, "b")]
+
+
+def test_the_port_lock_waits_for_a_holder_that_is_letting_go(tmp_path):
+    import threading
+    port = str(tmp_path / "ttyACM7")
+    open(port, "w").close()
+    holder = PortLock(port, "verdant monitor").acquire()
+    threading.Timer(0.3, holder.release).start()  # the monitor stops a moment later
+    began = time.monotonic()
+    lock = PortLock(port, "verdant deploy/pull-logs").acquire()
+    assert 0.25 <= time.monotonic() - began < 1.0
+    lock.release()
