@@ -7,47 +7,11 @@
 #   MICROPYPATH=<repo>/device micropython -X heapsize=8M bench_sample_alloc.py
 import gc
 
-from verdant import startup
-from verdant.app import App
-from verdant.board import load_board
+from alloc_app import bytes_allocated_running, warm_app
 
-board = load_board("board.json")
-hal = startup.make_hal(board)
-app = App(hal, board)
-class _SerialLike:  # a board's serial port: written at once, so it is handed the encoder's buffer
-    writes_at_once = True
-
-    @staticmethod
-    def write(line):
-        pass
-
-
-app.outputs = [_SerialLike()]
-app.load_model()
-app.run(6 * 3600)  # window full, every sensor sampled, model running
+app = warm_app()
 period = app.features.period_s
-
-
-class _NoCollect:  # the app collects before each feature step and status line: counting needs it not to
-    mem_free = gc.mem_free
-
-    @staticmethod
-    def collect():
-        pass
-
-
-import verdant.app  # noqa: E402
-import verdant.status  # noqa: E402
-verdant.app.gc = verdant.status.gc = _NoCollect
-app.collect = _NoCollect.collect  # the app's per-step collection (App.collect)
-gc.collect()
-gc.disable()
-before = gc.mem_alloc()
-app.run(4 * period)
-per_sample = (gc.mem_alloc() - before) // 4
-gc.enable()
-verdant.app.gc = verdant.status.gc = gc
-app.collect = gc.collect
+per_sample = bytes_allocated_running(app, 4 * period) // 4
 net = app.engine
 vector = app.features.model.vector()[0]
 

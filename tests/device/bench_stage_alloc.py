@@ -10,25 +10,11 @@ import gc
 import json
 import sys
 
-from verdant import startup
-from verdant.app import App
-from verdant.board import load_board
+from alloc_app import bytes_allocated_running, warm_app
 
 SAMPLES = int(sys.argv[1]) if len(sys.argv) > 1 else 4
-board = load_board("board.json")
-hal = startup.make_hal(board)
-app = App(hal, board)
-class _SerialLike:  # a board's serial port: written at once, so it is handed the encoder's buffer
-    writes_at_once = True
-
-    @staticmethod
-    def write(line):
-        pass
-
-
-app.outputs = [_SerialLike()]
-app.load_model()
-app.run(6 * 3600)  # window full, every sensor sampled, model running
+app = warm_app()
+hal = app.hal
 period = app.features.period_s
 totals = {}
 
@@ -112,26 +98,7 @@ wrap1(app, "sleep_until", "sleep")
 wrap1(app, "heartbeat", "hourly status line")
 
 
-class _NoCollect:  # the app collects before each feature step and each status line: counting needs it not to
-    mem_free = gc.mem_free
-
-    @staticmethod
-    def collect():
-        pass
-
-
-import verdant.app  # noqa: E402
-import verdant.status  # noqa: E402
-verdant.app.gc = verdant.status.gc = _NoCollect
-app.collect = _NoCollect.collect  # the app's per-step collection (App.collect)
-gc.collect()
-gc.disable()
-before = gc.mem_alloc()
-app.run(SAMPLES * period)
-whole = gc.mem_alloc() - before
-gc.enable()
-verdant.app.gc = verdant.status.gc = gc
-app.collect = gc.collect
+whole = bytes_allocated_running(app, SAMPLES * period)
 per_sample = {"whole app": whole // SAMPLES}
 for name in totals:
     per_sample[name] = totals[name] // SAMPLES
