@@ -43,28 +43,35 @@ def fs(tmp_path):
     return str(tmp_path)
 
 
-def _stale(binary):
+def _stale(binary, folders):
+    """The first .py under these repo folders newer than the binary, or None."""
     built = os.path.getmtime(binary)
-    for root, _, files in list(os.walk(os.path.join(REPO, "device"))) + list(os.walk(os.path.join(REPO, "vboard"))):
-        for name in files:
-            if name.endswith(".py") and os.path.getmtime(os.path.join(root, name)) > built:
-                return os.path.join(root, name)
+    for folder in folders:
+        for root, _, files in os.walk(os.path.join(REPO, folder)):
+            for name in files:
+                if name.endswith(".py") and os.path.getmtime(os.path.join(root, name)) > built:
+                    return os.path.join(root, name)
     return None
+
+
+def built_with_mpy_dir(binary, target, folders, what):
+    """binary, (re)built by `make target MPY_DIR=...` when it is missing or older than the
+    code frozen into it (folders); skips saying why when that is needed and MPY_DIR is unset."""
+    if not os.path.exists(binary) or _stale(binary, folders):
+        mpy_dir = os.environ.get("MPY_DIR")
+        if not mpy_dir:
+            why = "missing" if not os.path.exists(binary) else "older than %s" % _stale(binary, folders)
+            pytest.skip("%s: %s is %s; set MPY_DIR (make %s MPY_DIR=...)" % (what, binary, why, target))
+        proc = subprocess.run(["make", "-s", target, "MPY_DIR=" + mpy_dir], cwd=REPO, capture_output=True,
+                              text=True, timeout=900)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    return binary
 
 
 @pytest.fixture(scope="module")
 def unix32():
-    """The frozen 32-bit Unix port, (re)built when MPY_DIR is given and it is missing or
-    older than the device code."""
-    mpy_dir = os.environ.get("MPY_DIR")
-    if not os.path.exists(UNIX32) or _stale(UNIX32):
-        if not mpy_dir:
-            why = "missing" if not os.path.exists(UNIX32) else "older than %s" % _stale(UNIX32)
-            pytest.skip("32-bit budget: %s is %s; set MPY_DIR (make unix32 MPY_DIR=...)" % (UNIX32, why))
-        proc = subprocess.run(["make", "-s", "unix32", "MPY_DIR=" + mpy_dir], cwd=REPO, capture_output=True,
-                              text=True, timeout=900)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-    return UNIX32
+    """The frozen 32-bit Unix port (the firmware and the vboard runtime frozen in)."""
+    return built_with_mpy_dir(UNIX32, "unix32", ("device", "vboard"), "32-bit budget")
 
 
 def _assert_runs_flat(figures):

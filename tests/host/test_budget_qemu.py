@@ -4,40 +4,20 @@ left exactly the sim32 board's heap_bytes (96 KB) by a ballast block, runs the w
 firmware (the five sensors of sim with their simulated parts, the default model on the
 viper backend, a RAM flash log) for two simulated days (verdant_host.budget_qemu).
 Without MPY_DIR (and no firmware built) it skips."""
-import os
 import shutil
-import subprocess
 
 import pytest
 
-from test_budget import REPO, heap_budget
+from test_budget import REPO, built_with_mpy_dir, heap_budget
 
 from verdant_host import budget_qemu
-
-
-def _stale(binary):
-    built = os.path.getmtime(binary)
-    for root, _, files in os.walk(os.path.join(REPO, "device")):
-        for name in files:
-            if name.endswith(".py") and os.path.getmtime(os.path.join(root, name)) > built:
-                return os.path.join(root, name)
-    return None
 
 
 @pytest.fixture(scope="module")
 def qemu_firmware():
     if shutil.which("qemu-system-arm") is None:
         pytest.skip("qemu-system-arm not installed (make setup installs it)")
-    firmware = budget_qemu.QEMU_FROZEN
-    mpy_dir = os.environ.get("MPY_DIR")
-    if not os.path.exists(firmware) or _stale(firmware):
-        if not mpy_dir:
-            why = "missing" if not os.path.exists(firmware) else "older than %s" % _stale(firmware)
-            pytest.skip("qemu budget: %s is %s; set MPY_DIR (make qemu-frozen MPY_DIR=...)" % (firmware, why))
-        proc = subprocess.run(["make", "-s", "qemu-frozen", "MPY_DIR=" + mpy_dir], cwd=REPO, capture_output=True,
-                              text=True, timeout=900)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-    return firmware
+    return built_with_mpy_dir(budget_qemu.QEMU_FROZEN, "qemu-frozen", ("device",), "qemu budget")
 
 
 def test_two_days_in_the_96kb_budget_on_a_cortex_m3(qemu_firmware):
