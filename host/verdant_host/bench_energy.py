@@ -258,10 +258,30 @@ class RawRepl:
         return out.decode(errors="replace"), err.decode(errors="replace")
 
 
-def qemu_command(mpy_dir, image_path):
-    return ["qemu-system-arm", "-M", "mps2-an385", "-nographic", "-monitor", "null", "-semihosting",
-            "-icount", "shift=0", "-device", "loader,file=%s,addr=0x%x,force-raw=on" % (image_path, ROMFS_ADDR),
-            "-serial", "stdio", "-kernel", os.path.join(mpy_dir, QEMU_FIRMWARE)]
+def qemu_command(firmware, image_path, icount=False):
+    """QEMU running the qemu port's firmware with a ROMFS image at ROMFS_ADDR, serial on stdio;
+    icount: one instruction = 1 ns of virtual time (counting instructions with ticks_us)."""
+    return (["qemu-system-arm", "-M", "mps2-an385", "-nographic", "-monitor", "null", "-semihosting"]
+            + (["-icount", "shift=0"] if icount else [])
+            + ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (image_path, ROMFS_ADDR),
+               "-serial", "stdio", "-kernel", firmware])
+
+
+def run_on_qemu(firmware, image, workdir, code, timeout, icount=False):
+    """Boot the qemu port with the ROMFS image (bytes), run `code` on its raw REPL and
+    return (output, error output); `code` gets the image at ROMFS_ADDR."""
+    image_path = os.path.join(workdir, "verdant-romfs.img")
+    with open(image_path, "wb") as f:
+        f.write(image)
+    proc = subprocess.Popen(qemu_command(firmware, image_path, icount), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        repl = RawRepl(proc)
+        repl.read_until(b">>> ", 60)
+        return repl.run(code, timeout)
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def measure(repo, workdir, mpy_dir, board="pico"):
@@ -270,20 +290,11 @@ def measure(repo, workdir, mpy_dir, board="pico"):
     if not mpy_dir or not os.path.exists(os.path.join(mpy_dir, QEMU_FIRMWARE)):
         return None
     image, _ = build_romfs(repo, workdir, board)
-    image_path = os.path.join(workdir, "verdant-romfs.img")
-    with open(image_path, "wb") as f:
-        f.write(image)
-    cmd = qemu_command(mpy_dir, image_path)
-    shown = " ".join(qemu_command("$MPY_DIR", "$TMP/verdant-romfs.img"))  # the image: build_romfs()
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    try:
-        repl = RawRepl(proc)
-        repl.read_until(b">>> ", 60)
-        out, err = repl.run(_SCRIPT % {"addr": ROMFS_ADDR, "size": len(image), "period": PERIOD_S,
-                                       "samples": SAMPLES}, 1800)
-    finally:
-        proc.kill()
-        proc.wait()
+    # the image: build_romfs()
+    shown = " ".join(qemu_command("$MPY_DIR/" + QEMU_FIRMWARE, "$TMP/verdant-romfs.img", icount=True))
+    out, err = run_on_qemu(os.path.join(mpy_dir, QEMU_FIRMWARE), image, workdir,
+                           _SCRIPT % {"addr": ROMFS_ADDR, "size": len(image), "period": PERIOD_S,
+                                      "samples": SAMPLES}, 1800, icount=True)
     words = [line.split() for line in out.splitlines() if line.startswith("ENERGY ")]
     if err.strip() or not words:
         raise RuntimeError("firmware step on the qemu port failed:\n%s%s" % (out[-2000:], err[-2000:]))

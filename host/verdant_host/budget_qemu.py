@@ -21,11 +21,10 @@ firmware had (the port's heap, or the budget).
 tests/host/test_budget_qemu.py holds "peak" to the sim32 board's heap_bytes (96 KB).
 """
 import os
-import subprocess
 import tempfile
 
 from verdant_host import paths
-from verdant_host.bench_energy import ROMFS_ADDR, RawRepl
+from verdant_host.bench_energy import ROMFS_ADDR, run_on_qemu
 
 QEMU_FROZEN = paths.build_dir("qemu-frozen", "firmware.elf")
 SETTLE_S = 4 * 3600
@@ -93,12 +92,6 @@ for line in error_lines:
 """
 
 
-def qemu_command(firmware, image_path):
-    return ["qemu-system-arm", "-M", "mps2-an385", "-nographic", "-monitor", "null", "-semihosting",
-            "-device", "loader,file=%s,addr=0x%x,force-raw=on" % (image_path, ROMFS_ADDR),
-            "-serial", "stdio", "-kernel", firmware]
-
-
 def data_romfs(repo, board):
     """ROMFS image bytes with board.json and model.bin (the code is frozen in the firmware)."""
     from mpremote.romfs import VfsRomWriter
@@ -118,19 +111,9 @@ def measure(repo, firmware=QEMU_FROZEN, board="sim32", budget=0, timeout=600):
         return None
     with tempfile.TemporaryDirectory() as workdir:
         image = data_romfs(repo, board)
-        image_path = os.path.join(workdir, "verdant-romfs.img")
-        with open(image_path, "wb") as f:
-            f.write(image)
-        proc = subprocess.Popen(qemu_command(firmware, image_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL)
-        try:
-            repl = RawRepl(proc)
-            repl.read_until(b">>> ", 60)
-            out, err = repl.run(_SCRIPT % {"addr": ROMFS_ADDR, "size": len(image), "settle": SETTLE_S,
-                                           "run": RUN_S, "budget": budget}, timeout)
-        finally:
-            proc.kill()
-            proc.wait()
+        out, err = run_on_qemu(firmware, image, workdir,
+                               _SCRIPT % {"addr": ROMFS_ADDR, "size": len(image), "settle": SETTLE_S,
+                                          "run": RUN_S, "budget": budget}, timeout)
     words = [line.split() for line in out.splitlines() if line.startswith("BUDGET ")]
     if err.strip() or not words:
         raise RuntimeError("firmware on the qemu port failed:\n%s%s" % (out[-2000:], err[-2000:]))
