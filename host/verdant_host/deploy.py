@@ -129,14 +129,19 @@ def compile_device_code(arch, build_dir, include_sim, manifest_path=None):
         out = os.path.join(build_dir, "lib", rel[:-3] + ".mpy")
         if not os.path.exists(out) or os.path.getmtime(out) < os.path.getmtime(src):
             os.makedirs(os.path.dirname(out), exist_ok=True)
+            # written aside then renamed: a deploy running alongside never reads a half-written .mpy
+            partial = "%s.%d.part" % (out, os.getpid())
             try:
-                result = subprocess.run([paths.mpy_cross(), "-march=" + arch, "-o", out, "-s", rel, src],
+                result = subprocess.run([paths.mpy_cross(), "-march=" + arch, "-o", partial, "-s", rel, src],
                                         capture_output=True, text=True, timeout=60)
             except OSError as exc:
                 raise VerdantError("deploy: cannot run mpy-cross (%s); run `make setup`" % exc)
-            if result.returncode != 0:
-                if os.path.exists(out):
-                    os.remove(out)
+            if result.returncode == 0:
+                os.replace(partial, out)
+            else:
+                for stale in (partial, out):
+                    if os.path.exists(stale):
+                        os.remove(stale)
                 error = result.stderr.strip().splitlines()
                 notes.append("mpy-cross refused %s (%s); shipped as source instead"
                              % (rel, error[-1] if error else "exit %d" % result.returncode))

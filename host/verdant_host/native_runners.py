@@ -19,6 +19,7 @@ import tempfile
 
 from verdant_host import paths
 from verdant_host.errors import BackendUnavailable
+from verdant_host.make_lock import run_make
 from verdant_host.mpy_script import run_script
 
 REPO = paths.REPO_DIR
@@ -36,8 +37,7 @@ def _build(target, tools):
     for tool in tools:
         if shutil.which(tool) is None:
             raise BackendUnavailable("%s not found (install it: see host/scripts/setup_system.sh)" % tool)
-    proc = subprocess.run(["make", "-s", "--no-print-directory", target], cwd=REPO,
-                          capture_output=True, text=True)
+    proc = run_make([target])
     if proc.returncode != 0:
         raise RuntimeError("make %s failed:\n%s%s" % (target, proc.stdout, proc.stderr))
 

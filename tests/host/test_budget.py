@@ -13,6 +13,8 @@ import subprocess
 
 import pytest
 
+from verdant_host.make_lock import run_make
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(REPO, "tests", "device", "budget_firmware.py")
 UNIX32 = os.path.join(REPO, "build", "unix32", "micropython32")
@@ -62,8 +64,7 @@ def built_with_mpy_dir(binary, target, folders, what):
         if not mpy_dir:
             why = "missing" if not os.path.exists(binary) else "older than %s" % _stale(binary, folders)
             pytest.skip("%s: %s is %s; set MPY_DIR (make %s MPY_DIR=...)" % (what, binary, why, target))
-        proc = subprocess.run(["make", "-s", target, "MPY_DIR=" + mpy_dir], cwd=REPO, capture_output=True,
-                              text=True, timeout=900)
+        proc = run_make([target, "MPY_DIR=" + mpy_dir], timeout=900)
         assert proc.returncode == 0, proc.stderr[-3000:]
     return binary
 

@@ -19,6 +19,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "device"))  # verdant.engine, when run as a script
 
 from verdant_host import model_builder as builder  # noqa: E402
+from verdant_host.make_lock import run_make  # noqa: E402
 FUZZER = os.path.join(REPO, "build", "native", "fuzz", "fuzz_model")
 FUZZ_SECONDS = int(os.environ.get("VERDANT_FUZZ_SECONDS", "20"))
 
@@ -45,8 +46,7 @@ def write_seeds(directory):
 def test_fuzz_parser_and_kernel_bounded():
     if shutil.which(os.environ.get("CLANG", "clang")) is None:
         pytest.skip("clang not found: libFuzzer needs it (apt-get install clang)")
-    proc = subprocess.run(["make", "-s", "--no-print-directory", "build/native/fuzz/fuzz_model"], cwd=REPO,
-                          capture_output=True, text=True)
+    proc = run_make(["build/native/fuzz/fuzz_model"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with tempfile.TemporaryDirectory(prefix="verdant-fuzz-") as tmp:
         corpus = os.path.join(tmp, "corpus")
