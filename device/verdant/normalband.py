@@ -1,13 +1,18 @@
 """Equipment-fault early warning from the greenhouse's own recent normal: per quantity and
-hour of day, the range seen on the previous two days; a reading well outside it (or, in
-the dark, air temperature a third of the way out and falling faster than 2 degC/h; in
-light, CO2 a third of the way out and falling faster than 60 ppm/h), held
+hour of day, the range seen on the previous two days; a reading well outside it, held
 for hold_s, raises a warning. Air temperature is compared with the whole previous days'
 range (by day it follows the sun); CO2 with the same hour +-1 h (dosing follows the
 clock and the light). CO2 too low is judged only in light (PAR > 50 or the lux
-equivalent): dosing runs by day, and at dusk CO2 falls on its own. A board with no light
-sensor gets no co2_low_anomaly and no early cold tier. (heating failure, vents stuck, CO2 dosing off or stuck open
-show as air or CO2 far from what this greenhouse does at this hour).
+equivalent): dosing runs by day, and at dusk CO2 falls on its own. (heating failure,
+vents stuck, CO2 dosing off or stuck open show as air or CO2 far from what this
+greenhouse does at this hour.)
+
+Early tiers (EARLY) do not wait for the full margin: a reading a little outside the band
+and moving away fast, for a short hold, is the fault's physics, not the weather: in the
+dark the air falling 1.5 C/h below the lowest the heating held (heating failure); CO2
+rising 600 ppm/h (a valve stuck open doses at full capacity); CO2 in light falling
+50 ppm/h over an hour below its usual level (dosing holds it there: dosing off). A board
+with no light sensor gets no co2_low_anomaly and no early cold tier.
 
 Pure logic: update(t, current, suspects) once per feature period returns alert payloads
 
@@ -17,7 +22,8 @@ Pure logic: update(t, current, suspects) once per feature period returns alert p
 
 Memory: 2 days x 24 hourly (min, max) per watched quantity. A day is used once it has
 at least MIN_HOURS hours recorded, so the first day after a (re)start has no band and
-no alerts. While an alert is active the day's record is frozen, so a fault lasting into
+no alerts. The rates keep the last hour of readings (KEEP_S) per quantity. While an alert
+is active the day's record is frozen, so a fault lasting into
 the next day does not become "normal". Hours are UTC + utc_offset_s.
 """
 
@@ -37,14 +43,28 @@ WATCH = {
                 "CO2 dosing off?", "CO2 valve stuck open or no ventilation?"),
 }
 DEFAULTS = {"hold_s": 900, "clear_s": 1800, "utc_offset_s": 0}
-# Early tier: a reading already past the band by a third of the margin and still moving away
-# faster than this per hour (over the last RATE_S) is not waiting for the full margin.
-FAST = {"air_temp_c": 2.0, "co2_ppm": 60.0}
+# Early tiers: a reading already past the band by `past` and still moving away faster than
+# `per_h` per hour (measured over the last `span_s`) for `hold_s` is not waiting for the full
+# margin and hold. (quantity, side): (past, per_h, span_s, hold_s, when)
+#  - air in the dark falling 1.5 C/h below the lowest the heating held: heating failure;
+#  - CO2 rising 600 ppm/h over 15 min above the highest at this hour: a valve stuck open
+#    doses at full capacity, far faster than dosing starts in a morning;
+#  - CO2 in light falling 50 ppm/h over an hour below the lowest at this hour: dosing holds it
+#    there, so a steady fall is dosing off (a dusk fall is not in light).
+EARLY = {
+    ("air_temp_c", "low"): (0.5, 1.5, 1800, 300, "dark"),
+    ("co2_ppm", "high"): (150.0, 600.0, 900, 300, None),
+    ("co2_ppm", "low"): (30.0, 50.0, 3600, 600, "bright"),
+}
 WHOLE_DAY = ("air_temp_c",)
-RATE_S = 1800
+KEEP_S = 3600           # readings kept for the rates: the longest span_s
 LUX_TO_PAR = 0.0185     # as verdant.features
 DARK_PAR = 5.0          # umol/m2/s: night (no sun, no lamps)
 BRIGHT_PAR = 50.0       # daylight or lamps: CO2 dosing time
+
+
+def _trend(rate):
+    return "" if rate is None else " and moving %s per hour" % _fmt(rate)
 
 
 def _fmt(x):
@@ -97,7 +117,8 @@ class NormalBand:
         self.days = {}          # quantity -> [older _Day, newer _Day, today _Day]
         self.active = {}        # alert type -> raised at
         self._since = {}        # alert type -> time its condition began (raise) or ended (clear)
-        self._recent = {}       # quantity -> [(t, v)] over the last RATE_S
+        self._early_since = {}  # alert type -> time its early-tier condition began
+        self._recent = {}       # quantity -> [(t, v)] over the last KEEP_S
 
     def band(self, q, t):
         """(low, high) seen at this hour (+-1 h) on the previous two usable days, or None.
@@ -147,50 +168,81 @@ class NormalBand:
             v = current.get(q)
             if v is None or q in suspects:
                 continue
+            self._remember(q, t, v)
             band = self.band(q, t)
-            rate = self._rate(q, t, v)
-            fast = FAST.get(q)
             if band is not None:
                 lo, hi = band
                 when = "at any hour" if q in WHOLE_DAY else "at this hour"
-                # at night the heating alone holds the air: a fast fall there is not the sun or the lamps;
-                # in light, dosing holds the CO2: a fast fall there is not the dusk
-                settled = dark if q == "air_temp_c" else bright
-                falling = fast is not None and settled and rate is not None and rate < -fast and v < lo - low_margin / 3
-                low = v < lo - low_margin or falling
+                low = v < lo - low_margin
                 if q == "co2_ppm" and not bright:
                     low = False  # CO2 is dosed by day; at dusk and night it falls on its own
-                self._judge(t, low_type, low, v > lo - low_margin / 2, events,
-                            "%s %s is %s below %s, the lowest %s on the last 2 days: %s"
-                            % (q, _fmt(v), _fmt(lo - v), _fmt(lo), when, low_hint), q, v, band)
-                self._judge(t, high_type, v > hi + high_margin, v < hi + high_margin / 2, events,
-                            "%s %s is %s above %s, the highest %s on the last 2 days: %s"
-                            % (q, _fmt(v), _fmt(v - hi), _fmt(hi), when, high_hint), q, v, band)
+                early, rate = self._early(q, "low", t, lo - v, dark, bright)
+                self._judge(t, low_type, low, early, v > lo - low_margin / 2, events,
+                            "%s %s is %s below %s, the lowest %s on the last 2 days%s: %s"
+                            % (q, _fmt(v), _fmt(lo - v), _fmt(lo), when, _trend(rate), low_hint), q, v, band)
+                early, rate = self._early(q, "high", t, v - hi, dark, bright)
+                self._judge(t, high_type, v > hi + high_margin, early, v < hi + high_margin / 2, events,
+                            "%s %s is %s above %s, the highest %s on the last 2 days%s: %s"
+                            % (q, _fmt(v), _fmt(v - hi), _fmt(hi), when, _trend(rate), high_hint), q, v, band)
             self._record(q, t, v)
         return events
 
-    def _rate(self, q, t, v):
-        """Change per hour over about the last RATE_S, or None with too little history."""
-        recent = self._recent.setdefault(q, [])
-        recent.append((t, v))
-        while len(recent) > 2 and t - recent[1][0] >= RATE_S:
-            recent.pop(0)
-        t0, v0 = recent[0]
-        if t - t0 < RATE_S * 2 // 3:
-            return None
-        return (v - v0) * 3600.0 / (t - t0)
+    def _early(self, q, side, t, past, dark, bright):
+        """(the early tier's hold_s when its condition holds now else 0, the rate or None): see EARLY."""
+        tier = EARLY.get((q, side))
+        if tier is None:
+            return 0, None
+        need, per_h, span, hold, when = tier
+        if past <= need or (when == "dark" and not dark) or (when == "bright" and not bright):
+            return 0, None
+        rate = self._rate(q, t, span)
+        if rate is None or (-rate if side == "low" else rate) <= per_h:
+            return 0, None
+        return hold, rate
 
-    def _judge(self, t, typ, beyond, back, events, reason, q, v, band):
+    def _remember(self, q, t, v):
+        recent = self._recent.get(q)
+        if recent is None:
+            recent = self._recent[q] = []
+        recent.append((t, v))
+        while len(recent) > 2 and t - recent[1][0] >= KEEP_S:
+            recent.pop(0)
+
+    def _rate(self, q, t, span):
+        """Change per hour since the newest reading at least `span` s old (None when the
+        oldest kept is younger than 2/3 of span)."""
+        recent = self._recent.get(q)
+        if not recent:
+            return None
+        t0 = v0 = None
+        for ti, vi in recent:
+            if t - ti < span:
+                break
+            t0, v0 = ti, vi
+        if t0 is None:
+            t0, v0 = recent[0]
+            if t - t0 < span * 2 // 3:
+                return None
+        return (recent[-1][1] - v0) * 3600.0 / (t - t0)
+
+    def _judge(self, t, typ, beyond, early, back, events, reason, q, v, band):
+        """early: 0, or the hold (s) of an early tier whose condition holds now."""
         s = self.settings
         if typ not in self.active:
+            if not early:
+                self._early_since.pop(typ, None)
             if not beyond:
                 self._since.pop(typ, None)
+            if not beyond and not early:
                 return
-            since = self._since.setdefault(typ, t)
-            if t - since < s["hold_s"]:
+            held = beyond and t - self._since.setdefault(typ, t) >= s["hold_s"]
+            if early:
+                held = held or t - self._early_since.setdefault(typ, t) >= early
+            if not held:
                 return
             self.active[typ] = t
             self._since.pop(typ, None)
+            self._early_since.pop(typ, None)
             event = "raise"
         else:
             if not back:

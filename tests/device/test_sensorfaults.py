@@ -322,9 +322,9 @@ def test_band_cold_night_raises_cold_anomaly_after_hold_and_clears():
     events = band_run(NormalBand(), rows)
     got = [(i, e["type"], e["event"]) for i, e in events]
     # the band for air temperature is the whole previous days' range: lowest 18.0 (the nights)
-    # falling 2.4 C/h in the dark: the early tier (0.5 C below, falling > 2 C/h over the last
-    # 20-30 min) from k = 5, held 15 min
-    assert got[0] == (start + 5 + 3, "cold_anomaly", "raise"), got
+    # falling 2.4 C/h in the dark: the early tier (0.5 C below, falling > 1.5 C/h over the last
+    # 30 min) from k = 4 (k = 3 is 0.6 below but only 1.2 C/h below the 18.0 of 30 min before), held 5 min
+    assert got[0] == (start + 4 + 1, "cold_anomaly", "raise"), got
     assert got[1][1:] == ("cold_anomaly", "clear") and got[1][0] >= start + 36 + 1800 // STEP, got
     assert "heating failure" in events[0][1]["reason"] and events[0][1]["severity"] == "warning"
     # a slow fall (1.2 C/h) waits for the full 1.5 C margin: below 16.5 from k = 16 on
@@ -357,6 +357,48 @@ def test_band_co2_dosing_off_and_stuck_open():
         rows[i]["co2_ppm"] = 800.0 + 40.0 * k
     got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), rows)]
     assert got and got[0][1:] == ("co2_high_anomaly", "raise"), got
+
+
+def test_band_co2_early_tiers_raise_before_the_full_margin_and_clear():
+    per_day = 86400 // STEP
+    start = 2 * per_day + 9 * 12    # day 3, 09:00, in light; the band at this hour is 800..803
+    # a valve stuck open doses at full capacity: +120 ppm per 5 min (1440 ppm/h). 150 above and
+    # rising > 600 ppm/h over 15 min from k = 2 (1040), held 5 min; the full margin (300 above,
+    # held 15 min) would wait until k = 3 + 3
+    rows = [day_profile(i) for i in range(3 * per_day)]
+    for k, i in enumerate(range(start, start + 12)):
+        rows[i]["co2_ppm"] = min(2000.0, 800.0 + 120.0 * k)
+    got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), rows)]
+    assert got[0] == (start + 3, "co2_high_anomaly", "raise"), got
+    # back to the usual 800 from start + 12: clears after clear_s (30 min) within range
+    assert got[1] == (start + 12 + 1800 // STEP, "co2_high_anomaly", "clear"), got
+    # dosing off: -15 ppm per 5 min (180 ppm/h). 30 below and falling > 50 ppm/h over the last hour
+    # from k = 4 (740; at k = 3, 755, it is only 45 ppm below the hour before), held 10 min; the full
+    # margin (150 below, held 15 min) would wait until k = 11 + 3
+    rows = [day_profile(i) for i in range(3 * per_day)]
+    for k, i in enumerate(range(start, start + 24)):
+        rows[i]["co2_ppm"] = 800.0 - 15.0 * k
+    got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), rows)]
+    assert got[0] == (start + 4 + 2, "co2_low_anomaly", "raise"), got
+    assert got[1] == (start + 24 + 1800 // STEP, "co2_low_anomaly", "clear"), got
+    # a slow fall (36 ppm/h) is no early tier: it waits for the full 150 ppm margin (k = 51)
+    rows = [day_profile(i) for i in range(3 * per_day)]
+    for k, i in enumerate(range(start, start + 60)):
+        rows[i]["co2_ppm"] = 800.0 - 3.0 * k
+    got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), rows)]
+    assert got[0] == (start + 51 + 3, "co2_low_anomaly", "raise"), got
+    # the same fast rise at night raises too (a stuck valve is not a daytime matter), the fast fall
+    # at night does not (CO2 falls on its own after dusk)
+    night = 2 * per_day + 22 * 12   # 22:00, band 500..503
+    rows = [day_profile(i) for i in range(3 * per_day)]
+    for k, i in enumerate(range(night, night + 6)):
+        rows[i]["co2_ppm"] = 500.0 + 120.0 * k
+    got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), rows)]
+    assert got[0] == (night + 3, "co2_high_anomaly", "raise"), got
+    rows = [day_profile(i) for i in range(3 * per_day)]
+    for k, i in enumerate(range(night, night + 24)):
+        rows[i]["co2_ppm"] = 500.0 - 15.0 * k
+    assert band_run(NormalBand(), rows) == []
 
 
 def test_band_ignores_a_suspect_sensor():
