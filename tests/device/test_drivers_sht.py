@@ -25,6 +25,30 @@ def test_dallas_crc_maxim_application_note_rom():
     assert crc8_dallas(rom + b"\xa2") == 0
 
 
+def _bitwise_crc8(data, poly, init, msb_first):
+    # the definition, one bit at a time: what the drivers' lookup tables must agree with
+    crc = init
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            if msb_first:
+                crc = ((crc << 1) ^ poly) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
+            else:
+                crc = (crc >> 1) ^ poly if crc & 1 else crc >> 1
+    return crc
+
+
+def test_table_crcs_agree_with_the_bitwise_definition_for_every_byte_and_in_sequence():
+    for value in range(256):
+        one = bytes((value,))
+        assert crc8_sensirion(one) == _bitwise_crc8(one, 0x31, 0xFF, True), value
+        assert crc8_dallas(one) == _bitwise_crc8(one, 0x8C, 0, False), value
+    data = bytes((i * 73 + 19) & 0xFF for i in range(40))
+    for start, end in ((0, 40), (3, 5), (7, 31)):
+        assert crc8_sensirion(data, start, end) == _bitwise_crc8(data[start:end], 0x31, 0xFF, True)
+        assert crc8_dallas(data, start, end) == _bitwise_crc8(data[start:end], 0x8C, 0, False)
+
+
 def test_sht3x_exact_bytes_and_values():
     clock = SimClock()
     part = SimSHT3x(clock, temperature_c=25.0, humidity_pct=60.0)
