@@ -278,6 +278,8 @@ def _factory(config, spec, hal):
         kwargs = dict(spec.get("options", {}))
         if kind != "adc":
             kwargs["sleep_ms"] = hal.clock.sleep_ms
+        if getattr(driver_class, "WANTS_TICKS", False):
+            kwargs["ticks_ms"] = hal.clock.ticks_ms
         if kind == "i2c":
             return driver_class(hal.i2c(int(spec["bus"][3:])), address=spec["address"], **kwargs)
         if kind == "adc":

@@ -169,6 +169,24 @@ def test_scd4x_new_value_each_period_and_ready_timeout():
         impatient.measure()
 
 
+def test_scd4x_with_ticks_sleeps_to_the_next_result_instead_of_polling_and_never_waits_when_it_is_there():
+    clock = SimClock()
+    part = SimSCD4x(clock, co2_ppm=700)
+    bus = _bus(part, 0x62)
+    sensor = SCD4x(bus, sleep_ms=clock.sleep_ms, ticks_ms=clock.ticks_ms)
+    assert sensor.measure() == {"co2_ppm": 700}
+    polls_first = bus.writes().count(b"\xe4\xb8")
+    part.co2_ppm = 720
+    assert sensor.measure() == {"co2_ppm": 720}  # right after: the next 5 s result
+    assert bus.writes().count(b"\xe4\xb8") - polls_first <= 3
+    clock.advance_s(60)
+    before_ms, polls = clock.now_ms(), bus.writes().count(b"\xe4\xb8")
+    part.co2_ppm = 740
+    assert sensor.measure() == {"co2_ppm": 740}  # long after: ready at once, no sleep
+    assert bus.writes().count(b"\xe4\xb8") - polls == 1
+    assert clock.now_ms() - before_ms <= 5
+
+
 def test_scd4x_faults():
     clock = SimClock()
     part = SimSCD4x(clock, co2_ppm=450)

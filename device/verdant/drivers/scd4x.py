@@ -3,7 +3,10 @@
 The constructor stops any running measurement (the part may still be measuring
 after a soft reboot of the board), reads the serial number as a sanity check and
 starts periodic measurement: a new result every 5 s. measure() waits (bounded) for
-the data-ready flag, then reads CO2, temperature and humidity with their CRCs.
+the data-ready flag, then reads CO2, temperature and humidity with their CRCs. Given
+ticks_ms, a read soon after the last one first sleeps until the next result is nearly
+due instead of polling the flag through the 5 s (each poll is a bus transfer and a CRC:
+CPU time on a battery).
 
 Usage:
     from verdant.drivers.scd4x import SCD4x
@@ -19,6 +22,7 @@ except ImportError:
 from verdant.drivers.base import CRCError, NotReadyError, SensorError, i2c_absent
 from verdant.drivers.sensirion import SensirionDevice
 from verdant.quantities import BY_DRIVER
+from verdant.sleeper import ticks_diff
 
 _CMD_START_PERIODIC = const(0x21B1)
 _CMD_STOP_PERIODIC = const(0x3F86)
@@ -29,14 +33,20 @@ _STOP_MS = const(500)  # stop_periodic_measurement execution time
 _CMD_MS = const(1)
 _READY_MASK = const(0x07FF)
 _POLL_MS = const(250)
+_PERIOD_MS = const(5000)  # periodic measurement interval
+_EARLY_MS = const(300)    # start polling this long before the next result is due
 _CO2_MAX_PPM = const(40000)
 
 
 class SCD4x(SensirionDevice):
     QUANTITIES = BY_DRIVER["scd4x"]
 
-    def __init__(self, bus, address=0x62, sleep_ms=None, ready_timeout_ms=6000):
+    WANTS_TICKS = True  # board.build_sensors passes the clock's ticks_ms
+
+    def __init__(self, bus, address=0x62, sleep_ms=None, ready_timeout_ms=6000, ticks_ms=None):
         super().__init__(bus, address, sleep_ms, 3)
+        self._ticks_ms = ticks_ms
+        self._read_at = None  # ticks_ms() of the last result read
         self._ready_polls = max(1, ready_timeout_ms // _POLL_MS)
         try:
             self._write_command(_CMD_STOP_PERIODIC)
@@ -65,6 +75,10 @@ class SCD4x(SensirionDevice):
 
     def _read_raw(self):
         """Waits for new data (bounded); the kept list [co2 ppm, raw T, raw RH]."""
+        if self._read_at is not None:
+            since_ms = ticks_diff(self._ticks_ms(), self._read_at)
+            if 0 <= since_ms < _PERIOD_MS - _EARLY_MS:  # (a read days ago may wrap negative)
+                self._sleep_ms(_PERIOD_MS - _EARLY_MS - since_ms)
         for attempt in range(self._ready_polls):
             if self.data_ready():
                 break
@@ -74,6 +88,8 @@ class SCD4x(SensirionDevice):
         self._write_command(_CMD_READ_MEASUREMENT)
         self._sleep_ms(_CMD_MS)
         words = self._read_words(3, "SCD4x measurement")
+        if self._ticks_ms is not None:
+            self._read_at = self._ticks_ms()
         if not 0 < words[0] <= _CO2_MAX_PPM:
             raise SensorError("SCD4x at 0x%02x: CO2 %d ppm outside 1..40000" % (self.address, words[0]))
         return words
