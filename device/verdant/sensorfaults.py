@@ -28,7 +28,8 @@ Detectors (thresholds in DEFAULTS, board config "alerts": {"sensor_faults": {...
            outdoor level (380-440 ppm) is no evidence either (a ventilated greenhouse).
   spikes   a reading more than SPIKE_STEP from the median of its two neighbours on each
            side while at least three of those four agree (known two samples later; bursts
-           of back-to-back spikes count, a real step change does not), or a reading the
+           of back-to-back spikes count, a real step change does not; a lone spike, whose
+           neighbours on each side agree, is known one sample later), or a reading the
            sampler held back as a spike (health "spikes" count went up); spike_count of them within
            spike_window_s raise, none for spike_window_s clears.
   drift    physical cross-check: RH reading 100 % (saturated) while the air is warming
@@ -148,6 +149,7 @@ class _Track:
         self.run_since = None
         self.prev = []             # last four present values, oldest first (kept list)
         self.spikes = []           # times of detected spikes
+        self.counted = 0           # bits: which of prev were counted as a spike already
         self.present = []          # last dropout_window samples: True present / False missing
         self.active = {}           # fault -> raised at
         self.clear_hits = {}       # fault -> consecutive samples past clear
@@ -378,14 +380,22 @@ class SensorFaults:
             m = (b + c) / 2
             half = step / 2
             agree = (abs(a - m) <= half) + (abs(b - m) <= half) + (abs(c - m) <= half) + (abs(d - m) <= half)
-            if abs(prev[2] - m) > step and agree >= 3:
+            if abs(prev[2] - m) > step and agree >= 3 and not tr.counted & 4:
                 tr.spikes.append(t)
+            # a lone spike is known one sample sooner: the reading before and this one agree and
+            # the one between is far from both, on the same side
+            x = prev[3]
+            if (abs(prev[2] - v) <= half and abs(x - prev[2]) > step and abs(x - v) > step
+                    and (x > v) == (x > prev[2])):
+                tr.spikes.append(t)
+                tr.counted |= 8
         for _ in range(held_back):
             tr.spikes.append(t)
         if len(prev) < 4:  # the last four readings, oldest first, in a list kept per quantity
             prev.append(v)
         else:
             prev[0], prev[1], prev[2], prev[3] = prev[1], prev[2], prev[3], v
+            tr.counted >>= 1  # bit i: prev[i] already counted as a spike
         window = s["spike_window_s"]
         while tr.spikes and t - tr.spikes[0] > window:
             tr.spikes.pop(0)

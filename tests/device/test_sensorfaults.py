@@ -162,12 +162,12 @@ def test_three_spikes_within_hours_raise_two_do_not_and_quiet_clears():
     for i in (10, 20):
         rows[i]["co2_ppm"] += 600.0
     det = SensorFaults()
-    assert kinds(run(det, rows), "spikes") == []
+    assert kinds(run(det, rows), "spikes") == []  # each lone spike counted once, not by both checks
     rows[30]["co2_ppm"] -= 500.0
     det = SensorFaults()
     got = kinds(run(det, rows), "spikes")
     assert [k for _, k in got] == ["raise", "clear"], got
-    assert got[0][0] == 32   # the third spike is known two samples later (its neighbours agree)
+    assert got[0][0] == 31   # a lone third spike is known one sample later (its two neighbours agree)
     assert got[1][0] - 30 >= 10800 // STEP   # cleared only after a quiet spike window
 
 
@@ -176,7 +176,14 @@ def test_a_burst_of_back_to_back_spikes_raises():
     for i, jump in ((10, -550.0), (11, 600.0), (15, 650.0)):
         rows[i]["co2_ppm"] += jump
     got = kinds(run(SensorFaults(), rows), "spikes")
-    assert got and got[0] == (17, "raise"), got
+    # the back-to-back pair is known two samples after each (three of the four around agree),
+    # the lone one at 15 one sample after it
+    assert got and got[0] == (16, "raise"), got
+    rows = [healthy(i) for i in range(40)]
+    for i, jump in ((10, -550.0), (11, 600.0), (14, 650.0), (15, -600.0)):
+        rows[i]["co2_ppm"] += jump
+    got = kinds(run(SensorFaults(), rows), "spikes")
+    assert got and got[0] == (16, "raise"), got   # back-to-back pairs only: 14 is known at 16 (12, 13, 16 agree)
 
 
 def test_spikes_the_sampler_held_back_count_too():
