@@ -20,7 +20,7 @@ import sys
 import numpy as np
 
 from verdant.features import LUX_TO_PAR
-from verdant_host import sitemodel
+from verdant_host import report, sitemodel
 from verdant_host.fieldeval import load_manifest, read_columns
 
 SETS = {
@@ -73,14 +73,14 @@ def train_set(name, folder, out_dir, seed=1, epochs=20, say=print):
     best = None
     for c in (3, 4, 6, 9, 12, 18, 24):
         for th in (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98):
-            raises = sum(len(sitemodel.report.fast_alerts(t, p, th, c)) for t, p in zip(ts_all, probs_all))
+            raises = sum(len(report.fast_alerts(t, p, th, c)) for t, p in zip(ts_all, probs_all))
             if raises / weeks <= sitemodel.MAX_FALSE_ALARMS_PER_WEEK:
                 if best is None or (th, c) < best[0]:
                     best = ((th, c), raises / weeks)
                 break
     if best is None:
         th, c = 0.98, 24
-        best = ((th, c), sum(len(sitemodel.report.fast_alerts(t, p, th, c))
+        best = ((th, c), sum(len(report.fast_alerts(t, p, th, c))
                              for t, p in zip(ts_all, probs_all)) / weeks)
     rule, fa = best
     model_bytes, exp = sitemodel.export(tflite_bytes, names, mean, std, rule, "verdant-" + name)
