@@ -9,8 +9,8 @@ greenhouse does at this hour.)
 
 Early tiers (EARLY) do not wait for the full margin: a reading a little outside the band
 and moving away fast, for a short hold, is the fault's physics, not the weather: in the
-dark the air falling 1.5 C/h below the lowest the heating held (heating failure); CO2
-rising 600 ppm/h (a valve stuck open doses at full capacity); CO2 in light falling
+dark the air falling 1 C/h below the lowest the heating held (heating failure); CO2
+rising 400 ppm/h (a valve stuck open doses at full capacity); CO2 in light falling
 50 ppm/h over an hour below its usual level (dosing holds it there: dosing off). A board
 with no light sensor gets no co2_low_anomaly and no early cold tier.
 
@@ -46,14 +46,15 @@ DEFAULTS = {"hold_s": 900, "clear_s": 1800, "utc_offset_s": 0}
 # Early tiers: a reading already past the band by `past` and still moving away faster than
 # `per_h` per hour (measured over the last `span_s`) for `hold_s` is not waiting for the full
 # margin and hold. (quantity, side): (past, per_h, span_s, hold_s, when)
-#  - air in the dark falling 1.5 C/h below the lowest the heating held: heating failure;
-#  - CO2 rising 600 ppm/h over 15 min above the highest at this hour: a valve stuck open
-#    doses at full capacity, far faster than dosing starts in a morning;
-#  - CO2 in light falling 50 ppm/h over an hour below the lowest at this hour: dosing holds it
-#    there, so a steady fall is dosing off (a dusk fall is not in light).
+#  - air in the dark falling 1 C/h, 0.4 C below the lowest the heating held: heating failure;
+#  - CO2 rising 400 ppm/h over 15 min, 100 ppm above the highest at this hour: a valve stuck
+#    open doses at full capacity, far faster than dosing starts in a morning;
+#  - CO2 in light falling 50 ppm/h over an hour, 30 ppm below the lowest at this hour: dosing
+#    holds it there, so a steady fall is dosing off (a dusk fall is not in light).
+# The 10 min hold (three readings in a row at 5 min) outlasts a pair of back-to-back spikes.
 EARLY = {
-    ("air_temp_c", "low"): (0.5, 1.5, 1800, 300, "dark"),
-    ("co2_ppm", "high"): (150.0, 600.0, 900, 300, None),
+    ("air_temp_c", "low"): (0.4, 1.0, 1800, 600, "dark"),
+    ("co2_ppm", "high"): (100.0, 400.0, 900, 600, None),
     ("co2_ppm", "low"): (30.0, 50.0, 3600, 600, "bright"),
 }
 WHOLE_DAY = ("air_temp_c",)

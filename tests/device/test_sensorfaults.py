@@ -329,17 +329,24 @@ def test_band_cold_night_raises_cold_anomaly_after_hold_and_clears():
     events = band_run(NormalBand(), rows)
     got = [(i, e["type"], e["event"]) for i, e in events]
     # the band for air temperature is the whole previous days' range: lowest 18.0 (the nights)
-    # falling 2.4 C/h in the dark: the early tier (0.5 C below, falling > 1.5 C/h over the last
-    # 30 min) from k = 4 (k = 3 is 0.6 below but only 1.2 C/h below the 18.0 of 30 min before), held 5 min
-    assert got[0] == (start + 4 + 1, "cold_anomaly", "raise"), got
+    # falling 2.4 C/h in the dark: the early tier (0.4 C below, falling > 1 C/h over the last
+    # 30 min) from k = 3 (17.4; 1.2 C/h below the 18.0 of 30 min before), held 10 min
+    assert got[0] == (start + 3 + 2, "cold_anomaly", "raise"), got
     assert got[1][1:] == ("cold_anomaly", "clear") and got[1][0] >= start + 36 + 1800 // STEP, got
     assert "heating failure" in events[0][1]["reason"] and events[0][1]["severity"] == "warning"
-    # a slow fall (1.2 C/h) waits for the full 1.5 C margin: below 16.5 from k = 16 on
+    # 1.2 C/h: early from k = 5 (17.5, past 0.4 below), held 10 min
     rows = [day_profile(i) for i in range(3 * per_day)]
     for k, i in enumerate(range(start, start + 40)):
         rows[i]["air_temp_c"] = 18.0 - 0.1 * k
     got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), rows)]
-    assert got[0] == (start + 16 + 3, "cold_anomaly", "raise"), got
+    assert got[0] == (start + 5 + 2, "cold_anomaly", "raise"), got
+    # a slow fall (0.6 C/h: a heating short of capacity on a cold night) waits for the full 1.5 C
+    # margin: below 16.5 from k = 31 on, held 15 min
+    rows = [day_profile(i) for i in range(3 * per_day)]
+    for k, i in enumerate(range(start, start + 48)):
+        rows[i]["air_temp_c"] = 18.0 - 0.05 * k
+    got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), rows)]
+    assert got[0] == (start + 31 + 3, "cold_anomaly", "raise"), got
 
 
 def test_band_co2_low_only_in_light():
@@ -369,9 +376,9 @@ def test_band_co2_dosing_off_and_stuck_open():
 def test_band_co2_early_tiers_raise_before_the_full_margin_and_clear():
     per_day = 86400 // STEP
     start = 2 * per_day + 9 * 12    # day 3, 09:00, in light; the band at this hour is 800..803
-    # a valve stuck open doses at full capacity: +120 ppm per 5 min (1440 ppm/h). 150 above and
-    # rising > 600 ppm/h over 15 min from k = 2 (1040), held 5 min; the full margin (300 above,
-    # held 15 min) would wait until k = 3 + 3
+    # a valve stuck open doses at full capacity: +120 ppm per 5 min (1440 ppm/h). 100 above and
+    # rising > 400 ppm/h over 15 min from k = 1 (920, 476 ppm/h), held 10 min; the full margin (300
+    # above, held 15 min) would wait until k = 3 + 3
     rows = [day_profile(i) for i in range(3 * per_day)]
     for k, i in enumerate(range(start, start + 12)):
         rows[i]["co2_ppm"] = min(2000.0, 800.0 + 120.0 * k)
@@ -402,6 +409,11 @@ def test_band_co2_early_tiers_raise_before_the_full_margin_and_clear():
         rows[i]["co2_ppm"] = 500.0 + 120.0 * k
     got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), rows)]
     assert got[0] == (night + 3, "co2_high_anomaly", "raise"), got
+    # two back-to-back spikes (+600, +700) are not a valve stuck open: the hold outlasts them
+    rows = [day_profile(i) for i in range(3 * per_day)]
+    rows[start]["co2_ppm"] += 600.0
+    rows[start + 1]["co2_ppm"] += 700.0
+    assert band_run(NormalBand(), rows) == []
     rows = [day_profile(i) for i in range(3 * per_day)]
     for k, i in enumerate(range(night, night + 24)):
         rows[i]["co2_ppm"] = 500.0 - 15.0 * k
