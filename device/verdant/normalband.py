@@ -11,7 +11,7 @@ Early tiers (EARLY) do not wait for the full margin: a reading a little outside 
 and moving away fast, for a short hold, is the fault's physics, not the weather: in the
 dark the air falling 1 C/h below the lowest the heating held (heating failure); CO2
 rising 400 ppm/h (a valve stuck open doses at full capacity); CO2 in light falling
-50 ppm/h over an hour below its usual level (dosing holds it there: dosing off). A board
+30 ppm/h over an hour below its usual level (dosing holds it there: dosing off). A board
 with no light sensor gets no co2_low_anomaly and no early cold tier.
 
 Pure logic: update(t, current, suspects) once per feature period returns alert payloads
@@ -49,13 +49,13 @@ DEFAULTS = {"hold_s": 900, "clear_s": 1800, "utc_offset_s": 0}
 #  - air in the dark falling 1 C/h, 0.4 C below the lowest the heating held: heating failure;
 #  - CO2 rising 400 ppm/h over 15 min, 100 ppm above the highest at this hour: a valve stuck
 #    open doses at full capacity, far faster than dosing starts in a morning;
-#  - CO2 in light falling 50 ppm/h over an hour, 30 ppm below the lowest at this hour: dosing
+#  - CO2 in light falling 30 ppm/h over an hour, 30 ppm below the lowest at this hour: dosing
 #    holds it there, so a steady fall is dosing off (a dusk fall is not in light).
 # The 10 min hold (three readings in a row at 5 min) outlasts a pair of back-to-back spikes.
 EARLY = {
     ("air_temp_c", "low"): (0.4, 1.0, 1800, 600, "dark"),
     ("co2_ppm", "high"): (100.0, 400.0, 900, 600, None),
-    ("co2_ppm", "low"): (30.0, 50.0, 3600, 600, "bright"),
+    ("co2_ppm", "low"): (30.0, 30.0, 3600, 600, "bright"),
 }
 WHOLE_DAY = ("air_temp_c",)
 KEEP_S = 3600           # readings kept for the rates: the longest span_s

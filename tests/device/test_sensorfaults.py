@@ -386,21 +386,21 @@ def test_band_co2_early_tiers_raise_before_the_full_margin_and_clear():
     assert got[0] == (start + 3, "co2_high_anomaly", "raise"), got
     # back to the usual 800 from start + 12: clears after clear_s (30 min) within range
     assert got[1] == (start + 12 + 1800 // STEP, "co2_high_anomaly", "clear"), got
-    # dosing off: -15 ppm per 5 min (180 ppm/h). 30 below and falling > 50 ppm/h over the last hour
-    # from k = 4 (740; at k = 3, 755, it is only 45 ppm below the hour before), held 10 min; the full
-    # margin (150 below, held 15 min) would wait until k = 11 + 3
+    # dosing off: -15 ppm per 5 min (180 ppm/h). 30 below and falling > 30 ppm/h over the last hour
+    # from k = 3 (755, 45 below the hour before), held 10 min; the full margin (150 below, held
+    # 15 min) would wait until k = 11 + 3
     rows = [day_profile(i) for i in range(3 * per_day)]
     for k, i in enumerate(range(start, start + 24)):
         rows[i]["co2_ppm"] = 800.0 - 15.0 * k
     got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), rows)]
-    assert got[0] == (start + 4 + 2, "co2_low_anomaly", "raise"), got
+    assert got[0] == (start + 3 + 2, "co2_low_anomaly", "raise"), got
     assert got[1] == (start + 24 + 1800 // STEP, "co2_low_anomaly", "clear"), got
-    # a slow fall (36 ppm/h) is no early tier: it waits for the full 150 ppm margin (k = 51)
+    # a slow fall (24 ppm/h) is no early tier: it waits for the full 150 ppm margin (k = 76)
     rows = [day_profile(i) for i in range(3 * per_day)]
-    for k, i in enumerate(range(start, start + 60)):
-        rows[i]["co2_ppm"] = 800.0 - 3.0 * k
+    for k, i in enumerate(range(start, start + 90)):
+        rows[i]["co2_ppm"] = 800.0 - 2.0 * k
     got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), rows)]
-    assert got[0] == (start + 51 + 3, "co2_low_anomaly", "raise"), got
+    assert got[0] == (start + 76 + 3, "co2_low_anomaly", "raise"), got
     # the same fast rise at night raises too (a stuck valve is not a daytime matter), the fast fall
     # at night does not (CO2 falls on its own after dusk)
     night = 2 * per_day + 22 * 12   # 22:00, band 500..503
