@@ -20,9 +20,10 @@ def sleep_until(clock, target_t, chunk_ms, light=None, feed=None, now=None):
     total_ms = (target_t - (now or clock.time_s)()) * 1000
     if total_ms <= 0:
         return
-    start = clock.ticks_ms()
+    ticks_ms = clock.ticks_ms  # looked up once: each wake-up costs awake time on a battery
+    start = ticks_ms()
     while True:
-        left_ms = total_ms - ticks_diff(clock.ticks_ms(), start)
+        left_ms = total_ms - (((ticks_ms() - start + _TICKS_HALF) & _TICKS_MASK) - _TICKS_HALF)  # ticks_diff
         if left_ms <= 0:
             break
         ms = left_ms if left_ms < chunk_ms else chunk_ms
