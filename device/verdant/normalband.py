@@ -59,6 +59,7 @@ EARLY = {
 }
 WHOLE_DAY = ("air_temp_c",)
 KEEP_S = 3600           # readings kept for the rates: the longest span_s
+KEEP_STEP_S = 240       # at most one kept reading per this (about one per 5-minute step)
 LUX_TO_PAR = 0.0185     # as verdant.features
 DARK_PAR = 5.0          # umol/m2/s: night (no sun, no lamps)
 BRIGHT_PAR = 50.0       # daylight or lamps: CO2 dosing time
@@ -177,18 +178,18 @@ class NormalBand:
                 low = v < lo - low_margin
                 if q == "co2_ppm" and not bright:
                     low = False  # CO2 is dosed by day; at dusk and night it falls on its own
-                early, rate = self._early(q, "low", t, lo - v, dark, bright)
+                early, rate = self._early(q, "low", t, v, lo - v, dark, bright)
                 self._judge(t, low_type, low, early, v > lo - low_margin / 2, events,
                             "%s %s is %s below %s, the lowest %s on the last 2 days%s: %s"
                             % (q, _fmt(v), _fmt(lo - v), _fmt(lo), when, _trend(rate), low_hint), q, v, band)
-                early, rate = self._early(q, "high", t, v - hi, dark, bright)
+                early, rate = self._early(q, "high", t, v, v - hi, dark, bright)
                 self._judge(t, high_type, v > hi + high_margin, early, v < hi + high_margin / 2, events,
                             "%s %s is %s above %s, the highest %s on the last 2 days%s: %s"
                             % (q, _fmt(v), _fmt(v - hi), _fmt(hi), when, _trend(rate), high_hint), q, v, band)
             self._record(q, t, v)
         return events
 
-    def _early(self, q, side, t, past, dark, bright):
+    def _early(self, q, side, t, v, past, dark, bright):
         """(the early tier's hold_s when its condition holds now else 0, the rate or None): see EARLY."""
         tier = EARLY.get((q, side))
         if tier is None:
@@ -196,22 +197,25 @@ class NormalBand:
         need, per_h, span, hold, when = tier
         if past <= need or (when == "dark" and not dark) or (when == "bright" and not bright):
             return 0, None
-        rate = self._rate(q, t, span)
+        rate = self._rate(q, t, v, span)
         if rate is None or (-rate if side == "low" else rate) <= per_h:
             return 0, None
         return hold, rate
 
     def _remember(self, q, t, v):
+        """Keeps a reading every KEEP_STEP_S or more (a 1-minute feature period does not make
+        the list longer than a 5-minute one) over the last KEEP_S."""
         recent = self._recent.get(q)
         if recent is None:
             recent = self._recent[q] = []
-        recent.append((t, v))
+        if not recent or t - recent[-1][0] >= KEEP_STEP_S:
+            recent.append((t, v))
         while len(recent) > 2 and t - recent[1][0] >= KEEP_S:
             recent.pop(0)
 
-    def _rate(self, q, t, span):
-        """Change per hour since the newest reading at least `span` s old (None when the
-        oldest kept is younger than 2/3 of span)."""
+    def _rate(self, q, t, v, span):
+        """Change per hour from the newest kept reading at least `span` s old to v (None when
+        the oldest kept is younger than 2/3 of span)."""
         recent = self._recent.get(q)
         if not recent:
             return None
@@ -224,7 +228,7 @@ class NormalBand:
             t0, v0 = recent[0]
             if t - t0 < span * 2 // 3:
                 return None
-        return (recent[-1][1] - v0) * 3600.0 / (t - t0)
+        return (v - v0) * 3600.0 / (t - t0)
 
     def _judge(self, t, typ, beyond, early, back, events, reason, q, v, band):
         """early: 0, or the hold (s) of an early tier whose condition holds now."""

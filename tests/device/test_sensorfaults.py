@@ -420,6 +420,26 @@ def test_band_co2_early_tiers_raise_before_the_full_margin_and_clear():
     assert band_run(NormalBand(), rows) == []
 
 
+def test_band_early_tier_on_a_one_minute_period_keeps_a_short_history():
+    # the same stuck-open valve (+24 ppm a minute) fed every minute: raised 10 min after it is 100
+    # above and rising 400 ppm/h, and the readings kept for the rates stay about one per 5 min
+    band = NormalBand()
+    start = 2 * 1440 + 9 * 60
+    raised = None
+    for i in range(start + 30):
+        hour = (i // 60) % 24
+        row = {"air_temp_c": 20.0, "co2_ppm": (800.0 if 7 <= hour < 19 else 500.0) + (i % 4),
+               "par_umol_m2_s": 300.0 if 7 <= hour < 19 else 0.0}
+        if i >= start:
+            row["co2_ppm"] = 800.0 + 24.0 * (i - start)
+        for e in band.update(T0 + 60 * i, row):
+            if raised is None and e["event"] == "raise":
+                raised = (i - start, e["type"])
+        assert len(band._recent["co2_ppm"]) <= 3600 // 240 + 2
+    # 100 above 803 from minute 5 (920), rising > 400 ppm/h over 15 min from then on; held 10 min
+    assert raised == (5 + 10, "co2_high_anomaly"), raised
+
+
 def test_band_ignores_a_suspect_sensor():
     per_day = 86400 // STEP
     band = NormalBand()
