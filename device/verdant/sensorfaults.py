@@ -14,9 +14,12 @@ Detectors (thresholds in DEFAULTS, board config "alerts": {"sensor_faults": {...
            sensor's floor (light 0 or dim at night, RH 0/100 at saturation) are not evidence.
            Once the hours around now have been seen, the run needed (not for light: lamps
            hold it steady) is as long as comes by
-           chance less than once in 50000 readings given how often readings repeated there
-           (at least 3 readings and 15 min: a sensor whose readings always change is stuck
-           sooner, a coarse one that often repeats needs a longer run). Clears
+           chance less than once in 50000 readings given how often readings repeated there,
+           taken as at least MIN_REPEAT_PCT % (three hours of readings without a repeat do
+           not prove repeats rarer), so at least 6 readings and 15 min: a sensor whose
+           readings always change is stuck sooner, a coarse one that often repeats needs a
+           longer run. The other quantity's move (MOVE) only shows the board reads live
+           sensors; the run length is the evidence. Clears
            after clear_samples different readings in a row.
            Expected to move: in this hour of the day and the hours either side, the last time
            they were seen whole, at least stuck_habit_pct % of the readings differed from the one before (CO2 can sit exactly
@@ -63,8 +66,9 @@ DEFAULTS = {
     "stuck_air_temp_severity": "critical",
 }
 
-# Change that counts as "moving" for the stuck check's cross-reference.
-MOVE = {"air_temp_c": 0.2, "rh_pct": 1.0, "co2_ppm": 20.0, "par_umol_m2_s": 10.0, "light_lux": 500.0}
+# Change that counts as "moving" for the stuck check's cross-reference: a live sensor's
+# noise over the run (RH +-0.3 %, CO2 +-8 ppm) is enough.
+MOVE = {"air_temp_c": 0.1, "rh_pct": 0.5, "co2_ppm": 10.0, "par_umol_m2_s": 10.0, "light_lux": 500.0}
 # A jump this large that comes straight back is a spike (smaller than the sampler's max_step).
 SPIKE_STEP = {"air_temp_c": 2.0, "rh_pct": 8.0, "co2_ppm": 250.0, "soil_moisture_pct": 8.0, "soil_temp_c": 2.0}
 # Readings at these values are a sensor's floor or ceiling, not evidence of a stuck sensor.
@@ -80,6 +84,7 @@ WATCHED = ("air_temp_c", "rh_pct", "co2_ppm", "par_umol_m2_s", "light_lux", "soi
 SOIL = ("soil_moisture_pct", "soil_temp_c")
 # Never still to the last digit in a greenhouse: expected to move before any habit is known.
 ALWAYS_MOVING = ("air_temp_c", "rh_pct")
+MIN_REPEAT_PCT = 8        # no repeat in three hours of 5-min readings (36) only proves repeats rarer than 3 in 36
 NOISY_FLIPS = 6           # of the last 12 steps changing direction: sensor noise
 _UNKNOWN = 255            # habit of an hour not seen whole yet
 SEVERITIES = ("info", "warning", "critical")
@@ -356,7 +361,7 @@ class SensorFaults:
         if changed is not None:
             # readings around this hour changed `changed` % of the time: as many identical
             # readings as come by chance less than once in 50000 (at least 15 min)
-            span, samples = 900, RUNS_FOR[100 - changed]
+            span, samples = 900, RUNS_FOR[max(100 - changed, MIN_REPEAT_PCT)]
         if t - tr.expected_since < span or tr.expected_count < samples:
             return
         moved = self._moved_since(q, tr.run_since)

@@ -45,19 +45,39 @@ def test_healthy_readings_raise_nothing():
 def test_stuck_air_temperature_raises_critical_and_clears():
     det = SensorFaults(sensor_of={"air_temp_c": "air"})
     rows = [healthy(i) for i in range(80)]
-    for i in range(20, 50):
+    for i in range(14, 50):
         rows[i]["air_temp_c"] = 4.2
     events = run(det, rows)
     got = kinds(events, "stuck")
     assert [k for _, k in got] == ["raise", "clear"], got
     raise_i = got[0][0]
-    # the air changed at every reading in the hour before: 15 min of identical readings are no chance
-    assert raise_i == 20 + 900 // STEP, raise_i
+    # the air changed at every reading in the hours before: six identical readings (25 min) are no
+    # chance (hours without a repeat do not prove repeats rarer than 8 %: 0.08 ** 5 < 2e-5 < 0.08 ** 4)
+    assert raise_i == 14 + 5, raise_i
     ev = [e for i, e in events if e["event"] == "raise"][0]
     assert ev["type"] == "sensor_fault" and ev["severity"] == "critical"
     assert ev["values"]["sensor"] == "air" and ev["values"]["quantity"] == "air_temp_c"
     assert "stuck at 4.2" in ev["reason"] and "rh_pct" in ev["reason"]
     assert got[1][0] == 51   # two different readings in a row clear it
+
+
+def test_five_identical_air_readings_by_chance_are_not_stuck_six_on_a_still_night_are():
+    # a noisy sensor repeats a 0.01 C reading now and then; five in a row (20 min) come by chance
+    # about once in 1e5 readings (0.056 ** 4) and are not taken for a stuck sensor
+    rows = [healthy(i) for i in range(80)]
+    for i in range(30, 35):
+        rows[i]["air_temp_c"] = 17.29
+    assert kinds(run(SensorFaults(), rows), "stuck") == []
+    # a still night: RH and CO2 only show their sensors' noise (a 0.6 % and 12 ppm range); that is enough
+    # to show the board reads live sensors, and six identical air readings are stuck
+    def still(i):
+        return {"air_temp_c": 17.0 + 0.01 * NOISE[i % 13], "rh_pct": 80.0 + 0.05 * NOISE[(i * 3) % 13],
+                "co2_ppm": 700.0 + NOISE[(i * 7) % 13], "par_umol_m2_s": 0.0}
+    rows = [still(i) for i in range(80)]
+    for i in range(30, 40):
+        rows[i]["air_temp_c"] = 17.29
+    got = kinds(run(SensorFaults(), rows), "stuck")
+    assert got and got[0] == (30 + 5, "raise"), got
 
 
 def test_identical_readings_while_nothing_moves_are_not_stuck():
@@ -110,9 +130,9 @@ def test_co2_flat_every_night_is_not_stuck_but_a_frozen_co2_by_day_is():
         rows[i]["co2_ppm"] = 633.0
     got = kinds(run(SensorFaults(), rows), "stuck")
     assert [k for _, k in got] == ["raise", "clear"], got
-    # yesterday at 10:00 every CO2 reading differed from the one before: 15 min of identical
-    # readings are already no chance (a run of 3 or more)
-    assert got[0][0] == frozen_from + 900 // STEP, got
+    # yesterday at 10:00 every CO2 reading differed from the one before: 25 min of identical
+    # readings are already no chance (a run of 6: repeats taken as at least 8 %)
+    assert got[0][0] == frozen_from + 5, got
 
 
 def test_co2_still_flat_when_dosing_time_comes_or_at_the_outdoor_level_is_not_stuck():
