@@ -13,19 +13,23 @@ vent that changes state moves it. Why a change and not a level: levels follow th
 (a sunny day is warmer), which a few days of history cannot cover; how fast the air moves
 at a given hour and light is what the control fixes.
 
-Thresholds, one per quantity and direction: each history day is held back in turn, the
-predictor is fitted on the other days, and the largest residual that the held-back day
-kept for CONSECUTIVE predictions in a row, times MARGIN, is the threshold (never below
-FLOOR). With every day held back once, the held-back days raise nothing, which is the
-<= MAX_FALSE_ALARMS_PER_WEEK target on the days available; MARGIN is for the weather
-that comes after.
+Thresholds, one per quantity and direction, follow the context: each history day is held
+back in turn and the predictor fitted on the other days; the held-back errors say how
+unpredictable each context is (lamps or sun switching: degrees in 30 minutes; a calm
+night: tenths), so a threshold is base + spread(context), spread = ENVELOPE x the expected
+|error| there (a ridge fit with weights >= 0 on the same hidden units), base = what
+covers the largest excess over the spread that a held-back day kept for CONSECUTIVE
+predictions in a row (at least FLOOR); all x MARGIN. With every day held back once, the
+held-back days raise nothing, which is the <= MAX_FALSE_ALARMS_PER_WEEK target on the
+days available; MARGIN is for the weather that comes after.
 
 On the board it is one int8 model run by the same engine (FC + RELU, FC + LOGISTIC):
 input = the last LAG + 1 feature rows (window), hidden = time-of-day bumps
 relu(sin a_k sin t + cos a_k cos t - cos w), light hinges relu(par - p_j), relu(+-dpar)
 and each quantity's linear residual part as a pair relu(+L), relu(-L); output per label
-(quantity, direction) = logistic(SHARPNESS * (+-r / threshold - 1)), so p >= 0.5 exactly
-when the residual passes its threshold. The metadata carry alert_threshold 0.5 and
+(quantity, direction) = logistic(SHARPNESS * (+-r - threshold(context)) / base), so
+p >= 0.5 exactly when the residual passes its threshold. The int8 arithmetic moves that
+by a few tenths of a base at most: measured on the history, the thresholds are raised by it. The metadata carry alert_threshold 0.5 and
 alert_consecutive CONSECUTIVE, which verdant.alerts uses as for any model.
 
     result = train("history.csv", "site_model", progress=print)
@@ -43,7 +47,8 @@ PERIOD_S = 300
 LAG = 6                       # rows: the forecast horizon, 30 min at 5-minute rows
 WINDOW = LAG + 1
 CONSECUTIVE = 3               # predictions in a row beyond the threshold to raise (15 min)
-MARGIN = 3.0                  # threshold = MARGIN x the largest held-back residual run
+MARGIN = 1.25                 # thresholds = MARGIN x what covers every held-back run
+ENVELOPE = 3.0                # context part of a threshold: 3 x the expected |error| there
 SHARPNESS = 4.0               # logit per threshold unit: p = 0.5 at the threshold
 MAX_FALSE_ALARMS_PER_WEEK = 0.1
 TARGETS = ("air_temp_c", "co2_ppm", "rh_pct")
@@ -131,14 +136,6 @@ def ridge(a, y, lam=RIDGE):
     return np.linalg.solve(a.T @ a + lam * np.eye(a.shape[1]), a.T @ y)
 
 
-def run_peak(r, n):
-    """The largest value r kept for n values in a row (-inf when shorter than n)."""
-    r = np.nan_to_num(np.asarray(r, dtype=float), nan=-np.inf)
-    if len(r) < n:
-        return -np.inf
-    return float(np.lib.stride_tricks.sliding_window_view(r, n).min(axis=1).max())
-
-
 def windows(ts, readings, names):
     """(sample times, raw windows) the board would build from these rows (verdant.features)."""
     steps, x, keep = dataset.rows_to_samples(ts, readings, names, PERIOD_S, WINDOW)
@@ -149,10 +146,51 @@ def day_of(t, t0):
     return ((t - t0) // 86400).astype(np.int64)
 
 
+class Threshold:
+    """A threshold that follows the context: base + the nonlinear hidden units . slope
+    (both >= 0): higher at the hours and light changes where this greenhouse's own
+    30-minute changes are least predictable, `base` when it is calm."""
+
+    def __init__(self, base, slope):
+        self.base = float(base)
+        self.slope = np.asarray(slope, dtype=float)
+
+    def at(self, nonlinear_units):
+        return self.base + nonlinear_units @ self.slope
+
+    def scaled(self, factor):
+        return Threshold(self.base * factor, self.slope * factor)
+
+
+def nonnegative_ridge(a, y, lam=RIDGE, rounds=30):
+    """Ridge weights constrained to >= 0 (columns whose weight goes negative are dropped)."""
+    keep = np.ones(a.shape[1], dtype=bool)
+    w = np.zeros(a.shape[1])
+    for _ in range(rounds):
+        w = np.zeros(a.shape[1])
+        if not keep.any():
+            return w
+        k = a[:, keep]
+        w[keep] = np.linalg.solve(k.T @ k + lam * np.eye(k.shape[1]), k.T @ y)
+        if (w >= 0).all():
+            return w
+        keep &= w > 0
+    return np.maximum(w, 0)
+
+
+def run_min(v, n):
+    """out[k] = min(v[k-n+1..k]) (-inf for the first n-1)."""
+    out = np.full(len(v), -np.inf)
+    if len(v) >= n:
+        out[n - 1:] = np.lib.stride_tricks.sliding_window_view(v, n).min(axis=1)
+    return out
+
+
 def fit_site(t, x, design, t0):
-    """{q: weights} on all rows, {(q, sign): threshold} from days held back in turn, and the
-    held-back residual peaks."""
+    """{q: weights} fitted on all rows; {(q, sign): Threshold} and the held-back excess from
+    the days held back in turn (see the module docstring)."""
     c, a = design.regressors(x)
+    units = design.nonlinear(c)
     days = day_of(t, t0)
     weights, thresholds, peaks = {}, {}, {}
     for q in design.targets:
@@ -162,10 +200,19 @@ def fit_site(t, x, design, t0):
         for d in np.unique(days):
             w = ridge(a[days != d], y[days != d])
             held[days == d] = y[days == d] - a[days == d] @ w
+        ok = np.isfinite(held)
+        # how large this greenhouse's errors are in each context: |held-back error| x ENVELOPE
+        slope = nonnegative_ridge(units[ok], ENVELOPE * np.abs(held[ok]))
+        spread = units @ slope
         for sign in (1, -1):
-            peak = max(run_peak(sign * held[days == d], CONSECUTIVE) for d in np.unique(days))
-            peaks[(q, sign)] = peak
-            thresholds[(q, sign)] = max(FLOOR[q], MARGIN * peak)
+            excess = -np.inf   # what a held-back run of CONSECUTIVE errors kept above the spread
+            for d in np.unique(days):
+                sel = days == d
+                excess = max(excess, float(run_min(np.nan_to_num(sign * held[sel] - spread[sel], nan=-np.inf),
+                                                   CONSECUTIVE).max()))
+            peaks[(q, sign)] = excess
+            base = max(FLOOR[q], MARGIN * excess)
+            thresholds[(q, sign)] = Threshold(base, MARGIN * slope)
     return weights, thresholds, peaks
 
 
@@ -213,7 +260,7 @@ def build_keras(design, weights, thresholds, mean, std):
         wq = weights[q]
         wl = wq[n_nl:]   # linear part: par_now, par_before, levels before, constant
         # L = (q_now - q_before) - linear prediction, in units of the smaller threshold
-        unit_scale = min(thresholds[(q, 1)], thresholds[(q, -1)])
+        unit_scale = min(thresholds[(q, 1)].base, thresholds[(q, -1)].base)
         coefs = [(col_now(q), 1.0), (col_before(q), -1.0),
                  (col_now(design.light), -wl[0] * p), (col_before(design.light), -wl[1] * p)]
         for m, o in enumerate(design.targets):
@@ -224,11 +271,11 @@ def build_keras(design, weights, thresholds, mean, std):
         put(minus, [(col, -a) for col, a in coefs], wl[-1] / unit_scale)
         for sign, out in ((1, 2 * i), (-1, 2 * i + 1)):
             th = thresholds[(q, sign)]
-            g = SHARPNESS * sign / th
-            # r = unit_scale * (h_plus - h_minus) - sum nonlinear h * w_nl
-            w2[plus, out] = g * unit_scale
-            w2[minus, out] = -g * unit_scale
-            w2[:n_nl, out] = -g * wq[:n_nl]
+            g = SHARPNESS / th.base
+            # z = SHARPNESS (sign r - threshold(context)) / base, r = unit_scale (h+ - h-) - units . w_nl
+            w2[plus, out] = g * sign * unit_scale
+            w2[minus, out] = -g * sign * unit_scale
+            w2[:n_nl, out] = g * (-sign * wq[:n_nl] - th.slope)
             b2[out] = -SHARPNESS
     inputs = keras.Input(shape=(n_in,), name="features")
     hidden = keras.layers.Dense(n_hidden, activation="relu", name="basis")(inputs)
@@ -239,16 +286,27 @@ def build_keras(design, weights, thresholds, mean, std):
     return model
 
 
-def calibration(xn, rng, design, std, count=400):
+def normalization(x, design):
+    """(mean, std) per feature mapping the history's range onto [-1, 1]: the int8 input has
+    one scale for all features, so each feature gets the same share of its 256 steps (a
+    z-score would give a steady quantity a huge range and the others coarse steps)."""
+    flat = x.reshape(-1, len(design.names))
+    lo, hi = np.nanmin(flat, axis=0), np.nanmax(flat, axis=0)
+    return (hi + lo) / 2.0, np.maximum((hi - lo) / 2.0, 1e-3)
+
+
+def calibration(xn, rng, design, std, thresholds, count=400):
     """Representative inputs for the int8 ranges: history windows, and copies whose newest
-    row is pushed up to 3 thresholds away (so departures are resolved, not clipped early)."""
+    row is pushed up to 3 thresholds (at least 3 floors) away, so a departure is resolved
+    up to there instead of clipped at the history's range."""
     pick = np.sort(rng.choice(len(xn), min(count, len(xn)), replace=False))
     base = xn[pick]
     f = len(design.names)
     pushed = base.copy()
-    for i, q in enumerate(design.targets):
-        col = (WINDOW - 1) * f + design.names.index(q)
-        pushed[:, col] += rng.uniform(-3, 3, len(pushed)) * FLOOR[q] * 2 / std[design.names.index(q)]
+    for q in design.targets:
+        k = design.names.index(q)
+        reach = 3 * max(FLOOR[q], thresholds[(q, 1)].base, thresholds[(q, -1)].base)
+        pushed[:, (WINDOW - 1) * f + k] += rng.uniform(-1, 1, len(pushed)) * reach / std[k]
     return np.concatenate([base, pushed]).astype(np.float32)
 
 
@@ -279,26 +337,27 @@ def train(history_csv, out_dir, progress=None):
     say("site history: %d rows, %.1f days, sensors %s; %d windows of %d rows" % (
         len(ts), (ts[-1] - ts[0]) / 86400.0, ", ".join(present), len(x), WINDOW))
     weights, thresholds, peaks = fit_site(t, x, design, ts[0])
-    mean, std = dataset.normalization(x.astype(np.float32), len(design.names))
+    mean, std = normalization(x, design)
     _quiet_tensorflow()
     xn = dataset.normalize(x.astype(np.float32), mean, std)
     res = residuals(x, design, weights)
+    units = design.nonlinear(design.columns(x))
     # int8 arithmetic moves each error by up to a few tenths of a threshold: measure it on the
     # history and raise the thresholds by it, so the board fires no earlier than the float rule
     guard = {key: 0.0 for key in thresholds}
     for _ in range(2):
-        int8 = {key: th * (1 + guard[key]) for key, th in thresholds.items()}
+        int8 = {key: th.scaled(1 + guard[key]) for key, th in thresholds.items()}
         tflite_bytes = _convert(design, weights, int8, mean, std, xn)
         runner = Int8Runner(tflite_bytes)
         probs = runner.predict(xn)
         if any(guard.values()):
             break
-        guard = _int8_error(probs, res, design, thresholds)
+        guard = _int8_error(probs, res, units, design, thresholds)
     thresholds = int8
     labels = labels_for(targets)
     held_raises = _raises(t, probs)
     weeks = (ts[-1] - ts[0]) / (7 * 86400.0)
-    float_agree = _agreement(probs, res, design, thresholds)
+    float_agree = _agreement(probs, res, units, design, thresholds)
     rule = (0.5, CONSECUTIVE)
     from verdant_host.sitemodel import export, sensor_set_name
     model_bytes, exp = export(tflite_bytes, design.names, mean, std, rule, "verdant-site-" + sensor_set_name(present),
@@ -310,8 +369,10 @@ def train(history_csv, out_dir, progress=None):
         f.write(tflite_bytes)
     result = {"history": os.path.basename(history_csv), "rows": int(len(ts)), "sensors": present,
               "features": list(design.names), "window": WINDOW, "labels": labels, "days": total_days,
-              "thresholds": {"%s_%s" % (SHORT[q], "rise" if s > 0 else "drop"): round(float(v), 3)
+              "thresholds": {"%s_%s" % (SHORT[q], "rise" if s > 0 else "drop"): round(v.base, 3)
                              for (q, s), v in thresholds.items()},
+              "thresholds_max": {"%s_%s" % (SHORT[q], "rise" if s > 0 else "drop"): round(float(v.at(units).max()), 3)
+                                 for (q, s), v in thresholds.items()},
               "held_back_peaks": {"%s_%s" % (SHORT[q], "rise" if s > 0 else "drop"): round(float(v), 3)
                                   for (q, s), v in peaks.items()},
               "threshold": rule[0], "consecutive": rule[1],
@@ -332,13 +393,14 @@ def _convert(design, weights, thresholds, mean, std, xn):
     import keras
     keras.utils.set_random_seed(1)
     model = build_keras(design, weights, thresholds, mean, std)
-    samples = calibration(xn, np.random.default_rng(1), design, std)
+    samples = calibration(xn, np.random.default_rng(1), design, std, thresholds)
     return convert_int8(model, [row[None, :] for row in samples])
 
 
-def _int8_error(probs, res, design, thresholds):
-    """{(q, sign): largest |int8 - float| error in threshold units} where the int8 output is
-    not saturated (the logistic inverted)."""
+def _int8_error(probs, res, units, design, thresholds):
+    """{(q, sign): largest |int8 - float| error as a share of the threshold there} where the
+    int8 output is not saturated (the logistic inverted): raising a threshold by that
+    share keeps the int8 model from firing before the float rule."""
     out = {}
     for i, q in enumerate(design.targets):
         for sign, j in ((1, 2 * i), (-1, 2 * i + 1)):
@@ -347,8 +409,10 @@ def _int8_error(probs, res, design, thresholds):
             if not ok.any():
                 out[(q, sign)] = 0.0
                 continue
-            z = np.log(p[ok] / (1 - p[ok])) / SHARPNESS + 1
-            out[(q, sign)] = float(np.abs(z - sign * res[q][ok] / thresholds[(q, sign)]).max())
+            th = thresholds[(q, sign)]
+            z = np.log(p[ok] / (1 - p[ok])) / SHARPNESS
+            here = th.at(units[ok])
+            out[(q, sign)] = float((np.abs(z - (sign * res[q][ok] - here) / th.base) * th.base / here).max())
     return out
 
 
@@ -360,30 +424,36 @@ def _raises(t, probs):
     return len(report.fast_alerts(t, padded, 0.5, CONSECUTIVE))
 
 
-def _agreement(probs, res, design, thresholds):
+def _agreement(probs, res, units, design, thresholds):
     """Share of windows where the int8 model and the float residual agree on beyond/within."""
     agree, total = 0, 0
     for i, q in enumerate(design.targets):
         for sign, out in ((1, 2 * i), (-1, 2 * i + 1)):
-            beyond = sign * res[q] >= thresholds[(q, sign)]
+            beyond = sign * res[q] >= thresholds[(q, sign)].at(units)
             agree += int(((probs[:, out] >= 0.5) == beyond).sum())
             total += len(beyond)
     return round(agree / total, 4) if total else None
 
 
 def write_report(path, r, history_csv):
-    rows = "\n".join("| %s | %s | %s |" % (k, r["thresholds"][k], r["held_back_peaks"][k]) for k in r["thresholds"])
+    rows = "\n".join("| %s | %s | %s | %s | %s |" % (k, r["thresholds"][k], r["thresholds_max"][k],
+                                                   r["held_back_peaks"][k], r["int8_guard"][k])
+                     for k in r["thresholds"])
     lines = [
         "# Site model report", "",
         "Made by `verdant train --site %s --out %s`." % (history_csv, os.path.dirname(path) or "."), "",
         "A 30-minute forecaster of this greenhouse's %s from the hour and the light (see "
         "host/verdant_host/siteresidual.py); an alert is raised when the actual 30-minute change leaves the "
         "forecast by more than the threshold for %d predictions in a row (p >= %.2f for %d predictions in a row). "
-        "Each history day was held back in turn to set the thresholds: %.0f x the largest residual a held-back "
-        "day kept for %d predictions, at least the floor (temperature %.1f degC, CO2 %.0f ppm, RH %.0f %%)." % (
-            ", ".join(q for q in r["features"][:-3]), r["consecutive"], r["threshold"], r["consecutive"], MARGIN,
-            r["consecutive"], FLOOR["air_temp_c"], FLOOR["co2_ppm"], FLOOR["rh_pct"]), "",
-        "| label | threshold (30-min change beyond forecast) | largest held-back run |", "| --- | --- | --- |",
+        "Each history day was held back in turn; a threshold is base + spread, the spread following how "
+        "unpredictable this greenhouse was at that hour and light change on the held-back days (%.0f x the "
+        "expected error there), the base covering the largest excess a held-back day kept for %d predictions "
+        "(at least temperature %.1f degC, CO2 %.0f ppm, RH %.0f %%), both x %.2f, then raised by the int8 "
+        "model's measured error (guard)." % (
+            ", ".join(q for q in r["features"][:-3]), r["consecutive"], r["threshold"], r["consecutive"], ENVELOPE,
+            r["consecutive"], FLOOR["air_temp_c"], FLOOR["co2_ppm"], FLOOR["rh_pct"], MARGIN), "",
+        "| label | threshold when calm (base) | largest threshold (lamps, sun switching) | held-back excess | "
+        "int8 guard |", "| --- | --- | --- | --- | --- |",
         rows, "",
         "| item | value |", "| --- | --- |",
         "| history rows | %d (%d days) |" % (r["rows"], r["days"]),
