@@ -28,6 +28,15 @@ plus dew_point_c, dli_mol_m2 (today so far), dli_prev_mol_m2 (yesterday's total,
 None when yesterday was not fully covered), par_from_lux (1 when PAR was estimated
 from lux, 0 when measured), tod_sin, tod_cos.
 
+Departures from the greenhouse's own recent behaviour, for each series M in MEMORY
+(DayMemory: the last value of each 15-minute slot over the last 25 hours, in
+preallocated arrays):
+  M_d24h   distance of the value now from the range of yesterday's values around this
+           time (the 15-minute slots 24 h ago and either side of it): 0 inside it,
+           negative below, positive above; None until a day has been recorded
+  M_d1h    the value now minus the value an hour ago
+PAR's (par_umol_m2_s_d24h, _d1h) use PAR estimated from lux when no PAR sensor is fitted.
+
 Model input (build_vector): the last `window` feature rows, oldest first, each row
 the model's feature list in order, each value normalized as (x - mean) / std.
 So the input has window * len(features) floats, time-major. The board runs
@@ -42,6 +51,7 @@ Example:
                                    [20.0, 1.0], [5.0, 0.5])
 """
 import math
+from array import array
 
 from verdant.quantities import GREENHOUSE as QUANTITIES  # the one list of greenhouse quantities
 
@@ -49,6 +59,11 @@ DERIVED = ("vpd_kpa", "dew_point_margin_c", "abs_humidity_g_m3")
 SERIES = QUANTITIES + DERIVED
 STATS = ("", "_mean", "_min", "_max", "_rate_h")
 EXTRA = ("dew_point_c", "dli_mol_m2", "dli_prev_mol_m2", "par_from_lux", "tod_sin", "tod_cos")
+MEMORY = ("air_temp_c", "rh_pct", "co2_ppm", "vpd_kpa", "par_umol_m2_s")
+MEMORY_STATS = ("_d24h", "_d1h")
+MEMORY_SLOT_S = 900     # DayMemory resolution
+MEMORY_DAYS = 1         # days of memory the d24h range spans
+MEMORY_SLOTS = 100      # > MEMORY_DAYS x 96 slots + 1 slot either side + the slot being filled
 
 LUX_TO_PAR = 0.0185  # umol/m2/s per lux, sunlight
 DLI_MAX_GAP_S = 3600
@@ -80,6 +95,9 @@ def feature_names():
         for suffix in STATS:
             names.append(series + suffix)
     names.extend(EXTRA)
+    for series in MEMORY:
+        for suffix in MEMORY_STATS:
+            names.append(series + suffix)
     return names
 
 
@@ -87,7 +105,7 @@ FEATURE_NAMES = tuple(feature_names())
 
 
 def _base_series(name):
-    for suffix in ("_mean", "_min", "_max", "_rate_h"):
+    for suffix in ("_mean", "_min", "_max", "_rate_h") + MEMORY_STATS:
         if name.endswith(suffix) and name[:-len(suffix)] in SERIES:
             return name[:-len(suffix)]
     return name
@@ -102,10 +120,12 @@ def missing_inputs(name, fitted):
     if name not in FEATURE_NAMES:
         raise ValueError("features: unknown feature %r" % name)
     base = _base_series(name)
+    # the light integrals and PAR's memory take PAR estimated from lux; PAR itself does not
+    lux_will_do = base in _LIGHT or (base == "par_umol_m2_s" and name[len(base):] in MEMORY_STATS)
     if base in _LIGHT or base == "par_umol_m2_s":
-        if "par_umol_m2_s" in fitted or (base != "par_umol_m2_s" and "light_lux" in fitted):
+        if "par_umol_m2_s" in fitted or (lux_will_do and "light_lux" in fitted):
             return []
-        return ["par_umol_m2_s" if base == "par_umol_m2_s" else "par_umol_m2_s or light_lux"]
+        return ["par_umol_m2_s or light_lux" if lux_will_do else "par_umol_m2_s"]
     if base in ("tod_sin", "tod_cos"):
         return []
     needs = _NEEDS.get(base, (base,))
@@ -260,6 +280,66 @@ class LightIntegrator:
         return self.today
 
 
+class DayMemory:
+    """The last value of each MEMORY_SLOT_S slot of some series over the last MEMORY_SLOTS
+    slots (25 h), in preallocated arrays (no heap objects per sample on a board): what this
+    greenhouse did yesterday at this time and an hour ago (the M_d24h and M_d1h features).
+    A restart forgets it: those features are None for the first day after."""
+
+    def __init__(self, count):
+        self.slots = array("i", [-1] * MEMORY_SLOTS)  # the slot (t // MEMORY_SLOT_S) each place holds
+        self.values = [array("f", [0.0] * MEMORY_SLOTS) for _ in range(count)]
+        self.known = [bytearray(MEMORY_SLOTS) for _ in range(count)]  # 1 where a value was recorded
+
+    def record(self, t, k, value):
+        """Series k's value at time t (the slot keeps the last one; None records nothing)."""
+        slot = t // MEMORY_SLOT_S
+        i = slot % MEMORY_SLOTS
+        if self.slots[i] != slot:
+            self.slots[i] = slot
+            for known in self.known:
+                known[i] = 0
+        if value is not None:
+            self.values[k][i] = value
+            self.known[k][i] = 1
+
+    def _at(self, k, slot):
+        i = slot % MEMORY_SLOTS
+        if slot < 0 or self.slots[i] != slot or not self.known[k][i]:
+            return None
+        return self.values[k][i]
+
+    def day_departure(self, k, t, value):
+        """Distance of value from the range of series k's slots 24 h before t and either side:
+        0 inside, negative below, positive above; None when none was recorded."""
+        if value is None:
+            return None
+        low = high = None
+        for day in range(1, MEMORY_DAYS + 1):
+            ref = (t - day * DAY_S) // MEMORY_SLOT_S
+            for slot in (ref - 1, ref, ref + 1):
+                x = self._at(k, slot)
+                if x is not None:
+                    if low is None or x < low:
+                        low = x
+                    if high is None or x > high:
+                        high = x
+        if low is None:
+            return None
+        if value < low:
+            return value - low
+        if value > high:
+            return value - high
+        return 0.0
+
+    def hour_change(self, k, t, value):
+        """value minus series k's value an hour before t; None when that was not recorded."""
+        if value is None:
+            return None
+        x = self._at(k, (t - 3600) // MEMORY_SLOT_S)
+        return None if x is None else value - x
+
+
 def _plan(needed):
     """(series, latest, mean, min, max, rate, mean key, min key, max key, rate key) for
     each series some needed feature uses: the row keys made once, not per sample."""
@@ -302,6 +382,14 @@ class FeatureState:
         self._column = []
         self._rows = []    # feature rows, one per slot, same length as _slots
         self.light = LightIntegrator(utc_offset_s)
+        # (series index in DayMemory, series, d24h key or None, d1h key or None) for the memory features wanted
+        self._memory_plan = []
+        for series in MEMORY:
+            keys = [series + suffix if needed is None or series + suffix in needed else None
+                    for suffix in MEMORY_STATS]
+            if keys[0] or keys[1]:
+                self._memory_plan.append((len(self._memory_plan), series, keys[0], keys[1]))
+        self.memory = DayMemory(len(self._memory_plan)) if self._memory_plan else None
         self.clock_valid = True
         self.model = None  # ModelInput when built by for_model
 
@@ -334,7 +422,7 @@ class FeatureState:
             values[q] = None if v is None or v != v else float(v)
         temp, rh = values["air_temp_c"], values["rh_pct"]
         series = self._series
-        if "vpd_kpa" in series:
+        if "vpd_kpa" in series or self.memory is not None:
             values["vpd_kpa"] = vpd_kpa(temp, rh)
         dew = None
         if "dew_point_margin_c" in series or "dew_point_c" in self._extra:
@@ -379,6 +467,8 @@ class FeatureState:
             self._rows.pop(0)
 
         row = self._row(t, values, dew, estimated)
+        if self.memory is not None:
+            self._remember(t, row, values, par)
         if self.model is not None:
             self.model.push(row)
         else:  # a model's state keeps only its normalized inputs, not every row (heap)
@@ -448,6 +538,17 @@ class FeatureState:
             if "tod_cos" in self._extra:
                 row["tod_cos"] = tod[1]
         return row
+
+    def _remember(self, t, row, values, par):
+        """The memory features (against what was recorded before this sample), then record it."""
+        memory = self.memory
+        for k, series, key_day, key_hour in self._memory_plan:
+            v = par if series == "par_umol_m2_s" else values[series]
+            if key_day is not None:
+                row[key_day] = memory.day_departure(k, t, v)
+            if key_hour is not None:
+                row[key_hour] = memory.hour_change(k, t, v)
+            memory.record(t, k, v)
 
     def last_slot(self):
         """Slot index (t // period_s) of the newest sample, None before the first."""

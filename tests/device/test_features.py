@@ -5,7 +5,7 @@ from mpytest import raises, approx
 
 def test_feature_names_cover_every_series_and_stat():
     names = F.FEATURE_NAMES
-    assert len(names) == len(set(names)) == len(F.SERIES) * 5 + len(F.EXTRA)
+    assert len(names) == len(set(names)) == len(F.SERIES) * 5 + len(F.EXTRA) + len(F.MEMORY) * 2
     assert "vpd_kpa_rate_h" in names and "tod_cos" in names
 
 
@@ -41,3 +41,39 @@ def test_bad_parameters_named():
         F.FeatureState(0, 3)
     with raises(ValueError, "unknown feature 'foo'"):
         F.missing_inputs("foo", [])
+
+
+def test_memory_features_compare_with_yesterday_and_an_hour_ago():
+    names = ["air_temp_c_d24h", "air_temp_c_d1h", "par_umol_m2_s_d24h"]
+    state = F.FeatureState(300, 1, needed=names)
+    t0 = 1700000000 - 1700000000 % 900
+    row = None
+    # yesterday: 20 C all day except 25 C from 12:00 to 13:00; light from a lux sensor
+    for i in range(288):
+        t = t0 + i * 300
+        temp = 25.0 if 144 <= i < 156 else 20.0
+        row = state.add(t, {"air_temp_c": temp, "light_lux": 1000.0})
+        if i == 0:
+            assert row["air_temp_c_d24h"] is None and row["air_temp_c_d1h"] is None
+        if i == 200:  # a day not yet recorded
+            assert row["air_temp_c_d1h"] == 0.0 and row["air_temp_c_d24h"] is None
+    day = t0 + 86400
+    row = state.add(day, {"air_temp_c": 17.5, "light_lux": 1000.0})
+    assert approx(row["air_temp_c_d24h"], -2.5, 1e-4) and row["par_umol_m2_s_d24h"] == 0.0
+    # 12:00 today at 22 C: inside yesterday's range around that time (20 at 11:45, 25 at 12:00)
+    state.add(day + 144 * 300 - 300, {"air_temp_c": 22.0, "light_lux": 1000.0})
+    row = state.add(day + 144 * 300, {"air_temp_c": 22.0, "light_lux": 1000.0})
+    assert row["air_temp_c_d24h"] == 0.0
+    row = state.add(day + 152 * 300, {"air_temp_c": 26.5, "light_lux": 3000.0})
+    assert approx(row["air_temp_c_d24h"], 1.5, 1e-4)   # 25 C from 12:15 to 13:00 yesterday
+    assert approx(row["par_umol_m2_s_d24h"], 2000 * F.LUX_TO_PAR, 1e-3)
+    assert row["air_temp_c_d1h"] is None           # nothing recorded an hour ago (a gap)
+    assert sorted(row) == sorted(names)            # only what was asked for
+
+
+def test_memory_features_need_their_sensor():
+    assert F.missing_inputs("par_umol_m2_s_d24h", ["light_lux"]) == []
+    assert F.missing_inputs("par_umol_m2_s", ["light_lux"]) == ["par_umol_m2_s"]
+    assert F.missing_inputs("par_umol_m2_s_mean", ["light_lux"]) == ["par_umol_m2_s"]
+    assert F.missing_inputs("vpd_kpa_d1h", ["air_temp_c"]) == ["rh_pct"]
+    assert F.missing_inputs("co2_ppm_d24h", ["co2_ppm"]) == []

@@ -1,0 +1,279 @@
+"""A generic equipment-fault classifier for one sensor set that judges a greenhouse against
+its own recent behaviour, not against absolute values a new greenhouse may not share.
+
+Inputs (verdant.features, computed on the board, window 1): for each quantity the set has,
+its departure from yesterday's range at this time (M_d24h) and its change over the last
+hour (M_d1h); CO2 and light also as they are now (the outdoor CO2 level and light on/off
+are physics, not a greenhouse's habit). No time of day and no absolute temperature or RH:
+a model that learned the training greenhouses' normal day false-alarmed on other ones
+(models/sets/README.md).
+
+Labels are symptoms (the alert types the board sends): too_cold, too_warm, too_humid,
+co2_low, co2_high. Training examples come from
+- the GreenLight train split's normal time (healthy scenarios whole, faulty ones up to the
+  fault);
+- its real equipment faults (heating failure, vents stuck open/closed, CO2 valve stuck
+  open, CO2 dosing off), each row of the fault window labelled with the symptom it shows
+  against yesterday (SYMPTOMS); rows where the fault does not show yet are left out;
+- synthetic departures (sitemodel.perturb) injected into the normal time.
+Whole greenhouses are held back (HELD_BACK); the alert rule (threshold, predictions in a
+row) is the most sensitive one that raises at most MAX_FALSE_ALARMS_PER_WEEK on their
+normal time with the firmware's own alert state machine (report.fast_alerts).
+
+    result = train("data/greenlight/train", "t_rh_co2_light", "models/sets/t_rh_co2_light")
+"""
+import os
+
+import numpy as np
+
+from verdant.features import LUX_TO_PAR
+from verdant_host import dataset, report, sitemodel
+from verdant_host.fieldeval import GRACE_S, load_manifest, read_columns
+
+PERIOD_S = 300
+WINDOW = 1
+LABELS = ("normal", "too_cold", "too_warm", "too_humid", "co2_low", "co2_high")
+MAX_FALSE_ALARMS_PER_WEEK = 0.1
+DAY_ROWS = 86400 // PERIOD_S
+WEEK_S = 7 * 86400
+
+# Which symptom a real equipment fault shows, and when it shows (against yesterday's range
+# at this time): [(label, feature, sign, size)], the first that holds names the row.
+SYMPTOMS = {
+    "heating_failure": [("too_cold", "air_temp_c_d24h", -1, 1.0)],
+    "vent_stuck_open": [("too_cold", "air_temp_c_d24h", -1, 1.0), ("co2_low", "co2_ppm_d24h", -1, 100.0)],
+    "vent_stuck_closed": [("too_warm", "air_temp_c_d24h", 1, 1.5), ("too_humid", "rh_pct_d24h", 1, 8.0)],
+    "co2_valve_stuck_open": [("co2_high", "co2_ppm_d24h", 1, 100.0)],
+    "co2_dosing_off": [("co2_low", "co2_ppm_d24h", -1, 80.0)],
+}
+SYMPTOM_FEATURES = ("air_temp_c_d24h", "rh_pct_d24h", "co2_ppm_d24h")
+SYNTHETIC = ("too_cold", "too_warm", "co2_low", "co2_high")
+
+
+def feature_names(present):
+    """The classifier's inputs for a set of measured quantities (module docstring)."""
+    names = []
+    if "air_temp_c" in present:
+        names += ["air_temp_c_d24h", "air_temp_c_d1h"]
+    if "rh_pct" in present:
+        names += ["rh_pct_d24h", "rh_pct_d1h"]
+    if "co2_ppm" in present:
+        names += ["co2_ppm", "co2_ppm_d24h", "co2_ppm_d1h"]
+    if "par_umol_m2_s" in present or "light_lux" in present:
+        names += ["par_umol_m2_s" if "par_umol_m2_s" in present else "light_lux", "par_umol_m2_s_d24h"]
+    return tuple(names)
+
+
+def held_back(index):
+    """Every fourth block of four scenarios (the fault types come in turn, the fourth of each
+    block is healthy): a quarter of the greenhouses, every kind of fault among them."""
+    return (index // 4) % 4 == 3
+
+
+def load_scenarios(folder, quantities):
+    """[(meta, timestamps, readings)] of the split's scenarios present on disk."""
+    out = []
+    for meta in load_manifest(folder):
+        path = os.path.join(folder, "scenario_%02d.csv" % meta["index"])
+        if not os.path.exists(path):
+            continue
+        cols = read_columns(path)
+        if "light_lux" in quantities and "light_lux" not in cols:
+            cols["light_lux"] = cols["par_umol_m2_s"] / LUX_TO_PAR  # a lux sensor in the same light
+        out.append((meta, cols["timestamp_s"].astype(np.int64), {q: cols[q] for q in quantities}))
+    return out
+
+
+def samples(ts, readings, names):
+    """(steps, x, keep, symptoms): the board's features at each feature step, plus the
+    SYMPTOM_FEATURES columns (NaN when the set lacks them) for labelling."""
+    extra = [f for f in SYMPTOM_FEATURES if f not in names and f.rsplit("_d24h", 1)[0] in readings]
+    steps, x, keep = dataset.rows_to_samples(ts, readings, list(names) + extra, PERIOD_S, WINDOW)
+    cols = {}
+    for f in SYMPTOM_FEATURES:
+        if f in names:
+            cols[f] = x[:, list(names).index(f)]
+        elif f in extra:
+            cols[f] = x[:, len(names) + extra.index(f)]
+        else:
+            cols[f] = np.full(len(steps), np.nan)
+    return steps, x[:, :len(names)], keep, cols
+
+
+def symptom_labels(fault, cols, present):
+    """Per feature step: the label the fault shows (0 where it shows nothing yet)."""
+    n = len(next(iter(cols.values())))
+    label = np.zeros(n, dtype=np.int64)
+    for name, feature, sign, size in reversed(SYMPTOMS.get(fault, [])):
+        if name.startswith("co2") and "co2_ppm" not in present:
+            continue
+        v = np.nan_to_num(cols[feature] * sign, nan=-1.0)
+        label = np.where(v >= size, LABELS.index(name), label)
+    return label
+
+
+def scenario_examples(meta, ts, readings, names, present):
+    """(x, y) from one training scenario's normal time and its real equipment fault."""
+    steps, x, keep, cols = samples(ts, readings, names)
+    t_rel = ts[steps] - ts[0]
+    fault = meta["fault"]
+    if not fault:
+        normal = keep
+        faulty = np.zeros(len(steps), dtype=bool)
+    else:
+        normal = keep & (t_rel < meta["fault_start_s"])
+        faulty = keep & (t_rel >= meta["fault_start_s"]) & (t_rel < meta["fault_end_s"])
+    xs, ys = [x[normal]], [np.zeros(int(normal.sum()), dtype=np.int64)]
+    if fault in SYMPTOMS:
+        label = symptom_labels(fault, cols, present)
+        pick = faulty & (label > 0)   # rows where the fault does not show yet teach nothing
+        xs.append(x[pick])
+        ys.append(label[pick])
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def synthetic_examples(meta, ts, readings, names, present, rng, per_day=6):
+    """(x, y) from synthetic departures injected into the scenario's normal time, each with
+    the day before it as history (the board needs yesterday for the d24h features)."""
+    kinds = [k for k in SYNTHETIC if sitemodel.NEEDS[k] in present]
+    n = len(ts)
+    normal_end = n if not meta["fault"] else meta["fault_start_s"] // PERIOD_S
+    lead = DAY_ROWS + 12
+    if normal_end - lead < 12 or not kinds:
+        return None
+    xs, ys = [], []
+    days = (normal_end - lead) / DAY_ROWS
+    for _ in range(max(1, int(round(per_day * days)))):
+        kind = kinds[int(rng.integers(0, len(kinds)))]
+        start = int(rng.integers(lead, normal_end - 6))
+        length = int(rng.uniform(3.0, 12.0) * 3600 // PERIOD_S)
+        lo, hi = start - lead, min(normal_end, start + length)
+        seg = {q: v[lo:hi] for q, v in readings.items()}
+        new, visible = sitemodel.perturb(seg, kind, start - lo, rng, PERIOD_S)
+        steps, x, keep, _ = samples(ts[lo:hi], new, names)
+        vis = visible[steps]
+        if kind == "co2_low":
+            vis &= ~sitemodel._dark(seg)[steps]   # nobody doses CO2 in the dark
+        pick = keep & vis
+        xs.append(x[pick])
+        ys.append(np.full(int(pick.sum()), LABELS.index(kind), dtype=np.int64))
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def fit(x, y, names, seed=1, epochs=30, hidden=(24, 12)):
+    """Keras MLP -> (mean, std, int8 tflite bytes)."""
+    from verdant_host.train import build_keras_model, class_weights, quantize, _quiet_tensorflow
+    _quiet_tensorflow()
+    import keras
+    import tensorflow as tf
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    mean, std = dataset.normalization(x, len(names))
+    xn = dataset.normalize(x, mean, std)
+    model = build_keras_model(xn.shape[1], len(LABELS), hidden)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy")
+    model.fit(xn, y, batch_size=256, epochs=epochs, verbose=0, shuffle=True,
+              class_weight=class_weights(y, len(LABELS)))
+    pick = np.random.default_rng(seed).choice(len(xn), min(600, len(xn)), replace=False)
+    return mean, std, quantize(model, xn[np.sort(pick)])
+
+
+def scenario_probs(runner, ts, readings, names, mean, std):
+    """(times, probs) at every feature step the board can run the model, in time order."""
+    steps, x, keep, _ = samples(ts, readings, names)
+    return ts[steps][keep], runner.predict(dataset.normalize(x[keep], mean, std))
+
+
+def rule_scores(held, rule):
+    """(false raises per week on normal time, faults alerted, faults, delays in minutes)
+    over held-back scenarios [(meta, t, probs)], as fieldeval counts them."""
+    raises, normal_s, alerted, faults, delays = 0, 0, 0, 0, []
+    for meta, t, probs in held:
+        spans = report.fast_alerts(t, probs, rule[0], rule[1])
+        times = sorted(t[r] for _, r, _ in spans)
+        t0 = meta["t0_unix"]
+        if meta["fault"]:
+            a = t0 + meta["fault_start_s"]
+            normal_s += meta["fault_start_s"]
+            raises += sum(1 for x in times if x < a)
+            if meta["fault"] in SYMPTOMS:
+                faults += 1
+                hit = [x for x in times if a <= x < t0 + meta["fault_end_s"] + GRACE_S]
+                if hit:
+                    alerted += 1
+                    delays.append((hit[0] - a) / 60.0)
+        else:
+            normal_s += meta["days"] * 86400
+            raises += len(times)
+    return raises / (normal_s / WEEK_S), alerted, faults, delays
+
+
+RULES = [(th, c) for c in (3, 4, 6, 9, 12) for th in (0.6, 0.7, 0.8, 0.9, 0.95, 0.98)]
+
+
+def choose_rule(held):
+    """The rule meeting the false-alarm bar with the most faults alerted, then the shortest
+    median delay, then the lowest threshold; the strictest rule when none meets it.
+    Returns (rule, scores)."""
+    best = None
+    for rule in RULES:
+        fa, alerted, faults, delays = rule_scores(held, rule)
+        if fa > MAX_FALSE_ALARMS_PER_WEEK:
+            continue
+        key = (-alerted, float(np.median(delays)) if delays else 1e9, rule)
+        if best is None or key < best[0]:
+            best = (key, rule, (fa, alerted, faults, delays))
+    if best is None:
+        rule = RULES[-1]
+        return rule, rule_scores(held, rule)
+    return best[1], best[2]
+
+
+def export(tflite_bytes, names, mean, std, rule, name):
+    from verdant_host.export import export_with_report
+    meta = {"name": name, "features": list(names), "norm_mean": [float(v) for v in mean],
+            "norm_std": [float(v) for v in std], "labels": list(LABELS), "window": WINDOW, "period_s": PERIOD_S,
+            "alert_threshold": float(rule[0]), "alert_consecutive": int(rule[1])}
+    return export_with_report(tflite_bytes, meta)
+
+
+def train(folder, quantities, seed=1, epochs=30, say=None):
+    """Train on the split's training greenhouses, choose the rule on the held-back ones.
+    Returns a dict: names, model bytes, tflite bytes, rule, held-back scores, counts."""
+    from verdant_host.train import Int8Runner
+    say = say or (lambda m: None)
+    present = list(quantities)
+    names = feature_names(present)
+    scenarios = load_scenarios(folder, present)
+    rng = np.random.default_rng(seed)
+    xs, ys, n_train, n_held = [], [], 0, 0
+    for meta, ts, readings in scenarios:
+        if held_back(meta["index"]):
+            n_held += 1
+            continue
+        n_train += 1
+        x, y = scenario_examples(meta, ts, readings, names, present)
+        xs.append(x)
+        ys.append(y)
+        synth = synthetic_examples(meta, ts, readings, names, present, rng)
+        if synth is not None:
+            xs.append(synth[0])
+            ys.append(synth[1])
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    counts = np.bincount(y, minlength=len(LABELS)).tolist()
+    say("%d training greenhouses, %d examples per class %s" % (n_train, len(y), dict(zip(LABELS, counts))))
+    mean, std, tflite_bytes = fit(x, y, names, seed, epochs)
+    runner = Int8Runner(tflite_bytes)
+    held = []
+    for meta, ts, readings in scenarios:
+        if held_back(meta["index"]):
+            t, probs = scenario_probs(runner, ts, readings, names, mean, std)
+            held.append((meta, t, probs))
+    rule, (fa, alerted, faults, delays) = choose_rule(held)
+    normal_weeks = sum((m["fault_start_s"] if m["fault"] else m["days"] * 86400) for m, _, _ in held) / WEEK_S
+    return {"names": names, "mean": mean, "std": std, "tflite": tflite_bytes, "rule": rule,
+            "held_back_false_alarms_per_week": fa, "held_back_faults_alerted": alerted,
+            "held_back_equipment_faults": faults,
+            "held_back_median_delay_min": float(np.median(delays)) if delays else None,
+            "held_back_normal_weeks": normal_weeks, "train_scenarios": n_train, "held_back_scenarios": n_held,
+            "class_counts": counts}
