@@ -63,6 +63,7 @@ MEMORY = ("air_temp_c", "rh_pct", "co2_ppm", "vpd_kpa", "par_umol_m2_s")
 MEMORY_STATS = ("_d24h", "_d1h")
 MEMORY_SLOT_S = 900     # DayMemory resolution
 MEMORY_DAYS = 1         # days of memory the d24h range spans
+MEMORY_SETTLE_S = 3600  # nothing recorded in the first hour after a start: sensors and climate settle
 MEMORY_SLOTS = 100      # > MEMORY_DAYS x 96 slots + 1 slot either side + the slot being filled
 
 LUX_TO_PAR = 0.0185  # umol/m2/s per lux, sunlight
@@ -284,15 +285,22 @@ class DayMemory:
     """The last value of each MEMORY_SLOT_S slot of some series over the last MEMORY_SLOTS
     slots (25 h), in preallocated arrays (no heap objects per sample on a board): what this
     greenhouse did yesterday at this time and an hour ago (the M_d24h and M_d1h features).
-    A restart forgets it: those features are None for the first day after."""
+    A restart forgets it: those features are None for the first day after, and the first
+    MEMORY_SETTLE_S after the start are not recorded (a CO2 sensor warming up, a climate
+    still settling would be a false reference a day later)."""
 
     def __init__(self, count):
+        self.start = None
         self.slots = array("i", [-1] * MEMORY_SLOTS)  # the slot (t // MEMORY_SLOT_S) each place holds
         self.values = [array("f", [0.0] * MEMORY_SLOTS) for _ in range(count)]
         self.known = [bytearray(MEMORY_SLOTS) for _ in range(count)]  # 1 where a value was recorded
 
     def record(self, t, k, value):
         """Series k's value at time t (the slot keeps the last one; None records nothing)."""
+        if self.start is None:
+            self.start = t
+        if t - self.start < MEMORY_SETTLE_S:
+            return
         slot = t // MEMORY_SLOT_S
         i = slot % MEMORY_SLOTS
         if self.slots[i] != slot:

@@ -55,10 +55,14 @@ def test_memory_features_compare_with_yesterday_and_an_hour_ago():
         row = state.add(t, {"air_temp_c": temp, "light_lux": 1000.0})
         if i == 0:
             assert row["air_temp_c_d24h"] is None and row["air_temp_c_d1h"] is None
+        if i == 20:  # an hour ago the sensors were settling: not recorded
+            assert row["air_temp_c_d1h"] is None
         if i == 200:  # a day not yet recorded
             assert row["air_temp_c_d1h"] == 0.0 and row["air_temp_c_d24h"] is None
     day = t0 + 86400
     row = state.add(day, {"air_temp_c": 17.5, "light_lux": 1000.0})
+    assert row["air_temp_c_d24h"] is None   # the first hour after the start was not recorded (settling)
+    row = state.add(day + 7200, {"air_temp_c": 17.5, "light_lux": 1000.0})
     assert approx(row["air_temp_c_d24h"], -2.5, 1e-4) and row["par_umol_m2_s_d24h"] == 0.0
     # 12:00 today at 22 C: inside yesterday's range around that time (20 at 11:45, 25 at 12:00)
     state.add(day + 144 * 300 - 300, {"air_temp_c": 22.0, "light_lux": 1000.0})
