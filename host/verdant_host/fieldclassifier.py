@@ -15,7 +15,7 @@ co2_high. Training examples come from
 - its real equipment faults (heating failure, vents stuck open/closed, CO2 valve stuck
   open, CO2 dosing off), each row of the fault window labelled with the symptom it shows
   against yesterday (SYMPTOMS); rows where the fault does not show yet are left out;
-- synthetic departures (sitemodel.perturb) injected into the normal time.
+- synthetic departures (depart) injected into the normal time.
 Whole greenhouses are held back (HELD_BACK); the alert rule (threshold, predictions in a
 row) is the most sensitive one that raises at most MAX_FALSE_ALARMS_PER_WEEK on their
 normal time with the firmware's own alert state machine (report.fast_alerts).
@@ -27,7 +27,7 @@ import os
 import numpy as np
 
 from verdant.features import LUX_TO_PAR
-from verdant_host import dataset, report, sitemodel
+from verdant_host import dataset, report
 from verdant_host.fieldeval import GRACE_S, load_manifest, read_columns
 
 PERIOD_S = 300
@@ -49,6 +49,7 @@ SYMPTOMS = {
 }
 SYMPTOM_FEATURES = ("air_temp_c_d24h", "co2_ppm_d24h")
 SYNTHETIC = ("too_cold", "too_warm", "co2_low", "co2_high")
+NEEDS = {"too_cold": "air_temp_c", "too_warm": "air_temp_c", "co2_low": "co2_ppm", "co2_high": "co2_ppm"}
 # a synthetic departure is labelled from this size on (smaller: left out, neither normal nor fault)
 VISIBLE = {"air_temp_c": 1.5, "co2_ppm": 80.0}
 
@@ -135,10 +136,62 @@ def scenario_examples(meta, ts, readings, names, present):
     return np.concatenate(xs), np.concatenate(ys)
 
 
+def _es(t):
+    return 0.61121 * np.exp((18.678 - t / 234.5) * (t / (257.14 + t)))
+
+
+def depart(readings, kind, start, rng):
+    """A copy of readings with a departure of `kind` from row `start` on (what a heating
+    failure, a vent, a CO2 valve stuck open or dosing off does to them); returns (new
+    readings, visible): rows where the departure has reached VISIBLE."""
+    out = {q: v.copy() for q, v in readings.items()}
+    n = len(next(iter(readings.values())))
+    k = np.arange(n) - start
+    after = k >= 0
+    hours = np.where(after, k * PERIOD_S / 3600.0, 0.0)
+    if kind in ("too_cold", "too_warm"):
+        size = rng.uniform(5.0, 12.0) * (-1 if kind == "too_cold" else 1)
+        delta = size * np.minimum(hours / rng.uniform(0.5, 2.0), 1.0) * after
+        t_old = readings["air_temp_c"]
+        out["air_temp_c"] = t_old + delta
+        if "rh_pct" in readings:
+            # between the same vapour pressure (alpha 1) and the same RH (alpha 0): a cooling
+            # greenhouse also loses vapour to condensation on the cover and to the vents
+            alpha = rng.uniform(0.0, 1.0)
+            out["rh_pct"] = np.clip(readings["rh_pct"] * (_es(t_old) / _es(t_old + delta)) ** alpha, 0, 100)
+        quantity = "air_temp_c"
+    elif kind == "co2_low":   # dosing off: decays towards a depleted level
+        floor = rng.uniform(250.0, 380.0)
+        old = readings["co2_ppm"]
+        out["co2_ppm"] = np.minimum(old, np.where(after, floor + (old - floor) * np.exp(-hours / rng.uniform(0.7, 2.0)),
+                                                  old))
+        quantity = "co2_ppm"
+    elif kind == "co2_high":  # a valve stuck open
+        delta = rng.uniform(300.0, 1200.0) * np.minimum(hours / rng.uniform(0.5, 2.0), 1.0) * after
+        out["co2_ppm"] = readings["co2_ppm"] + delta
+        quantity = "co2_ppm"
+    else:
+        raise ValueError("depart: unknown kind %r" % kind)
+    visible = np.abs(np.nan_to_num(out[quantity] - readings[quantity])) >= VISIBLE[quantity]
+    return out, visible
+
+
+def dark(readings):
+    """Rows without daylight or lamps (PAR < 5 umol/m2/s, or the lux equivalent); none
+    without a light sensor."""
+    if "par_umol_m2_s" in readings:
+        par = readings["par_umol_m2_s"]
+    elif "light_lux" in readings:
+        par = readings["light_lux"] * LUX_TO_PAR
+    else:
+        return np.zeros(len(next(iter(readings.values()))), dtype=bool)
+    return np.nan_to_num(par, nan=1e9) < 5.0
+
+
 def synthetic_examples(meta, ts, readings, names, present, rng, per_day=6):
     """(x, y) from synthetic departures injected into the scenario's normal time, each with
     the day before it as history (the board needs yesterday for the d24h features)."""
-    kinds = [k for k in SYNTHETIC if sitemodel.NEEDS[k] in present]
+    kinds = [k for k in SYNTHETIC if NEEDS[k] in present]
     n = len(ts)
     normal_end = n if not meta["fault"] else meta["fault_start_s"] // PERIOD_S
     lead = DAY_ROWS + 12
@@ -152,13 +205,11 @@ def synthetic_examples(meta, ts, readings, names, present, rng, per_day=6):
         length = int(rng.uniform(3.0, 12.0) * 3600 // PERIOD_S)
         lo, hi = start - lead, min(normal_end, start + length)
         seg = {q: v[lo:hi] for q, v in readings.items()}
-        new, _ = sitemodel.perturb(seg, kind, start - lo, rng, PERIOD_S)
-        q = sitemodel.NEEDS[kind]
-        visible = np.abs(np.nan_to_num(new[q] - seg[q])) >= VISIBLE[q]   # as soon as a fault would show
+        new, visible = depart(seg, kind, start - lo, rng)
         steps, x, keep, _ = samples(ts[lo:hi], new, names)
         vis = visible[steps]
         if kind == "co2_low":
-            vis &= ~sitemodel._dark(seg)[steps]   # nobody doses CO2 in the dark
+            vis &= ~dark(seg)[steps]   # nobody doses CO2 in the dark
         pick = keep & vis
         xs.append(x[pick])
         ys.append(np.full(int(pick.sum()), LABELS.index(kind), dtype=np.int64))

@@ -135,3 +135,18 @@ def test_committed_set_models_say_what_was_measured(path):
     # replay and deploy pick it for a board with exactly its sensors
     path_chosen, _ = model_choice.choose(info["sensors"])
     assert path_chosen is not None and os.path.samefile(path_chosen, model_path)
+
+
+def test_synthetic_departures_start_where_asked_and_are_labelled_once_visible():
+    n = 60
+    readings = {"air_temp_c": np.full(n, 18.0), "rh_pct": np.full(n, 80.0), "co2_ppm": np.full(n, 800.0)}
+    rng = np.random.default_rng(4)
+    new, visible = fc.depart(readings, "too_cold", 20, rng)
+    drop = readings["air_temp_c"] - new["air_temp_c"]
+    assert (drop[:21] == 0).all() and (drop[21:] > 0).all() and drop[-1] >= 5.0
+    assert (visible == (drop >= fc.VISIBLE["air_temp_c"])).all() and visible[-1] and not visible[20]
+    assert ((new["rh_pct"] >= 80.0 - 1e-9) & (new["rh_pct"] <= 100.0)).all()  # colder air: RH up, or kept
+    new, visible = fc.depart(readings, "co2_low", 20, rng)
+    assert (new["co2_ppm"] <= readings["co2_ppm"]).all() and new["co2_ppm"][-1] < 700 and visible[-1]
+    with pytest.raises(ValueError, match="too_humid"):
+        fc.depart(readings, "too_humid", 20, rng)
