@@ -11,8 +11,10 @@ Early tiers (EARLY) do not wait for the full margin: a reading a little outside 
 and moving away fast, for a short hold, is the fault's physics, not the weather: in the
 dark the air falling 1 C/h below the lowest the heating held (heating failure); CO2
 rising 400 ppm/h (a valve stuck open doses at full capacity); CO2 in light falling
-30 ppm/h over an hour below its usual level (dosing holds it there: dosing off). A board
-with no light sensor gets no co2_low_anomaly and no early cold tier.
+30 ppm/h over an hour below its usual level while RH is not falling (dosing holds it
+there: dosing off; venting, which growers let CO2 fall for, dries the air). A board with
+no light sensor gets no co2_low_anomaly and no early cold tier, one with no RH sensor no
+early CO2-low tier.
 
 Pure logic: update(t, current, suspects) once per feature period returns alert payloads
 
@@ -49,8 +51,9 @@ DEFAULTS = {"hold_s": 900, "clear_s": 1800, "utc_offset_s": 0}
 #  - air in the dark falling 1 C/h, 0.4 C below the lowest the heating held: heating failure;
 #  - CO2 rising 400 ppm/h over 15 min, 100 ppm above the highest at this hour: a valve stuck
 #    open doses at full capacity, far faster than dosing starts in a morning;
-#  - CO2 in light falling 30 ppm/h over an hour, 30 ppm below the lowest at this hour: dosing
-#    holds it there, so a steady fall is dosing off (a dusk fall is not in light).
+#  - CO2 in light falling 30 ppm/h over an hour, 30 ppm below the lowest at this hour while
+#    RH is not falling: dosing holds it there, so a steady fall is dosing off (a dusk fall is
+#    not in light; vents opened for humidity or heat, when growers let CO2 go, dry the air).
 # The 10 min hold (three readings in a row at 5 min) outlasts a pair of back-to-back spikes.
 EARLY = {
     ("air_temp_c", "low"): (0.4, 1.0, 1800, 600, "dark"),
@@ -60,6 +63,7 @@ EARLY = {
 WHOLE_DAY = ("air_temp_c",)
 KEEP_S = 3600           # readings kept for the rates: the longest span_s
 KEEP_STEP_S = 240       # at most one kept reading per this (about one per 5-minute step)
+VENT_RH_FALL = 1.5      # %/h over the last hour: RH falling faster is the vents open, not dosing off
 LUX_TO_PAR = 0.0185     # as verdant.features
 DARK_PAR = 5.0          # umol/m2/s: night (no sun, no lamps)
 BRIGHT_PAR = 50.0       # daylight or lamps: CO2 dosing time
@@ -166,6 +170,12 @@ class NormalBand:
             light = current["light_lux"] * LUX_TO_PAR
         dark = light is not None and light < DARK_PAR
         bright = light is not None and light > BRIGHT_PAR
+        rh = current.get("rh_pct")
+        steady_rh = False
+        if rh is not None and "rh_pct" not in suspects:
+            self._remember("rh_pct", t, rh)
+            rh_rate = self._rate("rh_pct", t, rh, KEEP_S)
+            steady_rh = rh_rate is not None and rh_rate > -VENT_RH_FALL
         for q, (low_type, low_margin, high_type, high_margin, low_hint, high_hint) in WATCH.items():
             v = current.get(q)
             if v is None or q in suspects:
@@ -178,7 +188,7 @@ class NormalBand:
                 low = v < lo - low_margin
                 if q == "co2_ppm" and not bright:
                     low = False  # CO2 is dosed by day; at dusk and night it falls on its own
-                early, rate = self._early(q, "low", t, v, lo - v, dark, bright)
+                early, rate = self._early(q, "low", t, v, lo - v, dark, bright and steady_rh)
                 self._judge(t, low_type, low, early, v > lo - low_margin / 2, events,
                             "%s %s is %s below %s, the lowest %s on the last 2 days%s: %s"
                             % (q, _fmt(v), _fmt(lo - v), _fmt(lo), when, _trend(rate), low_hint), q, v, band)
@@ -190,7 +200,8 @@ class NormalBand:
         return events
 
     def _early(self, q, side, t, v, past, dark, bright):
-        """(the early tier's hold_s when its condition holds now else 0, the rate or None): see EARLY."""
+        """(the early tier's hold_s when its condition holds now else 0, the rate or None): see EARLY.
+        bright: in light, and (for CO2) not venting."""
         tier = EARLY.get((q, side))
         if tier is None:
             return 0, None

@@ -318,7 +318,7 @@ def day_profile(i):
     hour = (i * STEP // 3600) % 24
     day = 7 <= hour < 19
     return {"air_temp_c": (22.0 if day else 18.0) + 0.1 * (i % 3), "co2_ppm": (800.0 if day else 500.0) + (i % 4),
-            "par_umol_m2_s": 300.0 if day else 0.0}
+            "par_umol_m2_s": 300.0 if day else 0.0, "rh_pct": 75.0 + 0.2 * (i % 2)}
 
 
 def band_run(band, rows):
@@ -415,6 +415,19 @@ def test_band_co2_early_tiers_raise_before_the_full_margin_and_clear():
     got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), rows)]
     assert got[0] == (start + 3 + 2, "co2_low_anomaly", "raise"), got
     assert got[1] == (start + 24 + 1800 // STEP, "co2_low_anomaly", "clear"), got
+    # the same fall while RH falls 3 %/h is the vents open (for humidity or heat; growers let CO2 go
+    # then), not dosing off: no early tier, the full margin (k = 11) decides
+    vented = [dict(row) for row in rows]
+    for k, i in enumerate(range(start - 12, start + 24)):
+        vented[i]["rh_pct"] = 88.0 - 0.25 * k
+    got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), vented)]
+    assert got[0] == (start + 11 + 3, "co2_low_anomaly", "raise"), got
+    # and a board without RH cannot tell: no early tier either
+    dry = [dict(row) for row in rows]
+    for row in dry:
+        del row["rh_pct"]
+    got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), dry)]
+    assert got[0] == (start + 11 + 3, "co2_low_anomaly", "raise"), got
     # a slow fall (24 ppm/h) is no early tier: it waits for the full 150 ppm margin (k = 76)
     rows = [day_profile(i) for i in range(3 * per_day)]
     for k, i in enumerate(range(start, start + 90)):
