@@ -187,11 +187,15 @@ def run_min(v, n):
 
 
 def fit_site(t, x, design, t0):
+    """fit() with each history day as a group."""
+    return fit(x, design, day_of(t, t0))
+
+
+def fit(x, design, days):
     """{q: weights} fitted on all rows; {(q, sign): Threshold} and the held-back excess from
-    the days held back in turn (see the module docstring)."""
+    each group (a history day, or a greenhouse) held back in turn (see the module docstring)."""
     c, a = design.regressors(x)
     units = design.nonlinear(c)
-    days = day_of(t, t0)
     weights, thresholds, peaks = {}, {}, {}
     for q in design.targets:
         y = design.target(c, q)
@@ -317,7 +321,6 @@ def read_history(path):
 
 def train(history_csv, out_dir, progress=None):
     """`verdant train --site`: DIR/model.bin, DIR/model.tflite and DIR/report.md."""
-    from verdant_host.train import Int8Runner, _quiet_tensorflow
     say = progress or (lambda msg: None)
     ts, readings = read_history(history_csv)
     present = [q for q in readings if np.isfinite(readings[q]).any()]
@@ -336,28 +339,13 @@ def train(history_csv, out_dir, progress=None):
     t, x = windows(ts, {q: readings[q] for q in targets + [light]}, design.names)
     say("site history: %d rows, %.1f days, sensors %s; %d windows of %d rows" % (
         len(ts), (ts[-1] - ts[0]) / 86400.0, ", ".join(present), len(x), WINDOW))
-    weights, thresholds, peaks = fit_site(t, x, design, ts[0])
-    mean, std = normalization(x, design)
-    _quiet_tensorflow()
-    xn = dataset.normalize(x.astype(np.float32), mean, std)
-    res = residuals(x, design, weights)
-    units = design.nonlinear(design.columns(x))
-    # int8 arithmetic moves each error by up to a few tenths of a threshold: measure it on the
-    # history and raise the thresholds by it, so the board fires no earlier than the float rule
-    guard = {key: 0.0 for key in thresholds}
-    for _ in range(2):
-        int8 = {key: th.scaled(1 + guard[key]) for key, th in thresholds.items()}
-        tflite_bytes = _convert(design, weights, int8, mean, std, xn)
-        runner = Int8Runner(tflite_bytes)
-        probs = runner.predict(xn)
-        if any(guard.values()):
-            break
-        guard = _int8_error(probs, res, units, design, thresholds)
-    thresholds = int8
+    m = build(design, x, day_of(t, ts[0]))
+    thresholds, guard, units, tflite_bytes = m["thresholds"], m["guard"], m["units"], m["tflite"]
+    mean, std, peaks = m["mean"], m["std"], m["peaks"]
     labels = labels_for(targets)
-    held_raises = _raises(t, probs)
+    held_raises = _raises(t, m["probs"])
     weeks = (ts[-1] - ts[0]) / (7 * 86400.0)
-    float_agree = _agreement(probs, res, units, design, thresholds)
+    float_agree = m["agreement"]
     rule = (0.5, CONSECUTIVE)
     from verdant_host.sitemodel import export, sensor_set_name
     model_bytes, exp = export(tflite_bytes, design.names, mean, std, rule, "verdant-site-" + sensor_set_name(present),
@@ -386,6 +374,32 @@ def train(history_csv, out_dir, progress=None):
     say("wrote %s (%d bytes): thresholds %s; %d raises on the history itself (%.2f weeks)" % (
         os.path.join(out_dir, "model.bin"), len(model_bytes), result["thresholds"], held_raises, weeks))
     return result
+
+
+def build(design, x, groups):
+    """Fit (each group held back in turn for the thresholds) and convert to int8, with the
+    thresholds raised by the int8 model's measured error on x: a dict with the .tflite
+    bytes, normalization, thresholds, guard and the int8 predictions on x."""
+    from verdant_host.train import Int8Runner, _quiet_tensorflow
+    weights, thresholds, peaks = fit(x, design, groups)
+    mean, std = normalization(x, design)
+    _quiet_tensorflow()
+    xn = dataset.normalize(x.astype(np.float32), mean, std)
+    res = residuals(x, design, weights)
+    units = design.nonlinear(design.columns(x))
+    # int8 arithmetic moves each error by up to a few tenths of a threshold: measure it on the
+    # history and raise the thresholds by it, so the board fires no earlier than the float rule
+    guard = {key: 0.0 for key in thresholds}
+    for _ in range(2):
+        int8 = {key: th.scaled(1 + guard[key]) for key, th in thresholds.items()}
+        tflite_bytes = _convert(design, weights, int8, mean, std, xn)
+        probs = Int8Runner(tflite_bytes).predict(xn)
+        if any(guard.values()):
+            break
+        guard = _int8_error(probs, res, units, design, thresholds)
+    return {"tflite": tflite_bytes, "mean": mean, "std": std, "weights": weights, "thresholds": int8,
+            "peaks": peaks, "guard": guard, "units": units, "probs": probs,
+            "agreement": _agreement(probs, res, units, design, int8)}
 
 
 def _convert(design, weights, thresholds, mean, std, xn):

@@ -152,3 +152,4 @@ def test_thresholds_come_from_the_held_back_days():
     opened, _ = _thresholds(door, 24 + 2.5)
     assert quiet[("air_temp_c", -1)] < 1.5 and opened[("air_temp_c", -1)] >= siteresidual.MARGIN * 2.0, (quiet, opened)
     assert abs(opened[("co2_ppm", -1)] - quiet[("co2_ppm", -1)]) < 0.1 * quiet[("co2_ppm", -1)], (quiet, opened)
+
