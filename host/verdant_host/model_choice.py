@@ -1,5 +1,5 @@
 """Which shipped model fits a sensor set: the default model (models/default) or one of the
-generic per-sensor-set models (models/sets/<set>/, see sitemodel.py), the one that uses the
+generic per-sensor-set models (models/sets/<set>/, see setmodels.py), the one that uses the
 most of the board's (or CSV's) quantities among those whose every input the board can
 compute. None when no model fits: the board runs its rules and sensor-fault detectors
 only, and says why.

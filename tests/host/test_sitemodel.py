@@ -153,3 +153,22 @@ def test_thresholds_come_from_the_held_back_days():
     assert quiet[("air_temp_c", -1)] < 1.5 and opened[("air_temp_c", -1)] >= siteresidual.MARGIN * 2.0, (quiet, opened)
     assert abs(opened[("co2_ppm", -1)] - quiet[("co2_ppm", -1)]) < 0.1 * quiet[("co2_ppm", -1)], (quiet, opened)
 
+
+
+def test_sensor_set_names():
+    assert sitemodel.sensor_set_name(["air_temp_c", "rh_pct"]) == "t_rh"
+    assert sitemodel.sensor_set_name(["air_temp_c", "rh_pct", "co2_ppm", "light_lux", "soil_moisture_pct"]) == \
+        "t_rh_co2_light_soil"
+
+
+def test_lux_history_gives_the_same_forecaster_as_par():
+    """A lux sensor feeds the forecaster through the board's factor: a history in lux and
+    the same history in PAR give the same regressors."""
+    par = siteresidual.Design(["air_temp_c"], "par_umol_m2_s")
+    lux = siteresidual.Design(["air_temp_c"], "light_lux")
+    rng = np.random.default_rng(3)
+    x_par = rng.uniform(0, 500, size=(20, siteresidual.WINDOW * 4))
+    x_lux = x_par.copy()
+    for row in range(siteresidual.WINDOW):
+        x_lux[:, row * 4 + 1] = x_par[:, row * 4 + 1] / 0.0185
+    np.testing.assert_allclose(par.regressors(x_par)[1], lux.regressors(x_lux)[1], rtol=1e-9, atol=1e-9)

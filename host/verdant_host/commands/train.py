@@ -66,7 +66,7 @@ def train_command(out_dir, quick=False, train_seeds=None, test_seeds=None, epoch
 def site_command(history_csv, out_dir, epochs=None, progress=None):
     """`verdant train --site HISTORY.csv --out DIR`: the site's normal-behaviour model."""
     from verdant_host import sitemodel, train
-    return sitemodel.train_site(history_csv, out_dir, epochs=epochs or 25,
+    return sitemodel.train_site(history_csv, out_dir, epochs=epochs,
                                 progress=progress or train.stderr_progress)
 
 
