@@ -1,36 +1,41 @@
-"""The site model behind `verdant train --site`: a 30-minute forecaster of this greenhouse's
-air temperature, CO2 and RH, whose forecast error is the anomaly score.
+"""The site model behind `verdant train --site`: forecasters of this greenhouse's air
+temperature, CO2 and RH over 10 and 30 minutes (HEADS), whose forecast error is the
+anomaly score.
 
-For each measured quantity q (air temperature, CO2, RH) the change of q over the last
-LAG rows (30 min of 5-minute rows) is predicted from what the greenhouse's own control
-answers to: the time of day (the climate computer's schedule: setpoints, lamps, dosing),
-the light now and LAG rows ago (sun, lamps switching), and every quantity's level LAG rows
-ago. The predictor is ridge regression on a fixed basis (time-of-day bumps, light
-hinges), so training is a linear solve: deterministic, seconds, no TensorFlow fit.
-The residual r = actual change - predicted change is near zero when the greenhouse does
-what it did in its history; a failed heater, a stuck CO2 valve, dosing that stops or a
-vent that changes state moves it. Why a change and not a level: levels follow the weather
-(a sunny day is warmer), which a few days of history cannot cover; how fast the air moves
-at a given hour and light is what the control fixes.
+For each head (horizon) and measured quantity q (air temperature, CO2, RH) the change of q
+over the horizon is predicted from what the greenhouse's own control answers to: the time
+of day (the climate computer's schedule: setpoints, lamps, dosing), the light now and at
+the horizon's start (sun, lamps switching), and every quantity's level then. The
+predictor is ridge regression on a fixed basis (time-of-day bumps, light hinges), so
+training is a linear solve: deterministic, seconds, no TensorFlow fit. The residual
+r = actual change - predicted change is near zero when the greenhouse does what it did in
+its history; a failed heater, a stuck CO2 valve, dosing that stops, a vent that changes
+state or a jumping sensor moves it. Why a change and not a level: levels follow the
+weather (a sunny day is warmer), which a few days of history cannot cover; how fast the
+air moves at a given hour and light is what the control fixes. The 10-minute head sees
+jumps first, the 30-minute head slides too slow for it (a heater failing: ~0.5 degC per
+10 minutes, 1.5 per 30).
 
-Thresholds, one per quantity and direction, follow the context: each history day is held
-back in turn and the predictor fitted on the other days; the held-back errors say how
+Thresholds, one per head, quantity and direction, follow the context: each history day is
+held back in turn and the predictor fitted on the other days; the held-back errors say how
 unpredictable each context is (lamps or sun switching: degrees in 30 minutes; a calm
 night: tenths), so a threshold is base + spread(context), spread = ENVELOPE x the expected
 |error| there (a ridge fit with weights >= 0 on the same hidden units), base = what
 covers the largest excess over the spread that a held-back day kept for CONSECUTIVE
-predictions in a row (at least FLOOR); all x MARGIN. With every day held back once, the
-held-back days raise nothing, which is the <= MAX_FALSE_ALARMS_PER_WEEK target on the
-days available; MARGIN is for the weather that comes after.
+predictions in a row (at least FLOOR); all x the head's margin. With every day held back
+once, the held-back days raise nothing, which is the <= MAX_FALSE_ALARMS_PER_WEEK target on
+the days available; the margin is for the weather that comes after.
 
 On the board it is one int8 model run by the same engine (FC + RELU, FC + LOGISTIC):
-input = the last LAG + 1 feature rows (window), hidden = time-of-day bumps
-relu(sin a_k sin t + cos a_k cos t - cos w), light hinges relu(par - p_j), relu(+-dpar)
-and each quantity's linear residual part as a pair relu(+L), relu(-L); output per label
-(quantity, direction) = logistic(SHARPNESS * (+-r - threshold(context)) / base), so
-p >= 0.5 exactly when the residual passes its threshold. The int8 arithmetic moves that
-by a few tenths of a base at most: measured on the history, the thresholds are raised by it. The metadata carry alert_threshold 0.5 and
-alert_consecutive CONSECUTIVE, which verdant.alerts uses as for any model.
+input = the last WINDOW feature rows (30 minutes and the row before), hidden per head =
+time-of-day bumps relu(sin a_k sin t + cos a_k cos t - cos w), light hinges
+relu(par - p_j), relu(+-dpar) and each quantity's linear residual part as a pair
+relu(+L), relu(-L); output per label (head, quantity, direction, e.g. temp_drop_30m) =
+logistic(SHARPNESS * (+-r - threshold(context)) / base), so p >= 0.5 exactly when the
+residual passes its threshold. The int8 arithmetic moves that by a tenth or two of a
+threshold: measured on the history, the thresholds are raised by it. The metadata carry
+alert_threshold 0.5 and alert_consecutive CONSECUTIVE, which verdant.alerts uses as for
+any model.
 
     result = train("history.csv", "site_model", progress=print)
 """
@@ -44,10 +49,11 @@ from verdant_host import dataset
 from verdant_host.errors import VerdantError
 
 PERIOD_S = 300
-LAG = 6                       # rows: the forecast horizon, 30 min at 5-minute rows
-WINDOW = LAG + 1
-CONSECUTIVE = 3               # predictions in a row beyond the threshold to raise (15 min)
-MARGIN = 1.25                 # thresholds = MARGIN x what covers every held-back run
+# forecast horizons (rows of 5 minutes) and the margin of each: 10 minutes catches jumps
+# (a stuck valve, a vent flap, spikes), 30 minutes slower slides (a heater failing)
+HEADS = ((2, 1.5), (6, 2.0))
+WINDOW = max(lag for lag, _ in HEADS) + 1
+CONSECUTIVE = 2               # predictions in a row beyond the threshold to raise (10 min)
 ENVELOPE = 3.0                # context part of a threshold: 3 x the expected |error| there
 SHARPNESS = 4.0               # logit per threshold unit: p = 0.5 at the threshold
 MAX_FALSE_ALARMS_PER_WEEK = 0.1
@@ -66,12 +72,19 @@ RIDGE = 1.0
 QUANTITIES = ("air_temp_c", "rh_pct", "co2_ppm", "par_umol_m2_s", "light_lux", "soil_moisture_pct")
 
 
-def labels_for(targets):
-    """Model outputs: a rise and a drop label per forecast quantity."""
+def labels_for(targets, lag):
+    """One head's outputs: a rise and a drop label per forecast quantity, named with the
+    horizon (temp_drop_30m)."""
     out = []
     for q in targets:
-        out += [SHORT[q] + "_rise", SHORT[q] + "_drop"]
+        for way in ("rise", "drop"):
+            out.append("%s_%s_%dm" % (SHORT[q], way, lag * PERIOD_S // 60))
     return out
+
+
+def designs_for(targets, light):
+    """One Design per head (HEADS)."""
+    return [Design(targets, light, lag, margin) for lag, margin in HEADS]
 
 
 def feature_names(targets, light):
@@ -87,9 +100,12 @@ class Design:
     """The regression basis for one site: which targets and light column, and the
     mapping from a model input row (raw feature values of the window) to regressors."""
 
-    def __init__(self, targets, light):
+    def __init__(self, targets, light, lag=6, margin=2.0):
         self.targets = list(targets)
         self.light = light
+        self.lag = lag
+        self.margin = margin
+        self.labels = labels_for(targets, lag)
         self.names = feature_names(targets, light)
         self.par_factor = vf.LUX_TO_PAR if light == "light_lux" else 1.0
 
@@ -97,7 +113,7 @@ class Design:
         """x: raw (not normalized) windows, shape (n, WINDOW * features) -> dict of arrays."""
         f = len(self.names)
         w = x.reshape(len(x), WINDOW, f)
-        now, before = w[:, -1, :], w[:, 0, :]
+        now, before = w[:, -1, :], w[:, WINDOW - 1 - self.lag, :]
         idx = {n: i for i, n in enumerate(self.names)}
         par_now = now[:, idx[self.light]] * self.par_factor / PAR_SCALE
         par_before = before[:, idx[self.light]] * self.par_factor / PAR_SCALE
@@ -215,8 +231,8 @@ def fit(x, design, days):
                 excess = max(excess, float(run_min(np.nan_to_num(sign * held[sel] - spread[sel], nan=-np.inf),
                                                    CONSECUTIVE).max()))
             peaks[(q, sign)] = excess
-            base = max(FLOOR[q], MARGIN * excess)
-            thresholds[(q, sign)] = Threshold(base, MARGIN * slope)
+            base = max(FLOOR[q], design.margin * excess)
+            thresholds[(q, sign)] = Threshold(base, design.margin * slope)
     return weights, thresholds, peaks
 
 
@@ -226,14 +242,35 @@ def residuals(x, design, weights):
     return {q: design.target(c, q) - a @ weights[q] for q in design.targets}
 
 
-def build_keras(design, weights, thresholds, mean, std):
-    """The residual network as a Keras model with fixed weights, on normalized input."""
+def build_keras(heads, mean, std):
+    """The residual network as a Keras model with fixed weights, on normalized input:
+    heads = [(design, weights, thresholds)], each its own block of hidden units and outputs."""
     import keras
+    parts = [head_weights(d, w, th, mean, std) for d, w, th in heads]
+    w1 = np.concatenate([p[0] for p in parts], 1)
+    b1 = np.concatenate([p[1] for p in parts])
+    w2 = np.zeros((len(b1), sum(len(p[3]) for p in parts)))
+    row = col = 0
+    for p in parts:
+        w2[row:row + p[2].shape[0], col:col + p[2].shape[1]] = p[2]
+        row, col = row + p[2].shape[0], col + p[2].shape[1]
+    b2 = np.concatenate([p[3] for p in parts])
+    inputs = keras.Input(shape=(w1.shape[0],), name="features")
+    hidden = keras.layers.Dense(len(b1), activation="relu", name="basis")(inputs)
+    outputs = keras.layers.Dense(len(b2), activation="sigmoid", name="residual")(hidden)
+    model = keras.Model(inputs, outputs)
+    model.get_layer("basis").set_weights([w1.astype(np.float32), b1.astype(np.float32)])
+    model.get_layer("residual").set_weights([w2.astype(np.float32), b2.astype(np.float32)])
+    return model
+
+
+def head_weights(design, weights, thresholds, mean, std):
+    """(w1, b1, w2, b2) of one head: its hidden units and its outputs."""
     f = len(design.names)
     n_in = WINDOW * f
     idx = {n: i for i, n in enumerate(design.names)}
     col_now = lambda name: (WINDOW - 1) * f + idx[name]  # noqa: E731
-    col_before = lambda name: idx[name]  # noqa: E731
+    col_before = lambda name: (WINDOW - 1 - design.lag) * f + idx[name]  # noqa: E731
     n_nl = TOD_BUMPS + len(PAR_HINGES) + 2
     n_hidden = n_nl + 2 * len(design.targets)
     w1 = np.zeros((n_in, n_hidden))
@@ -281,13 +318,7 @@ def build_keras(design, weights, thresholds, mean, std):
             w2[minus, out] = -g * sign * unit_scale
             w2[:n_nl, out] = g * (-sign * wq[:n_nl] - th.slope)
             b2[out] = -SHARPNESS
-    inputs = keras.Input(shape=(n_in,), name="features")
-    hidden = keras.layers.Dense(n_hidden, activation="relu", name="basis")(inputs)
-    outputs = keras.layers.Dense(len(b2), activation="sigmoid", name="residual")(hidden)
-    model = keras.Model(inputs, outputs)
-    model.get_layer("basis").set_weights([w1.astype(np.float32), b1.astype(np.float32)])
-    model.get_layer("residual").set_weights([w2.astype(np.float32), b2.astype(np.float32)])
-    return model
+    return w1, b1, w2, b2
 
 
 def normalization(x, design):
@@ -299,7 +330,7 @@ def normalization(x, design):
     return (hi + lo) / 2.0, np.maximum((hi - lo) / 2.0, 1e-3)
 
 
-def calibration(xn, rng, design, std, thresholds, count=400):
+def calibration(xn, rng, design, std, reach_of, count=400):
     """Representative inputs for the int8 ranges: history windows, and copies whose newest
     row is pushed up to 3 thresholds (at least 3 floors) away, so a departure is resolved
     up to there instead of clipped at the history's range."""
@@ -309,7 +340,7 @@ def calibration(xn, rng, design, std, thresholds, count=400):
     pushed = base.copy()
     for q in design.targets:
         k = design.names.index(q)
-        reach = 3 * max(FLOOR[q], thresholds[(q, 1)].base, thresholds[(q, -1)].base)
+        reach = 3 * max(FLOOR[q], reach_of[q])
         pushed[:, (WINDOW - 1) * f + k] += rng.uniform(-1, 1, len(pushed)) * reach / std[k]
     return np.concatenate([base, pushed]).astype(np.float32)
 
@@ -335,79 +366,91 @@ def train(history_csv, out_dir, progress=None):
     if total_days < 3:
         raise VerdantError("site history covers %d day(s); at least 3 are needed (each day is held back in turn "
                            "to set the alarm thresholds on)" % total_days)
-    design = Design(targets, light)
-    t, x = windows(ts, {q: readings[q] for q in targets + [light]}, design.names)
+    designs = designs_for(targets, light)
+    names = designs[0].names
+    t, x = windows(ts, {q: readings[q] for q in targets + [light]}, names)
     say("site history: %d rows, %.1f days, sensors %s; %d windows of %d rows" % (
         len(ts), (ts[-1] - ts[0]) / 86400.0, ", ".join(present), len(x), WINDOW))
-    m = build(design, x, day_of(t, ts[0]))
-    thresholds, guard, units, tflite_bytes = m["thresholds"], m["guard"], m["units"], m["tflite"]
-    mean, std, peaks = m["mean"], m["std"], m["peaks"]
-    labels = labels_for(targets)
+    m = build(designs, x, day_of(t, ts[0]))
     held_raises = _raises(t, m["probs"])
     weeks = (ts[-1] - ts[0]) / (7 * 86400.0)
-    float_agree = m["agreement"]
     rule = (0.5, CONSECUTIVE)
     from verdant_host.sitemodel import export, sensor_set_name
-    model_bytes, exp = export(tflite_bytes, design.names, mean, std, rule, "verdant-site-" + sensor_set_name(present),
-                              labels=labels, window=WINDOW)
+    model_bytes, exp = export(m["tflite"], names, m["mean"], m["std"], rule, "verdant-site-" + sensor_set_name(present),
+                              labels=m["labels"], window=WINDOW)
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "model.bin"), "wb") as f:
         f.write(model_bytes)
     with open(os.path.join(out_dir, "model.tflite"), "wb") as f:
-        f.write(tflite_bytes)
-    result = {"history": os.path.basename(history_csv), "rows": int(len(ts)), "sensors": present,
-              "features": list(design.names), "window": WINDOW, "labels": labels, "days": total_days,
-              "thresholds": {"%s_%s" % (SHORT[q], "rise" if s > 0 else "drop"): round(v.base, 3)
-                             for (q, s), v in thresholds.items()},
-              "thresholds_max": {"%s_%s" % (SHORT[q], "rise" if s > 0 else "drop"): round(float(v.at(units).max()), 3)
-                                 for (q, s), v in thresholds.items()},
-              "held_back_peaks": {"%s_%s" % (SHORT[q], "rise" if s > 0 else "drop"): round(float(v), 3)
-                                  for (q, s), v in peaks.items()},
-              "threshold": rule[0], "consecutive": rule[1],
-              "history_raises": held_raises, "history_weeks": weeks,
-              "held_back_false_alarms_per_week": 0.0,
-              "int8_float_agreement": float_agree,
-              "int8_guard": {"%s_%s" % (SHORT[q], "rise" if s > 0 else "drop"): round(float(v), 3)
-                             for (q, s), v in guard.items()},
-              "model_bytes": len(model_bytes), "arena_bytes": exp.arena_bytes}
+        f.write(m["tflite"])
+    per_label = {"thresholds": {}, "thresholds_max": {}, "held_back_peaks": {}, "int8_guard": {}}
+    for (design, _, thresholds), units, peaks, guard in zip(m["heads"], m["units"], m["peaks"], m["guard"]):
+        for i, q in enumerate(design.targets):
+            for sign, label in ((1, design.labels[2 * i]), (-1, design.labels[2 * i + 1])):
+                th = thresholds[(q, sign)]
+                per_label["thresholds"][label] = round(th.base, 3)
+                per_label["thresholds_max"][label] = round(float(th.at(units).max()), 3)
+                per_label["held_back_peaks"][label] = round(float(peaks[(q, sign)]), 3)
+                per_label["int8_guard"][label] = round(float(guard[(q, sign)]), 3)
+    result = dict({"history": os.path.basename(history_csv), "rows": int(len(ts)), "sensors": present,
+                   "features": list(names), "window": WINDOW, "labels": m["labels"], "days": total_days,
+                   "heads": [{"minutes": d.lag * PERIOD_S // 60, "margin": d.margin} for d in designs],
+                   "threshold": rule[0], "consecutive": rule[1],
+                   "history_raises": held_raises, "history_weeks": weeks,
+                   "held_back_false_alarms_per_week": 0.0,
+                   "int8_float_agreement": m["agreement"],
+                   "model_bytes": len(model_bytes), "arena_bytes": exp.arena_bytes}, **per_label)
     write_report(os.path.join(out_dir, "report.md"), result, history_csv)
     say("wrote %s (%d bytes): thresholds %s; %d raises on the history itself (%.2f weeks)" % (
         os.path.join(out_dir, "model.bin"), len(model_bytes), result["thresholds"], held_raises, weeks))
     return result
 
 
-def build(design, x, groups):
-    """Fit (each group held back in turn for the thresholds) and convert to int8, with the
-    thresholds raised by the int8 model's measured error on x: a dict with the .tflite
-    bytes, normalization, thresholds, guard and the int8 predictions on x."""
+def build(designs, x, groups):
+    """Fit each head (each group held back in turn for the thresholds) and convert to one
+    int8 model, with the thresholds raised by its measured error on x: a dict with the
+    .tflite bytes, normalization, per-head fits, guard and the int8 predictions on x."""
     from verdant_host.train import Int8Runner, _quiet_tensorflow
-    weights, thresholds, peaks = fit(x, design, groups)
-    mean, std = normalization(x, design)
+    fits = [fit(x, d, groups) for d in designs]
+    mean, std = normalization(x, designs[0])
     _quiet_tensorflow()
     xn = dataset.normalize(x.astype(np.float32), mean, std)
-    res = residuals(x, design, weights)
-    units = design.nonlinear(design.columns(x))
+    res = [residuals(x, d, w) for d, (w, _, _) in zip(designs, fits)]
+    units = [d.nonlinear(d.columns(x)) for d in designs]
     # int8 arithmetic moves each error by up to a few tenths of a threshold: measure it on the
     # history and raise the thresholds by it, so the board fires no earlier than the float rule
-    guard = {key: 0.0 for key in thresholds}
+    guard = [{key: 0.0 for key in th} for _, th, _ in fits]
     for _ in range(2):
-        int8 = {key: th.scaled(1 + guard[key]) for key, th in thresholds.items()}
-        tflite_bytes = _convert(design, weights, int8, mean, std, xn)
+        int8 = [{key: th.scaled(1 + g[key]) for key, th in ths.items()} for (_, ths, _), g in zip(fits, guard)]
+        heads = [(d, w, th) for d, (w, _, _), th in zip(designs, fits, int8)]
+        tflite_bytes = _convert(heads, mean, std, xn)
         probs = Int8Runner(tflite_bytes).predict(xn)
-        if any(guard.values()):
+        if any(any(g.values()) for g in guard):
             break
-        guard = _int8_error(probs, res, units, design, thresholds)
-    return {"tflite": tflite_bytes, "mean": mean, "std": std, "weights": weights, "thresholds": int8,
-            "peaks": peaks, "guard": guard, "units": units, "probs": probs,
-            "agreement": _agreement(probs, res, units, design, int8)}
+        guard = [_int8_error(p, r, u, d, th) for p, r, u, d, (_, th, _) in
+                 zip(_per_head(probs, designs), res, units, designs, fits)]
+    agree = [_agreement(p, r, u, d, th) for p, r, u, d, th in zip(_per_head(probs, designs), res, units, designs, int8)]
+    return {"tflite": tflite_bytes, "mean": mean, "std": std, "heads": heads, "guard": guard,
+            "peaks": [pk for _, _, pk in fits], "units": units, "probs": probs,
+            "labels": [label for d in designs for label in d.labels], "agreement": min(agree)}
 
 
-def _convert(design, weights, thresholds, mean, std, xn):
+def _per_head(probs, designs):
+    out, col = [], 0
+    for d in designs:
+        out.append(probs[:, col:col + 2 * len(d.targets)])
+        col += 2 * len(d.targets)
+    return out
+
+
+def _convert(heads, mean, std, xn):
     from verdant_host.int8_tflite import convert_int8
     import keras
     keras.utils.set_random_seed(1)
-    model = build_keras(design, weights, thresholds, mean, std)
-    samples = calibration(xn, np.random.default_rng(1), design, std, thresholds)
+    model = build_keras(heads, mean, std)
+    design = heads[0][0]
+    reach = {q: max(th[(q, s)].base for _, _, th in heads for s in (1, -1)) for q in design.targets}
+    samples = calibration(xn, np.random.default_rng(1), design, std, reach)
     return convert_int8(model, [row[None, :] for row in samples])
 
 
@@ -456,17 +499,19 @@ def write_report(path, r, history_csv):
     lines = [
         "# Site model report", "",
         "Made by `verdant train --site %s --out %s`." % (history_csv, os.path.dirname(path) or "."), "",
-        "A 30-minute forecaster of this greenhouse's %s from the hour and the light (see "
-        "host/verdant_host/siteresidual.py); an alert is raised when the actual 30-minute change leaves the "
+        "Forecasters of this greenhouse's %s over 10 and 30 minutes from the hour and the light (see "
+        "host/verdant_host/siteresidual.py); an alert is raised when the actual change leaves the "
         "forecast by more than the threshold for %d predictions in a row (p >= %.2f for %d predictions in a row). "
         "Each history day was held back in turn; a threshold is base + spread, the spread following how "
         "unpredictable this greenhouse was at that hour and light change on the held-back days (%.0f x the "
         "expected error there), the base covering the largest excess a held-back day kept for %d predictions "
-        "(at least temperature %.1f degC, CO2 %.0f ppm, RH %.0f %%), both x %.2f, then raised by the int8 "
+        "(at least temperature %.1f degC, CO2 %.0f ppm, RH %.0f %%), both x %s, then raised by the int8 "
         "model's measured error (guard)." % (
             ", ".join(q for q in r["features"][:-3]), r["consecutive"], r["threshold"], r["consecutive"], ENVELOPE,
-            r["consecutive"], FLOOR["air_temp_c"], FLOOR["co2_ppm"], FLOOR["rh_pct"], MARGIN), "",
-        "| label | threshold when calm (base) | largest threshold (lamps, sun switching) | held-back excess | "
+            r["consecutive"], FLOOR["air_temp_c"], FLOOR["co2_ppm"], FLOOR["rh_pct"],
+            " and ".join("%.2f (%d-minute head)" % (h["margin"], h["minutes"]) for h in r["heads"])), "",
+        "| label (change over 10 or 30 min) | threshold when calm (base) | largest threshold (lamps, sun switching) | "
+        "held-back excess | "
         "int8 guard |", "| --- | --- | --- | --- | --- |",
         rows, "",
         "| item | value |", "| --- | --- |",
