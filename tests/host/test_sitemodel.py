@@ -175,3 +175,14 @@ def test_lux_history_gives_the_same_forecaster_as_par():
     for row in range(siteresidual.WINDOW):
         x_lux[:, row * 4 + 1] = x_par[:, row * 4 + 1] / 0.0185
     np.testing.assert_allclose(par.regressors(x_par)[1], lux.regressors(x_lux)[1], rtol=1e-9, atol=1e-9)
+
+
+def test_train_command_reports_the_site_model(trained, tmp_path, monkeypatch, capsys):
+    """`verdant train --site` prints the summary of what train_site returned."""
+    from verdant_host import cli
+    from verdant_host.commands import train as train_command
+    history, out, result = trained
+    monkeypatch.setattr(train_command, "site_command", lambda *args, **kwargs: result)
+    assert cli.main(["train", "--site", str(history), "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "site model: 12 labels" in printed and "0 raises on the history" in printed, printed

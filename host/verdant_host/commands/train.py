@@ -77,9 +77,9 @@ def _run(args):
         if not args.out:
             raise VerdantError("--site needs --out DIR (the default model in models/default is not replaced)")
         result = site_command(args.site, args.out, args.epochs)
-        print("site model: threshold %.2f x %d, %.2f false alarms/week on %.1f held-back days; %s" % (
-            result["threshold"], result["consecutive"], result["held_back_false_alarms_per_week"],
-            result["held_back_days"], os.path.join(os.path.abspath(args.out), "report.md")))
+        print("site model: %d labels, each day of %d held back in turn for the thresholds, %d raises on the "
+              "history; %s" % (len(result["labels"]), result["days"], result["history_raises"],
+                               os.path.join(os.path.abspath(args.out), "report.md")))
         return
     args.out = args.out or "models/default"
     result = train_command(args.out, args.quick, args.train_seeds, args.test_seeds, args.epochs, args.check)
