@@ -34,7 +34,8 @@ Detectors (thresholds in DEFAULTS, board config "alerts": {"sensor_faults": {...
            of back-to-back spikes count, a real step change does not; a lone spike, whose
            neighbours on each side agree, is known one sample later), or a reading the
            sampler held back as a spike (health "spikes" count went up); spike_count of them within
-           spike_window_s raise, none for spike_window_s clears.
+           spike_window_s raise (two spikes: four jumps out and back, the issue's "three or more
+           implausible jumps within hours"), none for spike_window_s clears.
   drift    physical cross-check: RH reading 100 % (saturated) while the air is warming
            faster than drift_warming_c_h and the vapour pressure that RH implies climbs
            with it is not condensation but a drifting sensor; also RH outside 0..100 or
@@ -56,7 +57,7 @@ DEFAULTS = {
     "stuck_samples": 6,         # and this many identical readings (a coarse sensor repeats by chance)
     "stuck_habit_pct": 50,
     "clear_samples": 2,
-    "spike_count": 3,
+    "spike_count": 2,           # spikes (each a jump out and one back)
     "spike_window_s": 10800,
     "drift_s": 1800,
     "drift_warming_c_h": 1.0,
@@ -409,7 +410,7 @@ class SensorFaults:
                 self._event(t, q, tr, "spikes", "clear", "%s: no spike for %d s" % (q, window), v, events)
             return
         if len(tr.spikes) >= s["spike_count"]:
-            reason = "%s: %d implausible jumps within %d s" % (q, len(tr.spikes), t - tr.spikes[0])
+            reason = "%s: %d spikes (implausible jumps out and back) within %d s" % (q, len(tr.spikes), t - tr.spikes[0])
             self._event(t, q, tr, "spikes", "raise", reason, v, events)
 
     def _dropout(self, t, q, v, tr, health, events):
