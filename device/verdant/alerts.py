@@ -180,6 +180,21 @@ class AlertEngine:
             names += list(self.band.active)
         return sorted(names)
 
+    def unusual(self):
+        """True while a model, normal-band or sensor-fault alert is active: the greenhouse (or
+        a sensor) is not doing what it usually does, so it is no reference for tomorrow
+        (the features' DayMemory does not record it)."""
+        for st in self._model_states.values():
+            if st.active:
+                return True
+        if self.faults is not None:
+            if self.band.active:
+                return True
+            for track in self.faults.tracks.values():
+                if track.active:
+                    return True
+        return False
+
     def update_faults(self, t, current, health=None):
         """Sensor-fault detectors on the sampler's latest values (verdant.sensorfaults), then
         the equipment check against this greenhouse's recent normal (verdant.normalband)."""

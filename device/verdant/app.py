@@ -222,6 +222,8 @@ class App:
                 except Exception as exc:
                     self.stage_failed("model", exc)
         self.alert(self.alerts.update_sensors(t, self.sampler.health), t)
+        if self.features.memory is not None:  # a fault today is no reference for tomorrow
+            self.features.remember = not self.alerts.unusual()
         if self.log is not None:
             try:
                 self.log.append(t + FIRMWARE_EPOCH, current, status.flags(self))  # Unix seconds in the file

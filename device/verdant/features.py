@@ -398,6 +398,7 @@ class FeatureState:
             if keys[0] or keys[1]:
                 self._memory_plan.append((len(self._memory_plan), series, keys[0], keys[1]))
         self.memory = DayMemory(len(self._memory_plan)) if self._memory_plan else None
+        self.remember = True  # False: the memory features are computed but this sample is not recorded
         self.clock_valid = True
         self.model = None  # ModelInput when built by for_model
 
@@ -556,7 +557,7 @@ class FeatureState:
                 row[key_day] = memory.day_departure(k, t, v)
             if key_hour is not None:
                 row[key_hour] = memory.hour_change(k, t, v)
-            memory.record(t, k, v)
+            memory.record(t, k, v if self.remember else None)
 
     def last_slot(self):
         """Slot index (t // period_s) of the newest sample, None before the first."""

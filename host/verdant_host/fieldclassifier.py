@@ -4,8 +4,9 @@ its own recent behaviour, not against absolute values a new greenhouse may not s
 Inputs (verdant.features, computed on the board, window 1): for each quantity the set has,
 its departure from yesterday's range at this time (M_d24h) and its change over the last
 hour (M_d1h); CO2 and light also as they are now (the outdoor CO2 level and light on/off
-are physics, not a greenhouse's habit). No time of day and no absolute temperature or RH:
-a model that learned the training greenhouses' normal day false-alarmed on other ones
+are physics, not a greenhouse's habit); air temperature and RH as they are now only with
+levels=True (setmodels.LEVELS says which sets, chosen on the dev split). No time of day: a
+model that learned the training greenhouses' normal day false-alarmed on other ones
 (models/sets/README.md).
 
 Labels are symptoms (the alert types the board sends): too_cold, too_warm, co2_low,
@@ -54,9 +55,10 @@ NEEDS = {"too_cold": "air_temp_c", "too_warm": "air_temp_c", "co2_low": "co2_ppm
 VISIBLE = {"air_temp_c": 1.5, "co2_ppm": 80.0}
 
 
-def feature_names(present):
-    """The classifier's inputs for a set of measured quantities (module docstring)."""
-    names = []
+def feature_names(present, levels=False):
+    """The classifier's inputs for a set of measured quantities (module docstring); levels
+    adds the air temperature and RH as they are now."""
+    names = ["air_temp_c", "rh_pct"] if levels else []
     if "air_temp_c" in present:
         names += ["air_temp_c_d24h", "air_temp_c_d1h"]
     if "rh_pct" in present:
@@ -293,13 +295,13 @@ def export(tflite_bytes, names, mean, std, rule, name):
     return export_with_report(tflite_bytes, meta)
 
 
-def train(folder, quantities, seed=1, epochs=30, say=None):
+def train(folder, quantities, seed=1, epochs=30, say=None, levels=False):
     """Train on the split's training greenhouses, choose the rule on the held-back ones.
     Returns a dict: names, model bytes, tflite bytes, rule, held-back scores, counts."""
     from verdant_host.train import Int8Runner
     say = say or (lambda m: None)
     present = list(quantities)
-    names = feature_names(present)
+    names = feature_names(present, levels)
     scenarios = load_scenarios(folder, present)
     rng = np.random.default_rng(seed)
     xs, ys, n_train, n_held = [], [], 0, 0

@@ -33,6 +33,8 @@ SETS = {
     # the same for a lux sensor: PAR converted with the board's factor (~54 lux per umol/m2/s)
     "t_rh_co2_lux": ("air_temp_c", "rh_pct", "co2_ppm", "light_lux"),
 }
+# sets whose model also takes air temperature and RH as they are now (fieldclassifier levels)
+LEVELS = {"t_rh": False, "t_rh_co2": False, "t_rh_co2_light": False, "t_rh_co2_lux": False}
 DEV_MAX_FALSE_ALARMS_PER_WEEK = 0.2
 DEV_MAX_HEALTHY_WARNINGS_PER_WEEK = 1.0
 
@@ -111,7 +113,7 @@ def dev_verdict(held_fa, with_model, alone):
 
 
 def train_set(name, folder, out_dir, dev=None, seed=1, epochs=30, say=print, alone_cache=None):
-    r = fieldclassifier.train(folder, SETS[name], seed=seed, epochs=epochs, say=say)
+    r = fieldclassifier.train(folder, SETS[name], seed=seed, epochs=epochs, say=say, levels=LEVELS[name])
     model_bytes, exp = fieldclassifier.export(r["tflite"], r["names"], r["mean"], r["std"], r["rule"],
                                               "verdant-set-" + name)
     os.makedirs(paths.build_dir("setmodels", name), exist_ok=True)
@@ -182,12 +184,16 @@ def main(argv=None):
     ap.add_argument("--out", default="models/sets")
     ap.add_argument("--only", default=None, choices=sorted(SETS))
     ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--levels", default=None, choices=("on", "off"), help="override LEVELS for every set")
     ap.add_argument("--test", default=None, metavar="DIR",
                     help="instead of training: score the shipped set models on this split and add the figures to "
                          "their info.json (run once, after the decision)")
     args = ap.parse_args(argv)
     say = lambda m: print(m, file=sys.stderr)  # noqa: E731
     cache = {}
+    if args.levels:
+        for name in LEVELS:
+            LEVELS[name] = args.levels == "on"
     for name in SETS:
         if args.only and name != args.only:
             continue

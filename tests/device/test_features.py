@@ -81,3 +81,16 @@ def test_memory_features_need_their_sensor():
     assert F.missing_inputs("par_umol_m2_s_mean", ["light_lux"]) == ["par_umol_m2_s"]
     assert F.missing_inputs("vpd_kpa_d1h", ["air_temp_c"]) == ["rh_pct"]
     assert F.missing_inputs("co2_ppm_d24h", ["co2_ppm"]) == []
+
+
+def test_memory_does_not_record_while_told_not_to():
+    state = F.FeatureState(300, 1, needed=["air_temp_c_d24h"])
+    t0 = 1700000000 - 1700000000 % 900
+    for i in range(300):
+        state.remember = not (100 <= i < 140)   # a fault (an alert active) from 8:20 to 11:40
+        state.add(t0 + i * 300, {"air_temp_c": 5.0 if 100 <= i < 140 else 20.0})
+    state.remember = True
+    row = state.add(t0 + 86400 + 120 * 300, {"air_temp_c": 20.0})
+    assert row["air_temp_c_d24h"] is None      # not compared with the fault's cold air
+    row = state.add(t0 + 86400 + 160 * 300, {"air_temp_c": 21.0})
+    assert approx(row["air_temp_c_d24h"], 1.0, 1e-4)

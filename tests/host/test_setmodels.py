@@ -21,12 +21,13 @@ TRAIN = os.path.join(paths.REPO_DIR, "data", "greenlight", "train")
 @pytest.mark.parametrize("name", sorted(setmodels.SETS))
 def test_each_set_model_needs_exactly_its_sensors(name):
     sensors = list(setmodels.SETS[name])
-    names = fc.feature_names(sensors)
+    names = fc.feature_names(sensors, setmodels.LEVELS[name])
     assert model_choice.lacking(names, sensors) == []
     for q in sensors:  # every sensor of the set is used: without it the model does not fit
         assert model_choice.lacking(names, [x for x in sensors if x != q]), q
-    # judged against the greenhouse's own recent behaviour: no time of day, no absolute T or RH
-    assert not {"tod_sin", "tod_cos", "air_temp_c", "rh_pct"} & set(names)
+    # judged against the greenhouse's own recent behaviour: no time of day
+    assert not {"tod_sin", "tod_cos"} & set(names)
+    assert {"air_temp_c_d24h", "air_temp_c_d1h", "rh_pct_d24h"} <= set(names)
 
 
 def test_the_lux_model_fits_a_lux_board_and_the_par_model_a_par_board():
