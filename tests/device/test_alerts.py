@@ -236,3 +236,19 @@ def test_safe_mode_engine_runs_the_rules_without_the_detectors():
     assert engine.update_faults(1000, {"air_temp_c": 4.0}, {}) == []
     events = run_series(engine, "air_temp_c", [1.0] * 5)
     assert [e["type"] for _, e in events] == ["frost_risk"] and engine.active() == ["frost_risk"]
+
+
+def test_unusual_while_a_model_or_band_alert_is_active_not_for_a_rule():
+    engine = AlertEngine({"remind_s": 0, "model_consecutive": 2})
+    assert not engine.unusual()
+    engine.update_rules(0, {"air_temp_c": -3.0})
+    engine.update_rules(3600, {"air_temp_c": -3.0})  # frost: a condition of the weather, not a fault
+    assert "frost_risk" in engine.active() and not engine.unusual()
+    for i in range(2):
+        engine.update_model(7200 + i * STEP, ["normal", "too_cold"], [0.0, 1.0])
+    assert engine.unusual()
+    for i in range(4):
+        engine.update_model(9000 + i * STEP, ["normal", "too_cold"], [1.0, 0.0])
+    assert "too_cold" not in engine.active() and not engine.unusual()
+    engine.band.active["cold_anomaly"] = 1   # what NormalBand.update keeps while it warns
+    assert engine.unusual()
