@@ -271,14 +271,14 @@ RULES = [(th, c) for c in (2, 3, 4, 6, 9, 12) for th in (0.6, 0.7, 0.8, 0.9, 0.9
 
 def choose_rule(held):
     """The rule meeting the false-alarm bar with the most faults alerted, then the shortest
-    median delay, then the lowest threshold; the strictest rule when none meets it.
-    Returns (rule, scores)."""
+    median delay, then the strictest (a margin for greenhouses not seen); the strictest rule
+    when none meets it. Returns (rule, scores)."""
     best = None
     for rule in RULES:
         fa, alerted, faults, delays = rule_scores(held, rule)
         if fa > MAX_FALSE_ALARMS_PER_WEEK:
             continue
-        key = (-alerted, float(np.median(delays)) if delays else 1e9, rule)
+        key = (-alerted, float(np.median(delays)) if delays else 1e9, -rule[1], -rule[0])
         if best is None or key < best[0]:
             best = (key, rule, (fa, alerted, faults, delays))
     if best is None:
