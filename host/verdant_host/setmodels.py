@@ -161,16 +161,43 @@ def write_info(out_dir, info):
         f.write("\n")
 
 
+def check_fallbacks(out, dev, say=print, alone_cache=None):
+    """A board whose own set model is not shipped runs the shipped model that fits it best
+    (model_choice), e.g. the T+RH model on a T+RH+CO2+PAR board: score that pairing on the dev
+    split as that board sees it and keep the figures in the set's info.json."""
+    from verdant_host import model_choice
+    shipped = {n: os.path.join(out, n, "model.bin") for n in SETS if os.path.exists(os.path.join(out, n, "model.bin"))}
+    for name in SETS:
+        path = os.path.join(out, name, "info.json")
+        if name in shipped or not os.path.exists(path):
+            continue
+        with open(path) as f:
+            info = json.load(f)
+        chosen, _ = model_choice.choose(list(SETS[name]), models=sorted(shipped.values()))
+        info.pop("runs_instead", None)
+        if chosen is not None:
+            other = os.path.basename(os.path.dirname(chosen))
+            with_model, alone = field_check(name, chosen, dev, alone_cache if alone_cache is not None else {})
+            ok, why = dev_verdict(0.0, with_model, alone)
+            info["runs_instead"] = {"model": other, "dev": {"with_model": with_model, "firmware_alone": alone},
+                                    "helps": ok, "why": why}
+            say("%s boards run %s: %s" % (name, other, why))
+        write_info(os.path.join(out, name), info)
+
+
 def test_report(name, out_dir, test, say=print, alone_cache=None):
     """The honest figures of a shipped set model on the test split, added to its info.json
     (reported only: the shipping decision was made before)."""
     with open(os.path.join(out_dir, "info.json")) as f:
         info = json.load(f)
-    if not info.get("shipped"):
+    if info.get("shipped"):
+        model = os.path.join(out_dir, "model.bin")
+    elif info.get("runs_instead"):  # the shipped model such a board runs
+        model = os.path.join(os.path.dirname(out_dir), info["runs_instead"]["model"], "model.bin")
+    else:
         return info
-    with_model, alone = field_check(name, os.path.join(out_dir, "model.bin"), test,
-                                    alone_cache if alone_cache is not None else {})
-    info["test"] = {"with_model": with_model, "firmware_alone": alone,
+    with_model, alone = field_check(name, model, test, alone_cache if alone_cache is not None else {})
+    info["test"] = {"with_model": with_model, "firmware_alone": alone, "model": os.path.relpath(model, paths.REPO_DIR),
                     "command": "python -m verdant_host.setmodels --test %s" % test}
     write_info(out_dir, info)
     say("%s on the test split: %r (firmware alone %r)" % (name, with_model, alone))
@@ -202,6 +229,8 @@ def main(argv=None):
             test_report(name, out_dir, args.test, say, cache)
         else:
             train_set(name, args.data, out_dir, dev=args.dev or None, epochs=args.epochs, say=say, alone_cache=cache)
+    if args.dev and not args.test and not args.only:
+        check_fallbacks(args.out, args.dev, say, cache)
     return 0
 
 
