@@ -153,7 +153,7 @@ def score(scenarios, alerts_of):
             "max_info_per_day": info_per_day, "healthy_weeks": weeks, "scenarios": rows}
 
 
-def site_models(site_folder, out_folder, scenarios, epochs=15, progress=None):
+def site_models(site_folder, out_folder, scenarios, progress=None):
     """Train a site model per scenario from its fault-free history site_NN.csv: {index: model path}."""
     from verdant_host import sitemodel
     models = {}
@@ -162,7 +162,7 @@ def site_models(site_folder, out_folder, scenarios, epochs=15, progress=None):
         if not os.path.exists(history):
             continue
         out = os.path.join(out_folder, "site_%02d" % meta["index"])
-        sitemodel.train_site(history, out, epochs=epochs, progress=progress)
+        sitemodel.train_site(history, out, progress=progress)
         models[meta["index"]] = os.path.join(out, "model.bin")
     return models
 
@@ -295,7 +295,6 @@ def main(argv=None):
     ap.add_argument("--report", default=None, help="write the scores into this markdown report's field-eval block")
     ap.add_argument("--split", default="test", choices=sorted(SPLIT_NOTES),
                     help="which split the folder is (names the report block and says how honest it is)")
-    ap.add_argument("--epochs", type=int, default=15, help="site model training epochs (with --site)")
     args = ap.parse_args(argv)
     model = args.model
     if args.auto:
@@ -307,7 +306,7 @@ def main(argv=None):
     if args.site:
         from verdant_host import paths
         models = site_models(args.site, paths.build_dir("field-eval-site", args.split), load_manifest(args.folder),
-                             epochs=args.epochs, progress=lambda m: print(m, file=sys.stderr))
+                             progress=lambda m: print(m, file=sys.stderr))
         site = evaluate(args.folder, None, args.board, models)
         print(summary_line("site-adapted", site["firmware"]))
     if args.report:

@@ -61,9 +61,8 @@ def export(tflite_bytes, names, mean, std, rule, name, labels, window):
     return export_with_report(tflite_bytes, meta)
 
 
-def train_site(history_csv, out_dir, seed=1, epochs=None, progress=None):
+def train_site(history_csv, out_dir, progress=None):
     """`verdant train --site`: DIR/model.bin, DIR/model.tflite and DIR/report.md from a
-    site's fault-free history. seed and epochs are accepted for the command line's sake: the
-    forecaster is a deterministic linear solve."""
+    site's fault-free history (a deterministic linear fit: no seed, no epochs)."""
     from verdant_host import siteresidual
     return siteresidual.train(history_csv, out_dir, progress=progress)

@@ -186,3 +186,5 @@ def test_train_command_reports_the_site_model(trained, tmp_path, monkeypatch, ca
     assert cli.main(["train", "--site", str(history), "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert "site model: 12 labels" in printed and "0 raises on the history" in printed, printed
+    assert cli.main(["train", "--site", str(history), "--out", str(tmp_path), "--epochs", "5"]) == 1
+    assert "--site takes only --out" in capsys.readouterr().err

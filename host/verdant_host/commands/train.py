@@ -63,20 +63,19 @@ def train_command(out_dir, quick=False, train_seeds=None, test_seeds=None, epoch
     return result
 
 
-def site_command(history_csv, out_dir, epochs=None, progress=None):
+def site_command(history_csv, out_dir, progress=None):
     """`verdant train --site HISTORY.csv --out DIR`: the site's normal-behaviour model."""
     from verdant_host import sitemodel, train
-    return sitemodel.train_site(history_csv, out_dir, epochs=epochs,
-                                progress=progress or train.stderr_progress)
+    return sitemodel.train_site(history_csv, out_dir, progress=progress or train.stderr_progress)
 
 
 def _run(args):
     if args.site:
-        if args.quick or args.check or args.train_seeds or args.test_seeds:
-            raise VerdantError("--site takes only --out and --epochs")
+        if args.quick or args.check or args.train_seeds or args.test_seeds or args.epochs:
+            raise VerdantError("--site takes only --out (the site model is a linear fit: no epochs)")
         if not args.out:
             raise VerdantError("--site needs --out DIR (the default model in models/default is not replaced)")
-        result = site_command(args.site, args.out, args.epochs)
+        result = site_command(args.site, args.out)
         print("site model: %d labels, each day of %d held back in turn for the thresholds, %d raises on the "
               "history; %s" % (len(result["labels"]), result["days"], result["history_raises"],
                                os.path.join(os.path.abspath(args.out), "report.md")))
