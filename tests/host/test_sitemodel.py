@@ -79,11 +79,19 @@ def test_site_training_on_a_small_history(trained):
     assert list(engine.labels) == result["labels"]
     assert engine.meta["alert_threshold"] == 0.5 and engine.meta["alert_consecutive"] == siteresidual.CONSECUTIVE
     assert engine.meta["window"] == siteresidual.WINDOW
-    # bit-exact with tflite-micro on the pure-Python backend (the verify path)
+    # bit-exact with tflite-micro on random inputs and on the history's own windows, in CPython
+    # and on the board's pure-Python and viper backends (MicroPython Unix port)
+    from verdant_host.train import Int8Runner
     from verdant_host.verify import verify_model
+    ts, readings = sitemodel.read_history(str(history))
+    _, x = siteresidual.windows(ts, {q: readings[q] for q in engine.meta["features"][:4]}, engine.meta["features"])
+    scaled = (x - np.tile(engine.meta["norm_mean"], siteresidual.WINDOW)) / np.tile(engine.meta["norm_std"],
+                                                                                     siteresidual.WINDOW)
+    real = Int8Runner((out / "model.tflite").read_bytes()).quantize_input(scaled[::40])
     checked = verify_model((out / "model.bin").read_bytes(), (out / "model.tflite").read_bytes(), samples=20,
-                           backends=["cpython"])
-    assert checked.ok, checked
+                           backends=["cpython", "micropython-python", "micropython-viper"],
+                           inputs=[row.tobytes() for row in real])
+    assert checked.ok and all(b.skipped is None for b in checked.backends), checked.format()
 
 
 def _model_raises(lines, model):
