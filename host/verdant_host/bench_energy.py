@@ -209,6 +209,7 @@ def stage(name, obj, attr):
     setattr(obj, attr, timed)
 stage('sensors', app.sampler, 'poll_events')
 stage('sample', app, 'sample')
+stage('collect', app, 'collect')  # inside 'sample': the gc.collect() each feature step starts with
 stage('model_check', app.model, 'poll')
 stage('sleep', app, 'sleep_until')
 waits[0] = wakes[0] = lines[0] = 0
