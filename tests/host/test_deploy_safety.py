@@ -106,7 +106,7 @@ def _boot(fs_dir):
     try:
         with serial.Serial(port_name, timeout=0.1) as port:
             port.write(b"\r\x02")  # friendly REPL: main.py has run when the prompt shows
-            out = read_until(port, b">>> ", timeout=15)
+            out = read_until(port, b">>> ", timeout=60)  # main.py runs first: slow on a loaded machine
     finally:
         vb.stop()
     return out
