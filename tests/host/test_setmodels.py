@@ -47,9 +47,7 @@ def test_real_faults_are_labelled_with_the_symptom_they_show():
     assert label == ["co2_low", "normal", "too_cold", "normal", "too_cold"]
     label = [fc.LABELS[i] for i in fc.symptom_labels("vent_stuck_open", cols, ["air_temp_c"])]
     assert label == ["normal", "normal", "too_cold", "normal", "too_cold"]
-    cols["air_temp_c_d24h"] = -cols["air_temp_c_d24h"]
-    label = [fc.LABELS[i] for i in fc.symptom_labels("vent_stuck_closed", cols, ["air_temp_c", "rh_pct"])]
-    assert label == ["normal", "normal", "normal", "normal", "too_warm"]   # 1.2 C: not yet
+    assert not fc.symptom_labels("vent_stuck_closed", cols, ["air_temp_c"]).any()  # left out: rarely shows
     assert not fc.symptom_labels("temp_sensor_stuck", cols, ["air_temp_c"]).any()  # sensor faults: not here
 
 
