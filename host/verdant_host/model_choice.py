@@ -12,6 +12,33 @@ import os
 from verdant_host import paths
 
 SETS_DIR = os.path.join(paths.MODELS_DIR, "sets")
+# The sensor sets the generic set models are made for (verdant_host.setmodels trains one per set).
+SETS = {
+    "t_rh": ("air_temp_c", "rh_pct"),
+    "t_rh_co2": ("air_temp_c", "rh_pct", "co2_ppm"),
+    "t_rh_co2_light": ("air_temp_c", "rh_pct", "co2_ppm", "par_umol_m2_s"),
+    "t_rh_co2_lux": ("air_temp_c", "rh_pct", "co2_ppm", "light_lux"),
+}
+
+
+def board_set(fitted):
+    """The largest of SETS whose every sensor the board has (None without T and RH)."""
+    best = None
+    for name, sensors in SETS.items():
+        if all(q in fitted for q in sensors) and (best is None or len(sensors) > len(SETS[best])):
+            best = name
+    return best
+
+
+def serves(path):
+    """The sets a set model was checked for and found to help (its info.json "serves"), or
+    None when nothing says (a model outside models/sets, a user's own model)."""
+    import json
+    try:
+        with open(os.path.join(os.path.dirname(path), "info.json")) as f:
+            return json.load(f).get("serves")
+    except (OSError, ValueError):
+        return None
 
 
 def candidates():
@@ -39,8 +66,10 @@ def lacking(features, fitted):
     return out
 
 
-def choose(fitted, models=None):
-    """(model path or None, one line saying which model runs and why)."""
+def choose(fitted, models=None, restrict=True):
+    """(model path or None, one line saying which model runs and why). With restrict, a set
+    model runs only on the sets it was found to help (serves): the T+RH+CO2 model is not run
+    on a T+RH+CO2+PAR board unless it helped there too."""
     fitted = list(fitted)
     best, refused = None, []
     for path in models if models is not None else candidates():
@@ -48,6 +77,12 @@ def choose(fitted, models=None):
         missing = lacking(features, fitted)
         if missing:
             refused.append("%s needs %s" % (name, " and ".join(missing)))
+            continue
+        helps = serves(path) if restrict else None
+        if helps is not None and board_set(fitted) not in helps:
+            refused.append("%s did not help %s boards on the dev split (%s)" % (
+                name, board_set(fitted) or "these", os.path.relpath(os.path.join(os.path.dirname(path), "info.json"),
+                                                                    paths.REPO_DIR)))
             continue
         # the quantities this model needs: without one of them it would not fit
         used = [q for q in fitted if lacking(features, [x for x in fitted if x != q])]

@@ -24,15 +24,10 @@ import os
 import shutil
 import sys
 
-from verdant_host import fieldclassifier, paths
+from verdant_host import fieldclassifier, model_choice, paths
 
-SETS = {
-    "t_rh": ("air_temp_c", "rh_pct"),
-    "t_rh_co2": ("air_temp_c", "rh_pct", "co2_ppm"),
-    "t_rh_co2_light": ("air_temp_c", "rh_pct", "co2_ppm", "par_umol_m2_s"),
-    # the same for a lux sensor: PAR converted with the board's factor (~54 lux per umol/m2/s)
-    "t_rh_co2_lux": ("air_temp_c", "rh_pct", "co2_ppm", "light_lux"),
-}
+# t_rh_co2_lux: trained on PAR converted with the board's factor (~54 lux per umol/m2/s)
+SETS = model_choice.SETS
 # sets whose model also takes air temperature and RH as they are now (fieldclassifier levels)
 LEVELS = {"t_rh": False, "t_rh_co2": False, "t_rh_co2_light": False, "t_rh_co2_lux": False}
 DEV_MAX_FALSE_ALARMS_PER_WEEK = 0.2
@@ -141,6 +136,8 @@ def train_set(name, folder, out_dir, dev=None, seed=1, epochs=30, say=print, alo
         shipped, why = False, "not checked on the dev split (--dev)"
     info["shipped"] = shipped
     info["why"] = why
+    if shipped:
+        info["serves"] = [name]   # check_fallbacks adds the bigger sets it helps too
     os.makedirs(out_dir, exist_ok=True)
     for fname, data in (("model.bin", model_bytes), ("model.tflite", r["tflite"])):
         path = os.path.join(out_dir, fname)
@@ -165,7 +162,6 @@ def check_fallbacks(out, dev, say=print, alone_cache=None):
     """A board whose own set model is not shipped runs the shipped model that fits it best
     (model_choice), e.g. the T+RH model on a T+RH+CO2+PAR board: score that pairing on the dev
     split as that board sees it and keep the figures in the set's info.json."""
-    from verdant_host import model_choice
     shipped = {n: os.path.join(out, n, "model.bin") for n in SETS if os.path.exists(os.path.join(out, n, "model.bin"))}
     for name in SETS:
         path = os.path.join(out, name, "info.json")
@@ -173,7 +169,7 @@ def check_fallbacks(out, dev, say=print, alone_cache=None):
             continue
         with open(path) as f:
             info = json.load(f)
-        chosen, _ = model_choice.choose(list(SETS[name]), models=sorted(shipped.values()))
+        chosen, _ = model_choice.choose(list(SETS[name]), models=sorted(shipped.values()), restrict=False)
         info.pop("runs_instead", None)
         if chosen is not None:
             other = os.path.basename(os.path.dirname(chosen))
@@ -181,7 +177,13 @@ def check_fallbacks(out, dev, say=print, alone_cache=None):
             ok, why = dev_verdict(0.0, with_model, alone)
             info["runs_instead"] = {"model": other, "dev": {"with_model": with_model, "firmware_alone": alone},
                                     "helps": ok, "why": why}
-            say("%s boards run %s: %s" % (name, other, why))
+            say("%s boards with %s: %s" % (name, other, why))
+            other_path = os.path.join(out, other, "info.json")
+            with open(other_path) as f:
+                other_info = json.load(f)
+            if ok and name not in other_info["serves"]:
+                other_info["serves"].append(name)
+                write_info(os.path.join(out, other), other_info)
         write_info(os.path.join(out, name), info)
 
 
@@ -192,7 +194,7 @@ def test_report(name, out_dir, test, say=print, alone_cache=None):
         info = json.load(f)
     if info.get("shipped"):
         model = os.path.join(out_dir, "model.bin")
-    elif info.get("runs_instead"):  # the shipped model such a board runs
+    elif info.get("runs_instead", {}).get("helps"):  # the shipped model such a board runs
         model = os.path.join(os.path.dirname(out_dir), info["runs_instead"]["model"], "model.bin")
     else:
         return info

@@ -136,6 +136,36 @@ def test_committed_set_models_say_what_was_measured(path):
     assert path_chosen is not None and os.path.samefile(path_chosen, model_path)
 
 
+@pytest.mark.parametrize("path", INFOS, ids=[os.path.basename(os.path.dirname(p)) for p in INFOS])
+def test_a_board_runs_another_sets_model_only_where_it_helped(path):
+    with open(path) as f:
+        info = json.load(f)
+    if info["shipped"]:
+        return
+    chosen, why = model_choice.choose(info["sensors"])
+    helps = info.get("runs_instead", {}).get("helps")
+    if helps:
+        assert chosen is not None and info["runs_instead"]["model"] in chosen
+    else:
+        assert chosen is None or "/sets/" not in chosen.replace(os.sep, "/"), why
+
+
+def test_choice_keeps_a_set_model_to_the_boards_it_helped(tmp_path):
+    from deploy_helpers import tiny_model
+    folder = tmp_path / "t_rh_co2"
+    folder.mkdir()
+    (folder / "model.bin").write_bytes(tiny_model(name="t_rh_co2", features=("air_temp_c_d24h", "co2_ppm_d24h")))
+    (folder / "info.json").write_text(json.dumps({"serves": ["t_rh_co2"]}))
+    models = [str(folder / "model.bin")]
+    assert model_choice.choose(["air_temp_c", "rh_pct", "co2_ppm"], models)[0] == models[0]
+    light_board = ["air_temp_c", "rh_pct", "co2_ppm", "par_umol_m2_s"]
+    path, why = model_choice.choose(light_board, models)
+    assert path is None and "did not help t_rh_co2_light boards" in why
+    assert model_choice.choose(light_board, models, restrict=False)[0] == models[0]
+    (folder / "info.json").write_text(json.dumps({"serves": ["t_rh_co2", "t_rh_co2_light"]}))
+    assert model_choice.choose(light_board + ["soil_moisture_pct"], models)[0] == models[0]
+
+
 def test_synthetic_departures_start_where_asked_and_are_labelled_once_visible():
     n = 60
     readings = {"air_temp_c": np.full(n, 18.0), "rh_pct": np.full(n, 80.0), "co2_ppm": np.full(n, 800.0)}
