@@ -315,3 +315,24 @@ def test_sensors_are_read_several_times_only_for_the_feature_step():
     polls, steps = HOUR // 60, HOUR // 900  # polls every 60 s, feature steps every 900 s
     assert sht.calls == (polls - steps) * 1 + steps * 3, sht.calls
     assert hal.serial.data.count(b'"k":"reading"') == steps
+
+
+def test_day_memory_skips_what_happened_while_a_model_alert_was_active():
+    from verdant.hal import FIRMWARE_EPOCH
+    truth = Truth([(DAY + 2 * HOUR, DAY + 6 * HOUR, "frost")])
+    fs = MemFS({"model.bin": bytearray(model_bytes(features=("air_temp_c_d24h", "air_temp_c_rate_h"), window=12))})
+    hal, fs, stat, application = new_app(truth, fs)
+    start(application).run(DAY + 12 * HOUR)
+    got = alerts_of(decode_all(hal))
+    assert ("cooling", "raise") in [(typ, ev) for _, typ, ev in got], got  # the model ran on the memory feature
+    # model, band and sensor-fault alerts mark the greenhouse unusual; the frost rule does not
+    unusual = [(t, ev) for t, typ, ev in got if typ in ("cooling", "cold_anomaly", "sensor_fault")]
+    first = min(t for t, ev in unusual if ev == "raise")
+    last = max(t for t, ev in unusual if ev == "clear")
+    assert len([ev for _, ev in unusual if ev == "clear"]) == len([ev for _, ev in unusual if ev == "raise"]), got
+    memory = application.features.memory
+
+    def recorded(t):
+        return memory._at(0, (t - FIRMWARE_EPOCH) // 900) is not None  # air_temp_c, the only memory series
+    assert not recorded(first + 900) and not recorded(last - 900)   # no reference for tomorrow
+    assert recorded(first - 3600) and recorded(last + 1800), got
