@@ -326,6 +326,19 @@ def band_run(band, rows):
     return out
 
 
+def ramp(start, count, quantity, value_at, days=3):
+    """day_profile rows for `days` days with quantity set to value_at(k) at rows start + k."""
+    rows = [day_profile(i) for i in range(days * (86400 // STEP))]
+    for k, i in enumerate(range(start, start + count)):
+        rows[i][quantity] = value_at(k)
+    return rows
+
+
+def band_events(rows):
+    """(row index, type, event) of what a fresh NormalBand raises and clears on rows."""
+    return [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), rows)]
+
+
 def test_band_quiet_on_repeating_days_and_silent_before_a_full_day():
     per_day = 86400 // STEP
     band = NormalBand()
@@ -353,17 +366,13 @@ def test_band_cold_night_raises_cold_anomaly_after_hold_and_clears():
     assert got[1][1:] == ("cold_anomaly", "clear") and got[1][0] >= start + 36 + 1800 // STEP, got
     assert "heating failure" in events[0][1]["reason"] and events[0][1]["severity"] == "warning"
     # 1.2 C/h: early from k = 5 (17.5, past 0.4 below), held 10 min
-    rows = [day_profile(i) for i in range(3 * per_day)]
-    for k, i in enumerate(range(start, start + 40)):
-        rows[i]["air_temp_c"] = 18.0 - 0.1 * k
-    got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), rows)]
+    rows = ramp(start, 40, "air_temp_c", lambda k: 18.0 - 0.1 * k)
+    got = band_events(rows)
     assert got[0] == (start + 5 + 2, "cold_anomaly", "raise"), got
     # a slow fall (0.6 C/h: a heating short of capacity on a cold night) waits for the full 1.5 C
     # margin: below 16.5 from k = 31 on, held 15 min
-    rows = [day_profile(i) for i in range(3 * per_day)]
-    for k, i in enumerate(range(start, start + 48)):
-        rows[i]["air_temp_c"] = 18.0 - 0.05 * k
-    got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), rows)]
+    rows = ramp(start, 48, "air_temp_c", lambda k: 18.0 - 0.05 * k)
+    got = band_events(rows)
     assert got[0] == (start + 31 + 3, "cold_anomaly", "raise"), got
 
 
@@ -384,10 +393,8 @@ def test_band_co2_dosing_off_and_stuck_open():
         rows[i]["co2_ppm"] = 800.0 - 15.0 * k
     got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), rows)]
     assert got and got[0][1:] == ("co2_low_anomaly", "raise"), got
-    rows = [day_profile(i) for i in range(3 * per_day)]
-    for k, i in enumerate(range(start, start + 48)):
-        rows[i]["co2_ppm"] = 800.0 + 40.0 * k
-    got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), rows)]
+    rows = ramp(start, 48, "co2_ppm", lambda k: 800.0 + 40.0 * k)
+    got = band_events(rows)
     assert got and got[0][1:] == ("co2_high_anomaly", "raise"), got
 
 
@@ -397,20 +404,16 @@ def test_band_co2_early_tiers_raise_before_the_full_margin_and_clear():
     # a valve stuck open doses at full capacity: +120 ppm per 5 min (1440 ppm/h). 100 above and
     # rising > 400 ppm/h over 15 min from k = 1 (920, 476 ppm/h), held 10 min; the full margin (300
     # above, held 15 min) would wait until k = 3 + 3
-    rows = [day_profile(i) for i in range(3 * per_day)]
-    for k, i in enumerate(range(start, start + 12)):
-        rows[i]["co2_ppm"] = min(2000.0, 800.0 + 120.0 * k)
-    got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), rows)]
+    rows = ramp(start, 12, "co2_ppm", lambda k: min(2000.0, 800.0 + 120.0 * k))
+    got = band_events(rows)
     assert got[0] == (start + 3, "co2_high_anomaly", "raise"), got
     # back to the usual 800 from start + 12: clears after clear_s (30 min) within range
     assert got[1] == (start + 12 + 1800 // STEP, "co2_high_anomaly", "clear"), got
     # dosing off: -15 ppm per 5 min (180 ppm/h). 30 below and falling > 30 ppm/h over the last hour
     # from k = 3 (755, 45 below the hour before), held 10 min; the full margin (150 below, held
     # 15 min) would wait until k = 11 + 3
-    rows = [day_profile(i) for i in range(3 * per_day)]
-    for k, i in enumerate(range(start, start + 24)):
-        rows[i]["co2_ppm"] = 800.0 - 15.0 * k
-    got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), rows)]
+    rows = ramp(start, 24, "co2_ppm", lambda k: 800.0 - 15.0 * k)
+    got = band_events(rows)
     assert got[0] == (start + 3 + 2, "co2_low_anomaly", "raise"), got
     assert got[1] == (start + 24 + 1800 // STEP, "co2_low_anomaly", "clear"), got
     # the same fall while RH falls 3 %/h is the vents open (for humidity or heat; growers let CO2 go
@@ -427,18 +430,14 @@ def test_band_co2_early_tiers_raise_before_the_full_margin_and_clear():
     got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), dry)]
     assert got[0] == (start + 11 + 3, "co2_low_anomaly", "raise"), got
     # a slow fall (24 ppm/h) is no early tier: it waits for the full 150 ppm margin (k = 76)
-    rows = [day_profile(i) for i in range(3 * per_day)]
-    for k, i in enumerate(range(start, start + 90)):
-        rows[i]["co2_ppm"] = 800.0 - 2.0 * k
-    got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), rows)]
+    rows = ramp(start, 90, "co2_ppm", lambda k: 800.0 - 2.0 * k)
+    got = band_events(rows)
     assert got[0] == (start + 76 + 3, "co2_low_anomaly", "raise"), got
     # the same fast rise at night raises too (a stuck valve is not a daytime matter), the fast fall
     # at night does not (CO2 falls on its own after dusk)
     night = 2 * per_day + 22 * 12   # 22:00, band 500..503
-    rows = [day_profile(i) for i in range(3 * per_day)]
-    for k, i in enumerate(range(night, night + 6)):
-        rows[i]["co2_ppm"] = 500.0 + 120.0 * k
-    got = [(i, e["type"], e["event"]) for i, e in band_run(NormalBand(), rows)]
+    rows = ramp(night, 6, "co2_ppm", lambda k: 500.0 + 120.0 * k)
+    got = band_events(rows)
     assert got[0] == (night + 3, "co2_high_anomaly", "raise"), got
     # two back-to-back spikes (+600, +700) are not a valve stuck open: the hold outlasts them
     rows = [day_profile(i) for i in range(3 * per_day)]
