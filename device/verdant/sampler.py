@@ -8,6 +8,9 @@ Per due sensor, poll() takes `reads` readings (sensor.reads if it has one, 1 for
 slow parts in SINGLE_READ_DRIVERS, else the sampler default) and keeps, per quantity, the median of the plausible ones. A value
 that jumps more than max_step from the last accepted value is held back as a
 suspected spike; it is accepted if the next sample confirms it (a real step change).
+The spikes count goes up only when the reading after a held-back one is back near the
+last accepted value: a fast real change (a vent opening in winter drops the air several
+degrees in two readings) holds back readings too, and is no sensor fault.
 
 Health per sensor:
   ok        every read of the last recover_after samples worked
@@ -42,6 +45,8 @@ DEFAULT_MAX_STEP = {
 # Parts that need seconds between readings (SCD4x: 5 s periodic, DHT22: 2 s, DS18B20:
 # 750 ms conversion): one read per sample, the median comes from a single value.
 SINGLE_READ_DRIVERS = ("scd4x", "dht22", "ds18b20")
+
+_BACK_AFTER_SPIKE = 2  # _believable: accepted, and the reading held back before it was a spike
 
 OK = "ok"
 DEGRADED = "degraded"
@@ -258,13 +263,14 @@ class Sampler:
                 continue
             got = True
             v = _median_in_place(slots.reads[i], counts[i])
-            if self._believable(t, sensor, slots, i, v):
+            verdict = self._believable(t, sensor, slots, i, v)
+            if verdict:
                 slots.accepted_t[i] = t
                 slots.accepted_v[i] = v
                 if values is not None and quantities[i] not in values:
                     values[quantities[i]] = v
-            else:
-                health.spikes += 1
+                if verdict == _BACK_AFTER_SPIKE:
+                    health.spikes += 1
         before = health.state
         if not got:
             health.failures += 1
@@ -311,8 +317,9 @@ class Sampler:
             slots.candidate[i] = None
             return True
         if -step <= v - slots.accepted_v[i] <= step:
+            held = slots.candidate[i]
             slots.candidate[i] = None
-            return True
+            return True if held is None else _BACK_AFTER_SPIKE  # the held-back reading was a spike
         candidate = slots.candidate[i]
         if candidate is not None and -step <= v - candidate <= step:
             slots.candidate[i] = None  # confirmed: a real step change

@@ -95,7 +95,19 @@ def test_single_spike_rejected_but_confirmed_step_accepted():
         s.value = {"air_temp_c": v}
         accepted.append(sampler.poll(60 * i)[0].get("air_temp_c"))
     assert accepted == [20.0, 20.1, None, 20.2, 20.1, None, 30.1, 30.2]
-    assert sampler.health["t"].spikes == 2
+    assert sampler.health["t"].spikes == 1  # the 35.0 came back; the 30.0 step was confirmed
+
+
+def test_a_fast_real_fall_held_back_twice_is_no_spike():
+    # vents stuck open in winter: 24.2 -> 18.7 -> 12.1 -> 10.9 C in three 5-minute readings
+    s = FakeSensor("t", ["air_temp_c"], 300, value={"air_temp_c": 24.2})
+    sampler = Sampler([s], reads=1)
+    accepted = []
+    for i, v in enumerate([24.2, 24.2, 18.7, 12.1, 10.9, 11.0]):
+        s.value = {"air_temp_c": v}
+        accepted.append(sampler.poll(300 * i)[0].get("air_temp_c"))
+    assert accepted == [24.2, 24.2, None, None, 10.9, 11.0]
+    assert sampler.health["t"].spikes == 0
 
 
 def test_driver_bug_is_a_failed_read_not_a_crash():
