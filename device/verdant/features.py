@@ -600,8 +600,7 @@ class ModelInput:
         if row is not None:
             n = len(self.names)
             if self.quantize is not None:
-                entry = self._next
-                self._next = (self._next + 1) % self.window
+                entry = self._claim()
                 base = entry * n
             else:
                 entry = [None] * n
@@ -617,6 +616,15 @@ class ModelInput:
                     self._ring[base + i] = self.quantize(value)
                 else:
                     entry[i] = value
+        self._append(entry, missing)
+
+    def _claim(self):
+        """The ring place for a new entry (the oldest entry's, once the window is full)."""
+        entry = self._next
+        self._next = (self._next + 1) % self.window
+        return entry
+
+    def _append(self, entry, missing):
         self._entries.append(entry)
         self._missing.append(missing)
         if len(self._entries) > self.window:
@@ -632,17 +640,12 @@ class ModelInput:
         if self.quantize is None:
             entry = list(newest)
         else:
-            entry = self._next
-            self._next = (self._next + 1) % self.window
+            entry = self._claim()
             n = len(self.names)
             ring = self._ring
             for i in range(n):
                 ring[entry * n + i] = ring[newest * n + i]
-        self._entries.append(entry)
-        self._missing.append(self._missing[-1])
-        if len(self._entries) > self.window:
-            self._entries.pop(0)
-            self._missing.pop(0)
+        self._append(entry, self._missing[-1])
 
     def drop_newest(self):
         if self._entries:
