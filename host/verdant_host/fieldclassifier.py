@@ -291,11 +291,10 @@ def choose_rule(held):
 
 
 def export(tflite_bytes, names, mean, std, rule, name):
-    from verdant_host.export import export_with_report
-    meta = {"name": name, "features": list(names), "norm_mean": [float(v) for v in mean],
-            "norm_std": [float(v) for v in std], "labels": list(LABELS), "window": WINDOW, "period_s": PERIOD_S,
-            "alert_threshold": float(rule[0]), "alert_consecutive": int(rule[1])}
-    return export_with_report(tflite_bytes, meta)
+    """(model file bytes, export report): the site models' export with this classifier's
+    labels and window (both run on 5-minute rows)."""
+    from verdant_host.sitemodel import export as export_model
+    return export_model(tflite_bytes, names, mean, std, rule, name, LABELS, WINDOW)
 
 
 def train(folder, quantities, seed=1, epochs=30, say=None, levels=False):
