@@ -47,6 +47,7 @@ import numpy as np
 from verdant import features as vf
 from verdant_host import dataset
 from verdant_host.errors import VerdantError
+from verdant_host.sitemodel import export, read_history, sensor_set_name
 
 PERIOD_S = 300
 # forecast horizons (rows of 5 minutes) and the margin of each: 10 minutes catches jumps
@@ -345,11 +346,6 @@ def calibration(xn, rng, design, std, reach_of, count=400):
     return np.concatenate([base, pushed]).astype(np.float32)
 
 
-def read_history(path):
-    from verdant_host.sitemodel import read_history as read
-    return read(path)
-
-
 def train(history_csv, out_dir, progress=None):
     """`verdant train --site`: DIR/model.bin, DIR/model.tflite and DIR/report.md."""
     say = progress or (lambda msg: None)
@@ -375,7 +371,6 @@ def train(history_csv, out_dir, progress=None):
     held_raises = _raises(t, m["probs"])
     weeks = (ts[-1] - ts[0]) / (7 * 86400.0)
     rule = (0.5, CONSECUTIVE)
-    from verdant_host.sitemodel import export, sensor_set_name
     model_bytes, exp = export(m["tflite"], names, m["mean"], m["std"], rule, "verdant-site-" + sensor_set_name(present),
                               labels=m["labels"], window=WINDOW)
     os.makedirs(out_dir, exist_ok=True)
