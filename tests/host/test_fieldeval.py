@@ -72,5 +72,5 @@ def test_each_split_has_its_own_report_block(tmp_path):
     assert text.index("field-eval:test:end") < text.index("field-eval:dev:start") < text.index(fieldeval.BLOCK_END)
     assert text.count("field-eval:test:start") == 1 and text.count("field-eval:dev:start") == 1
     assert "cmd test again" in text and "cmd test`" not in text and "cmd dev" in text
-    assert "not looked at while tuning" in text and "optimistic" in text
+    assert "measured once at the end" in text and "optimistic" in text
     assert "| 0 | heating_failure | cold_anomaly, 60 min | cold_anomaly, 60 min | - |" in text

@@ -63,11 +63,12 @@ def test_corruption_is_deterministic_and_injects_each_sensor_fault():
     assert 3 <= jumps <= 6
 
 
-@pytest.mark.parametrize("split", ["test", "dev", "train"])
-def test_committed_data_matches_its_manifest(split):
-    folder = os.path.join(DATA, split)
+# folder -> the generator's split it was drawn from (dev2 is the seed-29 draw of "test")
+@pytest.mark.parametrize("folder_name, split", [("test", "test"), ("dev", "dev"), ("dev2", "test"), ("train", "train")])
+def test_committed_data_matches_its_manifest(folder_name, split):
+    folder = os.path.join(DATA, folder_name)
     if not os.path.exists(os.path.join(folder, "manifest.json")):
-        pytest.skip("no committed %s split" % split)
+        pytest.skip("no committed %s split" % folder_name)
     with open(os.path.join(folder, "manifest.json")) as f:
         manifest = json.load(f)
     assert "greenlight_scenarios.py --split %s" % split in manifest["command"]
@@ -83,8 +84,10 @@ def test_committed_data_matches_its_manifest(split):
         assert marked.count(meta["fault"]) * 300 == meta["fault_end_s"] - meta["fault_start_s"] if meta["fault"] else True
 
 
-@pytest.mark.parametrize("split, days", [("test", 7), ("dev", 4)])
+@pytest.mark.parametrize("split, days", [("test", 7), ("dev", 4), ("dev2", 7)])
 def test_site_histories_end_where_their_scenarios_begin(split, days):
+    if not os.path.exists(os.path.join(DATA, split + "_site")):
+        pytest.skip("no committed %s_site histories" % split)
     with open(os.path.join(DATA, split, "manifest.json")) as f:
         scenarios = json.load(f)["scenarios"]
     for meta in scenarios:
