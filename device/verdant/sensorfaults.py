@@ -12,8 +12,10 @@ Detectors (thresholds in DEFAULTS, board config "alerts": {"sensor_faults": {...
   stuck    the same reading for stuck_s (and stuck_samples updates) while another quantity moved more than its
            MOVE threshold in that span, and the quantity is expected to move now; values at a
            sensor's floor (light 0 or dim at night, RH 0/100 at saturation) are not evidence.
-           Once the hours around now have been seen, the run needed (not for light: lamps
-           hold it steady) is as long as comes by
+           Light needs light_stuck_s (2 h): lamps hold it steady for long spells (GreenLight's
+           noisy lamp light once read the same six times in a row), and a frozen light reading
+           endangers no crop. Once the hours around now have been seen, the run needed for the
+           other quantities is as long as comes by
            chance less than once in 50000 readings given how often readings repeated there,
            taken as at least MIN_REPEAT_PCT % (three hours of readings without a repeat do
            not prove repeats rarer), so at least 6 readings and 15 min: a sensor whose
@@ -56,6 +58,7 @@ DEFAULTS = {
     "stuck_s": 1800,
     "stuck_samples": 6,         # and this many identical readings (a coarse sensor repeats by chance)
     "stuck_habit_pct": 50,
+    "light_stuck_s": 7200,
     "clear_samples": 2,
     "spike_count": 2,           # spikes (each a jump out and one back)
     "spike_window_s": 10800,
@@ -79,7 +82,7 @@ DIM = {"par_umol_m2_s": 5.0, "light_lux": 250.0}
 # CO2 at the outdoor level: a ventilated or empty greenhouse sits there (a sensor stuck there
 # while dosing runs shows as CO2 far below normal: normalband's co2_low_anomaly).
 LEVELS = {"co2_ppm": (380.0, 440.0)}
-# Lamps give a steady light for hours: light never gets a run shorter than stuck_s.
+# Lamps give a steady light for hours: light needs light_stuck_s.
 LIGHT = ("par_umol_m2_s", "light_lux")
 WATCHED = ("air_temp_c", "rh_pct", "co2_ppm", "par_umol_m2_s", "light_lux", "soil_moisture_pct", "soil_temp_c")
 SOIL = ("soil_moisture_pct", "soil_temp_c")
@@ -357,7 +360,7 @@ class SensorFaults:
         tr.expected_count += 1
         if tr.expected_since is None:
             tr.expected_since = t
-        span, samples = s["stuck_s"], s["stuck_samples"]
+        span, samples = (s["light_stuck_s"] if q in LIGHT else s["stuck_s"]), s["stuck_samples"]
         changed = self._habit_near(t, tr) if q not in LIGHT else None
         if changed is not None:
             # readings around this hour changed `changed` % of the time: as many identical

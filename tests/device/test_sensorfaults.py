@@ -177,6 +177,23 @@ def test_steady_lamp_light_for_15_minutes_is_not_stuck():
     assert kinds(run(SensorFaults(), rows), "stuck") == []
 
 
+def test_light_frozen_by_day_raises_only_after_two_hours():
+    rows = [greenhouse_day(i) for i in range(2 * 288)]
+    for i in range(len(rows)):
+        if 8 * 12 <= i % 288 < 16 * 12:    # sunlight moving every reading
+            rows[i]["par_umol_m2_s"] = float(300 + (i * 7) % 40)
+
+    def frozen_for(n):
+        got = [dict(r) for r in rows]
+        for i in range(288 + 9 * 12, 288 + 9 * 12 + n):
+            got[i]["par_umol_m2_s"] = 321.0
+        return kinds(run(SensorFaults(), got), "stuck")
+
+    assert frozen_for(20) == []        # 100 min: lamps could hold that
+    got = frozen_for(36)               # 3 h
+    assert got and got[0][1] == "raise" and got[0][0] >= 288 + 9 * 12 + 7200 // STEP, got
+
+
 def test_two_spikes_within_hours_raise_one_does_not_and_quiet_clears():
     # a spike is two implausible jumps (out and back): two spikes are the "three or more"
     rows = [healthy(i) for i in range(120)]
