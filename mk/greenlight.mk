@@ -11,7 +11,7 @@ GL_TEST_SEED ?= 53
 GL_SITE_DAYS ?= 7
 GL_DEV_SITE_DAYS ?= 4
 
-.PHONY: greenlight-venv greenlight-data greenlight-site-data field-eval train-sets train-sets-test
+.PHONY: greenlight-venv greenlight-data greenlight-site-data field-eval field-observability train-sets train-sets-test
 
 $(GL_VENV)/bin/python:
 	python3 -m venv $(GL_VENV)
@@ -56,3 +56,9 @@ field-eval:
 	PYTHONPATH=host nice -n 10 $(PYTHON) -m verdant_host.fieldeval $(GL_DATA)/test --split test $(if $(MODEL),--model $(MODEL),--auto) --site $(GL_DATA)/test_site --report models/default/report.md
 	PYTHONPATH=host nice -n 10 $(PYTHON) -m verdant_host.fieldeval $(GL_DATA)/dev --split dev $(if $(MODEL),--model $(MODEL),--auto) --site $(GL_DATA)/dev_site --report models/default/report.md
 	PYTHONPATH=host nice -n 10 $(PYTHON) -m verdant_host.fieldeval $(GL_DATA)/dev2 --split dev2 $(if $(MODEL),--model $(MODEL),--auto) --site $(GL_DATA)/dev2_site --report models/default/report.md
+
+# Which equipment faults any detector could see: each equipment-fault scenario of dev and dev2
+# against its fault-free twin (docs/observability.md; about 1-2 min per scenario pair here,
+# runs cached in build/twins/). Never on the test split: it is measured once, by the lead.
+field-observability: $(GL_VENV)/bin/python
+	nice -n 10 $(GL_VENV)/bin/python host/scripts/greenlight_twins.py $(GL_DATA)/dev $(GL_DATA)/dev2 --out docs/observability.md

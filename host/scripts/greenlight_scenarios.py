@@ -145,8 +145,10 @@ def weather_file(p, first_day, days, folder):
     return path
 
 
-def simulate(p, fault, start, end, first_day, days):
-    """GreenLight run; returns (times s, air temp C, RH %, CO2 ppm, PAR umol/m2/s) on a 5-min grid."""
+def simulate(p, fault, start, end, first_day, days, t_end_s=None):
+    """GreenLight run; returns (times s, air temp C, RH %, CO2 ppm, PAR umol/m2/s) on a 5-min grid.
+    t_end_s: stop there instead of after `days` (a shorter run for a caller that needs no more)."""
+    t_end = days * 86400 if t_end_s is None else int(t_end_s)
     import contextlib
     import io
     from importlib import resources
@@ -155,7 +157,7 @@ def simulate(p, fault, start, end, first_day, days):
     with tempfile.TemporaryDirectory() as tmp:
         weather = weather_file(p, first_day, days, tmp)
         prompt = ["katzin_2021/definition/main_katzin_2021.json", weather,
-                  {"options": {"t_start": "0", "t_end": str(days * 86400)}},
+                  {"options": {"t_start": "0", "t_end": str(t_end)}},
                   model_mods(p, fault, start, end)]
         mdl = greenlight.GreenLight(base_path=base, input_prompt=prompt, output_path=os.path.join(tmp, "out.csv"))
         with contextlib.redirect_stdout(io.StringIO()):  # progress output
@@ -165,7 +167,7 @@ def simulate(p, fault, start, end, first_day, days):
     t_sol = np.asarray(sol["Time"], dtype=float)
     order = np.argsort(t_sol, kind="stable")
     t_sol = t_sol[order]
-    grid = np.arange(0, days * 86400, STEP_S, dtype=float)
+    grid = np.arange(0, t_end, STEP_S, dtype=float)
 
     def series(name):
         return np.interp(grid, t_sol, np.asarray(sol[name], dtype=float)[order])
