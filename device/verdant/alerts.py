@@ -169,6 +169,8 @@ class AlertEngine:
                 s[setting] = meta[meta_key]
         if s["model_clear"] > s["model_threshold"]:
             s["model_clear"] = s["model_threshold"] * 0.7
+        if self.faults is not None and meta.get("sensor_habits"):
+            self.faults.adopt_site(meta["sensor_habits"])  # a site model's history of its sensors
 
     def active(self):
         """Sorted list of the active alert types."""

@@ -9,6 +9,8 @@ A model file's metadata is a JSON object; every key is optional for the engine a
   features           names of verdant.features; len(features) x window = model inputs
   norm_mean/norm_std one value per feature, std > 0
   alert_threshold    probability in [0, 1]; alert_consecutive int >= 1
+  sensor_habits      site models: {quantity: {"changed_pct": 24 ints 0-100 or 255,
+                     "stuck_run": int 3-48, "steady_level": [low, high]}} (verdant.sensorfaults)
 
 Example:
     check_meta(model.meta, model.input_elements, model.output_elements)   # ValueError
@@ -67,8 +69,34 @@ def check_meta(meta, inputs=None, outputs=None):
     if "alert_threshold" in meta and not (_is_number(meta["alert_threshold"]) and 0 <= meta["alert_threshold"] <= 1):
         raise ValueError("metadata alert_threshold: expected a probability in [0, 1], got %r"
                          % (meta["alert_threshold"],))
+    if "sensor_habits" in meta:
+        _check_habits(meta["sensor_habits"])
     if "alert_consecutive" in meta and not (_is_int(meta["alert_consecutive"]) and meta["alert_consecutive"] >= 1):
         raise ValueError("metadata alert_consecutive: expected an int >= 1, got %r" % (meta["alert_consecutive"],))
+
+
+def _check_habits(habits):
+    if not isinstance(habits, dict):
+        raise ValueError("metadata sensor_habits: expected an object, got %r" % (habits,))
+    for q, habit in habits.items():
+        where = "metadata sensor_habits.%s" % q
+        if not isinstance(habit, dict):
+            raise ValueError("%s: expected an object, got %r" % (where, habit))
+        for key, value in habit.items():
+            if key == "changed_pct":
+                ok = isinstance(value, list) and len(value) == 24 and all(
+                    _is_int(v) and (0 <= v <= 100 or v == 255) for v in value)
+                want = "24 ints 0-100 (255: hour not seen)"
+            elif key == "stuck_run":
+                ok, want = _is_int(value) and 3 <= value <= 48, "an int 3-48"
+            elif key == "steady_level":
+                ok = (isinstance(value, list) and len(value) == 2 and _is_number(value[0])
+                      and _is_number(value[1]) and value[0] <= value[1])
+                want = "[low, high]"
+            else:
+                raise ValueError("%s.%s: unknown key (expected changed_pct, stuck_run, steady_level)" % (where, key))
+            if not ok:
+                raise ValueError("%s.%s: expected %s, got %r" % (where, key, want, value))
 
 
 def model_fits(meta, fitted):

@@ -47,6 +47,9 @@ Detectors (thresholds in DEFAULTS, board config "alerts": {"sensor_faults": {...
   dropout  a quantity missing in at least dropout_min of the last dropout_window samples
            while its sensor is not "failed" (a failed sensor already raises
            sensor_failure); clears when the window has no gap.
+With a site model (verdant_host.sitehabits), its history presets the hourly habits, gives
+the stuck run from the sensor's repeat rate measured over days instead of the 8 % floor,
+and the lamps' steady light level, where identical light readings are no evidence.
 Soil probes are left out of the stuck check: their readings hold still for hours.
 
 A stuck or drifting quantity is "suspect": AlertEngine blanks the rule series computed
@@ -174,6 +177,8 @@ class _Track:
         self.noisy_before_run = False
         self.expected_count = 0    # identical readings of the run taken while expected to move
         self.expected_since = None
+        self.site_run = 0          # run needed measured on the site's history (0: the board's own rule)
+        self.site_level = None     # (low, high) the site's lamps hold the light at: no evidence there
 
 
 class SensorFaults:
@@ -185,6 +190,23 @@ class SensorFaults:
         self.tracks = {}
         self._history = {}           # quantity -> [(t, value)] spanning stuck_s, for "others moved"
         self._spike_counts = {}      # sensor name -> last seen sampler spike count
+
+    def adopt_site(self, habits):
+        """The site model's measured sensor habits (metadata "sensor_habits", made by
+        verdant_host.sitehabits from the site's history): per quantity the hourly habit
+        (changed_pct, 24 values, the board's own measurements replace them hour by hour),
+        the stuck run (stuck_run) and the lamps' steady light level (steady_level)."""
+        for q, habit in habits.items():
+            tr = self.tracks.get(q)
+            if tr is None:
+                tr = self.tracks[q] = _Track()
+            pct = habit.get("changed_pct")
+            if pct is not None:
+                for h in range(24):
+                    tr.habit[h] = pct[h]
+            tr.site_run = habit.get("stuck_run", 0)
+            level = habit.get("steady_level")
+            tr.site_level = (level[0], level[1]) if level is not None else None
 
     def suspects(self):
         """Quantities whose readings are not to be trusted now (stuck or drifting)."""
@@ -352,6 +374,9 @@ class SensorFaults:
         lo_hi = LEVELS.get(q)
         if lo_hi is not None and lo_hi[0] <= v <= lo_hi[1]:
             return
+        lo_hi = tr.site_level  # the lamps' own steady light, from the site's history
+        if lo_hi is not None and lo_hi[0] <= v <= lo_hi[1]:
+            return
         # only the readings taken while the quantity was expected to move count (a CO2 flat all
         # night is not stuck when dosing time comes and it has not started moving yet)
         if not self._expected_to_move(t, q, tr):
@@ -362,7 +387,11 @@ class SensorFaults:
             tr.expected_since = t
         span, samples = (s["light_stuck_s"] if q in LIGHT else s["stuck_s"]), s["stuck_samples"]
         changed = self._habit_near(t, tr) if q not in LIGHT else None
-        if changed is not None:
+        if tr.site_run:
+            # the run this sensor's repeat rate, measured on the site's history, makes rarer than
+            # once in 50000 readings (verdant_host.sitehabits)
+            span, samples = 900, tr.site_run
+        elif changed is not None:
             # readings around this hour changed `changed` % of the time: as many identical
             # readings as come by chance less than once in 50000 (at least 15 min)
             span, samples = 900, RUNS_FOR[max(100 - changed, MIN_REPEAT_PCT)]

@@ -47,6 +47,7 @@ import numpy as np
 from verdant import features as vf
 from verdant_host import dataset
 from verdant_host.errors import VerdantError
+from verdant_host.sitehabits import sensor_habits
 from verdant_host.sitemodel import export, read_history, sensor_set_name
 
 PERIOD_S = 300
@@ -371,8 +372,9 @@ def train(history_csv, out_dir, progress=None):
     held_raises = _raises(t, m["probs"])
     weeks = (ts[-1] - ts[0]) / (7 * 86400.0)
     rule = (0.5, CONSECUTIVE)
+    habits, habit_table = sensor_habits(ts, readings, PERIOD_S)
     model_bytes, exp = export(m["tflite"], names, m["mean"], m["std"], rule, "verdant-site-" + sensor_set_name(present),
-                              labels=m["labels"], window=WINDOW)
+                              labels=m["labels"], window=WINDOW, sensor_habits=habits)
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "model.bin"), "wb") as f:
         f.write(model_bytes)
@@ -394,7 +396,8 @@ def train(history_csv, out_dir, progress=None):
                    "history_raises": held_raises, "history_weeks": weeks,
                    "held_back_false_alarms_per_week": 0.0,
                    "int8_float_agreement": m["agreement"],
-                   "model_bytes": len(model_bytes), "arena_bytes": exp.arena_bytes}, **per_label)
+                   "model_bytes": len(model_bytes), "arena_bytes": exp.arena_bytes,
+                   "sensor_habits": habit_table}, **per_label)
     write_report(os.path.join(out_dir, "report.md"), result, history_csv)
     say("wrote %s (%d bytes): thresholds %s; %d raises on the history itself (%.2f weeks)" % (
         os.path.join(out_dir, "model.bin"), len(model_bytes), result["thresholds"], held_raises, weeks))
@@ -487,6 +490,32 @@ def _agreement(probs, res, units, design, thresholds):
     return round(agree / total, 4) if total else None
 
 
+def habits_report(table):
+    """The report's section on the sensors' habits (verdant_host.sitehabits)."""
+    if not table:
+        return []
+    lines = ["## The sensors' habits (the board's stuck check)", "",
+             "Measured on the history and carried in the model file (metadata sensor_habits): the hourly "
+             "share of readings that change presets the board's habit; the run of identical readings the "
+             "stuck check needs is the shortest that comes by chance less than once in 50000 readings at "
+             "this sensor's repeat rate (upper bound: repeats + 2 sqrt(repeats) + 1 over the readings "
+             "expected to move) instead of the 8 % the board assumes on its own; chance runs per week = "
+             "readings per week x rate^(run-1). Light at the lamps' steady level is no evidence of a stuck sensor.", "",
+             "| quantity | repeats | rate bound | run needed | chance runs / week | such runs in the history |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for row in table:
+        if "stuck_run" in row:
+            lines.append("| %s | %.2f %% | %.2f %% | %d readings (%d min) | %.4f | %d |" % (
+                row["quantity"], row["repeat_pct"], row["repeat_pct_bound"], row["stuck_run"], row["minutes"],
+                row["chance_per_week"], row["seen_in_history"]))
+    for row in table:
+        if "steady_level" in row:
+            lines.append("")
+            lines.append("%s: the lamps hold %.0f-%.0f for %.1f hours a day on average." % (
+                row["quantity"], row["steady_level"][0], row["steady_level"][1], row["hours_per_day"]))
+    return lines + [""]
+
+
 def write_report(path, r, history_csv):
     rows = "\n".join("| %s | %s | %s | %s | %s |" % (k, r["thresholds"][k], r["thresholds_max"][k],
                                                    r["held_back_peaks"][k], r["int8_guard"][k])
@@ -524,6 +553,6 @@ def write_report(path, r, history_csv):
             os.path.join(os.path.dirname(path), "model.bin"), os.path.join(os.path.dirname(path), "model.bin")),
         "A few days of history make the false-alarm figure coarse (one raise in %d days = %.1f per week)."
         % (r["days"], 7.0 / max(r["days"], 1)), "",
-    ]
+    ] + habits_report(r.get("sensor_habits") or [])
     with open(path, "w") as f:
         f.write("\n".join(lines))

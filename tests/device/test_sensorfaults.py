@@ -497,3 +497,78 @@ def test_band_ignores_a_suspect_sensor():
             row["air_temp_c"] = 2.0
         out += band.update(T0 + STEP * i, row, ("air_temp_c",))
     assert out == []
+
+
+# ---- a site model's sensor habits (metadata "sensor_habits", verdant_host.sitehabits) ----
+def _still_night(i):
+    return {"air_temp_c": 17.0 + 0.01 * NOISE[i % 13], "rh_pct": 80.0 + 0.05 * NOISE[(i * 3) % 13],
+            "co2_ppm": 700.0 + NOISE[(i * 7) % 13], "par_umol_m2_s": 0.0}
+
+
+def test_a_site_measured_repeat_rate_makes_a_stuck_air_sensor_known_sooner():
+    # the history measured this air sensor repeating ~5 % of readings: five identical readings
+    # (20 min) are rarer by chance than once in 50000 readings (0.05 ** 4), so they are stuck
+    rows = [_still_night(i) for i in range(80)]
+    for i in range(30, 40):
+        rows[i]["air_temp_c"] = 17.29
+    det = SensorFaults()
+    det.adopt_site({"air_temp_c": {"changed_pct": [95] * 24, "stuck_run": 5}})
+    got = kinds(run(det, rows), "stuck")
+    assert got and got[0] == (30 + 4, "raise"), got
+    # four identical readings are not enough, and without the site's figure five are not either
+    rows = [_still_night(i) for i in range(80)]
+    for i in range(30, 34):
+        rows[i]["air_temp_c"] = 17.29
+    det = SensorFaults()
+    det.adopt_site({"air_temp_c": {"changed_pct": [95] * 24, "stuck_run": 5}})
+    assert kinds(run(det, rows), "stuck") == []
+    rows = [_still_night(i) for i in range(80)]
+    for i in range(30, 35):
+        rows[i]["air_temp_c"] = 17.29
+    assert kinds(run(SensorFaults(), rows), "stuck") == []
+
+
+def test_site_habits_say_when_a_quantity_is_expected_to_move_from_the_first_hour():
+    # CO2 flat at 455 ppm from the first readings on (no hour seen yet): noisy-before-run decides
+    # without habits; with the site's habit that CO2 holds still at these hours, it is not stuck
+    rows = [_still_night(i) for i in range(60)]
+    for i in range(0, 60):
+        rows[i]["co2_ppm"] = 455.0 if i >= 14 else 700.0 + NOISE[(i * 7) % 13]
+    assert kinds(run(SensorFaults(), rows), "stuck") != []
+    det = SensorFaults()
+    det.adopt_site({"co2_ppm": {"changed_pct": [10] * 24}})
+    assert kinds(run(det, rows), "stuck") == []
+
+
+def test_light_at_the_site_lamps_level_is_not_stuck_elsewhere_it_is():
+    def lamp_night(i, par):
+        row = _still_night(i)
+        row["par_umol_m2_s"] = par if 30 <= i < 45 else 171.0 + NOISE[i % 13]
+        return row
+    rows = [lamp_night(i, 171.0) for i in range(60)]
+    assert kinds(run(SensorFaults(), rows), "stuck") != []   # the board alone: 30 min of 171
+    det = SensorFaults()
+    det.adopt_site({"par_umol_m2_s": {"steady_level": [161.0, 183.0]}})
+    assert kinds(run(det, rows), "stuck") == []
+    det = SensorFaults()
+    det.adopt_site({"par_umol_m2_s": {"steady_level": [161.0, 183.0]}})
+    assert kinds(run(det, [lamp_night(i, 120.0) for i in range(60)]), "stuck") != []
+
+
+def test_alert_engine_takes_the_habits_from_a_model_and_metadata_is_checked():
+    from verdant.modelmeta import check_meta
+    engine = AlertEngine()
+    engine.adopt_model({"alert_threshold": 0.5, "sensor_habits": {"air_temp_c": {"stuck_run": 5}}})
+    assert engine.faults.tracks["air_temp_c"].site_run == 5
+    check_meta({"sensor_habits": {"air_temp_c": {"changed_pct": [50] * 24, "stuck_run": 5},
+                                  "par_umol_m2_s": {"steady_level": [160, 180]}}})
+    for bad, word in (({"air_temp_c": {"stuck_run": 2}}, "stuck_run"),
+                      ({"air_temp_c": {"changed_pct": [50] * 23}}, "changed_pct"),
+                      ({"par_umol_m2_s": {"steady_level": [180, 160]}}, "steady_level"),
+                      ({"air_temp_c": {"run": 5}}, "unknown key"), ([], "expected an object")):
+        try:
+            check_meta({"sensor_habits": bad})
+        except ValueError as exc:
+            assert word in str(exc) and "sensor_habits" in str(exc), exc
+        else:
+            raise AssertionError("accepted %r" % (bad,))

@@ -1,0 +1,133 @@
+"""What a site's fault-free history says about its own sensors, for the board's stuck check
+(verdant.sensorfaults), carried in the site model's metadata as "sensor_habits".
+
+Per quantity (air temperature, RH, CO2):
+  changed_pct  per hour of the day, % of readings that differed from the one before (the
+               board's own hourly habit, measured on every history day instead of one hour):
+               it says when the quantity is expected to move from the board's first hour on;
+  stuck_run    identical readings in a row the stuck check needs: the shortest run that comes
+               by chance less than once in 50000 readings (the board's own criterion) given this
+               sensor's repeat rate measured on the history (upper bound, ~2 sigma) instead of the
+               8 % the board assumes when it knows only three hours;
+For light (PAR or lux): steady_level, the range the lamps hold the light at for hours (the
+history's most common lit reading +- LAMP_BAND): a run of identical readings there is the lamps'
+steadiness, as CO2 at the outdoor level is the vents', not a stuck sensor.
+
+The report gives per quantity the repeat rate, the run, the chance runs per week that run
+leaves (readings per week x p^(run-1)) and how many such runs the history itself holds.
+
+    habits, table = sensor_habits(ts, readings)
+"""
+import math
+
+import numpy as np
+
+STUCK_QUANTITIES = ("air_temp_c", "rh_pct", "co2_ppm")
+LIGHTS = ("par_umol_m2_s", "light_lux")
+CHANCE_PER_READING = 2e-5     # verdant.sensorfaults: a run by chance less than once in 50000 readings
+HABIT_PCT = 50                # verdant.sensorfaults stuck_habit_pct: expected to move at this hour
+MIN_RUN, MAX_RUN = 3, 48      # as verdant.sensorfaults._runs_for
+FLOORS = {"rh_pct": (0.0, 100.0)}
+OUTDOOR_CO2 = (380.0, 440.0)  # verdant.sensorfaults.LEVELS: no evidence there
+DIM = {"par_umol_m2_s": 5.0, "light_lux": 250.0}
+LAMP_BAND = 0.06              # lamps' light +- 6 % (3 x a 2 % sensor noise)
+LAMP_HOURS_PER_DAY = 2.0      # the level must hold this long a day on average to be the lamps'
+HOUR_S = 3600
+
+
+def _hours(ts):
+    return (ts // HOUR_S) % 24
+
+
+def _steps(ts, v, period):
+    """Per pair of consecutive readings one period apart (step k: readings k and k+1): whether
+    both are present, the hour of the later one, whether it changed, the later value."""
+    ok = np.isfinite(v[1:]) & np.isfinite(v[:-1]) & (np.diff(ts) <= 1.5 * period)
+    return ok, _hours(ts[1:]), v[1:] != v[:-1], v[1:]
+
+
+def run_needed(p):
+    """Identical readings in a row (>= MIN_RUN) that come by chance less than once in
+    1 / CHANCE_PER_READING readings when each repeats the one before with probability p."""
+    n, chance = 1, 1.0
+    while n < MAX_RUN:
+        n += 1
+        chance *= max(p, 1e-6)
+        if chance <= CHANCE_PER_READING and n >= MIN_RUN:
+            break
+    return n
+
+
+def runs_at_least(still, n):
+    """Runs of >= n identical readings: stretches of >= n - 1 steps in a row that are counted
+    and unchanged (still[k] True)."""
+    found, length = 0, 0
+    for flag in still:
+        length = length + 1 if flag else 0
+        if length == n - 1:
+            found += 1
+    return found
+
+
+def lamp_level(v):
+    """(low, high) of the light the lamps hold for hours, or None (no lamps, or not steady)."""
+    lit = v[np.isfinite(v) & (v > 0)]
+    if len(lit) == 0:
+        return None
+    best, best_n = None, 0
+    for centre in np.unique(np.round(lit)):
+        n = int((np.abs(lit - centre) <= LAMP_BAND * centre).sum())
+        if n > best_n:
+            best, best_n = centre, n
+    return best, best_n
+
+
+def sensor_habits(ts, readings, period=300):
+    """({quantity: habit dict} for the metadata, [report rows]) from a history's rows."""
+    ts = np.asarray(ts, dtype=np.int64)
+    days = max((ts[-1] - ts[0]) / 86400.0, 1e-9)
+    per_week = 7 * 86400.0 / period
+    habits, table = {}, []
+    for q in STUCK_QUANTITIES:
+        v = readings.get(q)
+        if v is None or not np.isfinite(v).any():
+            continue
+        ok, hours, changed, now = _steps(ts, np.asarray(v, dtype=float), period)
+        pct = []
+        for h in range(24):
+            sel = ok & (hours == h)
+            pct.append(int(round(100.0 * changed[sel].mean())) if sel.sum() >= 3 else 255)
+        moving = np.array([pct[h] != 255 and pct[h] >= HABIT_PCT for h in range(24)])
+        counted = ok & moving[hours]
+        for level in FLOORS.get(q, ()):
+            counted &= now != level
+        if q == "co2_ppm":
+            counted &= ~((now >= OUTDOOR_CO2[0]) & (now <= OUTDOOR_CO2[1]))
+        n_steps = int(counted.sum())
+        repeats = int((counted & ~changed).sum())
+        if n_steps < 288:  # under a day of readings expected to move: the board's own rule stands
+            habits[q] = {"changed_pct": pct}
+            continue
+        p = (repeats + 2.0 * math.sqrt(repeats) + 1.0) / n_steps
+        run = run_needed(p)
+        seen = runs_at_least(counted & ~changed, run)
+        habits[q] = {"changed_pct": pct, "stuck_run": run}
+        table.append({"quantity": q, "repeat_pct": round(100.0 * repeats / n_steps, 2),
+                      "repeat_pct_bound": round(100.0 * p, 2), "stuck_run": run,
+                      "minutes": (run - 1) * period // 60,
+                      "chance_per_week": round(per_week * p ** (run - 1), 4), "seen_in_history": seen})
+    for q in LIGHTS:
+        v = readings.get(q)
+        if v is None or not np.isfinite(v).any():
+            continue
+        found = lamp_level(np.asarray(v, dtype=float))
+        if found is None:
+            continue
+        centre, count = found
+        if centre <= DIM[q] or count * period / 3600.0 / days < LAMP_HOURS_PER_DAY:
+            continue
+        lo, hi = float(math.floor(centre * (1 - LAMP_BAND))), float(math.ceil(centre * (1 + LAMP_BAND)))
+        habits[q] = {"steady_level": [lo, hi]}
+        table.append({"quantity": q, "steady_level": [lo, hi],
+                      "hours_per_day": round(count * period / 3600.0 / days, 1)})
+    return habits, table

@@ -1,0 +1,59 @@
+"""The site history's measured sensor habits (verdant_host.sitehabits): the stuck run from the
+sensor's own repeat rate, the hourly habit, the lamps' steady light level."""
+import numpy as np
+
+from verdant_host import sitehabits
+
+PERIOD = 300
+T0 = 1767225600  # midnight UTC
+
+
+def history(days=4, temp_step=0.01, lamps=True, seed=3):
+    rng = np.random.default_rng(seed)
+    n = days * 288
+    ts = T0 + PERIOD * np.arange(n)
+    hour = (ts // 3600) % 24
+    temp = np.round((18 + 2 * np.sin(2 * np.pi * hour / 24) + rng.normal(0, 0.05, n)) / temp_step) * temp_step
+    rh = np.round(75 + 5 * np.cos(2 * np.pi * hour / 24) + rng.normal(0, 0.3, n), 2)
+    co2 = np.round(700 + rng.normal(0, 8, n))
+    clouds = rng.uniform(0.3, 1.0, n)   # a winter sun behind passing clouds never holds a level
+    sun = np.maximum(0, 400 * np.sin(np.pi * (hour - 7) / 11)) * ((hour >= 7) & (hour < 18)) * clouds
+    lamp = 171.0 * ((hour >= 18) | (hour < 2)) if lamps else 0.0
+    par = np.round(np.maximum(0, (sun + lamp) * (1 + rng.normal(0, 0.02, n))))
+    return ts, {"air_temp_c": temp, "rh_pct": rh, "co2_ppm": co2, "par_umol_m2_s": par}
+
+
+def test_stuck_run_follows_the_measured_repeat_rate():
+    habits, table = sitehabits.sensor_habits(*history(days=7))
+    rows = {r["quantity"]: r for r in table}
+    air = rows["air_temp_c"]
+    # 0.05 C noise read to 0.01 C repeats ~5 % of readings: 5 in a row is the shortest run rarer than 2e-5
+    assert 3.0 < air["repeat_pct"] < air["repeat_pct_bound"] < 6.6, air
+    assert habits["air_temp_c"]["stuck_run"] == air["stuck_run"] == 5
+    assert air["chance_per_week"] == round(2016 * (air["repeat_pct_bound"] / 100) ** 4, 4)
+    assert air["chance_per_week"] < 2016 * 2e-5
+    assert len(habits["air_temp_c"]["changed_pct"]) == 24 and min(habits["air_temp_c"]["changed_pct"]) > 80
+    # the same air read to 0.1 C repeats often: a longer run is needed
+    coarse, _ = sitehabits.sensor_habits(*history(temp_step=0.1))
+    assert coarse["air_temp_c"]["stuck_run"] > 7
+
+
+def test_run_needed_is_the_shortest_rarer_than_the_criterion():
+    for p in (0.01, 0.05, 0.066, 0.08, 0.3):
+        n = sitehabits.run_needed(p)
+        assert p ** (n - 1) <= sitehabits.CHANCE_PER_READING and n >= 3
+        assert n == 3 or p ** (n - 2) > sitehabits.CHANCE_PER_READING
+
+
+def test_runs_in_the_history_are_counted():
+    still = np.array([False, True, True, True, False, True, True, True, True, False])
+    assert sitehabits.runs_at_least(still, 4) == 2   # two runs of 4+ identical readings
+    assert sitehabits.runs_at_least(still, 5) == 1
+
+
+def test_lamp_level_found_with_lamps_and_not_without():
+    habits, table = sitehabits.sensor_habits(*history())
+    lo, hi = habits["par_umol_m2_s"]["steady_level"]
+    assert lo < 171 < hi and hi - lo < 30, (lo, hi)
+    habits, _ = sitehabits.sensor_habits(*history(lamps=False))
+    assert "par_umol_m2_s" not in habits
