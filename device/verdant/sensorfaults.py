@@ -227,6 +227,9 @@ class SensorFaults:
         s = self.settings
         events = []
         sampler_spikes = self._sampler_spikes(health)
+        for q in WATCHED:  # every quantity's reading of this step first: "while others moved" sees them
+            if q in current:
+                self._remember(t, q, current.get(q))
         for q in WATCHED:
             if q not in current:
                 continue
@@ -234,7 +237,6 @@ class SensorFaults:
             tr = self.tracks.get(q)
             if tr is None:
                 tr = self.tracks[q] = _Track()
-            self._remember(t, q, v)
             self._dropout(t, q, v, tr, health, events)
             if v is None:
                 continue

@@ -572,3 +572,18 @@ def test_alert_engine_takes_the_habits_from_a_model_and_metadata_is_checked():
             assert word in str(exc) and "sensor_habits" in str(exc), exc
         else:
             raise AssertionError("accepted %r" % (bad,))
+
+
+def test_others_moved_counts_this_steps_readings():
+    # RH and CO2 hold still while the air repeats; RH moves at the run's fifth reading: with the
+    # site's run of 5 the stuck air is known at that reading, not one step later
+    rows = [{"air_temp_c": 17.0 + 0.01 * NOISE[i % 13], "rh_pct": 80.0 + 0.01 * NOISE[(i * 3) % 13],
+             "co2_ppm": 700.0 + 0.5 * NOISE[(i * 7) % 13], "par_umol_m2_s": 0.0} for i in range(60)]
+    for i in range(30, 40):
+        rows[i]["air_temp_c"] = 17.29
+    for i in range(34, 60):
+        rows[i]["rh_pct"] += 1.0
+    det = SensorFaults()
+    det.adopt_site({"air_temp_c": {"changed_pct": [95] * 24, "stuck_run": 5}})
+    got = kinds(run(det, rows), "stuck")
+    assert got and got[0] == (34, "raise"), got
