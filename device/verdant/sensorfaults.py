@@ -47,9 +47,8 @@ Detectors (thresholds in DEFAULTS, board config "alerts": {"sensor_faults": {...
   dropout  a quantity missing in at least dropout_min of the last dropout_window samples
            while its sensor is not "failed" (a failed sensor already raises
            sensor_failure); clears when the window has no gap.
-With a site model (verdant_host.sitehabits), its history presets the hourly habits, gives
-the stuck run from the sensor's repeat rate measured over days instead of the 8 % floor,
-and the lamps' steady light level, where identical light readings are no evidence.
+With a site model (verdant_host.sitehabits), its history presets the hourly habits and gives
+the stuck run from the sensor's repeat rate measured over days instead of the 8 % floor.
 Soil probes are left out of the stuck check: their readings hold still for hours.
 
 A stuck or drifting quantity is "suspect": AlertEngine blanks the rule series computed
@@ -178,7 +177,6 @@ class _Track:
         self.expected_count = 0    # identical readings of the run taken while expected to move
         self.expected_since = None
         self.site_run = 0          # run needed measured on the site's history (0: the board's own rule)
-        self.site_level = None     # (low, high) the site's lamps hold the light at: no evidence there
 
 
 class SensorFaults:
@@ -194,8 +192,8 @@ class SensorFaults:
     def adopt_site(self, habits):
         """The site model's measured sensor habits (metadata "sensor_habits", made by
         verdant_host.sitehabits from the site's history): per quantity the hourly habit
-        (changed_pct, 24 values, the board's own measurements replace them hour by hour),
-        the stuck run (stuck_run) and the lamps' steady light level (steady_level)."""
+        (changed_pct, 24 values, the board's own measurements replace them hour by hour)
+        and the stuck run (stuck_run)."""
         for q, habit in habits.items():
             tr = self.tracks.get(q)
             if tr is None:
@@ -205,8 +203,6 @@ class SensorFaults:
                 for h in range(24):
                     tr.habit[h] = pct[h]
             tr.site_run = habit.get("stuck_run", 0)
-            level = habit.get("steady_level")
-            tr.site_level = (level[0], level[1]) if level is not None else None
 
     def suspects(self):
         """Quantities whose readings are not to be trusted now (stuck or drifting)."""
@@ -374,9 +370,6 @@ class SensorFaults:
         if v in FLOORS.get(q, ()) or v <= DIM.get(q, -1e30):
             return
         lo_hi = LEVELS.get(q)
-        if lo_hi is not None and lo_hi[0] <= v <= lo_hi[1]:
-            return
-        lo_hi = tr.site_level  # the lamps' own steady light, from the site's history
         if lo_hi is not None and lo_hi[0] <= v <= lo_hi[1]:
             return
         # only the readings taken while the quantity was expected to move count (a CO2 flat all

@@ -8,10 +8,8 @@ Per quantity (air temperature, RH, CO2):
   stuck_run    identical readings in a row the stuck check needs: the shortest run that comes
                by chance less than once in 50000 readings (the board's own criterion) given this
                sensor's repeat rate measured on the history (upper bound, ~2 sigma) instead of the
-               8 % the board assumes when it knows only three hours;
-For light (PAR or lux): steady_level, the range the lamps hold the light at for hours (the
-history's most common lit reading +- LAMP_BAND): a run of identical readings there is the lamps'
-steadiness, as CO2 at the outdoor level is the vents', not a stuck sensor.
+               8 % the board assumes when it knows only three hours.
+Light is left to the board's own rule (light_stuck_s: lamps hold it steady for hours).
 
 The report gives per quantity the repeat rate, the run, the chance runs per week that run
 leaves (readings per week x p^(run-1)) and how many such runs the history itself holds.
@@ -23,15 +21,11 @@ import math
 import numpy as np
 
 STUCK_QUANTITIES = ("air_temp_c", "rh_pct", "co2_ppm")
-LIGHTS = ("par_umol_m2_s", "light_lux")
 CHANCE_PER_READING = 2e-5     # verdant.sensorfaults: a run by chance less than once in 50000 readings
 HABIT_PCT = 50                # verdant.sensorfaults stuck_habit_pct: expected to move at this hour
 MIN_RUN, MAX_RUN = 3, 48      # as verdant.sensorfaults._runs_for
 FLOORS = {"rh_pct": (0.0, 100.0)}
 OUTDOOR_CO2 = (380.0, 440.0)  # verdant.sensorfaults.LEVELS: no evidence there
-DIM = {"par_umol_m2_s": 5.0, "light_lux": 250.0}
-LAMP_BAND = 0.06              # lamps' light +- 6 % (3 x a 2 % sensor noise)
-LAMP_HOURS_PER_DAY = 2.0      # the level must hold this long a day on average to be the lamps'
 HOUR_S = 3600
 
 
@@ -69,23 +63,9 @@ def runs_at_least(still, n):
     return found
 
 
-def lamp_level(v):
-    """(low, high) of the light the lamps hold for hours, or None (no lamps, or not steady)."""
-    lit = v[np.isfinite(v) & (v > 0)]
-    if len(lit) == 0:
-        return None
-    best, best_n = None, 0
-    for centre in np.unique(np.round(lit)):
-        n = int((np.abs(lit - centre) <= LAMP_BAND * centre).sum())
-        if n > best_n:
-            best, best_n = centre, n
-    return best, best_n
-
-
 def sensor_habits(ts, readings, period=300):
     """({quantity: habit dict} for the metadata, [report rows]) from a history's rows."""
     ts = np.asarray(ts, dtype=np.int64)
-    days = max((ts[-1] - ts[0]) / 86400.0, 1e-9)
     per_week = 7 * 86400.0 / period
     habits, table = {}, []
     for q in STUCK_QUANTITIES:
@@ -116,18 +96,4 @@ def sensor_habits(ts, readings, period=300):
                       "repeat_pct_bound": round(100.0 * p, 2), "stuck_run": run,
                       "minutes": (run - 1) * period // 60,
                       "chance_per_week": round(per_week * p ** (run - 1), 4), "seen_in_history": seen})
-    for q in LIGHTS:
-        v = readings.get(q)
-        if v is None or not np.isfinite(v).any():
-            continue
-        found = lamp_level(np.asarray(v, dtype=float))
-        if found is None:
-            continue
-        centre, count = found
-        if centre <= DIM[q] or count * period / 3600.0 / days < LAMP_HOURS_PER_DAY:
-            continue
-        lo, hi = float(math.floor(centre * (1 - LAMP_BAND))), float(math.ceil(centre * (1 + LAMP_BAND)))
-        habits[q] = {"steady_level": [lo, hi]}
-        table.append({"quantity": q, "steady_level": [lo, hi],
-                      "hours_per_day": round(count * period / 3600.0 / days, 1)})
     return habits, table

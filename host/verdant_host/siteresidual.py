@@ -500,19 +500,13 @@ def habits_report(table):
              "stuck check needs is the shortest that comes by chance less than once in 50000 readings at "
              "this sensor's repeat rate (upper bound: repeats + 2 sqrt(repeats) + 1 over the readings "
              "expected to move) instead of the 8 % the board assumes on its own; chance runs per week = "
-             "readings per week x rate^(run-1). Light at the lamps' steady level is no evidence of a stuck sensor.", "",
+             "readings per week x rate^(run-1).", "",
              "| quantity | repeats | rate bound | run needed | chance runs / week | such runs in the history |",
              "| --- | --- | --- | --- | --- | --- |"]
     for row in table:
-        if "stuck_run" in row:
-            lines.append("| %s | %.2f %% | %.2f %% | %d readings (%d min) | %.4f | %d |" % (
-                row["quantity"], row["repeat_pct"], row["repeat_pct_bound"], row["stuck_run"], row["minutes"],
-                row["chance_per_week"], row["seen_in_history"]))
-    for row in table:
-        if "steady_level" in row:
-            lines.append("")
-            lines.append("%s: the lamps hold %.0f-%.0f for %.1f hours a day on average." % (
-                row["quantity"], row["steady_level"][0], row["steady_level"][1], row["hours_per_day"]))
+        lines.append("| %s | %.2f %% | %.2f %% | %d readings (%d min) | %.4f | %d |" % (
+            row["quantity"], row["repeat_pct"], row["repeat_pct_bound"], row["stuck_run"], row["minutes"],
+            row["chance_per_week"], row["seen_in_history"]))
     return lines + [""]
 
 

@@ -540,31 +540,16 @@ def test_site_habits_say_when_a_quantity_is_expected_to_move_from_the_first_hour
     assert kinds(run(det, rows), "stuck") == []
 
 
-def test_light_at_the_site_lamps_level_is_not_stuck_elsewhere_it_is():
-    def lamp_night(i, par):
-        row = _still_night(i)
-        row["par_umol_m2_s"] = par if 30 <= i < 45 else 171.0 + NOISE[i % 13]
-        return row
-    rows = [lamp_night(i, 171.0) for i in range(60)]
-    assert kinds(run(SensorFaults(), rows), "stuck") != []   # the board alone: 30 min of 171
-    det = SensorFaults()
-    det.adopt_site({"par_umol_m2_s": {"steady_level": [161.0, 183.0]}})
-    assert kinds(run(det, rows), "stuck") == []
-    det = SensorFaults()
-    det.adopt_site({"par_umol_m2_s": {"steady_level": [161.0, 183.0]}})
-    assert kinds(run(det, [lamp_night(i, 120.0) for i in range(60)]), "stuck") != []
-
-
 def test_alert_engine_takes_the_habits_from_a_model_and_metadata_is_checked():
     from verdant.modelmeta import check_meta
     engine = AlertEngine()
     engine.adopt_model({"alert_threshold": 0.5, "sensor_habits": {"air_temp_c": {"stuck_run": 5}}})
     assert engine.faults.tracks["air_temp_c"].site_run == 5
     check_meta({"sensor_habits": {"air_temp_c": {"changed_pct": [50] * 24, "stuck_run": 5},
-                                  "par_umol_m2_s": {"steady_level": [160, 180]}}})
+                                  "co2_ppm": {"changed_pct": [255] * 24}}})
     for bad, word in (({"air_temp_c": {"stuck_run": 2}}, "stuck_run"),
                       ({"air_temp_c": {"changed_pct": [50] * 23}}, "changed_pct"),
-                      ({"par_umol_m2_s": {"steady_level": [180, 160]}}, "steady_level"),
+                      ({"air_temp_c": {"stuck_run": 5.0}}, "stuck_run"),
                       ({"air_temp_c": {"run": 5}}, "unknown key"), ([], "expected an object")):
         try:
             check_meta({"sensor_habits": bad})

@@ -1,5 +1,5 @@
 """The site history's measured sensor habits (verdant_host.sitehabits): the stuck run from the
-sensor's own repeat rate, the hourly habit, the lamps' steady light level."""
+sensor's own repeat rate and the hourly habit."""
 import numpy as np
 
 from verdant_host import sitehabits
@@ -49,11 +49,3 @@ def test_runs_in_the_history_are_counted():
     still = np.array([False, True, True, True, False, True, True, True, True, False])
     assert sitehabits.runs_at_least(still, 4) == 2   # two runs of 4+ identical readings
     assert sitehabits.runs_at_least(still, 5) == 1
-
-
-def test_lamp_level_found_with_lamps_and_not_without():
-    habits, table = sitehabits.sensor_habits(*history())
-    lo, hi = habits["par_umol_m2_s"]["steady_level"]
-    assert lo < 171 < hi and hi - lo < 30, (lo, hi)
-    habits, _ = sitehabits.sensor_habits(*history(lamps=False))
-    assert "par_umol_m2_s" not in habits
