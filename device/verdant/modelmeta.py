@@ -10,7 +10,7 @@ A model file's metadata is a JSON object; every key is optional for the engine a
   norm_mean/norm_std one value per feature, std > 0
   alert_threshold    probability in [0, 1]; alert_consecutive int >= 1
   sensor_habits      site models: {quantity: {"changed_pct": 24 ints 0-100 or 255,
-                     "stuck_run": int 3-48}} (verdant.sensorfaults)
+                     "stuck_run": int 3-48, "jump_limit": number > 0}} (verdant.sensorfaults)
 
 Example:
     check_meta(model.meta, model.input_elements, model.output_elements)   # ValueError
@@ -89,8 +89,10 @@ def _check_habits(habits):
                 want = "24 ints 0-100 (255: hour not seen)"
             elif key == "stuck_run":
                 ok, want = _is_int(value) and 3 <= value <= 48, "an int 3-48"
+            elif key == "jump_limit":
+                ok, want = _is_number(value) and value > 0, "a number > 0"
             else:
-                raise ValueError("%s.%s: unknown key (expected changed_pct, stuck_run)" % (where, key))
+                raise ValueError("%s.%s: unknown key (expected changed_pct, stuck_run, jump_limit)" % (where, key))
             if not ok:
                 raise ValueError("%s.%s: expected %s, got %r" % (where, key, want, value))
 

@@ -47,8 +47,11 @@ Detectors (thresholds in DEFAULTS, board config "alerts": {"sensor_faults": {...
   dropout  a quantity missing in at least dropout_min of the last dropout_window samples
            while its sensor is not "failed" (a failed sensor already raises
            sensor_failure); clears when the window has no gap.
-With a site model (verdant_host.sitehabits), its history presets the hourly habits and gives
-the stuck run from the sensor's repeat rate measured over days instead of the 8 % floor.
+With a site model (verdant_host.sitehabits), its history presets the hourly habits, gives
+the stuck run from the sensor's repeat rate measured over days instead of the 8 % floor, and
+a jump limit beyond anything the history did in 5 minutes: three such jumps within
+spike_window_s, not all one way, are spikes (the issue's "three implausible jumps"),
+known at the third jump instead of at the second spike's return.
 Soil probes are left out of the stuck check: their readings hold still for hours.
 
 A stuck or drifting quantity is "suspect": AlertEngine blanks the rule series computed
@@ -177,6 +180,9 @@ class _Track:
         self.expected_count = 0    # identical readings of the run taken while expected to move
         self.expected_since = None
         self.site_run = 0          # run needed measured on the site's history (0: the board's own rule)
+        self.site_jump = 0         # a 5-minute change beyond anything the site's history did (0: none known)
+        self.jumps = []            # times of the last (at most 3) such jumps ...
+        self.jump_dirs = []        # ... and their directions (+1 / -1)
 
 
 class SensorFaults:
@@ -193,7 +199,7 @@ class SensorFaults:
         """The site model's measured sensor habits (metadata "sensor_habits", made by
         verdant_host.sitehabits from the site's history): per quantity the hourly habit
         (changed_pct, 24 values, the board's own measurements replace them hour by hour)
-        and the stuck run (stuck_run)."""
+        the stuck run (stuck_run) and the largest believable 5-minute change (jump_limit)."""
         for q, habit in habits.items():
             tr = self.tracks.get(q)
             if tr is None:
@@ -203,6 +209,7 @@ class SensorFaults:
                 for h in range(24):
                     tr.habit[h] = pct[h]
             tr.site_run = habit.get("stuck_run", 0)
+            tr.site_jump = habit.get("jump_limit", 0)
 
     def suspects(self):
         """Quantities whose readings are not to be trusted now (stuck or drifting)."""
@@ -424,6 +431,9 @@ class SensorFaults:
                 tr.counted |= 8
         for _ in range(held_back):
             tr.spikes.append(t)
+        jumped = self._site_jumps(t, v, tr) if tr.site_jump and prev else False
+        if jumped:
+            tr.spikes.append(t)
         if len(prev) < 4:  # the last four readings, oldest first, in a list kept per quantity
             prev.append(v)
         else:
@@ -436,9 +446,33 @@ class SensorFaults:
             if not tr.spikes:
                 self._event(t, q, tr, "spikes", "clear", "%s: no spike for %d s" % (q, window), v, events)
             return
-        if len(tr.spikes) >= s["spike_count"]:
+        if jumped:
+            reason = "%s: 3 jumps out and back beyond %s in 5 min (more than anything in the site's history) within %d s" % (
+                q, _fmt(tr.site_jump), t - tr.jumps[0])
+            del tr.jumps[:]
+            del tr.jump_dirs[:]
+            self._event(t, q, tr, "spikes", "raise", reason, v, events)
+        elif len(tr.spikes) >= s["spike_count"]:
             reason = "%s: %d spikes (implausible jumps out and back) within %d s" % (q, len(tr.spikes), t - tr.spikes[0])
             self._event(t, q, tr, "spikes", "raise", reason, v, events)
+
+    def _site_jumps(self, t, v, tr):
+        """True when this reading makes the third jump beyond the site's jump_limit within
+        spike_window_s and the three are not all one way (out and back: a sensor; a real fast
+        change, a vent opening in winter, goes one way)."""
+        d = v - tr.prev[-1]
+        if -tr.site_jump <= d <= tr.site_jump:
+            return False
+        tr.jumps.append(t)
+        tr.jump_dirs.append(1 if d > 0 else -1)
+        if len(tr.jumps) > 3:
+            tr.jumps.pop(0)
+            tr.jump_dirs.pop(0)
+        while tr.jumps and t - tr.jumps[0] > self.settings["spike_window_s"]:
+            tr.jumps.pop(0)
+            tr.jump_dirs.pop(0)
+        dirs = tr.jump_dirs
+        return len(dirs) == 3 and (dirs[0] != dirs[1] or dirs[1] != dirs[2])
 
     def _dropout(self, t, q, v, tr, health, events):
         s = self.settings

@@ -8,7 +8,10 @@ Per quantity (air temperature, RH, CO2):
   stuck_run    identical readings in a row the stuck check needs: the shortest run that comes
                by chance less than once in 50000 readings (the board's own criterion) given this
                sensor's repeat rate measured on the history (upper bound, ~2 sigma) instead of the
-               8 % the board assumes when it knows only three hours.
+               8 % the board assumes when it knows only three hours;
+  jump_limit   JUMP_MARGIN x the largest change between two readings one period apart in the
+               history (at least the board's SPIKE_STEP): three jumps beyond it within hours,
+               not all one way, are spikes.
 Light is left to the board's own rule (light_stuck_s: lamps hold it steady for hours).
 
 The report gives per quantity the repeat rate, the run, the chance runs per week that run
@@ -20,6 +23,8 @@ import math
 
 import numpy as np
 
+from verdant.sensorfaults import SPIKE_STEP
+
 STUCK_QUANTITIES = ("air_temp_c", "rh_pct", "co2_ppm")
 CHANCE_PER_READING = 2e-5     # verdant.sensorfaults: a run by chance less than once in 50000 readings
 HABIT_PCT = 50                # verdant.sensorfaults stuck_habit_pct: expected to move at this hour
@@ -27,6 +32,7 @@ MIN_RUN, MAX_RUN = 3, 48      # as verdant.sensorfaults._runs_for
 FLOORS = {"rh_pct": (0.0, 100.0)}
 OUTDOOR_CO2 = (380.0, 440.0)  # verdant.sensorfaults.LEVELS: no evidence there
 HOUR_S = 3600
+JUMP_MARGIN = 1.5             # x the history's largest 5-minute change
 
 
 def _hours(ts):
@@ -91,9 +97,12 @@ def sensor_habits(ts, readings, period=300):
         p = (repeats + 2.0 * math.sqrt(repeats) + 1.0) / n_steps
         run = run_needed(p)
         seen = runs_at_least(counted & ~changed, run)
-        habits[q] = {"changed_pct": pct, "stuck_run": run}
+        largest = float(np.abs(now - np.asarray(v, dtype=float)[:-1])[ok].max())
+        jump = round(max(SPIKE_STEP[q], JUMP_MARGIN * largest), 2)
+        habits[q] = {"changed_pct": pct, "stuck_run": run, "jump_limit": jump}
         table.append({"quantity": q, "repeat_pct": round(100.0 * repeats / n_steps, 2),
                       "repeat_pct_bound": round(100.0 * p, 2), "stuck_run": run,
                       "minutes": (run - 1) * period // 60,
-                      "chance_per_week": round(per_week * p ** (run - 1), 4), "seen_in_history": seen})
+                      "chance_per_week": round(per_week * p ** (run - 1), 4), "seen_in_history": seen,
+                      "jump_limit": jump})
     return habits, table

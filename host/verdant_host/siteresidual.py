@@ -500,13 +500,15 @@ def habits_report(table):
              "stuck check needs is the shortest that comes by chance less than once in 50000 readings at "
              "this sensor's repeat rate (upper bound: repeats + 2 sqrt(repeats) + 1 over the readings "
              "expected to move) instead of the 8 % the board assumes on its own; chance runs per week = "
-             "readings per week x rate^(run-1).", "",
-             "| quantity | repeats | rate bound | run needed | chance runs / week | such runs in the history |",
-             "| --- | --- | --- | --- | --- | --- |"]
+             "readings per week x rate^(run-1). A jump beyond the jump limit (1.5 x the largest 5-minute "
+             "change in the history, at least the board's spike step) is implausible for this greenhouse: three "
+             "within 3 hours, not all one way, raise a spikes sensor_fault.", "",
+             "| quantity | repeats | rate bound | run needed | chance runs / week | such runs in the history | jump limit |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     for row in table:
-        lines.append("| %s | %.2f %% | %.2f %% | %d readings (%d min) | %.4f | %d |" % (
+        lines.append("| %s | %.2f %% | %.2f %% | %d readings (%d min) | %.4f | %d | %s |" % (
             row["quantity"], row["repeat_pct"], row["repeat_pct_bound"], row["stuck_run"], row["minutes"],
-            row["chance_per_week"], row["seen_in_history"]))
+            row["chance_per_week"], row["seen_in_history"], row["jump_limit"]))
     return lines + [""]
 
 

@@ -550,6 +550,7 @@ def test_alert_engine_takes_the_habits_from_a_model_and_metadata_is_checked():
     for bad, word in (({"air_temp_c": {"stuck_run": 2}}, "stuck_run"),
                       ({"air_temp_c": {"changed_pct": [50] * 23}}, "changed_pct"),
                       ({"air_temp_c": {"stuck_run": 5.0}}, "stuck_run"),
+                      ({"co2_ppm": {"jump_limit": 0}}, "jump_limit"),
                       ({"air_temp_c": {"run": 5}}, "unknown key"), ([], "expected an object")):
         try:
             check_meta({"sensor_habits": bad})
@@ -572,3 +573,35 @@ def test_others_moved_counts_this_steps_readings():
     det.adopt_site({"air_temp_c": {"changed_pct": [95] * 24, "stuck_run": 5}})
     got = kinds(run(det, rows), "stuck")
     assert got and got[0] == (34, "raise"), got
+
+
+def _co2_day(i):
+    row = _still_night(i)
+    row["co2_ppm"] = 700.0 + 3 * NOISE[(i * 7) % 13] + (i % 7)   # moving, never more than ~40 ppm a step
+    return row
+
+
+def test_three_jumps_beyond_the_site_history_out_and_back_are_spikes_at_the_third():
+    rows = [_co2_day(i) for i in range(80)]
+    rows[30]["co2_ppm"] += 600.0   # out at 30, back at 31
+    rows[34]["co2_ppm"] -= 550.0   # out again at 34 (the third jump), back at 35
+    det = SensorFaults()
+    det.adopt_site({"co2_ppm": {"jump_limit": 250.0}})
+    got = kinds(run(det, rows), "spikes")
+    assert got and got[0] == (34, "raise"), got
+    # the board alone waits for the second spike to come back and be seen as one
+    alone = kinds(run(SensorFaults(), rows), "spikes")
+    assert alone and alone[0][0] > 34, alone
+    # below the site's limit (a greenhouse whose CO2 moves 700 ppm in 5 min) it is the board's own rule
+    det = SensorFaults()
+    det.adopt_site({"co2_ppm": {"jump_limit": 700.0}})
+    assert kinds(run(det, rows), "spikes") == alone
+
+
+def test_a_real_fast_change_all_one_way_is_not_spikes():
+    rows = [_co2_day(i) for i in range(80)]
+    for i in range(30, 80):
+        rows[i]["co2_ppm"] -= 300.0 * min(i - 29, 3)   # three 300 ppm drops in a row, then it stays
+    det = SensorFaults()
+    det.adopt_site({"co2_ppm": {"jump_limit": 250.0}})
+    assert kinds(run(det, rows), "spikes") == []

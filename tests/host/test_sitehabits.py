@@ -33,6 +33,12 @@ def test_stuck_run_follows_the_measured_repeat_rate():
     assert air["chance_per_week"] == round(2016 * (air["repeat_pct_bound"] / 100) ** 4, 4)
     assert air["chance_per_week"] < 2016 * 2e-5
     assert len(habits["air_temp_c"]["changed_pct"]) == 24 and min(habits["air_temp_c"]["changed_pct"]) > 80
+    # the jump limit: 1.5 x the largest 5-minute change, at least the board's spike step
+    ts, r = history(days=7)
+    largest = np.abs(np.diff(r["co2_ppm"])).max()
+    assert habits["co2_ppm"]["jump_limit"] == max(250.0, round(1.5 * largest, 2))
+    r["co2_ppm"][100] += 400.0   # one CO2 step of 400 ppm in the history: limit 1.5 x that
+    assert sitehabits.sensor_habits(ts, r)[0]["co2_ppm"]["jump_limit"] >= 600.0
     # the same air read to 0.1 C repeats often: a longer run is needed
     coarse, _ = sitehabits.sensor_habits(*history(temp_step=0.1))
     assert coarse["air_temp_c"]["stuck_run"] > 7
