@@ -22,6 +22,8 @@ Example:
     engine = AlertEngine()                     # defaults from verdant.rules
     events = engine.update_rules(t, feature_row)
 """
+from array import array
+
 from verdant.protocol import number_text
 from verdant.rules import load_rules, judge
 
@@ -158,6 +160,7 @@ class AlertEngine:
                                                      s["cooldown_s"], s["remind_s"])
         self._sensor_states = {}
         self._model_states = {}
+        self._gates = {}             # model label -> (quantity, "below"/"above", 24 hourly limits)
 
     def adopt_model(self, meta):
         """Take a model's own detection threshold and debounce (metadata alert_threshold,
@@ -171,6 +174,24 @@ class AlertEngine:
             s["model_clear"] = s["model_threshold"] * 0.7
         if self.faults is not None and meta.get("sensor_habits"):
             self.faults.adopt_site(meta["sensor_habits"])  # a site model's history of its sensors
+        self._gates = {}
+        levels = meta.get("levels") or {}
+        for label, (q, side) in (meta.get("label_gates") or {}).items():
+            self._gates[label] = (q, side, array("f", levels[q]["low" if side == "below" else "high"]))
+
+    def _outside(self, t, label, row):
+        """A site model's label counts only while its quantity is outside what the site's history
+        held at this hour (+-1 h): a change faster than forecast that brings the air back into its
+        usual range (vents or screens taking a warm morning's surplus away) is no fault."""
+        gate = self._gates.get(label)
+        if gate is None:
+            return True
+        q, side, limits = gate
+        v = row.get(q) if row else None
+        if v is None:
+            return False
+        limit = limits[(t // 3600) % 24]
+        return v < limit if side == "below" else v > limit
 
     def active(self):
         """Sorted list of the active alert types."""
@@ -298,7 +319,8 @@ class AlertEngine:
             if state is None:
                 state = self._model_states[label] = CountState(int(s["model_consecutive"]), s["remind_s"],
                                                                s["cooldown_s"])
-            event = state.update(t, p >= s["model_threshold"], p < s["model_clear"])
+            detected = p >= s["model_threshold"] and self._outside(t, label, row)
+            event = state.update(t, detected, p < s["model_clear"])
             if event is None:
                 continue
             if event == "clear":

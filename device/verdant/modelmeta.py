@@ -11,6 +11,9 @@ A model file's metadata is a JSON object; every key is optional for the engine a
   alert_threshold    probability in [0, 1]; alert_consecutive int >= 1
   sensor_habits      site models: {quantity: {"changed_pct": 24 ints 0-100 or 255,
                      "stuck_run": int 3-48, "jump_limit": number > 0}} (verdant.sensorfaults)
+  levels, label_gates  site models: {quantity: {"low": 24 numbers, "high": 24 numbers}} (the
+                     history's range per hour of the day, +-1 h) and {label: [quantity,
+                     "below"|"above"]}: the label alerts only while the quantity is beyond it
 
 Example:
     check_meta(model.meta, model.input_elements, model.output_elements)   # ValueError
@@ -71,6 +74,8 @@ def check_meta(meta, inputs=None, outputs=None):
                          % (meta["alert_threshold"],))
     if "sensor_habits" in meta:
         _check_habits(meta["sensor_habits"])
+    if "label_gates" in meta or "levels" in meta:
+        _check_gates(meta)
     if "alert_consecutive" in meta and not (_is_int(meta["alert_consecutive"]) and meta["alert_consecutive"] >= 1):
         raise ValueError("metadata alert_consecutive: expected an int >= 1, got %r" % (meta["alert_consecutive"],))
 
@@ -95,6 +100,24 @@ def _check_habits(habits):
                 raise ValueError("%s.%s: unknown key (expected changed_pct, stuck_run, jump_limit)" % (where, key))
             if not ok:
                 raise ValueError("%s.%s: expected %s, got %r" % (where, key, want, value))
+
+
+def _check_gates(meta):
+    levels, gates = meta.get("levels"), meta.get("label_gates")
+    if not isinstance(levels, dict) or not isinstance(gates, dict):
+        raise ValueError("metadata levels and label_gates: expected two objects, got %r and %r" % (levels, gates))
+    for q, pair in levels.items():
+        for key in ("low", "high"):
+            values = pair.get(key) if isinstance(pair, dict) else None
+            if not (isinstance(values, list) and len(values) == 24 and all(_is_number(v) for v in values)):
+                raise ValueError("metadata levels.%s.%s: expected 24 numbers (one per hour), got %r" % (q, key, values))
+    labels = meta.get("labels") or ()
+    for label, gate in gates.items():
+        if labels and label not in labels:
+            raise ValueError("metadata label_gates.%s: not one of the model's labels" % label)
+        if not (isinstance(gate, list) and len(gate) == 2 and gate[0] in levels and gate[1] in ("below", "above")):
+            raise ValueError("metadata label_gates.%s: expected [a quantity of levels, \"below\" or \"above\"], "
+                             "got %r" % (label, gate))
 
 
 def model_fits(meta, fitted):

@@ -52,15 +52,14 @@ def read_history(path):
     return ts, readings
 
 
-def export(tflite_bytes, names, mean, std, rule, name, labels, window, sensor_habits=None):
-    """(model file bytes, export report) with the metadata the board needs (and, for a site
-    model, its sensors' habits: verdant_host.sitehabits)."""
+def export(tflite_bytes, names, mean, std, rule, name, labels, window, extra=None):
+    """(model file bytes, export report) with the metadata the board needs (extra: a site
+    model's own keys, e.g. sensor_habits, levels, label_gates)."""
     from verdant_host.export import export_with_report
     meta = {"name": name, "features": list(names), "norm_mean": [float(v) for v in mean],
             "norm_std": [float(v) for v in std], "labels": list(labels), "window": window, "period_s": PERIOD_S,
             "alert_threshold": float(rule[0]), "alert_consecutive": int(rule[1])}
-    if sensor_habits:
-        meta["sensor_habits"] = sensor_habits
+    meta.update(extra or {})
     return export_with_report(tflite_bytes, meta)
 
 

@@ -373,8 +373,10 @@ def train(history_csv, out_dir, progress=None):
     weeks = (ts[-1] - ts[0]) / (7 * 86400.0)
     rule = (0.5, CONSECUTIVE)
     habits, habit_table = sensor_habits(ts, readings, PERIOD_S)
+    levels = hourly_levels(ts, readings, targets)
+    extra = {"sensor_habits": habits, "levels": levels, "label_gates": label_gates(m["labels"])}
     model_bytes, exp = export(m["tflite"], names, m["mean"], m["std"], rule, "verdant-site-" + sensor_set_name(present),
-                              labels=m["labels"], window=WINDOW, sensor_habits=habits)
+                              labels=m["labels"], window=WINDOW, extra=extra)
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "model.bin"), "wb") as f:
         f.write(model_bytes)
@@ -402,6 +404,34 @@ def train(history_csv, out_dir, progress=None):
     say("wrote %s (%d bytes): thresholds %s; %d raises on the history itself (%.2f weeks)" % (
         os.path.join(out_dir, "model.bin"), len(model_bytes), result["thresholds"], held_raises, weeks))
     return result
+
+
+def hourly_levels(ts, readings, targets):
+    """{quantity: {"low": 24, "high": 24}}: the range the history held at each hour of the day and
+    the hours either side (UTC, as the board's clock): a label alerts only beyond it."""
+    hours = (np.asarray(ts) // 3600) % 24
+    out = {}
+    for q in targets:
+        v = np.asarray(readings[q], dtype=float)
+        lo, hi = [], []
+        for h in range(24):
+            sel = np.isin(hours, ((h - 1) % 24, h, (h + 1) % 24)) & np.isfinite(v)
+            pick = v[sel] if sel.any() else v[np.isfinite(v)]
+            lo.append(round(float(pick.min()), 2))
+            hi.append(round(float(pick.max()), 2))
+        out[q] = {"low": lo, "high": hi}
+    return out
+
+
+def label_gates(labels):
+    """{label: [quantity, "above" | "below"]}: a rise alerts only above the hour's range, a drop
+    only below it (verdant.alerts)."""
+    full = {short: q for q, short in SHORT.items()}
+    gates = {}
+    for label in labels:
+        short, way = label.split("_")[:2]
+        gates[label] = [full[short], "above" if way == "rise" else "below"]
+    return gates
 
 
 def build(designs, x, groups):
@@ -545,6 +575,10 @@ def write_report(path, r, history_csv):
                                                                                 r["history_weeks"]),
         "| int8 vs float residual decisions agree | %s of windows |" % r["int8_float_agreement"],
         "| model file | %d bytes, arena %d bytes |" % (r["model_bytes"], r["arena_bytes"]), "",
+        "On the board a label alerts only while its quantity is also outside the range the history held at "
+        "that hour (+-1 h; metadata levels and label_gates): below it for a drop, above it for a rise. A change "
+        "faster than forecast that brings the air back into its usual range (vents or screens taking a warm "
+        "morning's surplus away) is no fault; a failing heater, a stuck valve or a spiking sensor leave it.", "",
         "Use it: `verdant replay CSV --model %s`, `make deploy MODEL=%s`." % (
             os.path.join(os.path.dirname(path), "model.bin"), os.path.join(os.path.dirname(path), "model.bin")),
         "A few days of history make the false-alarm figure coarse (one raise in %d days = %.1f per week)."

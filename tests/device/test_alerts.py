@@ -252,3 +252,60 @@ def test_unusual_while_a_model_or_band_alert_is_active_not_for_a_rule():
     assert "too_cold" not in engine.active() and not engine.unusual()
     engine.band.active["cold_anomaly"] = 1   # what NormalBand.update keeps while it warns
     assert engine.unusual()
+
+
+def _gated_engine():
+    engine = AlertEngine()
+    low = [15.0] * 24
+    low[9] = 19.0   # 9 h: the history never had the air below 19 C
+    engine.adopt_model({"alert_threshold": 0.5, "alert_consecutive": 2,
+                        "labels": ["temp_drop_30m", "co2_rise_10m"],
+                        "levels": {"air_temp_c": {"low": low, "high": [30.0] * 24},
+                                   "co2_ppm": {"low": [300.0] * 24, "high": [900.0] * 24}},
+                        "label_gates": {"temp_drop_30m": ["air_temp_c", "below"],
+                                        "co2_rise_10m": ["co2_ppm", "above"]}})
+    return engine
+
+
+def _raises(engine, t0, rows, p=0.9):
+    out = []
+    for i, row in enumerate(rows):
+        for ev in engine.update_model(t0 + i * STEP, ["temp_drop_30m", "co2_rise_10m"], [p, p], row):
+            out.append((i, ev["type"], ev["event"]))
+    return out
+
+
+def test_a_site_label_alerts_only_beyond_the_hours_usual_range():
+    nine = 86400 * 10 + 9 * 3600
+    # a fast drop back into the usual range (19.6 C at 9 h, the usual low 19) and CO2 inside its range: nothing
+    assert _raises(_gated_engine(), nine, [{"air_temp_c": 19.6, "co2_ppm": 800.0}] * 4) == []
+    # below the hour's low, and CO2 above the range: both raise after two predictions
+    got = _raises(_gated_engine(), nine, [{"air_temp_c": 18.5, "co2_ppm": 1200.0}] * 4)
+    assert got == [(1, "temp_drop_30m", "raise"), (1, "co2_rise_10m", "raise")], got
+    # the same 18.5 C at 3 h is inside that hour's range (low 15)
+    assert _raises(_gated_engine(), nine - 6 * 3600, [{"air_temp_c": 18.5, "co2_ppm": 800.0}] * 4) == []
+    # no reading: no evidence
+    assert _raises(_gated_engine(), nine, [{"co2_ppm": 800.0}] * 4) == []
+    # a model without gates alerts on p alone
+    engine = AlertEngine()
+    engine.adopt_model({"alert_threshold": 0.5, "alert_consecutive": 2})
+    assert [e[2] for e in _raises(engine, nine, [{"air_temp_c": 19.6}] * 3)] == ["raise", "raise"]
+
+
+def test_site_gates_metadata_is_checked():
+    from verdant.modelmeta import check_meta
+    good = {"labels": ["temp_drop_30m"], "levels": {"air_temp_c": {"low": [1.0] * 24, "high": [2.0] * 24}},
+            "label_gates": {"temp_drop_30m": ["air_temp_c", "below"]}}
+    check_meta(good)
+    for change, word in ((("levels", {"air_temp_c": {"low": [1.0] * 23, "high": [2.0] * 24}}), "levels.air_temp_c.low"),
+                         (("label_gates", {"temp_drop_30m": ["co2_ppm", "below"]}), "label_gates.temp_drop_30m"),
+                         (("label_gates", {"temp_drop_30m": ["air_temp_c", "under"]}), "label_gates.temp_drop_30m"),
+                         (("label_gates", {"rh_drop_30m": ["air_temp_c", "below"]}), "not one of the model's labels")):
+        meta = dict(good)
+        meta[change[0]] = change[1]
+        try:
+            check_meta(meta)
+        except ValueError as exc:
+            assert word in str(exc), exc
+        else:
+            raise AssertionError("accepted %r" % (change,))

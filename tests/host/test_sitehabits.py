@@ -55,3 +55,17 @@ def test_runs_in_the_history_are_counted():
     still = np.array([False, True, True, True, False, True, True, True, True, False])
     assert sitehabits.runs_at_least(still, 4) == 2   # two runs of 4+ identical readings
     assert sitehabits.runs_at_least(still, 5) == 1
+
+
+def test_site_levels_and_gates_for_the_labels():
+    from verdant_host import siteresidual
+    ts, r = history(days=4)
+    levels = siteresidual.hourly_levels(ts, r, ["air_temp_c", "co2_ppm"])
+    hours = (ts // 3600) % 24
+    near9 = np.isin(hours, (8, 9, 10))
+    assert levels["air_temp_c"]["low"][9] == round(float(r["air_temp_c"][near9].min()), 2)
+    assert levels["co2_ppm"]["high"][0] == round(float(r["co2_ppm"][np.isin(hours, (23, 0, 1))].max()), 2)
+    assert levels["air_temp_c"]["low"][9] > levels["air_temp_c"]["low"][21]   # warm mornings, cool evenings
+    gates = siteresidual.label_gates(["temp_drop_30m", "co2_rise_10m", "rh_drop_10m"])
+    assert gates == {"temp_drop_30m": ["air_temp_c", "below"], "co2_rise_10m": ["co2_ppm", "above"],
+                     "rh_drop_10m": ["rh_pct", "below"]}
