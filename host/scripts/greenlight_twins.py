@@ -157,6 +157,10 @@ noise (0.05 C, 0.3 %RH, 8 ppm): before that, no detector can tell the fault from
 "visible after" is the earliest of the three; a fault with none is not observable with T, RH
 and CO2 sensors (PAR is not changed by these faults). Times are minutes after the fault start;
 "window" is the fault's start and end in hours after the scenario start.
+
+Visible here means told apart from the twin, which a board never has: a detector must also
+tell the fault from this greenhouse's healthy day-to-day variation, a far larger bar
+(`host/scripts/vent_signatures.py` measures it for the vents).
 """
 
 

@@ -67,8 +67,9 @@ def test_table_marks_unobservable_faults_and_the_test_split_is_refused():
 
 
 @pytest.mark.skipif(importlib.util.find_spec("greenlight") is None,
-                    reason="needs the greenlight package (its own venv: make greenlight-venv; "
-                           "run build/greenlight-venv/bin/python -m pytest on this file)")
+                    reason="needs the greenlight package, which lives in its own venv (make greenlight-venv); "
+                           "make field-observability checks every real pair (same before the fault, "
+                           "committed readings reproduced to the noise)")
 def test_a_vent_stuck_open_differs_from_its_twin_only_from_its_start():
     meta = dict(gs.scenario("dev", 13, 11), days=2, fault_start_s=86400 + 7 * 3600, fault_end_s=86400 + 9 * 3600)
     row = tw.compare_runs(meta, cache=None)
