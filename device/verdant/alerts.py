@@ -174,6 +174,8 @@ class AlertEngine:
             s["model_clear"] = s["model_threshold"] * 0.7
         if self.faults is not None and meta.get("sensor_habits"):
             self.faults.adopt_site(meta["sensor_habits"])  # a site model's history of its sensors
+        if self.band is not None:
+            self.band.adopt_site(meta.get("co2_hold"))  # the CO2 set point its dosing holds, or none
         self._gates = {}
         levels = meta.get("levels") or {}
         for label, (q, side) in (meta.get("label_gates") or {}).items():

@@ -14,6 +14,7 @@ A model file's metadata is a JSON object; every key is optional for the engine a
   levels, label_gates  site models: {quantity: {"low": 24 numbers, "high": 24 numbers}} (the
                      history's range per hour of the day, +-1 h) and {label: [quantity,
                      "below"|"above"]}: the label alerts only while the quantity is beyond it
+  co2_hold           site models: {"set_ppm": number, "below_ppm": number > 0} (verdant.normalband)
 
 Example:
     check_meta(model.meta, model.input_elements, model.output_elements)   # ValueError
@@ -76,6 +77,12 @@ def check_meta(meta, inputs=None, outputs=None):
         _check_habits(meta["sensor_habits"])
     if "label_gates" in meta or "levels" in meta:
         _check_gates(meta)
+    if "co2_hold" in meta:
+        hold = meta["co2_hold"]
+        if not (isinstance(hold, dict) and _is_number(hold.get("set_ppm")) and _is_number(hold.get("below_ppm"))
+                and hold["below_ppm"] > 0 and len(hold) == 2):
+            raise ValueError("metadata co2_hold: expected {\"set_ppm\": number, \"below_ppm\": number > 0}, got %r"
+                             % (hold,))
     if "alert_consecutive" in meta and not (_is_int(meta["alert_consecutive"]) and meta["alert_consecutive"] >= 1):
         raise ValueError("metadata alert_consecutive: expected an int >= 1, got %r" % (meta["alert_consecutive"],))
 

@@ -16,6 +16,11 @@ there: dosing off; venting, which growers let CO2 fall for, dries the air). A bo
 no light sensor gets no co2_low_anomaly and no early cold tier, one with no RH sensor no
 early CO2-low tier.
 
+With a site model (metadata co2_hold, verdant_host.sitecontrol) the CO2 set point the
+greenhouse's dosing holds in light is known: the mean of the last three readings below it by
+more than its history ever fell (x 1.5, at least 30 ppm), in light with RH not falling, raises
+co2_low_anomaly at once.
+
 Pure logic: update(t, current, suspects) once per feature period returns alert payloads
 
     {"type": "cold_anomaly", "severity": "warning", "event": "raise", "source": "band",
@@ -125,6 +130,15 @@ class NormalBand:
         self._since = {}        # alert type -> time its condition began (raise) or ended (clear)
         self._early_since = {}  # alert type -> time its early-tier condition began
         self._recent = {}       # quantity -> [(t, v)] over the last KEEP_S
+        self.co2_hold = None    # a site model's (set point, shortfall) of the CO2 its dosing holds in light
+        self._bright_steps = 0  # updates in a row in light (the set point check wants three)
+
+    def adopt_site(self, hold):
+        """A site model's CO2 set point held in light (metadata co2_hold: set_ppm, below_ppm,
+        from verdant_host.sitecontrol): the mean of the last three readings that far below it, in
+        light and while RH is not falling (not venting), is dosing off without waiting for the
+        hour-long fall of the early tier."""
+        self.co2_hold = None if hold is None else (float(hold["set_ppm"]), float(hold["below_ppm"]))
 
     def band(self, q, t):
         """(low, high) seen at this hour (+-1 h) on the previous two usable days, or None.
@@ -170,6 +184,7 @@ class NormalBand:
             light = current["light_lux"] * LUX_TO_PAR
         dark = light is not None and light < DARK_PAR
         bright = light is not None and light > BRIGHT_PAR
+        self._bright_steps = self._bright_steps + 1 if bright else 0
         rh = current.get("rh_pct")
         steady_rh = False
         if rh is not None and "rh_pct" not in suspects:
@@ -189,9 +204,15 @@ class NormalBand:
                 if q == "co2_ppm" and not bright:
                     low = False  # CO2 is dosed by day; at dusk and night it falls on its own
                 early, rate = self._early(q, "low", t, v, lo - v, dark, bright and steady_rh)
-                self._judge(t, low_type, low, early, v > lo - low_margin / 2, events,
-                            "%s %s is %s below %s, the lowest %s on the last 2 days%s: %s"
-                            % (q, _fmt(v), _fmt(lo - v), _fmt(lo), when, _trend(rate), low_hint), q, v, band)
+                held = self._below_hold(q, t) if self._bright_steps >= 3 and steady_rh else None
+                if held is not None:
+                    reason = "%s %s (mean of the last three) is %s below %s, the set point this greenhouse holds in " \
+                             "light: %s" % (q, _fmt(held), _fmt(self.co2_hold[0] - held), _fmt(self.co2_hold[0]), low_hint)
+                else:
+                    reason = "%s %s is %s below %s, the lowest %s on the last 2 days%s: %s" % (
+                        q, _fmt(v), _fmt(lo - v), _fmt(lo), when, _trend(rate), low_hint)
+                self._judge(t, low_type, low, early, v > lo - low_margin / 2, events, reason, q, v, band,
+                            now=held is not None)
                 early, rate = self._early(q, "high", t, v, v - hi, dark, bright)
                 self._judge(t, high_type, v > hi + high_margin, early, v < hi + high_margin / 2, events,
                             "%s %s is %s above %s, the highest %s on the last 2 days%s: %s"
@@ -241,17 +262,27 @@ class NormalBand:
                 return None
         return (v - v0) * 3600.0 / (t - t0)
 
-    def _judge(self, t, typ, beyond, early, back, events, reason, q, v, band):
-        """early: 0, or the hold (s) of an early tier whose condition holds now."""
+    def _below_hold(self, q, t):
+        """The mean of the last three kept readings (all in light) when it is beyond the site's CO2 set point
+        shortfall (None otherwise, or without a site model, or readings older than 15 min)."""
+        recent = self._recent.get(q)
+        if q != "co2_ppm" or self.co2_hold is None or recent is None or len(recent) < 3 or t - recent[-3][0] > 900:
+            return None
+        mean = (recent[-1][1] + recent[-2][1] + recent[-3][1]) / 3.0
+        return mean if mean < self.co2_hold[0] - self.co2_hold[1] else None
+
+    def _judge(self, t, typ, beyond, early, back, events, reason, q, v, band, now=False):
+        """early: 0, or the hold (s) of an early tier whose condition holds now; now: raise at once
+        (a condition that already spans readings)."""
         s = self.settings
         if typ not in self.active:
             if not early:
                 self._early_since.pop(typ, None)
             if not beyond:
                 self._since.pop(typ, None)
-            if not beyond and not early:
+            if not beyond and not early and not now:
                 return
-            held = beyond and t - self._since.setdefault(typ, t) >= s["hold_s"]
+            held = now or (beyond and t - self._since.setdefault(typ, t) >= s["hold_s"])
             if early:
                 held = held or t - self._early_since.setdefault(typ, t) >= early
             if not held:

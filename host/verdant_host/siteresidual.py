@@ -47,6 +47,7 @@ import numpy as np
 from verdant import features as vf
 from verdant_host import dataset
 from verdant_host.errors import VerdantError
+from verdant_host.sitecontrol import co2_hold
 from verdant_host.sitehabits import sensor_habits
 from verdant_host.sitemodel import export, read_history, sensor_set_name
 
@@ -375,6 +376,9 @@ def train(history_csv, out_dir, progress=None):
     habits, habit_table = sensor_habits(ts, readings, PERIOD_S)
     levels = hourly_levels(ts, readings, targets)
     extra = {"sensor_habits": habits, "levels": levels, "label_gates": label_gates(m["labels"])}
+    hold, hold_row = co2_hold(ts, readings, PERIOD_S)
+    if hold is not None:
+        extra["co2_hold"] = hold
     model_bytes, exp = export(m["tflite"], names, m["mean"], m["std"], rule, "verdant-site-" + sensor_set_name(present),
                               labels=m["labels"], window=WINDOW, extra=extra)
     os.makedirs(out_dir, exist_ok=True)
@@ -399,7 +403,7 @@ def train(history_csv, out_dir, progress=None):
                    "held_back_false_alarms_per_week": 0.0,
                    "int8_float_agreement": m["agreement"],
                    "model_bytes": len(model_bytes), "arena_bytes": exp.arena_bytes,
-                   "sensor_habits": habit_table}, **per_label)
+                   "sensor_habits": habit_table, "co2_hold": hold_row}, **per_label)
     write_report(os.path.join(out_dir, "report.md"), result, history_csv)
     say("wrote %s (%d bytes): thresholds %s; %d raises on the history itself (%.2f weeks)" % (
         os.path.join(out_dir, "model.bin"), len(model_bytes), result["thresholds"], held_raises, weeks))
@@ -542,6 +546,21 @@ def habits_report(table):
     return lines + [""]
 
 
+def co2_hold_report(row):
+    """The report's section on the CO2 set point (verdant_host.sitecontrol)."""
+    if row is None:
+        return []
+    lines = ["## The CO2 set point (the board's normal band)", ""]
+    if "why" in row:
+        return lines + ["None carried: %s." % row["why"], ""]
+    return lines + [
+        "In light with RH not falling (not venting), %.1f hours a day, the history's CO2 sits at %.0f ppm (median); "
+        "the mean of three readings in a row fell at most %.0f ppm below it on a day. On the board, a three-reading "
+        "mean more than %.0f ppm below (1.5 x that, at least 30) in the same conditions raises co2_low_anomaly "
+        "(dosing off) at once." % (row["hours_per_day"], row["set_ppm"], row["largest_day_shortfall"],
+                                  row["below_ppm"]), ""]
+
+
 def write_report(path, r, history_csv):
     rows = "\n".join("| %s | %s | %s | %s | %s |" % (k, r["thresholds"][k], r["thresholds_max"][k],
                                                    r["held_back_peaks"][k], r["int8_guard"][k])
@@ -583,6 +602,6 @@ def write_report(path, r, history_csv):
             os.path.join(os.path.dirname(path), "model.bin"), os.path.join(os.path.dirname(path), "model.bin")),
         "A few days of history make the false-alarm figure coarse (one raise in %d days = %.1f per week)."
         % (r["days"], 7.0 / max(r["days"], 1)), "",
-    ] + habits_report(r.get("sensor_habits") or [])
+    ] + habits_report(r.get("sensor_habits") or []) + co2_hold_report(r.get("co2_hold"))
     with open(path, "w") as f:
         f.write("\n".join(lines))

@@ -297,10 +297,16 @@ def test_site_gates_metadata_is_checked():
     good = {"labels": ["temp_drop_30m"], "levels": {"air_temp_c": {"low": [1.0] * 24, "high": [2.0] * 24}},
             "label_gates": {"temp_drop_30m": ["air_temp_c", "below"]}}
     check_meta(good)
+    check_meta(dict(good, co2_hold={"set_ppm": 800.0, "below_ppm": 30.0}))
+    engine = AlertEngine()
+    engine.adopt_model(dict(good, co2_hold={"set_ppm": 800.0, "below_ppm": 30.0}))
+    assert engine.band.co2_hold == (800.0, 30.0)
     for change, word in ((("levels", {"air_temp_c": {"low": [1.0] * 23, "high": [2.0] * 24}}), "levels.air_temp_c.low"),
                          (("label_gates", {"temp_drop_30m": ["co2_ppm", "below"]}), "label_gates.temp_drop_30m"),
                          (("label_gates", {"temp_drop_30m": ["air_temp_c", "under"]}), "label_gates.temp_drop_30m"),
-                         (("label_gates", {"rh_drop_30m": ["air_temp_c", "below"]}), "not one of the model's labels")):
+                         (("label_gates", {"rh_drop_30m": ["air_temp_c", "below"]}), "not one of the model's labels"),
+                         (("co2_hold", {"set_ppm": 800, "below_ppm": 0}), "co2_hold"),
+                         (("co2_hold", {"set_ppm": 800}), "co2_hold")):
         meta = dict(good)
         meta[change[0]] = change[1]
         try:

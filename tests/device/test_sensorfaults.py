@@ -605,3 +605,30 @@ def test_a_real_fast_change_all_one_way_is_not_spikes():
     det = SensorFaults()
     det.adopt_site({"co2_ppm": {"jump_limit": 250.0}})
     assert kinds(run(det, rows), "spikes") == []
+
+
+def test_band_site_co2_set_point_knows_dosing_off_sooner_and_not_while_venting():
+    per_day = 86400 // STEP
+    start = 2 * per_day + 9 * 12
+    # dosing off: CO2 falls 5 ppm per reading from the 800 (+0..3) it holds in light
+    rows = ramp(start, 48, "co2_ppm", lambda k: 800.0 - 5.0 * k)
+    site = NormalBand()
+    site.adopt_site({"set_ppm": 801.5, "below_ppm": 30.0})
+    got = [(i, e["type"], e["event"], e["reason"]) for i, e in band_run(site, rows)]
+    # mean of the last three below 771.5: 800 - 5 (k - 1) from k = 7
+    assert got and got[0][:3] == (start + 7, "co2_low_anomaly", "raise"), got
+    assert "set point" in got[0][3]
+    alone = band_events(rows)
+    assert alone and alone[0][0] >= start + 9, alone   # the band alone: its early tier, held 10 min
+    # the same fall while RH falls 6 %/h (vents open, growers let CO2 go): not from the set point
+    venting = ramp(start, 48, "co2_ppm", lambda k: 800.0 - 5.0 * k)
+    for k, i in enumerate(range(start, start + 48)):
+        venting[i]["rh_pct"] = 75.0 - 0.5 * k
+    site = NormalBand()
+    site.adopt_site({"set_ppm": 801.5, "below_ppm": 30.0})
+    got = [(i, e["type"]) for i, e in band_run(site, venting)]
+    assert not got or got[0][0] >= start + 9, got
+    # a healthy day at the set point, with dawn's step from the night's 500 ppm, raises nothing
+    site = NormalBand()
+    site.adopt_site({"set_ppm": 801.5, "below_ppm": 30.0})
+    assert band_run(site, [day_profile(i) for i in range(3 * per_day)]) == []

@@ -69,3 +69,16 @@ def test_site_levels_and_gates_for_the_labels():
     gates = siteresidual.label_gates(["temp_drop_30m", "co2_rise_10m", "rh_drop_10m"])
     assert gates == {"temp_drop_30m": ["air_temp_c", "below"], "co2_rise_10m": ["co2_ppm", "above"],
                      "rh_drop_10m": ["rh_pct", "below"]}
+
+
+def test_co2_set_point_from_the_history():
+    from verdant_host import sitecontrol
+    ts, r = history(days=4)
+    hold, row = sitecontrol.co2_hold(ts, r)
+    # CO2 700 +- 8 ppm noise all day: the set point is 700, the shortfall a three-reading mean reached ~15
+    assert abs(hold["set_ppm"] - 700) <= 2 and hold["below_ppm"] == max(30.0, round(1.5 * row["largest_day_shortfall"], 1))
+    # CO2 that follows the weather in light (no set point) gets none, and says why
+    hours = (ts // 3600) % 24
+    r["co2_ppm"] = r["co2_ppm"] + 40.0 * (hours % 7)
+    hold, row = sitecontrol.co2_hold(ts, r)
+    assert hold is None and "one level" in row["why"]
