@@ -17,7 +17,7 @@ no light sensor gets no co2_low_anomaly and no early cold tier, one with no RH s
 early CO2-low tier.
 
 With a site model (metadata co2_hold, verdant_host.sitecontrol) the CO2 set point the
-greenhouse's dosing holds in light is known: the mean of the last three readings below it by
+greenhouse's dosing holds in light is known: the median of the last three readings below it by
 more than its history ever fell (x 1.5, at least 30 ppm), in light with RH not falling, raises
 co2_low_anomaly at once.
 
@@ -135,7 +135,7 @@ class NormalBand:
 
     def adopt_site(self, hold):
         """A site model's CO2 set point held in light (metadata co2_hold: set_ppm, below_ppm,
-        from verdant_host.sitecontrol): the mean of the last three readings that far below it, in
+        from verdant_host.sitecontrol): the median of the last three readings that far below it, in
         light and while RH is not falling (not venting), is dosing off without waiting for the
         hour-long fall of the early tier."""
         self.co2_hold = None if hold is None else (float(hold["set_ppm"]), float(hold["below_ppm"]))
@@ -206,7 +206,7 @@ class NormalBand:
                 early, rate = self._early(q, "low", t, v, lo - v, dark, bright and steady_rh)
                 held = self._below_hold(q, t) if self._bright_steps >= 3 and steady_rh else None
                 if held is not None:
-                    reason = "%s %s (mean of the last three) is %s below %s, the set point this greenhouse holds in " \
+                    reason = "%s %s (median of the last three) is %s below %s, the set point this greenhouse holds in " \
                              "light: %s" % (q, _fmt(held), _fmt(self.co2_hold[0] - held), _fmt(self.co2_hold[0]), low_hint)
                 else:
                     reason = "%s %s is %s below %s, the lowest %s on the last 2 days%s: %s" % (
@@ -263,13 +263,14 @@ class NormalBand:
         return (v - v0) * 3600.0 / (t - t0)
 
     def _below_hold(self, q, t):
-        """The mean of the last three kept readings (all in light) when it is beyond the site's CO2 set point
+        """The median of the last three kept readings (all in light) when it is beyond the site's CO2 set point
         shortfall (None otherwise, or without a site model, or readings older than 15 min)."""
         recent = self._recent.get(q)
         if q != "co2_ppm" or self.co2_hold is None or recent is None or len(recent) < 3 or t - recent[-3][0] > 900:
             return None
-        mean = (recent[-1][1] + recent[-2][1] + recent[-3][1]) / 3.0
-        return mean if mean < self.co2_hold[0] - self.co2_hold[1] else None
+        a, b, c = recent[-1][1], recent[-2][1], recent[-3][1]
+        mid = max(min(a, b), min(max(a, b), c))  # the median: one spiking reading does not move it
+        return mid if mid < self.co2_hold[0] - self.co2_hold[1] else None
 
     def _judge(self, t, typ, beyond, early, back, events, reason, q, v, band, now=False):
         """early: 0, or the hold (s) of an early tier whose condition holds now; now: raise at once

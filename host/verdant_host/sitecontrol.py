@@ -4,8 +4,8 @@ band (verdant.normalband), carried in the site model's metadata as "co2_hold".
 CO2 dosing holds a set point in light: the history's readings in light (PAR > BRIGHT_PAR on
 this and the two readings before) while RH is not falling faster than VENT_RH_FALL per hour
 (venting, when growers let CO2 go, dries the air) give the set point (their median) and how
-far the mean of three readings in a row ever fell below it on any day. A board that sees its
-three-reading mean fall further than MARGIN x that (at least MIN_BELOW_PPM) below the set
+far the median of three readings in a row ever fell below it on any day. A board that sees its
+three-reading median fall further than MARGIN x that (at least MIN_BELOW_PPM) below the set
 point, in the same conditions, says dosing is off, instead of waiting for the band's
 hour-long fall. A greenhouse whose CO2 in light does not sit at one level (no dosing, or a
 changing set point: the 10th-90th percentile range over HELD_RANGE_PPM) gets none.
@@ -18,7 +18,7 @@ BRIGHT_PAR = 50.0         # verdant.normalband: dosing time
 LUX_TO_PAR = 0.0185       # verdant.features
 VENT_RH_FALL = 1.5        # %/h over the last hour (verdant.normalband)
 MARGIN = 1.5              # x the largest shortfall a history day had
-MIN_BELOW_PPM = 30.0      # 3-4 x a CO2 sensor's noise on a three-reading mean
+MIN_BELOW_PPM = 30.0      # 3-4 x a CO2 sensor's noise
 HELD_RANGE_PPM = 100.0    # a set point: 80 % of the readings in light within this
 MIN_HOURS_PER_DAY = 2.0   # enough readings in light to know the set point
 
@@ -41,7 +41,7 @@ def co2_hold(ts, readings, period=300):
     n = len(ts)
     hour_back = max(1, 3600 // period)
     ok = np.zeros(n, dtype=bool)
-    mean3 = np.full(n, np.nan)
+    median3 = np.full(n, np.nan)
     for k in range(max(2, hour_back), n):
         if ts[k] - ts[k - 2] > 2 * period + period // 2 or ts[k] - ts[k - hour_back] > 3600 + period:
             continue
@@ -49,8 +49,8 @@ def co2_hold(ts, readings, period=300):
             continue
         if not (rh[k] - rh[k - hour_back] > -VENT_RH_FALL):
             continue
-        mean3[k] = co2[k - 2:k + 1].mean()
-        ok[k] = np.isfinite(mean3[k])
+        median3[k] = np.median(co2[k - 2:k + 1])
+        ok[k] = np.isfinite(median3[k])
     days = max((ts[-1] - ts[0]) / 86400.0, 1e-9)
     if ok.sum() * period / 3600.0 / days < MIN_HOURS_PER_DAY:
         return None, {"why": "too little light with RH steady (%.1f h a day)" % (ok.sum() * period / 3600.0 / days)}
@@ -60,7 +60,7 @@ def co2_hold(ts, readings, period=300):
         return None, {"why": "CO2 in light does not sit at one level (10-90 %% range %.0f ppm)" % spread}
     set_ppm = float(np.median(held))
     day = (ts - ts[0]) // 86400
-    worst = max(float((set_ppm - mean3[ok & (day == d)]).max()) for d in np.unique(day[ok]))
+    worst = max(float((set_ppm - median3[ok & (day == d)]).max()) for d in np.unique(day[ok]))
     below = max(MIN_BELOW_PPM, MARGIN * worst)
     hold = {"set_ppm": round(set_ppm, 1), "below_ppm": round(below, 1)}
     return hold, dict(hold, largest_day_shortfall=round(worst, 1), hours_per_day=round(float(ok.sum()) * period / 3600.0 / days, 1))

@@ -555,8 +555,8 @@ def co2_hold_report(row):
         return lines + ["None carried: %s." % row["why"], ""]
     return lines + [
         "In light with RH not falling (not venting), %.1f hours a day, the history's CO2 sits at %.0f ppm (median); "
-        "the mean of three readings in a row fell at most %.0f ppm below it on a day. On the board, a three-reading "
-        "mean more than %.0f ppm below (1.5 x that, at least 30) in the same conditions raises co2_low_anomaly "
+        "the median of three readings in a row fell at most %.0f ppm below it on a day. On the board, a three-reading "
+        "median more than %.0f ppm below (1.5 x that, at least 30) in the same conditions raises co2_low_anomaly "
         "(dosing off) at once." % (row["hours_per_day"], row["set_ppm"], row["largest_day_shortfall"],
                                   row["below_ppm"]), ""]
 

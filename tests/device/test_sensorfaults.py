@@ -615,7 +615,7 @@ def test_band_site_co2_set_point_knows_dosing_off_sooner_and_not_while_venting()
     site = NormalBand()
     site.adopt_site({"set_ppm": 801.5, "below_ppm": 30.0})
     got = [(i, e["type"], e["event"], e["reason"]) for i, e in band_run(site, rows)]
-    # mean of the last three below 771.5: 800 - 5 (k - 1) from k = 7
+    # median of the last three below 771.5: 800 - 5 (k - 1) from k = 7
     assert got and got[0][:3] == (start + 7, "co2_low_anomaly", "raise"), got
     assert "set point" in got[0][3]
     alone = band_events(rows)
@@ -628,6 +628,12 @@ def test_band_site_co2_set_point_knows_dosing_off_sooner_and_not_while_venting()
     site.adopt_site({"set_ppm": 801.5, "below_ppm": 30.0})
     got = [(i, e["type"]) for i, e in band_run(site, venting)]
     assert not got or got[0][0] >= start + 9, got
+    # a reading spiking 600 ppm down in light is no dosing off: the median of three does not move
+    spiked = [day_profile(i) for i in range(3 * per_day)]
+    spiked[start]["co2_ppm"] = 200.0
+    site = NormalBand()
+    site.adopt_site({"set_ppm": 801.5, "below_ppm": 30.0})
+    assert band_run(site, spiked) == []
     # a healthy day at the set point, with dawn's step from the night's 500 ppm, raises nothing
     site = NormalBand()
     site.adopt_site({"set_ppm": 801.5, "below_ppm": 30.0})
