@@ -181,8 +181,8 @@ class _Track:
         self.expected_since = None
         self.site_run = 0          # run needed measured on the site's history (0: the board's own rule)
         self.site_jump = 0         # a 5-minute change beyond anything the site's history did (0: none known)
-        self.jumps = []            # times of the last (at most 3) such jumps ...
-        self.jump_dirs = []        # ... and their directions (+1 / -1)
+        self.jumps = None          # times of the last (at most 3) such jumps (a list with a site model) ...
+        self.jump_dirs = None      # ... and their directions (+1 / -1)
 
 
 class SensorFaults:
@@ -210,6 +210,8 @@ class SensorFaults:
                     tr.habit[h] = pct[h]
             tr.site_run = habit.get("stuck_run", 0)
             tr.site_jump = habit.get("jump_limit", 0)
+            if tr.site_jump and tr.jumps is None:
+                tr.jumps, tr.jump_dirs = [], []
 
     def suspects(self):
         """Quantities whose readings are not to be trusted now (stuck or drifting)."""
