@@ -37,6 +37,12 @@ threshold: measured on the history, the thresholds are raised by it. The metadat
 alert_threshold 0.5 and alert_consecutive CONSECUTIVE, which verdant.alerts uses as for
 any model.
 
+The metadata also carry what the board uses beside the model: levels and label_gates (a label
+alerts only while its quantity is beyond the range the history held at that hour, +-1 h:
+verdant.alerts), sensor_habits (verdant_host.sitehabits: the stuck check's hourly habits and
+run, the spike check's jump limit) and co2_hold (verdant_host.sitecontrol: the CO2 set point
+its dosing holds in light, for the normal band).
+
     result = train("history.csv", "site_model", progress=print)
 """
 import math
