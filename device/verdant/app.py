@@ -19,6 +19,7 @@ from verdant.flashlog import FlashLog
 from verdant.hal import FIRMWARE_EPOCH, firmware_clock
 from verdant.modelslot import ModelSlot
 from verdant.protocol import Encoder
+from verdant.quantities import REFERENCE
 from verdant.sampler import Sampler
 from verdant.serialout import CallOutput, SerialOutput
 from verdant.settings import merge
@@ -209,7 +210,8 @@ class App:
             self.stage_failed("features", exc)
         reading = {}
         for q in self.fitted:
-            reading[q] = current.get(q)
+            if q not in REFERENCE:  # a second sensor's view of the air: for the cross-checks only
+                reading[q] = current.get(q)
         if row is not None:
             for key in READING_EXTRAS:
                 reading[key] = row.get(key)

@@ -5,6 +5,7 @@ sampler, the features, the flash log and the host tools all use these names.
 Example:
     from verdant.quantities import GREENHOUSE, RANGES, of_driver
     of_driver("bme280")        # ("air_temp_c", "rh_pct", "pressure_hpa")
+    of_driver("scd4x")         # ("co2_ppm", "scd4x_temp_c", "scd4x_rh_pct")
     RANGES["rh_pct"]           # (0.0, 100.0)
 """
 
@@ -16,11 +17,15 @@ GREENHOUSE = ("air_temp_c", "rh_pct", "co2_ppm", "light_lux", "par_umol_m2_s",
 TIME_COLUMN = "timestamp_s"
 # Measured too, but not a greenhouse series (the BME280's pressure).
 OTHER = ("pressure_hpa",)
+# A second sensor's view of the air, for cross-checks only (verdant.dewpointdrift): the
+# SCD4x's own temperature and humidity (self-heated: warmer, lower RH, the same vapour).
+# No model, rule, feature, reading line or flash log record uses them.
+REFERENCE = ("scd4x_temp_c", "scd4x_rh_pct")
 
 UNITS = {
     "air_temp_c": "degC", "rh_pct": "%RH", "co2_ppm": "ppm", "light_lux": "lx",
     "par_umol_m2_s": "umol/m2/s", "soil_moisture_pct": "%", "soil_temp_c": "degC",
-    "pressure_hpa": "hPa",
+    "pressure_hpa": "hPa", "scd4x_temp_c": "degC", "scd4x_rh_pct": "%RH",
 }
 
 # Physically possible ranges: outside them a reading is implausible, not a greenhouse state.
@@ -33,6 +38,8 @@ RANGES = {
     "soil_moisture_pct": (0.0, 100.0),
     "soil_temp_c": (-30.0, 70.0),
     "pressure_hpa": (300.0, 1100.0),
+    "scd4x_temp_c": (-40.0, 80.0),
+    "scd4x_rh_pct": (0.0, 100.0),
 }
 
 _AIR = ("air_temp_c", "rh_pct")
@@ -41,7 +48,7 @@ BY_DRIVER = {
     "sht3x": _AIR, "sht4x": _AIR, "aht20": _AIR, "dht22": _AIR,
     "bme280": _AIR + ("pressure_hpa",),
     "bh1750": ("light_lux",),
-    "scd4x": ("co2_ppm",),
+    "scd4x": ("co2_ppm",) + REFERENCE,
     "ds18b20": ("soil_temp_c",),
     "soil_moisture": ("soil_moisture_pct",),
 }

@@ -40,6 +40,8 @@ DEFAULT_MAX_STEP = {
     "co2_ppm": 1500.0,
     "soil_moisture_pct": 15.0,
     "soil_temp_c": 3.0,
+    "scd4x_temp_c": 5.0,   # the SCD4x's own T and RH (verdant.quantities.REFERENCE): as the air's
+    "scd4x_rh_pct": 25.0,
 }
 
 # Parts that need seconds between readings (SCD4x: 5 s periodic, DHT22: 2 s, DS18B20:

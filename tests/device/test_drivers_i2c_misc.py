@@ -155,14 +155,32 @@ def test_scd4x_datasheet_serial_and_exact_measurement_bytes():
     assert bus.writes()[-1] == b"\xec\x05"
 
 
+def test_scd4x_measure_gives_its_own_temperature_and_humidity_from_the_same_transfer():
+    clock = SimClock()
+    part = SimSCD4x(clock, co2_ppm=612, temperature_c=25.0, humidity_pct=60.0)
+    bus = _bus(part, 0x62)
+    sensor = SCD4x(bus, sleep_ms=clock.sleep_ms)
+    reading = sensor.measure()
+    # the datasheet's example words 0x6666 and 0x9999 are 25.0 C and 60.0 %RH
+    assert reading == {"co2_ppm": 612, "scd4x_temp_c": 25.0, "scd4x_rh_pct": 60.0}, reading
+    assert sorted(reading) == sorted(SCD4x.QUANTITIES)
+    assert bus.reads()[-1] == b"\x02\x64\x27\x66\x66\x93\x99\x99\xbe"  # one 9-byte read gave all three
+    assert bus.writes().count(b"\xec\x05") == 1  # one read_measurement command
+    part.temperature_c, part.humidity_pct = 31.5, 42.0
+    clock.advance_s(5)
+    again = sensor.measure()
+    assert again is reading  # the driver's kept dict
+    assert approx(reading["scd4x_temp_c"], 31.5, 0.003) and approx(reading["scd4x_rh_pct"], 42.0, 0.002), reading
+
+
 def test_scd4x_new_value_each_period_and_ready_timeout():
     clock = SimClock()
     part = SimSCD4x(clock, co2_ppm=800)
     sensor = SCD4x(_bus(part, 0x62), sleep_ms=clock.sleep_ms)
-    assert sensor.measure() == {"co2_ppm": 800}
+    assert sensor.measure()["co2_ppm"] == 800
     part.co2_ppm = 1500
     clock.advance_s(5)
-    assert sensor.measure() == {"co2_ppm": 1500}
+    assert sensor.measure()["co2_ppm"] == 1500
     impatient = SCD4x(_bus(part, 0x62), sleep_ms=clock.sleep_ms, ready_timeout_ms=1000)
     part.periodic = False  # the part lost power and came back idle: data never becomes ready
     with raises(NotReadyError, "4 polls"):
@@ -174,15 +192,15 @@ def test_scd4x_with_ticks_sleeps_to_the_next_result_instead_of_polling_and_never
     part = SimSCD4x(clock, co2_ppm=700)
     bus = _bus(part, 0x62)
     sensor = SCD4x(bus, sleep_ms=clock.sleep_ms, ticks_ms=clock.ticks_ms)
-    assert sensor.measure() == {"co2_ppm": 700}
+    assert sensor.measure()["co2_ppm"] == 700
     polls_first = bus.writes().count(b"\xe4\xb8")
     part.co2_ppm = 720
-    assert sensor.measure() == {"co2_ppm": 720}  # right after: the next 5 s result
+    assert sensor.measure()["co2_ppm"] == 720  # right after: the next 5 s result
     assert bus.writes().count(b"\xe4\xb8") - polls_first <= 3
     clock.advance_s(60)
     before_ms, polls = clock.now_ms(), bus.writes().count(b"\xe4\xb8")
     part.co2_ppm = 740
-    assert sensor.measure() == {"co2_ppm": 740}  # long after: ready at once, no sleep
+    assert sensor.measure()["co2_ppm"] == 740  # long after: ready at once, no sleep
     assert bus.writes().count(b"\xe4\xb8") - polls == 1
     assert clock.now_ms() - before_ms <= 5
 
@@ -203,7 +221,7 @@ def test_scd4x_faults():
     clock.advance_s(5)
     part.drift("co2_ppm", 100)
     clock.advance_s(3600)
-    assert sensor.measure() == {"co2_ppm": 550}
+    assert sensor.measure()["co2_ppm"] == 550
     part.nack = True
     with raises(OSError):
         sensor.measure()

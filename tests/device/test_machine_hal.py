@@ -183,7 +183,7 @@ def test_board_sensors_through_machine_hal():
     clock = SimClock(start_s=1700000000)
     machine = FakeMachine(clock)
     machine.i2c_bus.attach(0x44, SimSHT3x(clock, temperature_c=25.0, humidity_pct=60.0))
-    machine.i2c_bus.attach(0x62, SimSCD4x(clock, co2_ppm=950))
+    machine.i2c_bus.attach(0x62, SimSCD4x(clock, co2_ppm=950, temperature_c=27.5, humidity_pct=52.0))
     machine.i2c_bus.attach(0x23, SimBH1750(clock, lux=1000.0))
     wire = SimOneWire()
     wire.attach(SimDS18B20(clock, temperature_c=18.5))
@@ -198,6 +198,8 @@ def test_board_sensors_through_machine_hal():
     readings = {}
     for sensor in build_sensors(hal.config, hal):
         readings.update(sensor.measure())
+    # the SCD4x's own (self-heated) T and RH to within its 16-bit codes
+    assert abs(readings.pop("scd4x_temp_c") - 27.5) < 0.003 and abs(readings.pop("scd4x_rh_pct") - 52.0) < 0.002
     assert readings == {"air_temp_c": 25.0, "rh_pct": 60.0, "co2_ppm": 950, "light_lux": 1000.0,
                         "soil_moisture_pct": 30.0, "soil_temp_c": 18.5}
     assert ("OneWire", 22) in machine.calls

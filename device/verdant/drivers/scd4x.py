@@ -3,7 +3,11 @@
 The constructor stops any running measurement (the part may still be measuring
 after a soft reboot of the board), reads the serial number as a sanity check and
 starts periodic measurement: a new result every 5 s. measure() waits (bounded) for
-the data-ready flag, then reads CO2, temperature and humidity with their CRCs. Given
+the data-ready flag, then reads CO2, temperature and humidity with their CRCs (one
+transfer: the part sends all three). The temperature and humidity are the part's own,
+self-heated (warmer, lower RH, the same water vapour as the air): measure() gives them
+as scd4x_temp_c and scd4x_rh_pct, a reference for the air sensor's humidity
+(verdant.dewpointdrift), never as the greenhouse's air_temp_c / rh_pct. Given
 ticks_ms, a read soon after the last one first sleeps until the next result is nearly
 due instead of polling the flag through the 5 s (each poll is a bus transfer and a CRC:
 CPU time on a battery).
@@ -11,7 +15,7 @@ CPU time on a battery).
 Usage:
     from verdant.drivers.scd4x import SCD4x
     co2 = SCD4x(i2c)
-    co2.measure()      # {'co2_ppm': 612}
+    co2.measure()      # {'co2_ppm': 612, 'scd4x_temp_c': 24.1, 'scd4x_rh_pct': 48.3}
     co2.read()         # (612, 24.1, 48.3): ppm, degC, %RH (T/RH are self-heated, not air)
 """
 try:
@@ -60,7 +64,7 @@ class SCD4x(SensirionDevice):
         except CRCError as exc:
             raise OSError("SCD4x at 0x%02x: serial number read failed: %s" % (address, exc))
         self.serial = (words[0] << 32) | (words[1] << 16) | words[2]
-        self._reading = {"co2_ppm": None}  # measure()'s dict, kept
+        self._reading = {"co2_ppm": None, "scd4x_temp_c": None, "scd4x_rh_pct": None}  # measure()'s dict, kept
 
     def data_ready(self):
         """True when a new measurement is waiting to be read."""
@@ -95,9 +99,14 @@ class SCD4x(SensirionDevice):
         return words
 
     def measure(self):
-        """Returns {'co2_ppm': ppm}: a dict the driver keeps and updates on every call."""
-        self._reading["co2_ppm"] = self._read_raw()[0]
-        return self._reading
+        """Returns {'co2_ppm': ppm, 'scd4x_temp_c': degC, 'scd4x_rh_pct': %RH} (the part's
+        own, self-heated T and RH): a dict the driver keeps and updates on every call."""
+        words = self._read_raw()
+        reading = self._reading
+        reading["co2_ppm"] = words[0]
+        reading["scd4x_temp_c"] = -45 + 175 * words[1] / 65535
+        reading["scd4x_rh_pct"] = 100 * words[2] / 65535
+        return reading
 
     def stop(self):
         """Stops periodic measurement (takes 500 ms) so other commands are accepted."""
