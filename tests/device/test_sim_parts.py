@@ -205,3 +205,22 @@ def test_scd4x_part_answers_after_days_past_its_last_deadline_and_across_the_tic
         bus.writeto(0x62, b"\x36\x82")  # still refused while stopping
     clock.sleep_ms(500)
     bus.writeto(0x62, b"\x36\x82")
+
+
+def test_scd4x_part_fed_from_the_air_reads_it_self_heated_with_the_same_vapour():
+    from verdant.drivers.scd4x import SCD4x
+    from verdant.features import dew_point_c
+    clock = SimClock(start_s=1767225600)
+    air = {"air_temp_c": 18.0, "rh_pct": 80.0, "co2_ppm": 650.0}
+    readings = []
+    for heating in (1.5, 0.0):
+        part = SimSCD4x(clock, self_heating_c=heating)
+        part.feed = lambda: air
+        bus = SimI2C()
+        bus.attach(0x62, part)
+        readings.append(dict(SCD4x(bus, sleep_ms=clock.sleep_ms).measure()))
+    warm, bare = readings
+    assert abs(warm["scd4x_temp_c"] - 19.5) < 0.01 and warm["co2_ppm"] == 650
+    assert 72.0 < warm["scd4x_rh_pct"] < 74.0, warm  # 80 % x es(18) / es(19.5)
+    assert abs(dew_point_c(warm["scd4x_temp_c"], warm["scd4x_rh_pct"]) - dew_point_c(18.0, 80.0)) < 0.02
+    assert abs(bare["scd4x_temp_c"] - 18.0) < 0.01 and abs(bare["scd4x_rh_pct"] - 80.0) < 0.01

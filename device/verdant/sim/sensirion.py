@@ -6,6 +6,7 @@ commands it does not know, as the real parts do.
 import errno
 
 from verdant.drivers.base import crc8_sensirion
+from verdant.features import saturation_vapour_pressure_kpa as _es
 from verdant.sim.part import SimPart
 
 _NACK = errno.ENODEV
@@ -130,18 +131,25 @@ class SimSCD4x(_SensirionPart):
 
     In periodic mode it accepts only read_measurement, get_data_ready_status,
     stop_periodic_measurement and set_ambient_pressure; other commands are NACKed.
+    temperature_c and humidity_pct are what its own sensor reads. Fed from the air (a
+    truth feed), it heats itself: it reads self_heating_c above the air, and the RH of
+    the same water vapour at that temperature (the self-heating its default 4 C
+    temperature offset leaves, a typical mounting; 0 reads the air as it is).
     """
 
     TRUTH = {"co2_ppm": "co2_ppm", "temperature_c": "air_temp_c", "humidity_pct": "rh_pct"}
     NOISE = {"co2_ppm": 10.0, "temperature_c": 0.1, "humidity_pct": 0.4}  # repeatability
     PERIOD_MS = 5000
+    SELF_HEATING_C = 1.5
 
     def __init__(self, clock, co2_ppm=420.0, temperature_c=20.0, humidity_pct=50.0,
-                 serial=(0xF896, 0x9F07, 0x3BB4)):
+                 serial=(0xF896, 0x9F07, 0x3BB4), self_heating_c=SELF_HEATING_C):
         super().__init__(clock)
         self.co2_ppm = co2_ppm
         self.temperature_c = temperature_c
         self.humidity_pct = humidity_pct
+        self.self_heating_c = self_heating_c
+        self._air = None  # the (air T, RH) last converted to the part's own
         self.serial = serial
         self.periodic = False
         self._next_result = self.ticks_ms()  # ticks_ms of the next periodic result
@@ -149,6 +157,23 @@ class SimSCD4x(_SensirionPart):
 
     def data_ready(self):
         return self.periodic and self.reached(self._next_result)
+
+    def refresh(self):
+        """The air from the feed, as the self-heated part reads it (same vapour pressure)."""
+        if self.feed is None or self._stuck is not None:
+            return
+        env = self.feed()
+        co2 = env.get("co2_ppm")
+        if co2 is not None and co2 == co2:
+            self.co2_ppm = co2
+        temp, rh = env.get("air_temp_c"), env.get("rh_pct")
+        if temp is None or temp != temp or (temp, rh) == self._air:
+            return
+        self._air = (temp, rh)
+        chip = temp + self.self_heating_c
+        self.temperature_c = chip
+        if rh is not None and rh == rh:
+            self.humidity_pct = rh * _es(temp) / _es(chip)
 
     def raw(self):
         if self.out_of_range:
