@@ -42,8 +42,15 @@ Detectors (thresholds in DEFAULTS, board config "alerts": {"sensor_faults": {...
            faster than drift_warming_c_h and the vapour pressure that RH implies climbs
            with it is not condensation but a drifting sensor; also RH outside 0..100 or
            a dew point above the air temperature. Raise after drift_s, clear after drift_s
-           of consistent readings. (Slow drift inside the plausible range needs the site
-           model's residual: see docs/training.md.)
+           of consistent readings. With an SCD4x beside the air sensor (scd4x_temp_c,
+           scd4x_rh_pct: every board we ship), slow drift inside the plausible range too:
+           the air sensor's RH against the humidity the SCD4x's vapour implies at the air
+           temperature (verdant.dewpointdrift: offset learned over dew_point_learn_s, raised
+           after dew_point_drift_s past a threshold from the parts' datasheets, only while
+           the air temperature is steady), naming the sensor that departs from its own
+           history, or both. A drifting SCD4x is raised on scd4x_rh_pct and leaves the
+           rules their rh_pct. Without it, slow drift needs the site model's residual:
+           see docs/training.md.
   dropout  a quantity missing in at least dropout_min of the last dropout_window samples
            while its sensor is not "failed" (a failed sensor already raises
            sensor_failure); clears when the window has no gap.
@@ -69,6 +76,8 @@ DEFAULTS = {
     "spike_window_s": 10800,
     "drift_s": 1800,
     "drift_warming_c_h": 1.0,
+    "dew_point_drift_s": 3600,  # the RH cross-check with the SCD4x: departed this long
+    "dew_point_learn_s": 86400,  # its offset learned over the first day
     "dropout_window": 12,
     "dropout_min": 3,
     "severity": "warning",
@@ -169,6 +178,7 @@ class _Track:
         self.clear_hits = {}       # fault -> consecutive samples past clear
         self.raise_since = {}      # fault -> time the raise condition began
         self.active_value = None   # the reading a raised "stuck" is stuck at
+        self.drift_by = None       # "dew_point" while the SCD4x cross-check's drift is raised here
         self.run_count = 0
         self.habit = bytearray(b"\xff" * 24)  # hour of day -> % of readings that changed, the last time
         self.hour = None           # the hour being counted: (hour number, readings, changes)
@@ -191,6 +201,9 @@ class SensorFaults:
     def __init__(self, overrides=None, sensor_of=None):
         self.settings = _settings(overrides)
         self.sensor_of = dict(sensor_of or {})
+        self.driver_of = {}          # quantity -> driver name (the cross-check's threshold)
+        self._dew = None             # verdant.dewpointdrift.DewPointDrift, made when an SCD4x reads
+        self._dew_quantity = None    # the quantity its raised drift is on
         self.tracks = {}
         self._history = {}           # quantity -> [(t, value)] spanning stuck_s, for "others moved"
         self._spike_counts = {}      # sensor name -> last seen sampler spike count
@@ -250,6 +263,7 @@ class SensorFaults:
                 self._stuck(t, q, v, tr, events)
             self._spike(t, q, v, tr, sampler_spikes.get(self.sensor_of.get(q, q), 0), events)
         self._drift(t, current, events)
+        self._dew_point_drift(t, current, events)
         return events
 
     def _stuck_watched(self, q):
@@ -509,6 +523,8 @@ class SensorFaults:
         rh_rising = len(rh_hist) >= 2 and rh_hist[0][1] is not None and rh >= rh_hist[0][1]
         bad = rh > 100.0 or rh < 0.0 or (
             rh >= 99.5 and rh_rising and warming is not None and warming > self.settings["drift_warming_c_h"])
+        if tr.drift_by == "dew_point":
+            return  # the SCD4x cross-check raised this track's drift: it clears it
         if "drift" in tr.active:
             if self._clear_after(tr, "drift", not bad, max(1, self.settings["drift_s"] // 300)):
                 self._event(t, "rh_pct", tr, "drift", "clear", "rh_pct consistent with air_temp_c again", rh, events)
@@ -521,3 +537,40 @@ class SensorFaults:
             reason = "rh_pct %s not physically consistent with air_temp_c %s (warming %s C/h) for %d s" % (
                 _fmt(rh), _fmt(temp), _fmt(warming) if warming is not None else "n/a", t - since)
             self._event(t, "rh_pct", tr, "drift", "raise", reason, rh, events)
+
+    def _dew_point_drift(self, t, current, events):
+        """The air sensor's RH against the SCD4x's own (verdant.dewpointdrift, imported only
+        on a board with both); not judged while another fault of the air sensor is raised."""
+        ref_rh = current.get("scd4x_rh_pct")
+        if ref_rh is None and self._dew is None:
+            return
+        temp, rh, ref_temp = current.get("air_temp_c"), current.get("rh_pct"), current.get("scd4x_temp_c")
+        if temp is None or rh is None or ref_temp is None or ref_rh is None:
+            return
+        for q in ("air_temp_c", "rh_pct"):
+            tr = self.tracks.get(q)
+            if tr is not None and tr.active and not (tr.drift_by and len(tr.active) == 1):
+                return
+        check = self._dew
+        if check is None:
+            from verdant.dewpointdrift import DewPointDrift, threshold_rh
+            s = self.settings
+            check = self._dew = DewPointDrift(threshold_rh(self.driver_of.get("rh_pct")),
+                                              s["dew_point_drift_s"], s["dew_point_learn_s"])
+        verdict = check.check(t, temp, rh, ref_temp, ref_rh)
+        if verdict is None:
+            return
+        air, ref = self.sensor_of.get("rh_pct", "rh_pct"), self.sensor_of.get("scd4x_rh_pct", "scd4x")
+        if verdict == "clear":
+            q = self._dew_quantity
+            tr = self.tracks[q]
+            tr.drift_by = None
+            self._event(t, q, tr, "drift", "clear", check.clear_reason(ref), current.get(q), events)
+            return
+        q, reason, extra = check.raised(t, rh, air, ref)
+        tr = self.tracks.get(q)
+        if tr is None:
+            tr = self.tracks[q] = _Track()
+        self._dew_quantity, tr.drift_by = q, "dew_point"
+        self._event(t, q, tr, "drift", "raise", reason, current.get(q), events)
+        events[-1]["values"].update(extra)

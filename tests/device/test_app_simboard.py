@@ -103,3 +103,41 @@ def test_scheduled_part_faults_spikes_rejected_bad_crc_fails_the_sensor():
            and T0 + 10 * HOUR <= m["t"] < T0 + 16 * HOUR]
     close = [1 for t, v in co2 if v is not None and abs(v - truth(t)["co2_ppm"]) < 100]
     assert len(co2) == 72 and len(close) >= 68, (len(close), co2)  # a spike gets through only if repeated
+
+
+def test_scd4x_temperature_and_humidity_reach_the_rh_cross_check_not_the_reading_lines():
+    # the sim board's SCD4x reads the simulated air self-heated (warmer, lower RH, the same
+    # vapour); its T and RH arrive in the sampler and the RH cross-check catches the air
+    # sensor's humidity drifting 0.5 %/h, while reading lines and features stay as they were
+    board, make_sim_hal, SimClock = sim_board()
+    from verdant.dewpointdrift import threshold_rh
+    from verdant.features import dew_point_c
+    truth = Truth()
+    start_h = 30
+    faults = [{"kind": "drift", "quantity": "rh_pct", "start_s": T0 + start_h * HOUR, "end_s": T0 + 3 * DAY,
+               "per_hour": 0.5}]
+    hal = make_sim_hal(board, SimClock(start_s=T0), truth, faults=faults, noise=True)
+    serial = hal.serial = CheckingSerial(keep_readings=10)
+    application = appmod.App(hal, board, opener=MemFS().open, stat=no_stat)
+    application.boot_status()
+    application.load_model()
+    application.run(6 * HOUR)
+    t = application.now()
+    current = application.sampler.current(t)
+    air = truth(t)
+    assert abs(current["scd4x_temp_c"] - (air["air_temp_c"] + 1.5)) < 0.4, current
+    assert current["scd4x_rh_pct"] < current["rh_pct"] - 3, current  # warmer: lower RH
+    assert abs(dew_point_c(current["scd4x_temp_c"], current["scd4x_rh_pct"])
+               - dew_point_c(current["air_temp_c"], current["rh_pct"])) < 0.3, current  # the same vapour
+    application.run(start_h * HOUR + 10 * HOUR - 6 * HOUR)
+    assert serial.problems == []
+    readings = [m["p"] for m in serial.kept if m["k"] == "reading"]
+    assert readings and all("scd4x_rh_pct" not in p and "scd4x_temp_c" not in p for p in readings)
+    assert "co2_ppm" in readings[-1] and "rh_pct" in readings[-1]
+    faults_seen = [(m["t"] - T0, m["p"]) for m in serial.kept if m["k"] == "alert" and m["p"]["type"] == "sensor_fault"]
+    assert [(p["values"]["quantity"], p["values"]["fault"], p["event"]) for _, p in faults_seen] == [
+        ("rh_pct", "drift", "raise")], faults_seen
+    raised_h = faults_seen[0][0] / HOUR
+    expected = start_h + threshold_rh("sht3x") / 0.5 + 1.25  # past the threshold, the median's lag, 1 h
+    assert expected - 1.0 <= raised_h <= expected + 1.0, (raised_h, expected)
+    assert faults_seen[0][1]["values"]["sensor"] == "air" and faults_seen[0][1]["values"]["reference"] == "co2"

@@ -4,9 +4,9 @@ Each NACKs reads while converting, answers words as (msb, lsb, CRC-8), and NACKs
 commands it does not know, as the real parts do.
 """
 import errno
+import math
 
 from verdant.drivers.base import crc8_sensirion
-from verdant.features import saturation_vapour_pressure_kpa as _es
 from verdant.sim.part import SimPart
 
 _NACK = errno.ENODEV
@@ -18,6 +18,12 @@ _PERIODIC_OK = (0xEC05, 0xE4B8, 0x3F86, 0xE000)
 
 def _nack():
     return OSError(_NACK)
+
+
+def _es(temp_c):
+    """Buck saturation vapour pressure, kPa: verdant.features' formula, not imported (the
+    simulation environment's own heap budget, tests/host/test_simenv_budget.py)."""
+    return 0.61121 * math.exp((18.678 - temp_c / 234.5) * (temp_c / (257.14 + temp_c)))
 
 
 class _SensirionPart(SimPart):
