@@ -40,8 +40,6 @@ DEFAULT_MAX_STEP = {
     "co2_ppm": 1500.0,
     "soil_moisture_pct": 15.0,
     "soil_temp_c": 3.0,
-    "scd4x_temp_c": 5.0,   # the SCD4x's own T and RH (verdant.quantities.REFERENCE): as the air's
-    "scd4x_rh_pct": 25.0,
 }
 
 # Parts that need seconds between readings (SCD4x: 5 s periodic, DHT22: 2 s, DS18B20:
@@ -78,12 +76,12 @@ def _median_in_place(values, n):
 
 
 class _Slots:
-    """One sensor's kept lists, indexed like sensor.quantities: this sample's plausible
-    reads, the last accepted (t, value) and a suspected spike. Made once, reused every poll."""
+    """One sensor's kept lists, indexed like sensor.quantities: the last accepted (t,
+    value) and a suspected spike. Made once, reused every poll. (This sample's plausible
+    reads go to the sampler's one scratch, shared by all sensors: they are sampled one
+    after the other.)"""
 
-    def __init__(self, count, reads):
-        self.reads = [[0.0] * reads for _ in range(count)]
-        self.counts = [0] * count
+    def __init__(self, count):
         self.accepted_t = [None] * count
         self.accepted_v = [None] * count
         self.candidate = [None] * count
@@ -136,11 +134,14 @@ class Sampler:
             raise ValueError("Sampler: reads, fail_after and recover_after must be >= 1")
         self.sensors = list(sensors)
         self.reads = reads
-        self.ranges = dict(DEFAULT_RANGES)
+        # the module's tables themselves unless overridden (read only: a copy is heap on a board)
+        self.ranges = DEFAULT_RANGES
         if ranges:
+            self.ranges = dict(DEFAULT_RANGES)
             self.ranges.update(ranges)
-        self.max_step = dict(DEFAULT_MAX_STEP)
+        self.max_step = DEFAULT_MAX_STEP
         if max_step:
+            self.max_step = dict(DEFAULT_MAX_STEP)
             self.max_step.update(max_step)
         self.fail_after = fail_after
         self.recover_after = recover_after
@@ -152,6 +153,7 @@ class Sampler:
         self._next_due = {}
         self._slots = {}  # sensor name -> _Slots
         self._events = []  # kept: poll() returns a copy only when something happened
+        most_quantities = most_reads = 1
         for sensor in self.sensors:
             if sensor.name in self.health:
                 raise ValueError("Sampler: two sensors named %r" % sensor.name)
@@ -159,7 +161,13 @@ class Sampler:
                 raise ValueError("Sampler: sensor %s period_s must be > 0, got %r" % (sensor.name, sensor.period_s))
             self.health[sensor.name] = SensorHealth()
             self._next_due[sensor.name] = None
-            self._slots[sensor.name] = _Slots(len(sensor.quantities), self._reads_of(sensor))
+            self._slots[sensor.name] = _Slots(len(sensor.quantities))
+            most_quantities = max(most_quantities, len(sensor.quantities))
+            most_reads = max(most_reads, self._reads_of(sensor))
+        # this sample's plausible reads per quantity and their counts, for whichever sensor
+        # is being sampled (one scratch for all: sensors are sampled one after the other)
+        self._reads = [[0.0] * most_reads for _ in range(most_quantities)]
+        self._counts = [0] * most_quantities
 
     def quantities(self):
         """Every quantity some fitted sensor measures."""
@@ -216,9 +224,9 @@ class Sampler:
         health = self.health[sensor.name]
         health.samples += 1
         slots = self._slots[sensor.name]
-        counts = slots.counts
+        counts, scratch = self._counts, self._reads
         quantities = sensor.quantities
-        for i in range(len(counts)):
+        for i in range(len(quantities)):
             counts[i] = 0
         bad = 0
         error = None
@@ -250,7 +258,7 @@ class Sampler:
                     read_ok = False
                     error = "%s %r outside %r..%r" % (q, v, low, high)
                     continue
-                kept, n = slots.reads[i], counts[i]
+                kept, n = scratch[i], counts[i]
                 if n < len(kept):
                     kept[n] = v
                 else:
@@ -264,7 +272,7 @@ class Sampler:
             if not counts[i]:
                 continue
             got = True
-            v = _median_in_place(slots.reads[i], counts[i])
+            v = _median_in_place(scratch[i], counts[i])
             verdict = self._believable(t, sensor, slots, i, v)
             if verdict:
                 slots.accepted_t[i] = t

@@ -109,9 +109,9 @@ SEVERITIES = ("info", "warning", "critical")
 
 
 def _settings(overrides):
-    s = dict(DEFAULTS)
     if overrides is None:
-        return s
+        return DEFAULTS  # shared and never written: a copy per board would be 250 B of heap
+    s = dict(DEFAULTS)
     if not isinstance(overrides, dict):
         raise ValueError("alerts.sensor_faults: expected an object, got %r" % (overrides,))
     for key, value in overrides.items():
