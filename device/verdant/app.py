@@ -67,7 +67,8 @@ class App:
         for sensor in self.sampler.sensors if self.alerts.faults is not None else ():
             for q in sensor.quantities:  # sensor-fault alerts name the sensor of a quantity
                 self.alerts.faults.sensor_of.setdefault(q, sensor.name)
-                self.alerts.faults.driver_of.setdefault(q, getattr(sensor, "driver", None))
+                if q == "rh_pct" and self.alerts.faults.rh_driver is None:  # the RH cross-check's threshold
+                    self.alerts.faults.rh_driver = getattr(sensor, "driver", None)
         self._also = list(READING_EXTRAS)  # features the rules and the reading lines use
         for rule in self.alerts.rules.values():
             if rule["enabled"] and rule["series"] in FEATURE_NAMES and rule["series"] not in self._also:

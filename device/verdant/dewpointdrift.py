@@ -14,7 +14,8 @@ humidity (equivalently its dew point departs from the SCD4x's: 5 %RH at 20 C / 7
 the drift and the datasheets' figures are in %RH: the threshold and the time to detect a
 given drift then do not depend on the humidity at the time.
 
-Each feature step, with all four readings present (check(t, temp, rh, ref_temp, ref_rh)):
+Each feature step, with all four readings present (check(state, t, temp, rh, ref_temp,
+ref_rh), state from new()):
   steady     the step is judged only when the air temperature moved at most steady_c_h (2)
              C/h since the previous step and the SCD4x's self-heating (scd4x_temp_c -
              air_temp_c) is within heat_band_c (0.6 C) of its learned value: the parts' response
@@ -58,27 +59,34 @@ and response time 8 s (Sensirion SHT3x-ARP datasheet, the same sensing element; 
 repeatability as 3 sigma). Aosong AM2302/DHT22 datasheet: repeatability +-1 %RH and
 +-0.2 C, hysteresis +-0.3 %RH. AHT20 and BME280: the figures verdant.sim's parts use.
 
-Memory: a few preallocated arrays (the residuals as int16 hundredths: sorting them for
-the median makes no float objects); check() allocates only the float temporaries of its
-arithmetic (two exp, about 40 floats: under 1 KB on a 32-bit port, garbage at once).
+Memory: the state is four preallocated arrays (floats, ints, and the residuals as int16
+hundredths: sorting them for the median makes no float objects) and the code plain
+functions, no class and no instance (each costs RAM on a board: the module and its
+state take about 0.6 KB on the 32-bit port, where the sim32 virtual board's 96 KB heap
+has little to spare); check() allocates only the float temporaries of its arithmetic (two
+exp, under 1 KB on a 32-bit port, garbage at once).
+
+Example:
+    state = new(threshold_rh("sht3x"))
+    verdict = check(state, t, 18.2, 75.0, 19.7, 68.8)   # None, "raise" or "clear"
+    status(state)["offset"]                              # the learned difference, %RH
 """
 import math
 from array import array
 
-from verdant.features import MAGNUS_A, MAGNUS_B, dew_point_c, saturation_vapour_pressure_kpa as _es
+from verdant import features
 
 try:
     from micropython import const
 except ImportError:
     const = lambda x: x  # noqa: E731
 
-# (few module globals: each costs RAM on a board, where this module is imported only with an SCD4x)
 MEDIAN_N = const(6)        # judged steps in the residual's median (30 min at 5-min steps)
 _ADAPT_S = const(259200)   # time constant of the offset's slow follow-up after the first day
-_WET_RH = 98.0             # at saturation capacitive sensors read wet, not the air
-# STEADY_C_H, HEAT_BAND_C: DewPointDrift's steady_c_h=2.0 (air temperature change per hour
-# beyond which a step is not judged) and heat_band_c=0.6 (self-heating this far from its
-# learned value: the two parts' readings are not of the same moment)
+# (readings at 98 %RH or more are not judged: at saturation capacitive sensors read wet;
+# new()'s steady_c_h=2.0: air temperature change per hour beyond which a step is not
+# judged; heat_band_c=0.6: self-heating this far from its learned value, the two parts'
+# readings are not of the same moment)
 
 
 def threshold_rh(driver=None):
@@ -104,193 +112,201 @@ def threshold_rh(driver=None):
     return k_sigma * sigma_median + level + hysteresis
 
 
-# slots of DewPointDrift._f (floats kept in one array: no float object per assignment)
-_OFFSET, _HEAT, _SUM, _HEAT_SUM, _LAST_T, _E_OK, _REF_E_OK, _DEPARTURE, _RESIDUAL, _E, _REF_E = range(11)
+# slots of the state's floats (floats kept in one array: no float object per assignment)
+_OFFSET = const(0)      # learned residual (%RH)
+_HEAT = const(1)        # learned self-heating (C)
+_SUM = const(2)         # first-day sums
+_HEAT_SUM = const(3)
+_LAST_T = const(4)      # air temperature at the previous step
+_E = const(5)           # smoothed vapour pressures (kPa) of the air sensor and the SCD4x ...
+_REF_E = const(6)
+_E_OK = const(7)        # ... when the residual was last normal
+_REF_E_OK = const(8)
+_DEPARTURE = const(9)   # median residual - offset
+_THRESHOLD = const(10)
+_STEADY_C_H = const(11)
+_HEAT_BAND = const(12)
+_DEW = const(13)        # at the raise: both dew points and how far each moved
+_REF_DEW = const(14)
+_MOVED = const(15)
+_REF_MOVED = const(16)
+# slots of the state's ints (ints; times are firmware seconds, -1 unset)
+_N = const(0)           # residuals in the window
+_NEXT = const(1)        # ring position
+_LEARNED = const(2)     # judged steps in the first day
+_LEARN_FROM = const(3)  # time of the first judged step
+_LAST_TIME = const(4)   # time of the previous step
+_RUN_SINCE = const(5)   # first judged step of the current run past (or, raised, back within) the threshold
+_RUN_N = const(6)
+_OK_KNOWN = const(7)    # vapour pressures at the last normal residual known
+_ACTIVE = const(8)
+_SINCE = const(9)       # when the raised run began
+_SUSPECT = const(10)    # 0 both, 1 the air sensor, 2 the SCD4x
+_DRIFT_S = const(11)
+_LEARN_S = const(12)
+_WINDOW = const(2)      # the state: (floats, ints, the residual ring, the median's scratch)
+_SCRATCH = const(3)
 _CENTI_MAX = const(32000)  # residuals kept as int16 hundredths of a %RH
+SUSPECTS = ("both", "air", "reference")
 
 
 def dew_point_of(e):
     """Dew point (C) of the vapour pressure e (kPa): the Magnus form verdant.features uses."""
     g = math.log(e / 0.6112)
-    return MAGNUS_B * g / (MAGNUS_A - g)
+    return features.MAGNUS_B * g / (features.MAGNUS_A - g)
 
 
-class DewPointDrift:
-    """The cross-check of one board. check() returns None, "raise" or "clear"; after a
-    raise, suspect, departure(), offset(), dew points and the readings say what was seen."""
+def new(threshold, drift_s=3600, learn_s=86400, steady_c_h=2.0, heat_band_c=0.6):
+    """The state of one board's cross-check, preallocated: (floats, ints, the residuals'
+    ring, the median's scratch)."""
+    f = array("f", [0.0] * 17)
+    f[_THRESHOLD], f[_STEADY_C_H], f[_HEAT_BAND] = threshold, steady_c_h, heat_band_c
+    i = array("l", [0] * 13)
+    i[_LEARN_FROM] = i[_LAST_TIME] = i[_RUN_SINCE] = i[_SINCE] = -1
+    i[_DRIFT_S], i[_LEARN_S] = drift_s, learn_s
+    return f, i, array("h", [0] * MEDIAN_N), array("h", [0] * MEDIAN_N)
 
-    def __init__(self, threshold, drift_s=3600, learn_s=86400, steady_c_h=2.0, heat_band_c=0.6):
-        self.threshold = threshold
-        self.drift_s = drift_s
-        self.learn_s = learn_s
-        self.steady_c_h = steady_c_h
-        self.heat_band_c = heat_band_c
-        self._f = array("f", [0.0] * 11)
-        self._window = array("h", [0] * MEDIAN_N)   # last judged residuals (hundredths of %RH), a ring
-        self._sorted = array("h", [0] * MEDIAN_N)   # scratch for the median
-        self._n = 0               # residuals in the window
-        self._next = 0            # ring position
-        self._learned = 0         # judged steps in the first learn_s
-        self._learn_from = None   # time of the first judged step
-        self._last_t = None       # time of the previous step with an air temperature
-        self.since = None         # when the raised run began
-        self._run_since = None    # first judged step of the current run past (or, raised, back within) the threshold
-        self._run_n = 0
-        self._ok_known = False    # dew points at the last normal residual are known
-        self.active = False
-        self.suspect = None       # "air", "reference" or "both", set at a raise
-        self.dew = self.ref_dew = self.moved = self.ref_moved = None
 
-    def offset(self):
-        return self._f[_OFFSET]
+def status(state):
+    """What the check holds now (a new dict: for tests and reports, not the step path)."""
+    f, i = state[0], state[1]
+    return {"offset": f[_OFFSET], "departure": f[_DEPARTURE], "heat": f[_HEAT], "active": i[_ACTIVE] == 1,
+            "learned": i[_LEARNED], "suspect": SUSPECTS[i[_SUSPECT]], "threshold": f[_THRESHOLD]}
 
-    def departure(self):
-        return self._f[_DEPARTURE]
 
-    def residual(self):
-        return self._f[_RESIDUAL]
-
-    def check(self, t, temp, rh, ref_temp, ref_rh):
-        """One feature step with the four readings (none None); see the module docstring."""
-        f = self._f
-        last_t, self._last_t = self._last_t, t
-        last_temp, f[_LAST_T] = f[_LAST_T], temp
-        if last_t is None or t <= last_t:
-            return None
-        if rh >= _WET_RH or ref_rh >= _WET_RH or rh <= 0.0 or ref_rh <= 0.0:
-            return None
-        if abs(temp - last_temp) * 3600.0 > self.steady_c_h * (t - last_t):
-            return None
-        heat = ref_temp - temp
-        learned = self._learn_from is not None and self._learned >= MEDIAN_N
-        if learned and abs(heat - f[_HEAT]) > self.heat_band_c:
-            return None
-        es_air, es_ref = _es(temp), _es(ref_temp)
-        self._push(rh - ref_rh * es_ref / es_air)
-        self._smooth_vapour(rh * es_air / 100, ref_rh * es_ref / 100)
-        if self._n < MEDIAN_N:
-            return None
-        median = f[_RESIDUAL] = self._median()
-        if self._learn_from is None:
-            self._learn_from = t
-        if t - self._learn_from < self.learn_s or self._learned < MEDIAN_N:
-            # the first day (and on until MEDIAN_N steps were steady): the mean residual and self-heating
-            self._learned += 1
-            f[_SUM] += median
-            f[_HEAT_SUM] += heat
-            f[_OFFSET] = f[_SUM] / self._learned
-            f[_HEAT] = f[_HEAT_SUM] / self._learned
-            self._note_ok()
-            return None
-        departure = f[_DEPARTURE] = median - f[_OFFSET]
-        follow = (t - last_t) / _ADAPT_S
-        if follow > 1.0:
-            follow = 1.0
-        if not self.active:
-            if abs(departure) < self.threshold / 2:
-                f[_OFFSET] += departure * follow
-                f[_HEAT] += (heat - f[_HEAT]) * follow
-                self._note_ok()
-            if abs(departure) <= self.threshold:
-                self._run_since, self._run_n = None, 0
-                return None
-            if self._counted(t):
-                self.active = True
-                self.since = self._run_since
-                self._run_since, self._run_n = None, 0
-                self._judge_suspect(temp, rh, ref_temp, ref_rh)
-                return "raise"
-            return None
-        if abs(departure) >= self.threshold / 2:
-            self._run_since, self._run_n = None, 0
-            return None
-        if self._counted(t):
-            self.active = False
-            self._run_since, self._run_n = None, 0
-            self._note_ok()
-            return "clear"
+def check(state, t, temp, rh, ref_temp, ref_rh):
+    """One feature step with the four readings (none None): None, "raise" or "clear"
+    (module docstring)."""
+    f, i = state[0], state[1]
+    last_t, i[_LAST_TIME] = i[_LAST_TIME], t
+    last_temp, f[_LAST_T] = f[_LAST_T], temp
+    if last_t < 0 or t <= last_t:
         return None
+    if rh >= 98.0 or ref_rh >= 98.0 or rh <= 0.0 or ref_rh <= 0.0:
+        return None
+    if abs(temp - last_temp) * 3600 > f[_STEADY_C_H] * (t - last_t):
+        return None
+    heat = ref_temp - temp
+    learning = i[_LEARN_FROM] < 0 or t - i[_LEARN_FROM] < i[_LEARN_S] or i[_LEARNED] < MEDIAN_N
+    if i[_LEARNED] >= MEDIAN_N and abs(heat - f[_HEAT]) > f[_HEAT_BAND]:
+        return None
+    es_air, es_ref = features.saturation_vapour_pressure_kpa(temp), features.saturation_vapour_pressure_kpa(ref_temp)
+    residual = rh - ref_rh * es_ref / es_air
+    # the residual into the ring (int16 hundredths), both vapour pressures smoothed
+    centi = int(residual * 100 + (0.5 if residual >= 0 else -0.5))
+    state[_WINDOW][i[_NEXT]] = -_CENTI_MAX if centi < -_CENTI_MAX else _CENTI_MAX if centi > _CENTI_MAX else centi
+    i[_NEXT] = (i[_NEXT] + 1) % MEDIAN_N
+    e, ref_e = rh * es_air / 100, ref_rh * es_ref / 100
+    if i[_N] == 0:
+        f[_E], f[_REF_E] = e, ref_e
+    else:
+        f[_E] += (e - f[_E]) / MEDIAN_N
+        f[_REF_E] += (ref_e - f[_REF_E]) / MEDIAN_N
+    if i[_N] < MEDIAN_N:
+        i[_N] += 1
+        if i[_N] < MEDIAN_N:
+            return None
+    median = _median(state[_WINDOW], state[_SCRATCH])
+    if learning:  # the first day (and on until MEDIAN_N steps were steady): mean residual and self-heating
+        if i[_LEARN_FROM] < 0:
+            i[_LEARN_FROM] = t
+        i[_LEARNED] += 1
+        f[_SUM] += median
+        f[_HEAT_SUM] += heat
+        f[_OFFSET] = f[_SUM] / i[_LEARNED]
+        f[_HEAT] = f[_HEAT_SUM] / i[_LEARNED]
+        f[_E_OK], f[_REF_E_OK], i[_OK_KNOWN] = f[_E], f[_REF_E], 1
+        return None
+    departure = f[_DEPARTURE] = median - f[_OFFSET]
+    threshold = f[_THRESHOLD]
+    if not i[_ACTIVE]:
+        if abs(departure) < threshold / 2:  # normal: follow slowly, remember both vapours
+            follow = (t - last_t) / _ADAPT_S
+            follow = 1.0 if follow > 1.0 else follow
+            f[_OFFSET] += departure * follow
+            f[_HEAT] += (heat - f[_HEAT]) * follow
+            f[_E_OK], f[_REF_E_OK], i[_OK_KNOWN] = f[_E], f[_REF_E], 1
+        if abs(departure) <= threshold:
+            i[_RUN_SINCE], i[_RUN_N] = -1, 0
+            return None
+        if not _run_lasted(i, t):
+            return None
+        i[_ACTIVE], i[_SINCE] = 1, i[_RUN_SINCE]
+        i[_RUN_SINCE], i[_RUN_N] = -1, 0
+        _judge(f, i, temp, rh, ref_temp, ref_rh)
+        return "raise"
+    if abs(departure) >= threshold / 2:
+        i[_RUN_SINCE], i[_RUN_N] = -1, 0
+        return None
+    if not _run_lasted(i, t):
+        return None
+    i[_ACTIVE], i[_RUN_SINCE], i[_RUN_N] = 0, -1, 0
+    f[_E_OK], f[_REF_E_OK], i[_OK_KNOWN] = f[_E], f[_REF_E], 1
+    return "clear"
 
-    def _counted(self, t):
-        """One more judged step in the run; True once it spans drift_s and MEDIAN_N steps."""
-        if self._run_since is None:
-            self._run_since = t
-        self._run_n += 1
-        return t - self._run_since >= self.drift_s and self._run_n >= MEDIAN_N
 
-    def _push(self, residual):
-        centi = int(residual * 100 + (0.5 if residual >= 0 else -0.5))
-        self._window[self._next] = -_CENTI_MAX if centi < -_CENTI_MAX else _CENTI_MAX if centi > _CENTI_MAX else centi
-        self._next = (self._next + 1) % MEDIAN_N
-        if self._n < MEDIAN_N:
-            self._n += 1
+def _run_lasted(i, t):
+    """One more judged step in the run; True once it spans drift_s and MEDIAN_N steps."""
+    if i[_RUN_SINCE] < 0:
+        i[_RUN_SINCE] = t
+    i[_RUN_N] += 1
+    return t - i[_RUN_SINCE] >= i[_DRIFT_S] and i[_RUN_N] >= MEDIAN_N
 
-    def _median(self):
-        s = self._sorted
-        n = self._n
-        for i in range(n):  # insertion sort into the scratch array (no list)
-            v = self._window[i]
-            j = i - 1
-            while j >= 0 and s[j] > v:
-                s[j + 1] = s[j]
-                j -= 1
-            s[j + 1] = v
-        mid = n // 2
-        return s[mid] / 100 if n % 2 else (s[mid - 1] + s[mid]) / 200
 
-    def _smooth_vapour(self, e, ref_e):
-        """Both vapour pressures (kPa), averaged over about MEDIAN_N judged steps (the
-        SCD4x's alone is noisy: +-0.15 C of dew point)."""
-        f = self._f
-        if self._n < 2:  # the first judged step
-            f[_E], f[_REF_E] = e, ref_e
-        else:
-            f[_E] += (e - f[_E]) / MEDIAN_N
-            f[_REF_E] += (ref_e - f[_REF_E]) / MEDIAN_N
+def _median(w, s):
+    """Median of the ring w (int16 hundredths) in %RH, sorted into the scratch s (ints: no
+    float objects)."""
+    for k in range(MEDIAN_N):
+        v = w[k]
+        j = k - 1
+        while j >= 0 and s[j] > v:
+            s[j + 1] = s[j]
+            j -= 1
+        s[j + 1] = v
+    mid = MEDIAN_N // 2
+    return s[mid] / 100 if MEDIAN_N % 2 else (s[mid - 1] + s[mid]) / 200
 
-    def _note_ok(self):
-        self._f[_E_OK] = self._f[_E]
-        self._f[_REF_E_OK] = self._f[_REF_E]
-        self._ok_known = True
 
-    def _judge_suspect(self, temp, rh, ref_temp, ref_rh):
-        """Which sensor departed from its own recent history (module docstring)."""
-        f = self._f
-        self.dew, self.ref_dew = dew_point_c(temp, rh), dew_point_c(ref_temp, ref_rh)
-        self.suspect = "both"
-        self.moved = self.ref_moved = None
-        if not self._ok_known:
-            return
-        self.moved = dew_point_of(f[_E]) - dew_point_of(f[_E_OK])
-        self.ref_moved = dew_point_of(f[_REF_E]) - dew_point_of(f[_REF_E_OK])
-        apart = abs(self.moved - self.ref_moved) / 3
-        if abs(self.ref_moved) <= apart < abs(self.moved):
-            self.suspect = "air"
-        elif abs(self.moved) <= apart < abs(self.ref_moved):
-            self.suspect = "reference"
+def _judge(f, i, temp, rh, ref_temp, ref_rh):
+    """At a raise: the dew points, and which sensor departed from its own recent history
+    (module docstring)."""
+    f[_DEW], f[_REF_DEW] = features.dew_point_c(temp, rh), features.dew_point_c(ref_temp, ref_rh)
+    i[_SUSPECT] = 0
+    if not i[_OK_KNOWN]:
+        return
+    moved = f[_MOVED] = dew_point_of(f[_E]) - dew_point_of(f[_E_OK])
+    ref_moved = f[_REF_MOVED] = dew_point_of(f[_REF_E]) - dew_point_of(f[_REF_E_OK])
+    apart = abs(moved - ref_moved) / 3
+    if abs(ref_moved) <= apart < abs(moved):
+        i[_SUSPECT] = 1
+    elif abs(moved) <= apart < abs(ref_moved):
+        i[_SUSPECT] = 2
 
-    def raised(self, t, rh, air, ref):
-        """After a raise: (quantity, reason, extra alert values), naming the air sensor
-        `air` and the SCD4x `ref` (board sensor names). A suspected SCD4x is raised on
-        scd4x_rh_pct, anything else on rh_pct (the humidity the rules read)."""
-        reason = ("rh_pct %.1f departs %+.1f %%RH (threshold %.1f) from its usual difference (%+.1f) with the "
-                  "humidity the %s sensor's (SCD4x) vapour implies at the air temperature, for %d s; dew points "
-                  "%.1f and %.1f C" % (rh, self.departure(), self.threshold, self.offset(), ref, t - self.since,
-                                       self.dew, self.ref_dew))
-        if self.suspect == "air":
-            reason += ": %s's dew point moved %+.1f C while %s's stayed, %s drifting" % (air, self.moved, ref, air)
-            suspect = air
-        elif self.suspect == "reference":
-            reason += ": %s's dew point moved %+.1f C while %s's stayed, %s (SCD4x) drifting" % (
-                ref, self.ref_moved, air, ref)
-            suspect = ref
-        else:
-            reason += ": %s or %s drifting (both dew points moved since they agreed)" % (air, ref)
-            suspect = air + "," + ref
-        extra = {"reference": ref, "suspect": suspect, "departure_pct": round(self.departure(), 2),
-                 "dew_point_c": round(self.dew, 2), "reference_dew_point_c": round(self.ref_dew, 2)}
-        return ("scd4x_rh_pct" if self.suspect == "reference" else "rh_pct"), reason, extra
 
-    def clear_reason(self, ref):
-        return "rh_pct agrees with the %s sensor's humidity again (%+.1f %%RH from the usual difference)" % (
-            ref, self.departure())
+def raised(state, t, rh, air, ref):
+    """After a raise: (quantity, reason, extra alert values), naming the air sensor `air`
+    and the SCD4x `ref` (board sensor names). A suspected SCD4x is raised on scd4x_rh_pct,
+    anything else on rh_pct (the humidity the rules read)."""
+    f, suspect = state[0], state[1][_SUSPECT]
+    reason = ("rh_pct %.1f departs %+.1f %%RH (threshold %.1f) from its usual difference (%+.1f) with the "
+              "humidity the %s sensor's (SCD4x) vapour implies at the air temperature, for %d s; dew points "
+              "%.1f and %.1f C" % (rh, f[_DEPARTURE], f[_THRESHOLD], f[_OFFSET], ref, t - state[1][_SINCE],
+                                   f[_DEW], f[_REF_DEW]))
+    if suspect == 1:
+        reason += ": %s's dew point moved %+.1f C while %s's stayed, %s drifting" % (air, f[_MOVED], ref, air)
+        who = air
+    elif suspect == 2:
+        reason += ": %s's dew point moved %+.1f C while %s's stayed, %s (SCD4x) drifting" % (
+            ref, f[_REF_MOVED], air, ref)
+        who = ref
+    else:
+        reason += ": %s or %s drifting (both dew points moved since they agreed)" % (air, ref)
+        who = air + "," + ref
+    extra = {"reference": ref, "suspect": who, "departure_pct": round(f[_DEPARTURE], 2),
+             "dew_point_c": round(f[_DEW], 2), "reference_dew_point_c": round(f[_REF_DEW], 2)}
+    return ("scd4x_rh_pct" if suspect == 2 else "rh_pct"), reason, extra
+
+
+def clear_reason(state, ref):
+    return "rh_pct agrees with the %s sensor's humidity again (%+.1f %%RH from the usual difference)" % (
+        ref, state[0][_DEPARTURE])

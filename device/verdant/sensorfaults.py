@@ -178,7 +178,6 @@ class _Track:
         self.clear_hits = {}       # fault -> consecutive samples past clear
         self.raise_since = {}      # fault -> time the raise condition began
         self.active_value = None   # the reading a raised "stuck" is stuck at
-        self.drift_by = None       # "dew_point" while the SCD4x cross-check's drift is raised here
         self.run_count = 0
         self.habit = bytearray(b"\xff" * 24)  # hour of day -> % of readings that changed, the last time
         self.hour = None           # the hour being counted: (hour number, readings, changes)
@@ -201,9 +200,9 @@ class SensorFaults:
     def __init__(self, overrides=None, sensor_of=None):
         self.settings = _settings(overrides)
         self.sensor_of = dict(sensor_of or {})
-        self.driver_of = {}          # quantity -> driver name (the cross-check's threshold)
-        self._dew = None             # verdant.dewpointdrift.DewPointDrift, made when an SCD4x reads
-        self._dew_quantity = None    # the quantity its raised drift is on
+        self.rh_driver = None        # the RH sensor's driver (the SCD4x cross-check's threshold)
+        self._dew = None             # verdant.dewpointdrift's state, made when an SCD4x reads
+        self._dew_quantity = None    # the quantity its raised drift is on, while raised
         self.tracks = {}
         self._history = {}           # quantity -> [(t, value)] spanning stuck_s, for "others moved"
         self._spike_counts = {}      # sensor name -> last seen sampler spike count
@@ -523,7 +522,7 @@ class SensorFaults:
         rh_rising = len(rh_hist) >= 2 and rh_hist[0][1] is not None and rh >= rh_hist[0][1]
         bad = rh > 100.0 or rh < 0.0 or (
             rh >= 99.5 and rh_rising and warming is not None and warming > self.settings["drift_warming_c_h"])
-        if tr.drift_by == "dew_point":
+        if self._dew_quantity == "rh_pct":
             return  # the SCD4x cross-check raised this track's drift: it clears it
         if "drift" in tr.active:
             if self._clear_after(tr, "drift", not bad, max(1, self.settings["drift_s"] // 300)):
@@ -549,28 +548,25 @@ class SensorFaults:
             return
         for q in ("air_temp_c", "rh_pct"):
             tr = self.tracks.get(q)
-            if tr is not None and tr.active and not (tr.drift_by and len(tr.active) == 1):
+            if tr is not None and tr.active and not (q == self._dew_quantity and len(tr.active) == 1):
                 return
-        check = self._dew
-        if check is None:
-            from verdant.dewpointdrift import DewPointDrift, threshold_rh
+        from verdant import dewpointdrift as cross  # loaded once, only on a board with an SCD4x
+        if self._dew is None:
             s = self.settings
-            check = self._dew = DewPointDrift(threshold_rh(self.driver_of.get("rh_pct")),
-                                              s["dew_point_drift_s"], s["dew_point_learn_s"])
-        verdict = check.check(t, temp, rh, ref_temp, ref_rh)
+            self._dew = cross.new(cross.threshold_rh(self.rh_driver), s["dew_point_drift_s"], s["dew_point_learn_s"])
+        verdict = cross.check(self._dew, t, temp, rh, ref_temp, ref_rh)
         if verdict is None:
             return
         air, ref = self.sensor_of.get("rh_pct", "rh_pct"), self.sensor_of.get("scd4x_rh_pct", "scd4x")
         if verdict == "clear":
-            q = self._dew_quantity
+            q, self._dew_quantity = self._dew_quantity, None
             tr = self.tracks[q]
-            tr.drift_by = None
-            self._event(t, q, tr, "drift", "clear", check.clear_reason(ref), current.get(q), events)
+            self._event(t, q, tr, "drift", "clear", cross.clear_reason(self._dew, ref), current.get(q), events)
             return
-        q, reason, extra = check.raised(t, rh, air, ref)
+        q, reason, extra = cross.raised(self._dew, t, rh, air, ref)
         tr = self.tracks.get(q)
         if tr is None:
             tr = self.tracks[q] = _Track()
-        self._dew_quantity, tr.drift_by = q, "dew_point"
+        self._dew_quantity = q
         self._event(t, q, tr, "drift", "raise", reason, current.get(q), events)
         events[-1]["values"].update(extra)

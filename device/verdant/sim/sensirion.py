@@ -155,7 +155,6 @@ class SimSCD4x(_SensirionPart):
         self.temperature_c = temperature_c
         self.humidity_pct = humidity_pct
         self.self_heating_c = self_heating_c
-        self._air = None  # the (air T, RH) last converted to the part's own
         self.serial = serial
         self.periodic = False
         self._next_result = self.ticks_ms()  # ticks_ms of the next periodic result
@@ -173,9 +172,8 @@ class SimSCD4x(_SensirionPart):
         if co2 is not None and co2 == co2:
             self.co2_ppm = co2
         temp, rh = env.get("air_temp_c"), env.get("rh_pct")
-        if temp is None or temp != temp or (temp, rh) == self._air:
+        if temp is None or temp != temp:
             return
-        self._air = (temp, rh)
         chip = temp + self.self_heating_c
         self.temperature_c = chip
         if rh is not None and rh == rh:
