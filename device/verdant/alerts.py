@@ -179,7 +179,11 @@ class AlertEngine:
         self._gates = {}
         levels = meta.get("levels") or {}
         for label, (q, side) in (meta.get("label_gates") or {}).items():
-            self._gates[label] = (q, side, array("f", levels[q]["low" if side == "below" else "high"]))
+            pair, key = levels[q], "low" if side == "below" else "high"
+            if not isinstance(pair[key], array):
+                # in place: the parsed list of floats goes (each float is a heap object on a board)
+                pair[key] = array("f", pair[key])
+            self._gates[label] = (q, side, pair[key])
 
     def _outside(self, t, label, row):
         """A site model's label counts only while its quantity is outside what the site's history

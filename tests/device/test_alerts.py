@@ -258,12 +258,15 @@ def _gated_engine():
     engine = AlertEngine()
     low = [15.0] * 24
     low[9] = 19.0   # 9 h: the history never had the air below 19 C
-    engine.adopt_model({"alert_threshold": 0.5, "alert_consecutive": 2,
-                        "labels": ["temp_drop_30m", "co2_rise_10m"],
-                        "levels": {"air_temp_c": {"low": low, "high": [30.0] * 24},
-                                   "co2_ppm": {"low": [300.0] * 24, "high": [900.0] * 24}},
-                        "label_gates": {"temp_drop_30m": ["air_temp_c", "below"],
-                                        "co2_rise_10m": ["co2_ppm", "above"]}})
+    meta = {"alert_threshold": 0.5, "alert_consecutive": 2, "labels": ["temp_drop_30m", "co2_rise_10m"],
+            "levels": {"air_temp_c": {"low": low, "high": [30.0] * 24},
+                       "co2_ppm": {"low": [300.0] * 24, "high": [900.0] * 24}},
+            "label_gates": {"temp_drop_30m": ["air_temp_c", "below"], "co2_rise_10m": ["co2_ppm", "above"]}}
+    engine.adopt_model(meta)
+    # the limits are kept as float arrays, in place of the parsed lists (no float objects kept)
+    assert not isinstance(meta["levels"]["air_temp_c"]["low"], list)
+    assert meta["levels"]["air_temp_c"]["low"][9] == 19.0
+    engine.adopt_model(meta)   # adopting the same model again (a clock set back) keeps working
     return engine
 
 
@@ -294,12 +297,14 @@ def test_a_site_label_alerts_only_beyond_the_hours_usual_range():
 
 def test_site_gates_metadata_is_checked():
     from verdant.modelmeta import check_meta
-    good = {"labels": ["temp_drop_30m"], "levels": {"air_temp_c": {"low": [1.0] * 24, "high": [2.0] * 24}},
-            "label_gates": {"temp_drop_30m": ["air_temp_c", "below"]}}
+    def fresh():
+        return {"labels": ["temp_drop_30m"], "levels": {"air_temp_c": {"low": [1.0] * 24, "high": [2.0] * 24}},
+                "label_gates": {"temp_drop_30m": ["air_temp_c", "below"]}}
+    good = fresh()
     check_meta(good)
-    check_meta(dict(good, co2_hold={"set_ppm": 800.0, "below_ppm": 30.0}))
+    check_meta(dict(fresh(), co2_hold={"set_ppm": 800.0, "below_ppm": 30.0}))
     engine = AlertEngine()
-    engine.adopt_model(dict(good, co2_hold={"set_ppm": 800.0, "below_ppm": 30.0}))
+    engine.adopt_model(dict(fresh(), co2_hold={"set_ppm": 800.0, "below_ppm": 30.0}))
     assert engine.band.co2_hold == (800.0, 30.0)
     for change, word in ((("levels", {"air_temp_c": {"low": [1.0] * 23, "high": [2.0] * 24}}), "levels.air_temp_c.low"),
                          (("label_gates", {"temp_drop_30m": ["co2_ppm", "below"]}), "label_gates.temp_drop_30m"),
