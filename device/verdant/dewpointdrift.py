@@ -75,6 +75,7 @@ import math
 from array import array
 
 from verdant import features
+from verdant.sampler import median_in_place
 
 try:
     from micropython import const
@@ -254,17 +255,11 @@ def _run_lasted(i, t):
 
 
 def _median(w, s):
-    """Median of the ring w (int16 hundredths) in %RH, sorted into the scratch s (ints: no
+    """Median of the ring w (int16 hundredths) in %RH, sorted in the scratch s (ints: no
     float objects)."""
     for k in range(MEDIAN_N):
-        v = w[k]
-        j = k - 1
-        while j >= 0 and s[j] > v:
-            s[j + 1] = s[j]
-            j -= 1
-        s[j + 1] = v
-    mid = MEDIAN_N // 2
-    return s[mid] / 100 if MEDIAN_N % 2 else (s[mid - 1] + s[mid]) / 200
+        s[k] = w[k]
+    return median_in_place(s, MEDIAN_N) / 100
 
 
 def _judge(f, i, temp, rh, ref_temp, ref_rh):

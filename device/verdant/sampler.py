@@ -61,9 +61,9 @@ def median(values):
     return s[mid] if n % 2 else (s[mid - 1] + s[mid]) / 2.0
 
 
-def _median_in_place(values, n):
-    """Median of values[:n], sorting that part of the list in place (no new list: the
-    sampler calls it for every quantity of every poll)."""
+def median_in_place(values, n):
+    """Median of values[:n], sorting that part of the list or array in place (no new list:
+    the sampler calls it for every quantity of every poll)."""
     for i in range(1, n):
         v = values[i]
         j = i - 1
@@ -272,7 +272,7 @@ class Sampler:
             if not counts[i]:
                 continue
             got = True
-            v = _median_in_place(scratch[i], counts[i])
+            v = median_in_place(scratch[i], counts[i])
             verdict = self._believable(t, sensor, slots, i, v)
             if verdict:
                 slots.accepted_t[i] = t
