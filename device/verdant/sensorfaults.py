@@ -143,21 +143,27 @@ def _sorted4(a, b, c, d):
     return a, b, c, d
 
 
-def _runs_for(repeat_pct):
-    """Identical readings in a row (at least 3) that come by chance less than once in 50000
-    readings when each repeats the one before with probability repeat_pct %."""
-    n, p = 1, 1.0
-    while n < 48:
+CHANCE_PER_READING = 2e-5   # a run rarer than once in 50000 readings by chance is no chance
+MIN_RUN, MAX_RUN = 3, 48
+
+
+def runs_for(repeat_p, floor_p=0.01):
+    """Identical readings in a row (MIN_RUN to MAX_RUN) that come by chance less than
+    CHANCE_PER_READING per reading when each repeats the one before with probability
+    repeat_p, taken as at least floor_p (verdant_host.sitehabits passes a lower floor: days
+    of history can show rarer repeats than three hours)."""
+    n, chance = 1, 1.0
+    while n < MAX_RUN:
         n += 1
-        p *= max(repeat_pct, 1) / 100.0
-        if p <= 2e-5 and n >= 3:
+        chance *= max(repeat_p, floor_p)
+        if chance <= CHANCE_PER_READING and n >= MIN_RUN:
             break
     return n
 
 
-# _runs_for for every whole percentage, made once: a lookup per step allocates nothing
+# runs_for for every whole percentage, made once: a lookup per step allocates nothing
 # (the loop's floats would be heap objects on a board, every step for every quantity).
-RUNS_FOR = bytes(_runs_for(pct) for pct in range(101))
+RUNS_FOR = bytes(runs_for(pct / 100.0) for pct in range(101))
 
 
 def _fmt(x):

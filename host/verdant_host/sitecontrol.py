@@ -14,9 +14,9 @@ changing set point: the 10th-90th percentile range over HELD_RANGE_PPM) gets non
 """
 import numpy as np
 
-BRIGHT_PAR = 50.0         # verdant.normalband: dosing time
-LUX_TO_PAR = 0.0185       # verdant.features
-VENT_RH_FALL = 1.5        # %/h over the last hour (verdant.normalband)
+from verdant.features import LUX_TO_PAR
+from verdant.normalband import BRIGHT_PAR, VENT_RH_FALL   # dosing time; RH falling this fast per hour: venting
+
 MARGIN = 1.5              # x the largest shortfall a history day had
 MIN_BELOW_PPM = 30.0      # 3-4 x a CO2 sensor's noise
 HELD_RANGE_PPM = 100.0    # a set point: 80 % of the readings in light within this

@@ -23,14 +23,10 @@ import math
 
 import numpy as np
 
-from verdant.sensorfaults import SPIKE_STEP
+from verdant.sensorfaults import CHANCE_PER_READING, DEFAULTS, FLOORS, LEVELS, SPIKE_STEP, runs_for
 
 STUCK_QUANTITIES = ("air_temp_c", "rh_pct", "co2_ppm")
-CHANCE_PER_READING = 2e-5     # verdant.sensorfaults: a run by chance less than once in 50000 readings
-HABIT_PCT = 50                # verdant.sensorfaults stuck_habit_pct: expected to move at this hour
-MIN_RUN, MAX_RUN = 3, 48      # as verdant.sensorfaults._runs_for
-FLOORS = {"rh_pct": (0.0, 100.0)}
-OUTDOOR_CO2 = (380.0, 440.0)  # verdant.sensorfaults.LEVELS: no evidence there
+HABIT_PCT = DEFAULTS["stuck_habit_pct"]  # expected to move at this hour
 HOUR_S = 3600
 JUMP_MARGIN = 1.5             # x the history's largest 5-minute change
 
@@ -47,15 +43,9 @@ def _steps(ts, v, period):
 
 
 def run_needed(p):
-    """Identical readings in a row (>= MIN_RUN) that come by chance less than once in
-    1 / CHANCE_PER_READING readings when each repeats the one before with probability p."""
-    n, chance = 1, 1.0
-    while n < MAX_RUN:
-        n += 1
-        chance *= max(p, 1e-6)
-        if chance <= CHANCE_PER_READING and n >= MIN_RUN:
-            break
-    return n
+    """The board's stuck run (verdant.sensorfaults.runs_for) for a repeat rate p measured on
+    days of history: no 1 % floor, a week of readings can show rarer repeats."""
+    return runs_for(p, floor_p=1e-6)
 
 
 def runs_at_least(still, n):
@@ -87,8 +77,9 @@ def sensor_habits(ts, readings, period=300):
         counted = ok & moving[hours]
         for level in FLOORS.get(q, ()):
             counted &= now != level
-        if q == "co2_ppm":
-            counted &= ~((now >= OUTDOOR_CO2[0]) & (now <= OUTDOOR_CO2[1]))
+        if q in LEVELS:  # CO2 at the outdoor level: no evidence
+            lo, hi = LEVELS[q]
+            counted &= ~((now >= lo) & (now <= hi))
         n_steps = int(counted.sum())
         repeats = int((counted & ~changed).sum())
         if n_steps < 288:  # under a day of readings expected to move: the board's own rule stands
