@@ -516,6 +516,8 @@ class SensorFaults:
 
     def _drift(self, t, current, events):
         """RH consistency with the air temperature (see the module docstring)."""
+        if self._dew_quantity == "rh_pct":
+            return  # the SCD4x cross-check raised this track's drift: it clears it
         temp, rh = current.get("air_temp_c"), current.get("rh_pct")
         tr = self.tracks.get("rh_pct")
         if tr is None or temp is None or rh is None:
@@ -528,8 +530,6 @@ class SensorFaults:
         rh_rising = len(rh_hist) >= 2 and rh_hist[0][1] is not None and rh >= rh_hist[0][1]
         bad = rh > 100.0 or rh < 0.0 or (
             rh >= 99.5 and rh_rising and warming is not None and warming > self.settings["drift_warming_c_h"])
-        if self._dew_quantity == "rh_pct":
-            return  # the SCD4x cross-check raised this track's drift: it clears it
         if "drift" in tr.active:
             if self._clear_after(tr, "drift", not bad, max(1, self.settings["drift_s"] // 300)):
                 self._event(t, "rh_pct", tr, "drift", "clear", "rh_pct consistent with air_temp_c again", rh, events)
