@@ -26,6 +26,8 @@ import sys
 
 import numpy as np
 
+from verdant import features as vf
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "..", "..", "data", "greenlight")
 SPLITS = ("dev", "dev2", "train")      # the only splits this reads
@@ -33,9 +35,8 @@ ROWS_PER_HOUR = 12                     # 5-minute rows
 DAY_ROWS = 24 * ROWS_PER_HOUR
 
 
-def saturation_kpa(temp_c):
-    """Saturation vapour pressure over water (Magnus, Tetens constants)."""
-    return 0.61078 * np.exp(17.27 * temp_c / (temp_c + 237.3))
+# the board's saturation vapour pressure (verdant.features, Buck), over arrays
+saturation_kpa = np.vectorize(vf.saturation_vapour_pressure_kpa, otypes=[float])
 
 
 def step_residuals(temp, rh, lag=2, min_step_c=1.5):

@@ -29,21 +29,23 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from verdant_host.fieldeval import load_manifest, read_columns  # noqa: E402
+from verdant import features as vf  # noqa: E402
+from verdant.normalband import BRIGHT_PAR as LIT_PAR, DARK_PAR  # noqa: E402
 
 STEP_S = 300
 DAY_S = 86400
 HOLD = 3            # readings: 15 min
 LAG = 6             # readings: 30 min
-DARK_PAR = 5.0
-LIT_PAR = 50.0
 OUTDOOR_CO2 = 420.0
 VENT_FAULTS = ("vent_stuck_open", "vent_stuck_closed")
 
 
+_saturation_kpa = np.vectorize(vf.saturation_vapour_pressure_kpa, otypes=[float])
+
+
 def abs_humidity(temp_c, rh_pct):
-    """g/m3 (Tetens saturation pressure, ideal gas), as verdant.features."""
-    es_kpa = 0.6108 * np.exp(17.27 * temp_c / (temp_c + 237.3))
-    return 2167.0 * es_kpa * rh_pct / 100.0 / (temp_c + 273.15)
+    """g/m3 over arrays (NaN stays NaN): verdant.features' saturation pressure and ideal gas."""
+    return _saturation_kpa(temp_c) * 1e6 * rh_pct / 100.0 / (vf.RV_J_KG_K * (temp_c + 273.15))
 
 
 def lagged_change(x, lag=LAG):
