@@ -36,6 +36,8 @@ the next day does not become "normal". Hours are UTC + utc_offset_s.
 
 from array import array
 
+from verdant.features import LUX_TO_PAR
+
 DAY_S = 86400
 EMPTY_LO = 3.0e38
 EMPTY_HI = -3.0e38
@@ -69,7 +71,6 @@ WHOLE_DAY = ("air_temp_c",)
 KEEP_S = 3600           # readings kept for the rates: the longest span_s
 KEEP_STEP_S = 240       # at most one kept reading per this (about one per 5-minute step)
 VENT_RH_FALL = 1.5      # %/h over the last hour: RH falling faster is the vents open, not dosing off
-LUX_TO_PAR = 0.0185     # as verdant.features
 DARK_PAR = 5.0          # umol/m2/s: night (no sun, no lamps)
 BRIGHT_PAR = 50.0       # daylight or lamps: CO2 dosing time
 
