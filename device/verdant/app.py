@@ -12,7 +12,7 @@ serial port, then outputs= (MQTT). Wired by verdant.startup; host replay calls s
 """
 import gc
 
-from verdant import saferetry, status, warmstart
+from verdant import learnedstate, saferetry, status, warmstart
 from verdant.alerts import AlertEngine
 from verdant.features import FEATURE_NAMES, FeatureState, summarize_missing
 from verdant.flashlog import FlashLog
@@ -37,7 +37,7 @@ def _error_text(exc):
 class App:
     def __init__(self, hal, board, sensors=None, settings=None, engine_loader=None, out=None, safe_mode=None,
                  boot_count=0, boot_counter=None, model_path="model.bin", log_path="verdant.log",
-                 opener=open, stat=None, boot_problem=None, outputs=None):
+                 opener=open, stat=None, boot_problem=None, outputs=None, rename=None):
         self.hal = hal
         # hal.collect when the HAL has one (host replay: CPython frees by reference counting)
         self.collect = getattr(hal, "collect", None) or gc.collect
@@ -78,6 +78,15 @@ class App:
         prefix = (getattr(hal, "storage", "") or "").rstrip("/") + "/" if getattr(hal, "storage", "") else ""
         self.model = ModelSlot(prefix + model_path, engine_loader or _engine_load, self.fitted,
                                self.settings["model_check_s"], opener, stat)
+        # what the detectors learned, kept over reboots (verdant.learnedstate); written to a
+        # temporary file renamed over it, or in place with an opener of its own and no rename
+        self.learned_path = prefix + learnedstate.FILE  # opened with self.model.opener
+        if rename is None and opener is open:
+            from verdant.safemode import replace_file
+            rename = replace_file
+        self.rename = rename
+        self.learned_next_t = None   # board time of the next write; None: not read back yet
+        self.learned_problem = None  # why the last write failed (said once)
         self.log = None
         try:
             self.log = FlashLog(prefix + log_path, self.settings["log_records"], opener=opener)
@@ -201,6 +210,7 @@ class App:
         """One feature step: features, reading line, rules, model, sensor alerts, flash log."""
         self.collect()  # garbage gone before this step's lasting objects: a small heap stays in one piece
         self._check_clock(t)
+        learnedstate.on_step(self, t)  # read back at the first step (before the detectors), then hourly
         current = self.sampler.current(t)
         # sensor faults first: a stuck or drifting quantity is no evidence for this step's rules
         # the sampler's SensorHealth objects answer .get() like health_report()'s dicts, without them
@@ -308,7 +318,8 @@ def run(hal, board, hours=None, seconds=None, **options):
     """Start the app on a HAL and run it for `hours` (or `seconds`) of board time.
 
     options go to App (sensors=, engine_loader=, out=, safe_mode=, boot_count=,
-    boot_counter=, model_path=, log_path=, opener=, stat=, boot_problem=, outputs=). Returns the App.
+    boot_counter=, model_path=, log_path=, opener=, stat=, boot_problem=, outputs=, rename=).
+    Returns the App.
     """
     if hours is not None:
         seconds = int(hours * 3600)

@@ -30,6 +30,8 @@ def crc32_fallback(data, crc=0):
     global _table
     if _table is None:
         _table = _make_table()
+    if not isinstance(data, (bytes, bytearray)):
+        data = bytes(data)  # an array of floats or ints: its bytes, as the native CRC reads them
     c = crc ^ 0xFFFFFFFF
     for b in data:
         c = _table[(c ^ b) & 0xFF] ^ (c >> 8)

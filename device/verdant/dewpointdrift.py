@@ -59,6 +59,13 @@ and response time 8 s (Sensirion SHT3x-ARP datasheet, the same sensing element; 
 repeatability as 3 sigma). Aosong AM2302/DHT22 datasheet: repeatability +-1 %RH and
 +-0.2 C, hysteresis +-0.3 %RH. AHT20 and BME280: the figures verdant.sim's parts use.
 
+Reboots: what the check learned (the offset, the self-heating, the first day's sums, the
+vapour pressures when it last agreed) is kept in the board's learned-state file
+(verdant.learnedstate, written hourly) and read back at boot by read_back(): the first day
+is not learned again, and a drift under way at the reboot is judged against the offset
+learned before it, not absorbed into a new one. A state older than 2 days, or learned with
+another RH sensor, is not restored.
+
 Memory: the state is four preallocated arrays (floats, ints, and the residuals as int16
 hundredths: sorting them for the median makes no float objects) and the code plain
 functions, no class and no instance (each costs RAM on a board: the module and its
@@ -162,10 +169,38 @@ def new(threshold, drift_s=3600, learn_s=86400, steady_c_h=2.0, heat_band_c=0.6)
     ring, the median's scratch)."""
     f = array("f", [0.0] * 17)
     f[_THRESHOLD], f[_STEADY_C_H], f[_HEAT_BAND] = threshold, steady_c_h, heat_band_c
-    i = array("l", [0] * 13)
+    i = array("i", [0] * 13)  # 32-bit on every port: the learned-state file's layout is the same
     i[_LEARN_FROM] = i[_LAST_TIME] = i[_RUN_SINCE] = i[_SINCE] = -1
     i[_DRIFT_S], i[_LEARN_S] = drift_s, learn_s
     return f, i, array("h", [0] * MEDIAN_N), array("h", [0] * MEDIAN_N)
+
+
+def read_back(state, readinto):
+    """Fills a new() state with what the check learned before a reboot (verdant.learnedstate
+    wrote state[0] and state[1], the floats then the ints): readinto(array) reads each back.
+    This board's settings stay; the steps' transient state starts again: the residual ring
+    refills in MEDIAN_N judged steps, and a drift that was raised is judged again against the
+    offset learned before it (that offset stopped following once the residual went past half
+    the threshold, so the drift is not learned as normal) and raised again after drift_s.
+    Returns None, or why the values are unusable (the caller then starts a new state)."""
+    f, i = state[0], state[1]
+    threshold, steady, band = f[_THRESHOLD], f[_STEADY_C_H], f[_HEAT_BAND]
+    drift_s, learn_s = i[_DRIFT_S], i[_LEARN_S]
+    readinto(f)
+    readinto(i)
+    learned_with = f[_THRESHOLD]
+    f[_THRESHOLD], f[_STEADY_C_H], f[_HEAT_BAND] = threshold, steady, band
+    i[_DRIFT_S], i[_LEARN_S] = drift_s, learn_s
+    for k in range(len(f)):
+        if not -1e30 < f[k] < 1e30:  # NaN fails both comparisons
+            return "dew point: value %d not finite" % k
+    if learned_with != threshold:
+        return "dew point: learned with another RH sensor (threshold %.1f, now %.1f)" % (learned_with, threshold)
+    if i[_LEARNED] < 0 or not 0 <= i[_SUSPECT] < len(SUSPECTS) or not 0 <= i[_OK_KNOWN] <= 1:
+        return "dew point: counts out of range"
+    i[_N] = i[_NEXT] = i[_RUN_N] = i[_ACTIVE] = 0
+    i[_LAST_TIME] = i[_RUN_SINCE] = i[_SINCE] = -1
+    return None
 
 
 def status(state):

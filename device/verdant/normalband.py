@@ -28,8 +28,12 @@ Pure logic: update(t, current, suspects) once per feature period returns alert p
      "values": {"air_temp_c": 11.2, "band_low": 15.5, "band_high": 24.1}}
 
 Memory: 2 days x 24 hourly (min, max) per watched quantity. A day is used once it has
-at least MIN_HOURS hours recorded, so the first day after a (re)start has no band and
-no alerts. The rates keep the last hour of readings (KEEP_S) per quantity. While an alert
+at least MIN_HOURS hours recorded, so a board's first day has no band and no alerts. The
+day records survive a reboot or a power cut: verdant.learnedstate writes them to flash
+each hour and reads back those of today and the two days before at boot, so the band
+judges from the first step after a restart (a board whose file is missing, damaged or
+stale is blind for its first day again; the rates' last hour is not kept, so the early
+tiers wait up to 40 min for their span). The rates keep the last hour of readings (KEEP_S) per quantity. While an alert
 is active the day's record is frozen, so a fault lasting into
 the next day does not become "normal". Hours are UTC + utc_offset_s.
 """
@@ -83,9 +87,10 @@ def _fmt(x):
     return ("%.1f" % x) if isinstance(x, float) else str(x)
 
 
-class _Day:
+class DayRecord:
     """Hourly min/max of one quantity on one day, in preallocated float arrays (no heap
-    objects per value on a board); reused in place when the day rolls over."""
+    objects per value on a board); reused in place when the day rolls over. verdant.learnedstate
+    writes the arrays to flash and reads them back at boot."""
 
     def __init__(self):
         self.day = None
@@ -126,7 +131,7 @@ class NormalBand:
                 raise ValueError("alerts.normal_band.%s: expected a number, got %r" % (key, value))
             s[key] = value
         self.settings = s
-        self.days = {}          # quantity -> [older _Day, newer _Day, today _Day]
+        self.days = {}          # quantity -> [older, newer, today DayRecord]
         self.active = {}        # alert type -> raised at
         self._since = {}        # alert type -> time its condition began (raise) or ended (clear)
         self._early_since = {}  # alert type -> time its early-tier condition began
@@ -166,7 +171,7 @@ class NormalBand:
         day = local // DAY_S
         days = self.days.get(q)
         if days is None:
-            days = self.days[q] = [_Day(), _Day(), _Day()]  # allocated once: day before, yesterday, today
+            days = self.days[q] = [DayRecord(), DayRecord(), DayRecord()]  # allocated once: day before, yesterday, today
         if days[-1].day != day:
             oldest = days.pop(0)
             oldest.reset(day)

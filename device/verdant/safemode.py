@@ -39,7 +39,8 @@ def retry_delay_s(retries, base_s, cap_s):
     return delay if delay < cap_s else cap_s
 
 
-def _replace(tmp, path):
+def replace_file(tmp, path):
+    """Renames tmp over path (a write that a power cut leaves old or new, never torn)."""
     import os
     try:
         os.rename(tmp, path)
@@ -56,7 +57,7 @@ class BootCounter:
         self.max_boots = max_boots
         self.opener = opener
         if rename is None and opener is open:
-            rename = _replace
+            rename = replace_file
         self.rename = rename  # None (an opener of its own without a rename): write in place
 
     def read(self):

@@ -543,6 +543,18 @@ class SensorFaults:
                 _fmt(rh), _fmt(temp), _fmt(warming) if warming is not None else "n/a", t - since)
             self._event(t, "rh_pct", tr, "drift", "raise", reason, rh, events)
 
+    def dew_state(self, new=True):
+        """The RH cross-check's state (verdant.dewpointdrift), kept over reboots by
+        verdant.learnedstate: made now if there is none and `new`; new=None drops it (it is
+        learned again), new=False leaves it None before the first SCD4x reading."""
+        if new is None:
+            self._dew = None
+        elif self._dew is None and new:
+            from verdant import dewpointdrift as cross
+            s = self.settings
+            self._dew = cross.new(cross.threshold_rh(self.rh_driver), s["dew_point_drift_s"], s["dew_point_learn_s"])
+        return self._dew
+
     def _dew_point_drift(self, t, current, events):
         """The air sensor's RH against the SCD4x's own (verdant.dewpointdrift, imported only
         on a board with both); not judged while another fault of the air sensor is raised."""
@@ -557,10 +569,7 @@ class SensorFaults:
             if tr is not None and tr.active and not (q == self._dew_quantity and len(tr.active) == 1):
                 return
         from verdant import dewpointdrift as cross  # loaded once, only on a board with an SCD4x
-        if self._dew is None:
-            s = self.settings
-            self._dew = cross.new(cross.threshold_rh(self.rh_driver), s["dew_point_drift_s"], s["dew_point_learn_s"])
-        verdict = cross.check(self._dew, t, temp, rh, ref_temp, ref_rh)
+        verdict = cross.check(self.dew_state(), t, temp, rh, ref_temp, ref_rh)
         if verdict is None:
             return
         air, ref = self.sensor_of.get("rh_pct", "rh_pct"), self.sensor_of.get("scd4x_rh_pct", "scd4x")

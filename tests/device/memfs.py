@@ -21,6 +21,12 @@ class MemFile:
         self.pos = end
         return out.decode() if self.text else out
 
+    def readinto(self, buf):
+        import io  # its readinto fills any buffer (arrays of floats too), as a board file's does
+        n = io.BytesIO(bytes(self.data[self.pos:self.pos + len(bytes(buf))])).readinto(buf)
+        self.pos += n
+        return n
+
     def seek(self, pos, whence=0):
         self.pos = pos if whence == 0 else (self.pos + pos if whence == 1 else len(self.data) + pos)
         return self.pos

@@ -1,0 +1,276 @@
+"""What the board's detectors learned, kept on flash over reboots and power cuts: the
+normal band's day records (verdant.normalband: per watched quantity today and the two days
+before, hourly low/high) and the RH cross-check's state (verdant.dewpointdrift: its offset,
+self-heating, first-day sums). Without them a restarted board is blind to a heating failure
+or a CO2 fault for a day, and learns an RH drift under way as its new normal.
+
+learned.bin, little-endian, 1 320 bytes at most (a board with every part):
+  header  magic b"VLRN", version (u16), parts (u16: bit 0 the air_temp_c band, bit 1 the
+          co2_ppm band, bit 2 the dew point check), written at (i32, firmware seconds),
+          utc_offset_s (i32), board key (u32: CRC-32 of the board's name, 30 bits), the band's
+          day numbers (6 x i32: local days since the firmware epoch, -1 none; per quantity
+          the day before yesterday, yesterday, today)                             44 bytes
+  band    per quantity in parts: 3 days x (24 lows, 24 highs) float32           576 bytes
+  dew     the cross-check's 17 float32 and 13 int32                             120 bytes
+  crc     CRC-32 of everything before it (u32)
+
+on_step(app, t) runs at every feature step before the detectors. At the first one with a set
+clock it reads the file back, in two passes: the first through a 64-byte buffer checks size
+and CRC, the second reads straight into the detectors' arrays (no file-sized buffer). Then,
+at the first feature step of each hour (an hour of the band completed: 24 writes a day), it
+writes learned.bin.tmp and renames it over learned.bin (verdant.safemode.replace_file): a
+power cut leaves the old file or the new one, and a torn one fails its CRC. Nothing is written
+before the file was read (a board booting with its clock unset keeps it) or while the clock
+is unset, nor in safe mode (no detectors run there).
+
+Refused with a status line naming why, the board learning from scratch: not a learned-state
+file, another version, truncated or too long, a CRC mismatch, another board's file, written
+in the future (the clock went back), a band kept with another utc_offset_s, a record that is
+not finite. Dropped as out of date: band days before the day before yesterday, a dew point
+state older than _DEW_MAX_AGE_S. A refused file stays until the next hourly write replaces it.
+A write that fails (read-only or full flash) gives one error line, and another only after a
+write succeeded again. Nothing here can stop the board: every failure is caught and said.
+"""
+import struct
+
+from verdant.crc32 import crc32
+
+try:
+    from micropython import const
+except ImportError:
+    const = lambda x: x  # noqa: E731
+
+FILE = "learned.bin"
+_VERSION = const(1)
+_MAGIC = const(b"VLRN")
+_BAND = const(("air_temp_c", "co2_ppm"))  # verdant.normalband.WATCH's quantities, in the file's order
+_DEW_PART = const(4)                      # the parts' bit of the dew point check
+_DEW_MAX_AGE_S = const(172800)            # a dew point state older than 2 days is learned again
+_FUTURE_SLACK_S = const(600)              # written later than this after board time: the clock went back
+_DAY_S = const(86400)
+_HOUR_S = const(3600)
+_HEAD = const("<4sHHiiI")                 # then the 6 day numbers
+_HEAD_SIZE = const(44)
+_DAYS_AT = const(20)
+_BAND_SIZE = const(576)
+_DEW_SIZE = const(120)
+_head = bytearray(_HEAD_SIZE)             # kept: the hourly write packs into it
+# (module constants are const(): on a board they take no heap; the module holds its functions,
+# FILE and this buffer)
+
+
+def _key(app):
+    """The board key: CRC-32 of the board's name, 30 bits (a small int on 32-bit ports)."""
+    return crc32(str(app.board.get("name", "?")).encode()) & 0x3FFFFFFF
+
+
+def on_step(app, t):
+    """At every feature step, before the detectors: the read-back once the clock is set, then
+    the hourly write."""
+    if app.alerts.band is None or not app.clock_valid:
+        return  # safe mode; or an unset clock: days and ages would be wrong
+    if app.learned_next_t is None:
+        app.learned_next_t = (t // _HOUR_S + 1) * _HOUR_S
+        payload = restore(app, t)
+        if payload is not None:
+            app.send("status", payload, t)
+    elif t >= app.learned_next_t or app.learned_next_t - t > _HOUR_S:  # (or the clock went back)
+        app.learned_next_t = (t // _HOUR_S + 1) * _HOUR_S
+        save(app, t)
+
+
+def restore(app, t):
+    """Reads the file back into the detectors. The status payload to send (None: no file)."""
+    name = app.learned_path
+    try:
+        f = app.model.opener(name, "rb")
+    except OSError:
+        name += ".tmp"  # a power cut between FAT's remove and rename leaves only the new file
+        try:
+            f = app.model.opener(name, "rb")
+        except OSError:
+            return None
+    shown = name.rsplit("/", 1)[-1]
+    try:
+        why = _intact(f, app, t)
+        if why is not None:
+            return {"learned": "refused", "file": shown, "why": why}
+        payload = _read_parts(f, app, t)
+        payload["file"] = shown
+        return payload
+    except Exception as exc:  # even a MemoryError: the board learns from scratch, it never stops here
+        for q in _BAND:
+            app.alerts.band.days.pop(q, None)
+        app.alerts.faults.dew_state(None)
+        return {"learned": "refused", "file": shown, "why": "%s: %s" % (type(exc).__name__, exc)}
+    finally:
+        f.close()
+
+
+def _intact(f, app, t):
+    """First pass: None when the file is whole and this board's, else why not."""
+    n = f.readinto(_head) or 0
+    if n < _HEAD_SIZE:
+        return "truncated: %d bytes, not even a header" % n
+    magic, version, parts, written, _, key = struct.unpack_from(_HEAD, _head)
+    if magic != _MAGIC:
+        return "not a learned-state file"
+    if version != _VERSION:
+        return "version %d, this firmware reads %d" % (version, _VERSION)
+    size = _HEAD_SIZE + 4 + (_DEW_SIZE if parts & _DEW_PART else 0)
+    for k in range(len(_BAND)):
+        if parts & (1 << k):
+            size += _BAND_SIZE
+    crc = crc32(_head)
+    chunk = bytearray(64)
+    view = memoryview(chunk)
+    got = _HEAD_SIZE
+    while got < size - 4:
+        n = f.readinto(view[:min(64, size - 4 - got)])
+        if not n:
+            return "truncated: %d of %d bytes" % (got, size)
+        crc = crc32(view[:n], crc)
+        got += n
+    n = f.readinto(view[:4])
+    if n != 4:
+        return "truncated: %d of %d bytes" % (got + (n or 0), size)
+    if f.readinto(view[:1]):
+        return "longer than its %d bytes" % size
+    if struct.unpack_from("<I", chunk)[0] != crc:
+        return "CRC mismatch: damaged"
+    if key != _key(app):
+        return "written by another board (not %s)" % app.board.get("name", "?")
+    if written > t + _FUTURE_SLACK_S:
+        return "written %d s in the future: the clock went back?" % (written - t)
+    return None
+
+
+def _read_parts(f, app, t):
+    """Second pass, the file intact: each part into its detector, or refused alone. The payload."""
+    _, _, parts, written, offset, _ = struct.unpack_from(_HEAD, _head)
+    f.seek(_HEAD_SIZE)
+    from verdant.normalband import DayRecord
+    band = app.alerts.band
+    payload = {"learned": "restored", "age_s": t - written}
+    why = None
+    if offset != int(band.settings["utc_offset_s"]):
+        why = "kept with utc_offset_s %d, now %d" % (offset, band.settings["utc_offset_s"])
+    today = (t + offset) // _DAY_S
+    kept = usable = 0  # days restored; the most days before today a quantity's band uses now
+    for k in range(len(_BAND)):
+        if not parts & (1 << k):
+            continue
+        if why is not None:
+            f.seek(_BAND_SIZE, 1)
+            continue
+        last = None
+        before = 0
+        days = band.days.get(_BAND[k])
+        if days is None:  # as verdant.normalband allocates them at a quantity's first reading
+            days = band.days[_BAND[k]] = [DayRecord(), DayRecord(), DayRecord()]
+        for j, record in enumerate(days):
+            f.readinto(record.lo)
+            f.readinto(record.hi)
+            day = struct.unpack_from("<i", _head, _DAYS_AT + 4 * (3 * k + j))[0]
+            if day > today:
+                why = "%s: day %d after today %d" % (_BAND[k], day, today)
+            elif not _sound(record.lo, record.hi):
+                why = "%s: an hour not finite or low above high" % _BAND[k]
+            elif day >= 0 and last is not None and day <= last:
+                why = "%s: days out of order" % _BAND[k]
+            if day < 0 or day < today - 2:
+                record.reset(None)  # out of date: not the previous two days
+            else:
+                record.day = last = day
+                kept += 1
+                if day < today and record.usable():
+                    before += 1
+        usable = max(usable, before)
+    if why is None and kept == 0 and parts & 3:  # (the band's two parts)
+        why = "stale: no day of the last two (written %d h ago)" % ((t - written) // _HOUR_S)
+    if why is not None:
+        for q in _BAND:
+            band.days.pop(q, None)  # learned from scratch, allocated again at the next reading
+        payload["band"] = "refused: " + why
+    payload["band_days"] = 0 if why is not None else usable
+    payload["dew_point"] = _read_dew(f, app, t, parts, written) if parts & _DEW_PART else "none kept"
+    if why is not None and payload["dew_point"] != "restored":
+        payload["learned"], payload["why"] = "refused", why
+    return payload
+
+
+def _read_dew(f, app, t, parts, written):
+    if "scd4x_rh_pct" not in app.fitted:
+        return "refused: no SCD4x on this board"
+    if t - written > _DEW_MAX_AGE_S:
+        return "refused: stale (written %d h ago)" % ((t - written) // _HOUR_S)
+    from verdant.dewpointdrift import read_back
+    faults = app.alerts.faults
+    why = read_back(faults.dew_state(), f.readinto)
+    if why is not None:
+        faults.dew_state(None)
+        return "refused: " + why
+    return "restored"
+
+
+def _sound(low, high):
+    """Every hour of a day record read back empty, or finite with low <= high."""
+    for h in range(24):
+        lo, hi = low[h], high[h]
+        if lo <= hi:
+            if not (-1e30 < lo and hi < 1e30):
+                return False
+        elif not (lo > 1e38 and hi < -1e38):  # NaN fails here too
+            return False
+    return True
+
+
+def save(app, t):
+    """Writes the file (a temporary one renamed over it when the app has a rename); a failure
+    is reported once (an error line) and the board runs on."""
+    try:
+        _write(app, t)
+    except Exception as exc:  # even a MemoryError: keeping what was learned is not worth a reset
+        if app.learned_problem is None:
+            app.report_error("learned", exc, file=app.learned_path)
+        app.learned_problem = True
+        return
+    app.learned_problem = None
+
+
+def _write(app, t):
+    band, dew = app.alerts.band, app.alerts.faults.dew_state(False)
+    parts = _DEW_PART if dew is not None else 0
+    for k in range(len(_BAND)):
+        if _BAND[k] in band.days:
+            parts |= 1 << k
+    struct.pack_into(_HEAD, _head, 0, _MAGIC, _VERSION, parts, t, int(band.settings["utc_offset_s"]),
+                     _key(app))
+    for k in range(len(_BAND)):
+        days = band.days.get(_BAND[k])
+        for j in range(3):
+            day = None if days is None else days[j].day
+            struct.pack_into("<i", _head, _DAYS_AT + 4 * (3 * k + j), -1 if day is None else day)
+    crc = crc32(_head)
+    for q in _BAND:
+        for record in band.days.get(q, ()):
+            crc = crc32(record.hi, crc32(record.lo, crc))
+    if dew is not None:
+        crc = crc32(dew[1], crc32(dew[0], crc))
+    path = app.learned_path
+    tmp = path + ".tmp" if app.rename is not None else path
+    f = app.model.opener(tmp, "wb")
+    try:
+        f.write(_head)
+        for q in _BAND:
+            for record in band.days.get(q, ()):
+                f.write(record.lo)
+                f.write(record.hi)
+        if dew is not None:
+            f.write(dew[0])
+            f.write(dew[1])
+        f.write(struct.pack("<I", crc))
+    finally:
+        f.close()
+    if app.rename is not None:
+        app.rename(tmp, path)

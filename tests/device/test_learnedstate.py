@@ -1,0 +1,299 @@
+# What the detectors learned survives a reboot (verdant.learnedstate): the app on a
+# simulated board is stopped and a new one started on the same flash. The normal band
+# judges at once after the reboot (a heating failure is alerted as soon as without the
+# reboot, and not at all without the file); an RH drift under way is still alerted, not
+# learned as the new normal; damaged, foreign, stale and future-dated files are refused
+# naming why and the board learns from scratch; a flash that cannot be written is said
+# once and the board runs on; a power cut during the write leaves the previous file.
+import struct
+
+from verdant import app as appmod
+from verdant import learnedstate, protocol
+from verdant.crc32 import crc32
+from verdant.features import saturation_vapour_pressure_kpa as es
+from verdant.normalband import WATCH
+from appfakes import Truth, Hal, TruthSensor, fake_load, MemStat, T0, HOUR, DAY
+from memfs import MemFile, MemFS
+
+BOARD = {"name": "fake", "watchdog_timeout_ms": 8000, "sleep_mode": "none"}
+SETTINGS = {"alerts": {"remind_s": 0}, "log_records": 200}
+FILE = learnedstate.FILE
+FAILURE_AT = 2 * DAY + 22 * HOUR  # the heating fails at 22:00 on the third night
+REBOOT_AT = 2 * DAY + 20 * HOUR + 600  # the first board ran to 20:05 (its last write at 20:00)
+
+
+class Greenhouse(Truth):
+    """appfakes' greenhouse day (air 14-24 C, the coldest at midnight) with the SCD4x's own
+    T/RH (self-heated 1.5 C, the same vapour), and two faults: "heating_failure", the air
+    falling 1.5 C/h below its usual course (at most 8 C), and "rh_drift", the air sensor's RH
+    reading 0.5 %/h high from the event's start."""
+
+    def __call__(self, t):
+        v = Truth.__call__(self, t)
+        temp, rh = v["air_temp_c"], v["rh_pct"]
+        for start, end, name in self.events:
+            if T0 + start <= t < T0 + end:
+                if name == "heating_failure":
+                    temp = v["air_temp_c"] = temp - min(8.0, 1.5 * (t - T0 - start) / HOUR)
+                elif name == "rh_drift":
+                    v["rh_pct"] = rh + 0.5 * (t - T0 - start) / HOUR
+        chip = temp + 1.5
+        v["scd4x_temp_c"] = chip
+        v["scd4x_rh_pct"] = rh * es(temp) / es(chip)
+        return v
+
+
+def sensors(hal, truth):
+    return [TruthSensor("sht31", ["air_temp_c", "rh_pct"], 60, hal.clock, truth),
+            TruthSensor("bh1750", ["light_lux"], 60, hal.clock, truth),
+            TruthSensor("scd41", ["co2_ppm", "scd4x_temp_c", "scd4x_rh_pct"], 300, hal.clock, truth)]
+
+
+def boot(fs, at_s, truth, board=BOARD, opener=None, rename=True, safe_mode=None):
+    """A board (re)started at T0 + at_s on the flash fs."""
+    hal = Hal(start_s=T0 + at_s)
+    application = appmod.App(hal, board, sensors=sensors(hal, truth), engine_loader=fake_load,
+                             opener=opener or fs.open, stat=MemStat(fs), settings=SETTINGS,
+                             rename=fs.rename if rename else None, safe_mode=safe_mode)
+    application.boot_status()
+    application.load_model()
+    return hal, application
+
+
+def messages(hal):
+    out = []
+    for line in bytes(hal.serial.data).split(b"\n")[:-1]:
+        message, why = protocol.decode(line)
+        assert why is None, (why, line)
+        out.append(message)
+    return out
+
+
+def learned_lines(hal):
+    return [m["p"] for m in messages(hal) if m["k"] == "status" and "learned" in m["p"]]
+
+
+def raised(hal, typ, since_s=0):
+    """Hours since T0 of the raises of alert type typ at or after T0 + since_s."""
+    return [(m["t"] - T0) / HOUR for m in messages(hal) if m["k"] == "alert" and m["p"]["type"] == typ
+            and m["p"]["event"] == "raise" and m["t"] >= T0 + since_s]
+
+
+def dew_drift_raises(hal):
+    return [(m["t"] - T0) / HOUR for m in messages(hal) if m["k"] == "alert" and m["p"]["event"] == "raise"
+            and m["p"]["type"] == "sensor_fault" and "reference" in m["p"]["values"]]
+
+
+_days_learned = None
+
+
+def learned_flash():
+    """The flash of a board that ran until REBOOT_AT (computed once)."""
+    global _days_learned
+    if _days_learned is None:
+        fs = MemFS()
+        truth = Greenhouse([(FAILURE_AT, FAILURE_AT + 6 * HOUR, "heating_failure")])
+        hal, first = boot(fs, 0, truth)
+        first.run(REBOOT_AT - 300)
+        _days_learned = (fs.copy(), truth, first, hal)  # the flash as it was at the reboot
+    return _days_learned
+
+
+def test_band_judges_right_after_a_reboot_and_is_blind_without_the_file():
+    fs, truth, first, hal = learned_flash()
+    kept = fs.copy()
+    assert FILE in kept.files and FILE + ".tmp" not in kept.files
+    # the same board without a reboot: the reference time to alert
+    first.run(FAILURE_AT + 4 * HOUR - REBOOT_AT + 300)
+    unbroken = raised(hal, "cold_anomaly", FAILURE_AT)
+    assert unbroken and unbroken[0] < FAILURE_AT / HOUR + 1.5, unbroken
+    # rebooted 5 min later on the same flash: the band is restored and alerts as soon
+    hal2, second = boot(kept, REBOOT_AT, truth)
+    second.run(FAILURE_AT + 4 * HOUR - REBOOT_AT)
+    lines = learned_lines(hal2)
+    assert len(lines) == 1 and lines[0]["learned"] == "restored" and lines[0]["band_days"] == 2, lines
+    assert lines[0]["dew_point"] == "restored", lines
+    after = raised(hal2, "cold_anomaly", FAILURE_AT)
+    assert after and abs(after[0] - unbroken[0]) <= 0.25, (after, unbroken)
+    # the same reboot on a flash without the file: blind for the night
+    empty = kept.copy()
+    del empty.files[FILE]
+    hal3, third = boot(empty, REBOOT_AT, truth)
+    third.run(FAILURE_AT + 4 * HOUR - REBOOT_AT)
+    assert learned_lines(hal3) == [] and raised(hal3, "cold_anomaly") == []
+
+
+def test_a_drift_under_way_at_the_reboot_is_alerted_not_learned():
+    drift_from = DAY + 8 * HOUR  # after the first day's learning
+    truth = Greenhouse([(drift_from, 4 * DAY, "rh_drift")])
+    fs = MemFS()
+    hal, first = boot(fs, 0, truth)
+    first.run(DAY + 12 * HOUR)  # 2 %RH drifted, under the 3.2 %RH threshold: not raised yet
+    assert dew_drift_raises(hal) == []
+    kept = fs.copy()
+    first.run(10 * HOUR)
+    unbroken = dew_drift_raises(hal)  # the fake air sensor has no driver: the widest threshold, 4.9 %RH
+    assert unbroken and unbroken[0] < DAY / HOUR + 21, unbroken
+    hal2, second = boot(kept, DAY + 12 * HOUR + 300, truth)
+    second.run(10 * HOUR)
+    assert learned_lines(hal2)[0]["dew_point"] == "restored"
+    after = dew_drift_raises(hal2)
+    # raised against the offset learned before the drift (the median refills after the reboot)
+    assert after and after[0] <= unbroken[0] + 1.0, (after, unbroken)
+    # without the file the drift so far is learned as the offset: nothing said for 10 h
+    del kept.files[FILE]
+    hal3, third = boot(kept, DAY + 12 * HOUR + 300, truth)
+    third.run(10 * HOUR)
+    assert dew_drift_raises(hal3) == []
+
+
+def _file(fs):
+    return bytearray(fs.files[FILE])
+
+
+def _with_crc(data):
+    struct.pack_into("<I", data, len(data) - 4, crc32(bytes(data[:-4])))
+    return data
+
+
+def _refused(data, at_s, board=BOARD):
+    """Boots on a flash holding data as the file: (the learned status lines, the app) after 2 h."""
+    fs, truth, _, _ = learned_flash()
+    flash = fs.copy()
+    flash.files[FILE] = bytearray(data)
+    hal, application = boot(flash, at_s, truth, board=board)
+    application.run(2 * HOUR)
+    readings = [m for m in messages(hal) if m["k"] == "reading"]
+    assert len(readings) >= 20 and application.errors == 0  # the board runs on
+    return learned_lines(hal), application
+
+
+def _assert_refused(data, at_s, why, board=BOARD):
+    lines, application = _refused(data, at_s, board)
+    assert len(lines) == 1 and lines[0]["learned"] == "refused" and why in lines[0]["why"], lines
+    # learning from scratch: no band yet
+    assert application.alerts.band.band("air_temp_c", application.now()) is None
+
+
+def test_damaged_and_foreign_files_are_refused_naming_why():
+    fs = learned_flash()[0]
+    good = _file(fs)
+    at = REBOOT_AT
+    flipped = bytearray(good)
+    flipped[300] ^= 0x10
+    _assert_refused(flipped, at, "CRC mismatch")
+    _assert_refused(good[:700], at, "truncated: 700 of %d bytes" % len(good))
+    _assert_refused(good[:20], at, "truncated: 20 bytes")
+    _assert_refused(good + b"\x00", at, "longer than")
+    other_version = bytearray(good)
+    other_version[4] = 9
+    _assert_refused(_with_crc(other_version), at, "version 9, this firmware reads 1")
+    _assert_refused(b"hello, this is not it" * 10, at, "not a learned-state file")
+    _assert_refused(good, at, "written by another board", board=dict(BOARD, name="other"))
+    nan = bytearray(good)
+    struct.pack_into("<f", nan, 44 + 4 * 30, float("nan"))  # an hour of the air band's oldest day
+    lines, application = _refused(_with_crc(nan), at)
+    assert lines[0]["learned"] == "restored" and "not finite" in lines[0]["band"], lines  # dew point kept
+    assert lines[0]["dew_point"] == "restored" and application.alerts.band.band("air_temp_c", application.now()) is None
+
+
+def test_stale_and_future_dated_files_are_refused():
+    good = _file(learned_flash()[0])
+    _assert_refused(good, REBOOT_AT + 4 * DAY, "stale")
+    lines, _ = _refused(good, REBOOT_AT + 4 * DAY)
+    assert "refused: stale" in lines[0]["dew_point"], lines
+    _assert_refused(good, REBOOT_AT - 6 * HOUR, "in the future")
+    # a day later: yesterday and the day before are the file's last two, still judged
+    lines, application = _refused(good, REBOOT_AT + DAY - 3 * HOUR)
+    assert lines[0]["learned"] == "restored" and lines[0]["band_days"] == 2, lines
+    # two days later only the file's last day is among the previous two
+    lines, application = _refused(good, REBOOT_AT + 2 * DAY - 3 * HOUR)
+    assert lines[0]["band_days"] == 1 and application.alerts.band.band("air_temp_c", application.now()), lines
+
+
+def test_the_file_round_trips_and_is_written_hourly_to_a_renamed_temporary():
+    fs, truth, _, _ = learned_flash()
+    good = _file(fs)
+    parts = struct.unpack_from("<H", good, 6)[0]
+    # every quantity the band watches and the dew point check: 44 + 2 x 576 + 120 + 4 bytes
+    assert bin(parts).count("1") == len(WATCH) + 1 and parts == 7 and len(good) == 1320
+    writes = []
+
+    class Counting(MemFS):
+        def open(self, path, mode="r"):
+            if "w" in mode:
+                writes.append(path)
+            return MemFS.open(self, path, mode)
+    flash = Counting(dict((k, bytearray(v)) for k, v in fs.files.items()))
+    hal, application = boot(flash, REBOOT_AT, truth)
+    application.run(3 * HOUR)
+    assert writes.count(FILE + ".tmp") == 3 and FILE not in writes  # at 21, 22 and 23 h
+    band = application.alerts.band
+    for k, q in enumerate(("air_temp_c", "co2_ppm")):  # read back as written
+        for j, mine in enumerate(band.days[q]):
+            assert mine.day == struct.unpack_from("<i", good, 20)[0] + j  # the first board's 3 days, today last
+            at = 44 + 576 * k + 192 * j
+            for h in range(20):  # the hours written before the reboot
+                assert mine.lo[h] == struct.unpack_from("<f", good, at + 4 * h)[0], (q, j, h)
+                assert mine.hi[h] == struct.unpack_from("<f", good, at + 96 + 4 * h)[0], (q, j, h)
+            assert mine.usable()  # today too: its 20 hours before the reboot and the 3 after
+    learned = application.alerts.faults.dew_state(False)[1][2]  # judged steps of its first day
+    assert learned > 200 and learned == struct.unpack_from("<i", good, 44 + 2 * 576 + 68 + 8)[0]
+
+
+class _Supply:
+    budget = 500  # bytes written before it fails
+
+
+def test_a_power_cut_during_the_write_leaves_the_previous_file():
+    fs, truth, _, _ = learned_flash()
+    flash = fs.copy()
+    before = _file(flash)
+
+    def failing(path, mode="r"):  # the supply fails 500 bytes into the learned file's write
+        if path == FILE + ".tmp" and "w" in mode:
+            flash.files[path] = bytearray()
+            return MemFile(_Supply(), path, flash.files[path], True)
+        return flash.open(path, mode)
+    hal, application = boot(flash, REBOOT_AT, truth, opener=failing)
+    application.run(HOUR)
+    assert _file(flash) == before and len(flash.files[FILE + ".tmp"]) == 500
+    hal2, again = boot(flash, REBOOT_AT + 2 * HOUR, truth)
+    again.run(HOUR)
+    assert learned_lines(hal2)[0]["learned"] == "restored"
+
+
+def test_a_flash_that_cannot_be_written_is_said_once_and_the_board_runs_on():
+    fs, truth, _, _ = learned_flash()
+    flash = fs.copy()
+
+    def read_only(path, mode="r"):
+        if "w" in mode and path.startswith(FILE):
+            raise OSError(30)  # EROFS (a full flash raises ENOSPC the same way)
+        return flash.open(path, mode)
+    hal, application = boot(flash, REBOOT_AT, truth, opener=read_only)
+    application.run(5 * HOUR)
+    errors = [m["p"] for m in messages(hal) if m["k"] == "error"]
+    assert len(errors) == 1 and errors[0]["where"] == "learned" and "OSError" in errors[0]["error"], errors
+    assert len([m for m in messages(hal) if m["k"] == "reading"]) >= 55
+
+
+def test_written_in_place_without_a_rename_and_left_alone_in_safe_mode_or_with_an_unset_clock():
+    fs, truth, _, _ = learned_flash()
+    flash = fs.copy()
+    hal, application = boot(flash, REBOOT_AT, truth, rename=False)
+    application.run(2 * HOUR)
+    assert FILE + ".tmp" not in flash.files and _file(flash) != _file(fs)
+    assert struct.unpack_from("<i", flash.files[FILE], 8)[0] > struct.unpack_from("<i", fs.files[FILE], 8)[0]
+    for safe, at in (("safe mode: test", REBOOT_AT), (None, -(T0 - 1704067200))):  # 2024: clock unset
+        flash = fs.copy()
+        hal, application = boot(flash, at, truth, safe_mode=safe)
+        application.run(2 * HOUR)
+        assert learned_lines(hal) == [] and _file(flash) == _file(fs)
+
+
+def test_the_crc_of_an_array_is_the_crc_of_its_bytes_without_the_native_crc():
+    from array import array
+    from verdant.crc32 import crc32_fallback
+    values = array("f", [1.5, -2.25, 3.0e38])
+    assert crc32_fallback(values, 7) == crc32(bytes(values), 7) == crc32(values, 7)
