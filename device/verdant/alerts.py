@@ -230,7 +230,26 @@ class AlertEngine:
         if self.faults is None:
             return []
         events = self.faults.update(t, current, health)
-        return events + self.band.update(t, current, self.faults.suspects())
+        band = self.band.update(t, current, self.faults.suspects())
+        for event in band:
+            if event["event"] == "note" and event["type"] == "co2_set_point":
+                self._follow_co2(event["values"]["was_ppm"], event["values"]["co2_ppm"])
+        return events + band
+
+    def _follow_co2(self, was, now):
+        """The board took a new CO2 set point (verdant.normalband): the site model's CO2 gates
+        follow it where that closes them (lows down for a lower set point, highs up for a higher
+        one), in the hours the history's CO2 was dosed (limit above DOSED_PPM, not the nights at
+        the outdoor level); else every hour at a lower set point would open the drop gate."""
+        from verdant.normalband import DOSED_PPM
+        done = []
+        for q, side, limits in self._gates.values():
+            if q != "co2_ppm" or (side == "below") != (now < was) or any(limits is seen for seen in done):
+                continue
+            done.append(limits)   # two labels may share one array
+            for h in range(24):
+                if limits[h] > DOSED_PPM:
+                    limits[h] += now - was
 
     def _advice(self, t, name, state, event):
         """An info rule's event to send: its raise, possibly later (daily caps), nothing else."""

@@ -120,7 +120,7 @@ class Topics:
 
 def problem_state(payload, t):
     """The retained state message of an alert type after one alert line's payload."""
-    on = payload.get("event") != "clear"
+    on = payload.get("event") not in ("clear", "note")  # a note (info, said once) turns nothing on
     return {"state": "ON" if on else "OFF", "severity": payload.get("severity"),
             "reason": payload.get("reason"), "since": t, "event": payload.get("event"),
             "source": payload.get("source")}

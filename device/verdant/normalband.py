@@ -19,7 +19,16 @@ early CO2-low tier.
 With a site model (metadata co2_hold, verdant_host.sitecontrol) the CO2 set point the
 greenhouse's dosing holds in light is known: the median of the last three readings below it by
 more than its history ever fell (x 1.5, at least 30 ppm), in light with RH not falling, raises
-co2_low_anomaly at once.
+co2_low_anomaly at once, when it has also fallen over the last hour (HOLD_FALL_PPM): dosing off
+lets photosynthesis draw CO2 down, while a grower's lower set point holds it flat at the new level.
+
+A set point the grower changed is followed: dosing holds CO2 in light flat at a level,
+whatever the level; without dosing, photosynthesis draws it down below the outdoor air's. An hour
+in light (RH not falling) whose CO2 stays within STEADY_RANGE_PPM, changes less than
+STEADY_CHANGE_PPM from its start to its end and sits above DOSED_PPM is a steady hour; steady hours
+at one level off the site model's set point, ADOPT_HOURS of them on ADOPT_DAYS days, make that level
+the new set point (an info "note" says so once) and clear an active co2_low_anomaly. A falling,
+drawn-down CO2 (dosing off) gives no steady hour.
 
 Pure logic: update(t, current, suspects) once per feature period returns alert payloads
 
@@ -75,12 +84,27 @@ WHOLE_DAY = ("air_temp_c",)
 KEEP_S = 3600           # readings kept for the rates: the longest span_s
 KEEP_STEP_S = 240       # at most one kept reading per this (about one per 5-minute step)
 VENT_RH_FALL = 1.5      # %/h over the last hour: RH falling faster is the vents open, not dosing off
+HOLD_FALL_PPM = 20.0    # below the set point and this much lower than an hour ago: drawn down, not held
+# Following a changed set point (see the docstring); healthy GreenLight hours in light (dev, dev2
+# and their site histories, 3627 hours): range <= 43 ppm and change <= 21 ppm in 99 %; the hours of
+# dosing off above DOSED_PPM: range >= 48, change <= -33.
+STEADY_RANGE_PPM = 40.0   # max - min of an hour's readings in light
+STEADY_CHANGE_PPM = 25.0  # |median of its last three - median of its first three|
+DOSED_PPM = 450.0         # above outdoor air (~400-420) in light only with dosing
+STEADY_MIN_S = 2400       # an hour counts with readings in light over 40 min of it
+ADOPT_HOURS = 4           # steady hours at the new level ...
+ADOPT_DAYS = 2            # ... on this many days (one day's level may be a sunny day's dosing limit)
+LO, HI, SUM, FIRST, LAST, NEW = 0, 1, 2, 3, 4, 5   # NormalBand._co2_hour
 DARK_PAR = 5.0          # umol/m2/s: night (no sun, no lamps)
 BRIGHT_PAR = 50.0       # daylight or lamps: CO2 dosing time
 
 
 def _trend(rate):
     return "" if rate is None else " and moving %s per hour" % _fmt(rate)
+
+
+def _median3(a, b, c):
+    return max(min(a, b), min(max(a, b), c))
 
 
 def _fmt(x):
@@ -138,6 +162,17 @@ class NormalBand:
         self._recent = {}       # quantity -> [(t, v)] over the last KEEP_S
         self.co2_hold = None    # a site model's (set point, shortfall) of the CO2 its dosing holds in light
         self._bright_steps = 0  # updates in a row in light (the set point check wants three)
+        # following a changed set point (module docstring): this clock hour's CO2 in light with RH
+        # steady (hour, count, first and last time; in _co2_hour its min, max, sum, median of three
+        # at its start and at its end), and the steady hours off the set point (their level, the
+        # running mean, in _co2_hour[NEW]; count, days, last day). Floats in an array: no heap
+        # object per reading on a board.
+        self._hour = -1
+        self._hour_n = 0
+        self._hour_t0 = self._hour_t1 = 0
+        self._co2_hour = array("f", [0.0] * 6)
+        self._new_hours = self._new_days = 0
+        self._new_day = -1
 
     def adopt_site(self, hold):
         """A site model's CO2 set point held in light (metadata co2_hold: set_ppm, below_ppm,
@@ -145,6 +180,8 @@ class NormalBand:
         light and while RH is not falling (not venting), is dosing off without waiting for the
         hour-long fall of the early tier."""
         self.co2_hold = None if hold is None else (float(hold["set_ppm"]), float(hold["below_ppm"]))
+        self._new_hours = self._new_days = 0
+        self._new_day = -1
 
     def band(self, q, t):
         """(low, high) seen at this hour (+-1 h) on the previous two usable days, or None.
@@ -202,27 +239,37 @@ class NormalBand:
             if v is None or q in suspects:
                 continue
             self._remember(q, t, v)
+            if q == "co2_ppm" and self.co2_hold is not None:
+                self._follow(t, v, self._bright_steps >= 3 and steady_rh, events)
             band = self.band(q, t)
+            hold = self.co2_hold if q == "co2_ppm" else None
+            held = self._below_hold(q, t) if hold is not None and self._bright_steps >= 3 and steady_rh else None
+            if held is not None:
+                reason = "%s %s (median of the last three) is %s below %s, the set point this greenhouse holds in " \
+                         "light: %s" % (q, _fmt(held), _fmt(hold[0] - held), _fmt(hold[0]), low_hint)
             if band is not None:
                 lo, hi = band
                 when = "at any hour" if q in WHOLE_DAY else "at this hour"
                 low = v < lo - low_margin
-                if q == "co2_ppm" and not bright:
-                    low = False  # CO2 is dosed by day; at dusk and night it falls on its own
+                if q == "co2_ppm" and low and (not bright or not self._fell(q, t)):
+                    # CO2 is dosed by day; at dusk and night it falls on its own; held flat in light it is a
+                    # (new) set point, not dosing off (that draws it down)
+                    low = False
                 early, rate = self._early(q, "low", t, v, lo - v, dark, bright and steady_rh)
-                held = self._below_hold(q, t) if self._bright_steps >= 3 and steady_rh else None
-                if held is not None:
-                    reason = "%s %s (median of the last three) is %s below %s, the set point this greenhouse holds in " \
-                             "light: %s" % (q, _fmt(held), _fmt(self.co2_hold[0] - held), _fmt(self.co2_hold[0]), low_hint)
-                else:
+                if held is None:
                     reason = "%s %s is %s below %s, the lowest %s on the last 2 days%s: %s" % (
                         q, _fmt(v), _fmt(lo - v), _fmt(lo), when, _trend(rate), low_hint)
-                self._judge(t, low_type, low, early, v > lo - low_margin / 2, events, reason, q, v, band,
-                            now=held is not None)
+                # with a set point known, CO2 is back when dosing holds it there again
+                back = v > lo - low_margin / 2 if hold is None else v > hold[0] - hold[1]
+                self._judge(t, low_type, low, early, back, events, reason, q, v, band, now=held is not None)
                 early, rate = self._early(q, "high", t, v, v - hi, dark, bright)
                 self._judge(t, high_type, v > hi + high_margin, early, v < hi + high_margin / 2, events,
                             "%s %s is %s above %s, the highest %s on the last 2 days%s: %s"
                             % (q, _fmt(v), _fmt(v - hi), _fmt(hi), when, _trend(rate), high_hint), q, v, band)
+            elif hold is not None:
+                # no usable day (a restart, or days an alert kept out): the site model's set point alone
+                self._judge(t, low_type, False, 0, v > hold[0] - hold[1], events, reason if held is not None else "",
+                            q, v, (hold[0] - hold[1], hold[0]), now=held is not None)
             self._record(q, t, v)
         return events
 
@@ -275,8 +322,87 @@ class NormalBand:
         if q != "co2_ppm" or self.co2_hold is None or recent is None or len(recent) < 3 or t - recent[-3][0] > 900:
             return None
         a, b, c = recent[-1][1], recent[-2][1], recent[-3][1]
-        mid = max(min(a, b), min(max(a, b), c))  # the median: one spiking reading does not move it
-        return mid if mid < self.co2_hold[0] - self.co2_hold[1] else None
+        mid = _median3(a, b, c)  # one spiking reading does not move it
+        return mid if mid < self.co2_hold[0] - self.co2_hold[1] and self._fell(q, t) else None
+
+    def _fell(self, q, t):
+        """True when the median of the last three kept readings is HOLD_FALL_PPM or more below
+        that of the first three, about an hour ago: drawn down, not held at a (new) level."""
+        recent = self._recent.get(q)
+        if recent is None or len(recent) < 6 or t - recent[0][0] < 2400:
+            return False  # no hour to tell a fall from a level
+        then = _median3(recent[0][1], recent[1][1], recent[2][1])
+        return then - _median3(recent[-1][1], recent[-2][1], recent[-3][1]) >= HOLD_FALL_PPM
+
+    def _follow(self, t, v, lit, events):
+        """Adds a CO2 reading to this clock hour's record (lit: in light, RH steady) and, when
+        the hour rolls over, judges the hour just ended."""
+        local = int(t) + int(self.settings["utc_offset_s"])
+        hour = local // HOUR_S
+        if hour != self._hour:
+            if self._hour >= 0 and self._hour_n >= 3 and self._hour_t1 - self._hour_t0 >= STEADY_MIN_S:
+                self._judge_hour(self._hour * HOUR_S // DAY_S, t, events)
+            self._hour = hour
+            self._hour_n = 0
+        if not lit:
+            return
+        recent = self._recent["co2_ppm"]
+        mid = v if len(recent) < 3 else _median3(recent[-1][1], recent[-2][1], recent[-3][1])
+        h = self._co2_hour
+        if self._hour_n == 0:
+            self._hour_t0 = t
+            h[LO] = h[HI] = v
+            h[SUM] = 0.0
+            h[FIRST] = mid
+        self._hour_n += 1
+        self._hour_t1 = t
+        h[SUM] += v
+        h[LAST] = mid
+        if v < h[LO]:
+            h[LO] = v
+        if v > h[HI]:
+            h[HI] = v
+
+    def _judge_hour(self, day, t, events):
+        """A steady hour (held flat above outdoor air: dosing works) off the set point counts
+        towards its level becoming the set point."""
+        h = self._co2_hour
+        if h[HI] - h[LO] > STEADY_RANGE_PPM or abs(h[LAST] - h[FIRST]) > STEADY_CHANGE_PPM:
+            return
+        level = h[SUM] / self._hour_n
+        if level < DOSED_PPM:
+            return
+        set_ppm, below = self.co2_hold
+        if abs(level - set_ppm) <= below:
+            self._new_hours = self._new_days = 0  # at the set point: nothing changed
+            return
+        if self._new_hours and abs(level - h[NEW]) <= below:
+            self._new_hours += 1
+            h[NEW] += (level - h[NEW]) / self._new_hours
+        else:
+            h[NEW] = level
+            self._new_hours = 1
+            self._new_days = 0
+            self._new_day = -1
+        if day != self._new_day:
+            self._new_day = day
+            self._new_days += 1
+        if self._new_hours < ADOPT_HOURS or self._new_days < ADOPT_DAYS:
+            return
+        new = float(int(h[NEW] + 0.5))
+        self.co2_hold = (new, below)
+        self._new_hours = self._new_days = 0
+        events.append({"type": "co2_set_point", "severity": "info", "event": "note", "source": "band",
+                       "reason": "CO2 set point now about %d ppm (was %d): held flat there in light for %d hours "
+                                 "on %d days" % (int(new), int(set_ppm + 0.5), ADOPT_HOURS, ADOPT_DAYS),
+                       "values": {"co2_ppm": new, "was_ppm": set_ppm}})
+        if "co2_low_anomaly" in self.active:
+            del self.active["co2_low_anomaly"]
+            self._since.pop("co2_low_anomaly", None)
+            self._early_since.pop("co2_low_anomaly", None)
+            events.append({"type": "co2_low_anomaly", "severity": "warning", "event": "clear", "source": "band",
+                           "reason": "co2_ppm held at about %d ppm in light: the new set point, not dosing off"
+                                     % int(new), "values": {"co2_ppm": new, "was_ppm": set_ppm}})
 
     def _judge(self, t, typ, beyond, early, back, events, reason, q, v, band, now=False):
         """early: 0, or the hold (s) of an early tier whose condition holds now; now: raise at once

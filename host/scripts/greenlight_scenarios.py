@@ -50,6 +50,7 @@ EQUIPMENT_FAULTS = ("heating_failure", "vent_stuck_open", "vent_stuck_closed", "
                     "co2_dosing_off")
 SENSOR_FAULTS = ("temp_sensor_stuck", "rh_sensor_drift", "sensor_dropout", "spikes")
 FAULTS = EQUIPMENT_FAULTS + SENSOR_FAULTS
+MIN_CO2_SET_POINT = 450.0     # --co2-change-ppm: a grower who doses keeps above outdoor air
 
 
 def smooth_step(t_day):
@@ -91,6 +92,16 @@ def fault_window(rng, fault, days):
     return start, end
 
 
+def co2_set_point(p):
+    """co2SpDay: the greenhouse's set point, or (with a co2_change, --co2-change-ppm) the grower's
+    new one from its time on, switched with smooth_step like a fault."""
+    change = p.get("co2_change")
+    if not change:
+        return str(p["co2_day_ppm"])
+    step = smooth_step(change["at_s"] / 86400.0)
+    return "(%s * (1 - %s) + %s * %s)" % (p["co2_day_ppm"], step, change["to_ppm"], step)
+
+
 def model_mods(p, fault, start, end):
     mods = {
         "pBoil": {"definition": str(p["boiler_w_m2"] * 4e4)},
@@ -101,7 +112,7 @@ def model_mods(p, fault, start, end):
         "rhMax": {"definition": str(p["rh_max_pct"])},
         "thScrSpDay": {"definition": str(p["screen_day_c"])},
         "thScrSpNight": {"definition": str(p["screen_night_c"])},
-        "co2SpDay": {"definition": str(p["co2_day_ppm"])},
+        "co2SpDay": {"definition": co2_set_point(p)},
     }
     if fault in EQUIPMENT_FAULTS:
         on = "(%s - %s)" % (smooth_step(start / 86400.0), smooth_step(end / 86400.0))
@@ -221,6 +232,14 @@ def scenario(split, index, seed):
             "t0_unix": T0_UNIX + first_day * 86400}
 
 
+def with_co2_change(meta, change_ppm, hour):
+    """The scenario with its greenhouse's CO2 set point changed by change_ppm at `hour` h."""
+    p = dict(meta["greenhouse"])
+    p["co2_change"] = {"to_ppm": max(MIN_CO2_SET_POINT, p["co2_day_ppm"] + change_ppm),
+                       "at_s": int(hour * 3600) // STEP_S * STEP_S}
+    return dict(meta, greenhouse=p)
+
+
 def write_csv(path, meta, grid, temp, rh, co2, par):
     start, end, fault = meta["fault_start_s"], meta["fault_end_s"], meta["fault"]
 
@@ -282,6 +301,12 @@ def main(argv=None):
     ap.add_argument("--site-days", type=int, default=0,
                     help="instead: each scenario's greenhouse, fault-free, for this many days just before its "
                          "weather window (site_NN.csv: the history `verdant train --site` learns from)")
+    ap.add_argument("--co2-change-ppm", type=float, default=None,
+                    help="the grower changes the CO2 set point by this much (new one at least %.0f ppm) "
+                         "--co2-change-hour hours into each scenario (set-point-change scenarios; the default "
+                         "output is unchanged)" % MIN_CO2_SET_POINT)
+    ap.add_argument("--co2-change-hour", type=float, default=30.0,
+                    help="with --co2-change-ppm: hours after the scenario start (default 30: day 1, 06:00 UTC)")
     ap.add_argument("--retime", action="store_true", help="only move 2009-dated CSVs in --out to 2025 dates")
     args = ap.parse_args(argv)
     if args.retime:
@@ -292,6 +317,8 @@ def main(argv=None):
     manifest = []
     for i in range(args.count):
         meta = scenario(args.split, i, args.seed)
+        if args.co2_change_ppm is not None:
+            meta = with_co2_change(meta, args.co2_change_ppm, args.co2_change_hour)
         manifest.append(meta)
         if args.only is not None and i != args.only:
             continue
@@ -306,9 +333,11 @@ def main(argv=None):
         write_csv(path + ".part", meta, grid, temp, rh, co2, par)
         os.replace(path + ".part", path)
         print("%s: %d days, fault %s" % (path, meta["days"], meta["fault"] or "none"), file=sys.stderr)
+    command = "greenlight_scenarios.py --split %s --count %d --seed %d" % (args.split, args.count, args.seed)
+    if args.co2_change_ppm is not None:
+        command += " --co2-change-ppm %g --co2-change-hour %g" % (args.co2_change_ppm, args.co2_change_hour)
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
-        json.dump({"command": "greenlight_scenarios.py --split %s --count %d --seed %d"
-                              % (args.split, args.count, args.seed),
+        json.dump({"command": command,
                    "scenarios": manifest}, f, indent=1, sort_keys=True)
         f.write("\n")
 

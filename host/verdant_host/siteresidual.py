@@ -51,6 +51,8 @@ import os
 import numpy as np
 
 from verdant import features as vf
+from verdant.normalband import (ADOPT_DAYS, ADOPT_HOURS, DOSED_PPM, HOLD_FALL_PPM, STEADY_CHANGE_PPM,
+                                STEADY_RANGE_PPM)
 from verdant_host import dataset
 from verdant_host.errors import VerdantError
 from verdant_host.sitecontrol import co2_hold
@@ -560,11 +562,20 @@ def co2_hold_report(row):
     if "why" in row:
         return lines + ["None carried: %s." % row["why"], ""]
     return lines + [
-        "In light with RH not falling (not venting), %.1f hours a day, the history's CO2 sits at %.0f ppm (median); "
-        "the median of three readings in a row fell at most %.0f ppm below it on a day. On the board, a three-reading "
-        "median more than %.0f ppm below (1.5 x that, at least 30) in the same conditions raises co2_low_anomaly "
-        "(dosing off) at once." % (row["hours_per_day"], row["set_ppm"], row["largest_day_shortfall"],
-                                  row["below_ppm"]), ""]
+        "Learned CO2 hold: **%.0f ppm** in light. In light with RH not falling (not venting), %.1f hours a day, the "
+        "history's CO2 sits at %.0f ppm (median); the median of three readings in a row fell at most %.0f ppm below it "
+        "on a day. On the board, a three-reading median more than %.0f ppm below (1.5 x that, at least 30) in the "
+        "same conditions and %.0f ppm or more lower than an hour before (drawn down, not held) raises "
+        "co2_low_anomaly (dosing off) at once." % (row["set_ppm"], row["hours_per_day"], row["set_ppm"],
+                                                  row["largest_day_shortfall"], row["below_ppm"], HOLD_FALL_PPM), "",
+        "A changed set point is followed on the board, no retraining needed: dosing holds CO2 in light flat at "
+        "whatever level it is set to (an hour's readings within %.0f ppm, its start and end within %.0f ppm, above "
+        "%.0f ppm, which CO2 in light never is without dosing), while dosing off lets the crop draw it down. After "
+        "%d such hours at one level more than %.0f ppm off %.0f ppm, on %d days (so at the earliest in the second "
+        "day's light at the new level; about %d hours of light in all), the board takes that level as its set point, "
+        "says so once (info note co2_set_point, e.g. \"CO2 set point now about 650 ppm (was %.0f)\") and clears an "
+        "active co2_low_anomaly." % (STEADY_RANGE_PPM, STEADY_CHANGE_PPM, DOSED_PPM, ADOPT_HOURS, row["below_ppm"],
+                                     row["set_ppm"], ADOPT_DAYS, ADOPT_HOURS, row["set_ppm"]), ""]
 
 
 def write_report(path, r, history_csv):

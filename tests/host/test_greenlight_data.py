@@ -32,6 +32,25 @@ def test_scenario_draw_is_deterministic_and_splits_use_disjoint_weather():
             assert 86400 <= m["fault_start_s"] < m["fault_end_s"] < m["days"] * 86400
 
 
+def test_co2_set_point_change_is_opt_in_and_switches_at_its_hour():
+    meta = gs.scenario("dev", 3, 11)
+    plain = gs.model_mods(meta["greenhouse"], "", 0, 0)["co2SpDay"]["definition"]
+    assert plain == str(meta["greenhouse"]["co2_day_ppm"])   # the committed data's definition, unchanged
+    changed = gs.with_co2_change(meta, -200.0, 30.0)
+    assert meta["greenhouse"].get("co2_change") is None       # the draw itself is not touched
+    change = changed["greenhouse"]["co2_change"]
+    assert change == {"to_ppm": max(gs.MIN_CO2_SET_POINT, meta["greenhouse"]["co2_day_ppm"] - 200.0), "at_s": 108000}
+    definition = gs.model_mods(changed["greenhouse"], "", 0, 0)["co2SpDay"]["definition"]
+    step = gs.smooth_step(108000 / 86400.0)
+    assert step in definition and str(change["to_ppm"]) in definition
+    # the GreenLight expression evaluated either side of the change: the old set point, then the new one
+    for day, want in ((1.2, meta["greenhouse"]["co2_day_ppm"]), (1.3, change["to_ppm"])):
+        got = eval(definition.replace("time_state", repr(day)), {"exp": np.exp})
+        assert abs(got - want) < 1e-6, (day, got, want)
+    low = gs.with_co2_change(dict(meta, greenhouse=dict(meta["greenhouse"], co2_day_ppm=600.0)), -400.0, 30.0)
+    assert low["greenhouse"]["co2_change"]["to_ppm"] == gs.MIN_CO2_SET_POINT
+
+
 def test_corruption_is_deterministic_and_injects_each_sensor_fault():
     grid = np.arange(0, 2 * 86400, 300, dtype=float)
     temp = 18 + 3 * np.sin(grid / 86400 * 2 * np.pi)

@@ -82,3 +82,18 @@ def test_co2_set_point_from_the_history():
     r["co2_ppm"] = r["co2_ppm"] + 40.0 * (hours % 7)
     hold, row = sitecontrol.co2_hold(ts, r)
     assert hold is None and "one level" in row["why"]
+
+
+def test_report_states_the_learned_hold_and_when_a_changed_set_point_is_followed():
+    from verdant import normalband
+    from verdant_host import sitecontrol, siteresidual
+    ts, r = history(days=4)
+    hold, row = sitecontrol.co2_hold(ts, r)
+    text = "\n".join(siteresidual.co2_hold_report(row))
+    assert "Learned CO2 hold: **%.0f ppm**" % hold["set_ppm"] in text
+    assert "After %d such hours" % normalband.ADOPT_HOURS in text and "on %d days" % normalband.ADOPT_DAYS in text
+    assert "co2_set_point" in text and "clears an active co2_low_anomaly" in text
+    # no hold carried: the report says why and promises no following
+    r["co2_ppm"] = r["co2_ppm"] + 40.0 * ((ts // 3600) % 7)
+    text = "\n".join(siteresidual.co2_hold_report(sitecontrol.co2_hold(ts, r)[1]))
+    assert "None carried" in text and "followed" not in text
