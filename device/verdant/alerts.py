@@ -176,6 +176,7 @@ class AlertEngine:
             self.faults.adopt_site(meta["sensor_habits"])  # a site model's history of its sensors
         if self.band is not None:
             self.band.adopt_site(meta.get("co2_hold"))  # the CO2 set point its dosing holds, or none
+            self.band.adopt_night_hold(meta.get("night_hold"))  # the air its heating holds in the dark, or none
         self._gates = {}
         levels = meta.get("levels") or {}
         for label, (q, side) in (meta.get("label_gates") or {}).items():

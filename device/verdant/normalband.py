@@ -16,6 +16,12 @@ there: dosing off; venting, which growers let CO2 fall for, dries the air). A bo
 no light sensor gets no co2_low_anomaly and no early cold tier, one with no RH sensor no
 early CO2-low tier.
 
+With a site model (metadata night_hold, verdant_host.sitecontrol) the level the heating holds
+the air at in the dark is known, and how far under it the history's healthy evenings ever
+dipped while falling (lamps off, a screen moving): the air in the dark further under it than
+that (x 2, at least 0.3 C) and still falling 1 C/h over 15 min, two readings in a row, raises
+cold_anomaly without waiting for the lowest of the last 2 days minus the early tier's margin.
+
 With a site model (metadata co2_hold, verdant_host.sitecontrol) the CO2 set point the
 greenhouse's dosing holds in light is known: the median of the last three readings below it by
 more than its history ever fell (x 1.5, at least 30 ppm), in light with RH not falling, raises
@@ -80,6 +86,8 @@ EARLY = {
     ("co2_ppm", "high"): (100.0, 400.0, 900, 600, None),
     ("co2_ppm", "low"): (30.0, 30.0, 3600, 600, "bright"),
 }
+# A site model's night hold (adopt_night_hold): (fall per hour, over span_s, readings in a row)
+NIGHT_HOLD = (1.0, 900, 2)
 WHOLE_DAY = ("air_temp_c",)
 KEEP_S = 3600           # readings kept for the rates: the longest span_s
 KEEP_STEP_S = 240       # at most one kept reading per this (about one per 5-minute step)
@@ -173,6 +181,8 @@ class NormalBand:
         self._co2_hour = array("f", [0.0] * 6)
         self._new_hours = self._new_days = 0
         self._new_day = -1
+        self.night_hold = None  # a site model's (level, dip) of the air the heating holds in the dark
+        self._night_steps = 0   # updates in a row under it and falling (NIGHT_HOLD)
 
     def adopt_site(self, hold):
         """A site model's CO2 set point held in light (metadata co2_hold: set_ppm, below_ppm,
@@ -182,6 +192,12 @@ class NormalBand:
         self.co2_hold = None if hold is None else (float(hold["set_ppm"]), float(hold["below_ppm"]))
         self._new_hours = self._new_days = 0
         self._new_day = -1
+
+    def adopt_night_hold(self, hold):
+        """A site model's night hold (metadata night_hold: level_c, below_c, from
+        verdant_host.sitecontrol): the air in the dark more than below_c under level_c and still
+        falling (NIGHT_HOLD) is a heater that stopped, not an evening the heating catches."""
+        self.night_hold = None if hold is None else (float(hold["level_c"]), float(hold["below_c"]))
 
     def band(self, q, t):
         """(low, high) seen at this hour (+-1 h) on the previous two usable days, or None.
@@ -256,12 +272,18 @@ class NormalBand:
                     # (new) set point, not dosing off (that draws it down)
                     low = False
                 early, rate = self._early(q, "low", t, v, lo - v, dark, bright and steady_rh)
-                if held is None:
+                night = self._below_night_hold(q, t, v, dark)
+                if held is None and night is not None:
+                    reason = "%s %s is %s below %s, the level the heating holds at night, and still falling %s per " \
+                             "hour: %s" % (q, _fmt(v), _fmt(self.night_hold[0] - v), _fmt(self.night_hold[0]),
+                                           _fmt(-night), low_hint)
+                elif held is None:
                     reason = "%s %s is %s below %s, the lowest %s on the last 2 days%s: %s" % (
                         q, _fmt(v), _fmt(lo - v), _fmt(lo), when, _trend(rate), low_hint)
                 # with a set point known, CO2 is back when dosing holds it there again
                 back = v > lo - low_margin / 2 if hold is None else v > hold[0] - hold[1]
-                self._judge(t, low_type, low, early, back, events, reason, q, v, band, now=held is not None)
+                self._judge(t, low_type, low, early, back, events, reason, q, v, band,
+                            now=held is not None or night is not None)
                 early, rate = self._early(q, "high", t, v, v - hi, dark, bright)
                 self._judge(t, high_type, v > hi + high_margin, early, v < hi + high_margin / 2, events,
                             "%s %s is %s above %s, the highest %s on the last 2 days%s: %s"
@@ -403,6 +425,17 @@ class NormalBand:
             events.append({"type": "co2_low_anomaly", "severity": "warning", "event": "clear", "source": "band",
                            "reason": "co2_ppm held at about %d ppm in light: the new set point, not dosing off"
                                      % int(new), "values": {"co2_ppm": new, "was_ppm": set_ppm}})
+
+    def _below_night_hold(self, q, t, v, dark):
+        """The air's rate (C/h, negative) on the NIGHT_HOLD[2]-th update in a row that it is, in the
+        dark, more than the site's dip under its night level and still falling faster than
+        NIGHT_HOLD[0] per hour over NIGHT_HOLD[1] (None otherwise, or without a site model)."""
+        if q != "air_temp_c" or self.night_hold is None:
+            return None
+        per_h, span, steps = NIGHT_HOLD
+        rate = self._rate(q, t, v, span) if dark and v < self.night_hold[0] - self.night_hold[1] else None
+        self._night_steps = self._night_steps + 1 if rate is not None and -rate > per_h else 0
+        return rate if self._night_steps >= steps else None
 
     def _judge(self, t, typ, beyond, early, back, events, reason, q, v, band, now=False):
         """early: 0, or the hold (s) of an early tier whose condition holds now; now: raise at once

@@ -64,3 +64,57 @@ def co2_hold(ts, readings, period=300):
     below = max(MIN_BELOW_PPM, MARGIN * worst)
     hold = {"set_ppm": round(set_ppm, 1), "below_ppm": round(below, 1)}
     return hold, dict(hold, largest_day_shortfall=round(worst, 1), hours_per_day=round(float(ok.sum()) * period / 3600.0 / days, 1))
+
+
+# The level the heating holds in the dark ("night_hold"), for the board's cold_anomaly (see night_hold).
+HOLD_PERCENTILE = 10.0    # of the dark hours' lowest readings: a low plateau, not one cold dip
+NIGHT_FALL_PER_H = 1.0    # C/h over NIGHT_FALL_S: still falling (the board's normalband.NIGHT_HOLD)
+NIGHT_FALL_S = 900
+NIGHT_STEPS = 2           # readings in a row below the level and falling
+NIGHT_HEADROOM = 2.0      # x the largest such departure the history had
+MIN_BELOW_C = 0.3         # 6 x an air sensor's noise (0.05 C)
+MIN_DARK_HOURS = 12       # dark hours in the history to know the level
+
+
+def night_hold(ts, readings, period=300):
+    """({"level_c": L, "below_c": M} or None, report row) from a history's rows.
+
+    In the dark the heating holds the air at its night set point (a little under it: the
+    controller's band). L: the 10th percentile of the lowest reading of every hour that was
+    dark throughout (a plateau several nights share, not one cold dip). Healthy evenings
+    still dip under it for a while: lamps switching off drop the air degrees in 10 minutes
+    before the heating catches up, a screen moving lets cold air down. M: NIGHT_HEADROOM x the
+    deepest such dip, measured as the board judges (NIGHT_STEPS readings in a row under L and
+    falling faster than NIGHT_FALL_PER_H over NIGHT_FALL_S), at least MIN_BELOW_C. A heater
+    that stopped leaves the air falling on, toward the outdoor temperature."""
+    from verdant.normalband import DARK_PAR
+    ts = np.asarray(ts, dtype=np.int64)
+    temp, light = readings.get("air_temp_c"), _light(readings)
+    if temp is None or light is None:
+        return None, None
+    temp = np.asarray(temp, dtype=float)
+    hour = ts // 3600
+    lows = []
+    for h in np.unique(hour):
+        m = hour == h
+        if (light[m] < DARK_PAR).all() and np.isfinite(temp[m]).any():
+            lows.append(float(np.nanmin(temp[m])))
+    if len(lows) < MIN_DARK_HOURS:
+        return None, {"why": "too few dark hours in the history (%d, at least %d)" % (len(lows), MIN_DARK_HOURS)}
+    level = float(np.percentile(lows, HOLD_PERCENTILE))
+    back = max(1, NIGHT_FALL_S // period)
+    under = np.full(len(ts), -np.inf)
+    for k in range(back, len(ts)):
+        if ts[k] - ts[k - back] > NIGHT_FALL_S + period // 2 or not light[k] < DARK_PAR:
+            continue
+        fall = (temp[k - back] - temp[k]) * 3600.0 / (ts[k] - ts[k - back])
+        if fall > NIGHT_FALL_PER_H:
+            under[k] = level - temp[k]
+    worst = 0.0
+    for k in range(NIGHT_STEPS - 1, len(ts)):
+        run = under[k - NIGHT_STEPS + 1:k + 1]
+        if ts[k] - ts[k - NIGHT_STEPS + 1] <= (NIGHT_STEPS - 1) * period + period // 2 and np.isfinite(run).all():
+            worst = max(worst, float(run.min()))
+    below = max(MIN_BELOW_C, NIGHT_HEADROOM * worst)
+    hold = {"level_c": round(level, 2), "below_c": round(below, 2)}
+    return hold, dict(hold, deepest_dip_c=round(worst, 2), dark_hours=len(lows))

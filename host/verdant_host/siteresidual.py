@@ -55,7 +55,7 @@ from verdant.normalband import (ADOPT_DAYS, ADOPT_HOURS, DOSED_PPM, HOLD_FALL_PP
                                 STEADY_RANGE_PPM)
 from verdant_host import dataset
 from verdant_host.errors import VerdantError
-from verdant_host.sitecontrol import co2_hold
+from verdant_host.sitecontrol import co2_hold, night_hold
 from verdant_host.sitehabits import sensor_habits
 from verdant_host.sitemodel import export, read_history, sensor_set_name
 
@@ -387,6 +387,9 @@ def train(history_csv, out_dir, progress=None):
     hold, hold_row = co2_hold(ts, readings, PERIOD_S)
     if hold is not None:
         extra["co2_hold"] = hold
+    heat_hold, heat_row = night_hold(ts, readings, PERIOD_S)
+    if heat_hold is not None:
+        extra["night_hold"] = heat_hold
     model_bytes, exp = export(m["tflite"], names, m["mean"], m["std"], rule, "verdant-site-" + sensor_set_name(present),
                               labels=m["labels"], window=WINDOW, extra=extra)
     os.makedirs(out_dir, exist_ok=True)
@@ -411,7 +414,8 @@ def train(history_csv, out_dir, progress=None):
                    "held_back_false_alarms_per_week": 0.0,   # by construction (fit(): thresholds over every held-back run)
                    "int8_float_agreement": m["agreement"],
                    "model_bytes": len(model_bytes), "arena_bytes": exp.arena_bytes,
-                   "sensor_habits": habit_table, "co2_hold": hold_row}, **per_label)
+                   "sensor_habits": habit_table, "co2_hold": hold_row,
+                   "night_hold": heat_row}, **per_label)
     write_report(os.path.join(out_dir, "report.md"), result, history_csv)
     say("wrote %s (%d bytes): thresholds %s; %d raises on the history itself (%.2f weeks)" % (
         os.path.join(out_dir, "model.bin"), len(model_bytes), result["thresholds"], held_raises, weeks))
@@ -578,6 +582,21 @@ def co2_hold_report(row):
                                      row["set_ppm"], ADOPT_DAYS, ADOPT_HOURS, row["set_ppm"]), ""]
 
 
+def night_hold_report(row):
+    """The report's section on the level the heating holds in the dark (verdant_host.sitecontrol)."""
+    if row is None:
+        return []
+    lines = ["## The night heating level (the board's normal band)", ""]
+    if "why" in row:
+        return lines + ["None carried: %s." % row["why"], ""]
+    return lines + [
+        "In the dark (%d hours) the heating holds the air at %.2f C (10th percentile of each dark hour's lowest "
+        "reading); the history dipped at most %.2f C under it while falling (two readings in a row, over 1 C/h), "
+        "with lamps switching off or a screen moving. On the board, the air in the dark more than %.2f C under it "
+        "(2 x that, at least 0.3) and still falling, two readings in a row, raises cold_anomaly (heating failure) "
+        "at once." % (row["dark_hours"], row["level_c"], row["deepest_dip_c"], row["below_c"]), ""]
+
+
 def write_report(path, r, history_csv):
     rows = "\n".join("| %s | %s | %s | %s | %s |" % (k, r["thresholds"][k], r["thresholds_max"][k],
                                                    r["held_back_peaks"][k], r["int8_guard"][k])
@@ -620,6 +639,6 @@ def write_report(path, r, history_csv):
             os.path.join(os.path.dirname(path), "model.bin"), os.path.join(os.path.dirname(path), "model.bin")),
         "A few days of history make the false-alarm figure coarse (one raise in %d days = %.1f per week)."
         % (r["days"], 7.0 / max(r["days"], 1)), "",
-    ] + habits_report(r.get("sensor_habits") or []) + co2_hold_report(r.get("co2_hold"))
+    ] + habits_report(r.get("sensor_habits") or []) + co2_hold_report(r.get("co2_hold")) + night_hold_report(r.get("night_hold"))
     with open(path, "w") as f:
         f.write("\n".join(lines))

@@ -97,3 +97,32 @@ def test_report_states_the_learned_hold_and_when_a_changed_set_point_is_followed
     r["co2_ppm"] = r["co2_ppm"] + 40.0 * ((ts // 3600) % 7)
     text = "\n".join(siteresidual.co2_hold_report(sitecontrol.co2_hold(ts, r)[1]))
     assert "None carried" in text and "followed" not in text
+
+
+def night_history(days=4, plunge=(19.5, 17.8, 17.6, 17.7, 17.9)):
+    """Nights held at 18.0-18.2 C in the dark, 22 C in light (07:00-18:00), and at 18:00 the
+    lamps-off plunge before the heating catches the air."""
+    ts = 1767225600 + 300 * np.arange(days * 288)
+    k = (ts % 86400) // 300
+    lit = (k >= 7 * 12) & (k < 18 * 12)
+    temp = np.where(lit, 22.0, 18.0 + 0.1 * (np.arange(ts.size) % 3))
+    for j, v in enumerate(plunge):
+        temp[k == 18 * 12 + 1 + j] = v
+    return ts, {"air_temp_c": temp, "par_umol_m2_s": np.where(lit, 300.0, 0.0)}
+
+
+def test_night_hold_from_the_history():
+    from verdant_host import sitecontrol
+    ts, r = night_history()
+    hold, row = sitecontrol.night_hold(ts, r)
+    # 13 dark hours a night: 12 at 18.0 (their lowest), the 18:00 hour 17.6 (the plunge): the 10th
+    # percentile of 52 hours is 18.0. The plunge falls fast under it on three readings (17.8, 17.6,
+    # 17.7, each > 1 C/h down over 15 min): two in a row at most 0.3 under, x 2 = 0.6
+    assert hold == {"level_c": 18.0, "below_c": 0.6} and row["deepest_dip_c"] == 0.3, (hold, row)
+    # a plunge no deeper than the noise: the smallest margin, 0.3 C
+    hold, row = sitecontrol.night_hold(*night_history(plunge=(19.5, 18.1, 18.0)))
+    assert hold == {"level_c": 18.0, "below_c": 0.3}, hold
+    # lamps all night (too few dark hours) carries none, and says why
+    r["par_umol_m2_s"] = np.full(ts.size, 300.0)
+    hold, row = sitecontrol.night_hold(ts, r)
+    assert hold is None and "dark hours" in row["why"]
