@@ -15,7 +15,8 @@ A model file's metadata is a JSON object; every key is optional for the engine a
                      history's range per hour of the day, +-1 h) and {label: [quantity,
                      "below"|"above"]}: the label alerts only while the quantity is beyond it
   co2_hold           site models: {"set_ppm": number, "below_ppm": number > 0} (verdant.normalband)
-  night_hold         site models: {"level_c": number, "below_c": number > 0} (verdant.normalband)
+  night_hold         site models: {"level_c": number, "below_c": number > 0, "settled_below_c":
+                     number > 0} (verdant.normalband)
 
 Example:
     check_meta(model.meta, model.input_elements, model.output_elements)   # ValueError
@@ -87,9 +88,10 @@ def check_meta(meta, inputs=None, outputs=None):
     if "night_hold" in meta:
         hold = meta["night_hold"]
         if not (isinstance(hold, dict) and _is_number(hold.get("level_c")) and _is_number(hold.get("below_c"))
-                and hold["below_c"] > 0 and len(hold) == 2):
-            raise ValueError("metadata night_hold: expected {\"level_c\": number, \"below_c\": number > 0}, got %r"
-                             % (hold,))
+                and _is_number(hold.get("settled_below_c")) and hold["below_c"] > 0 and hold["settled_below_c"] > 0
+                and len(hold) == 3):
+            raise ValueError("metadata night_hold: expected {\"level_c\": number, \"below_c\": number > 0, "
+                             "\"settled_below_c\": number > 0}, got %r" % (hold,))
     if "alert_consecutive" in meta and not (_is_int(meta["alert_consecutive"]) and meta["alert_consecutive"] >= 1):
         raise ValueError("metadata alert_consecutive: expected an int >= 1, got %r" % (meta["alert_consecutive"],))
 

@@ -18,8 +18,9 @@ early CO2-low tier.
 
 With a site model (metadata night_hold, verdant_host.sitecontrol) the level the heating holds
 the air at in the dark is known, and how far under it the history's healthy evenings ever
-dipped while falling (lamps off, a screen moving): the air in the dark further under it than
-that (x 2, at least 0.3 C) and still falling 1 C/h over 15 min, two readings in a row, raises
+dipped while falling, in the first hour of the dark (lamps off) and in the settled night (a
+screen moving): the air in the dark further under it than that (x 3, at least 0.3 C) and
+still falling 1 C/h over 15 min, two readings in a row, raises
 cold_anomaly without waiting for the lowest of the last 2 days minus the early tier's margin.
 
 With a site model (metadata co2_hold, verdant_host.sitecontrol) the CO2 set point the
@@ -86,8 +87,9 @@ EARLY = {
     ("co2_ppm", "high"): (100.0, 400.0, 900, 600, None),
     ("co2_ppm", "low"): (30.0, 30.0, 3600, 600, "bright"),
 }
-# A site model's night hold (adopt_night_hold): (fall per hour, over span_s, readings in a row)
-NIGHT_HOLD = (1.0, 900, 2)
+# A site model's night hold (adopt_night_hold): (fall per hour, over span_s, readings in a row,
+# dark this long (s) is the settled night: its own margin)
+NIGHT_HOLD = (1.0, 900, 2, 3600)
 WHOLE_DAY = ("air_temp_c",)
 KEEP_S = 3600           # readings kept for the rates: the longest span_s
 KEEP_STEP_S = 240       # at most one kept reading per this (about one per 5-minute step)
@@ -181,8 +183,9 @@ class NormalBand:
         self._co2_hour = array("f", [0.0] * 6)
         self._new_hours = self._new_days = 0
         self._new_day = -1
-        self.night_hold = None  # a site model's (level, dip) of the air the heating holds in the dark
+        self.night_hold = None  # a site model's (level, dip, settled-night dip) of the air its heating holds in the dark
         self._night_steps = 0   # updates in a row under it and falling (NIGHT_HOLD)
+        self._dark_since = -1   # time of the first update of this dark spell (-1 in light)
 
     def adopt_site(self, hold):
         """A site model's CO2 set point held in light (metadata co2_hold: set_ppm, below_ppm,
@@ -194,10 +197,12 @@ class NormalBand:
         self._new_day = -1
 
     def adopt_night_hold(self, hold):
-        """A site model's night hold (metadata night_hold: level_c, below_c, from
-        verdant_host.sitecontrol): the air in the dark more than below_c under level_c and still
-        falling (NIGHT_HOLD) is a heater that stopped, not an evening the heating catches."""
-        self.night_hold = None if hold is None else (float(hold["level_c"]), float(hold["below_c"]))
+        """A site model's night hold (metadata night_hold: level_c, below_c, settled_below_c, from
+        verdant_host.sitecontrol): the air in the dark more than below_c (after an hour of dark,
+        settled_below_c) under level_c and still falling (NIGHT_HOLD) is a heater that stopped,
+        not an evening the heating catches."""
+        self.night_hold = None if hold is None else (float(hold["level_c"]), float(hold["below_c"]),
+                                                     float(hold["settled_below_c"]))
 
     def band(self, q, t):
         """(low, high) seen at this hour (+-1 h) on the previous two usable days, or None.
@@ -244,6 +249,10 @@ class NormalBand:
         dark = light is not None and light < DARK_PAR
         bright = light is not None and light > BRIGHT_PAR
         self._bright_steps = self._bright_steps + 1 if bright else 0
+        if not dark:
+            self._dark_since = -1
+        elif self._dark_since < 0:
+            self._dark_since = t
         rh = current.get("rh_pct")
         steady_rh = False
         if rh is not None and "rh_pct" not in suspects:
@@ -428,12 +437,16 @@ class NormalBand:
 
     def _below_night_hold(self, q, t, v, dark):
         """The air's rate (C/h, negative) on the NIGHT_HOLD[2]-th update in a row that it is, in the
-        dark, more than the site's dip under its night level and still falling faster than
-        NIGHT_HOLD[0] per hour over NIGHT_HOLD[1] (None otherwise, or without a site model)."""
+        dark, more than the site's dip (its first hour's, or the settled night's) under its night
+        level and still falling faster than NIGHT_HOLD[0] per hour over NIGHT_HOLD[1] (None
+        otherwise, or without a site model)."""
         if q != "air_temp_c" or self.night_hold is None:
             return None
-        per_h, span, steps = NIGHT_HOLD
-        rate = self._rate(q, t, v, span) if dark and v < self.night_hold[0] - self.night_hold[1] else None
+        per_h, span, steps, settle = NIGHT_HOLD
+        level, below, settled_below = self.night_hold
+        if dark and t - self._dark_since >= settle:
+            below = settled_below
+        rate = self._rate(q, t, v, span) if dark and v < level - below else None
         self._night_steps = self._night_steps + 1 if rate is not None and -rate > per_h else 0
         return rate if self._night_steps >= steps else None
 

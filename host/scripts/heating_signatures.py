@@ -5,10 +5,10 @@ every greenhouse with a history, never on test*.
 For each greenhouse the night level L and the allowed dip M are learnt from a history
 (dev/dev2: its dev_site/dev2_site file; train heating failures: the scenario's days before
 the fault's day; train fault-free greenhouses of 4+ days: their first 3 days), then the
-board's check is replayed on the scenario: in the dark, more than M under L and falling over
-1 C/h over 15 min, two readings in a row, from the board's second day (its band needs a
+board's check is replayed on the scenario: in the dark, more than M (after an hour of dark:
+N) under L and falling over 1 C/h over 15 min, two readings in a row, from the board's second day (its band needs a
 usable previous day). Prints, per greenhouse, the deepest healthy dip the check saw on the
-scenario (same statistic as M's) beside M, and for each heating failure the delay of this
+scenario (same statistic as M's and N's) beside them, and for each heating failure the delay of this
 check and of the band's early tier (0.4 C under the lowest of the last 2 days, 1 C/h over
 30 min, 10 min), as the firmware runs them.
 
@@ -52,7 +52,7 @@ def falls(ts, temp, span):
 def night_dips(rows, level):
     """Per reading: how far under level the air is while the check's fall holds, the smaller of
     the last NIGHT_HOLD[2] readings (-inf where it does not hold)."""
-    per_h, span, steps = NIGHT_HOLD
+    per_h, span, steps, _ = NIGHT_HOLD
     ts, temp, par = rows["ts"], rows["air_temp_c"], rows["par_umol_m2_s"]
     under = np.where((par < DARK_PAR) & (falls(ts, temp, span) > per_h), level - temp, -np.inf)
     out = np.full(ts.size, -np.inf)
@@ -106,7 +106,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if os.path.basename(os.path.normpath(args.data)).startswith("test"):
         raise SystemExit("heating_signatures: never reads a test split")
-    print("| greenhouse | fault | level L (C) | history dip (C) | M (C) | deepest healthy dip seen (C) | "
+    print("| greenhouse | fault | level L (C) | history dips (C) | M / N (C) | deepest healthy dips seen (C) | "
           "raises on healthy time | heating failure: night hold / band tier (min) |")
     print("|---|---|---|---|---|---|---|---|")
     healthy_ratios, raises, delays = [], 0, []
@@ -115,35 +115,42 @@ def main(argv=None):
         if hold is None:
             print("| %s | %s | - | - | - | - | - | none carried: %s |" % (name, s["fault"] or "-", row and row.get("why")))
             continue
-        level, below = hold["level_c"], hold["below_c"]
+        level = hold["level_c"]
         ts = rows["ts"]
         dips = night_dips(rows, level)
+        settled = sitecontrol.dark_seconds(ts, rows["par_umol_m2_s"]) >= sitecontrol.NIGHT_SETTLE_S
+        margin = np.where(settled, hold["settled_below_c"], hold["below_c"])
         band_up = ts // DAY_S > ts[0] // DAY_S
         fs = s["t0_unix"] + s["fault_start_s"] if s["fault"] else None
         healthy = band_up & (ts < fs if fs else True)
         if s["fault"] == "" and name.startswith("train"):
             healthy &= ts >= history["ts"][-1]          # out of the history's days
-        seen = float(dips[healthy].max()) if healthy.any() else float("nan")
-        n_raise = int(((dips > below) & healthy).sum() > 0)
+        seen = []
+        for phase in (~settled, settled):
+            x = dips[healthy & phase]
+            seen.append(float(x.max()) if x.size else float("-inf"))
+            if x.size and x.max() > 0:
+                healthy_ratios.append(float(x.max()) / float(margin[healthy & phase][0]))
+        n_raise = int(((dips > margin) & healthy).any())
         raises += n_raise
-        if np.isfinite(seen) and seen > 0:
-            healthy_ratios.append(seen / below)
         fault_cell = "-"
         if s["fault"] == "heating_failure":
             fe = s["t0_unix"] + s["fault_end_s"] + GRACE_S
             window = (ts >= fs) & (ts < fe)
-            new = np.where(window & (dips > below))[0]
+            new = np.where(window & (dips > margin))[0]
             old = np.where(window & band_tier(rows))[0]
             d_new = (ts[new[0]] - fs) // 60 if new.size else None
             d_old = (ts[old[0]] - fs) // 60 if old.size else None
             both = min(x for x in (d_new, d_old, 10 ** 6) if x is not None)
             delays.append((name, d_new, d_old, both))
             fault_cell = "%s / %s" % (d_new, d_old)
-        print("| %s | %s | %.2f | %.2f | %.2f | %.2f | %d | %s |" % (
-            name, s["fault"] or "-", level, row["deepest_dip_c"], below, seen, n_raise, fault_cell))
+        print("| %s | %s | %.2f | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %d | %s |" % (
+            name, s["fault"] or "-", level, row["deepest_dip_c"], row["deepest_settled_dip_c"], hold["below_c"],
+            hold["settled_below_c"], seen[0], seen[1], n_raise, fault_cell))
     print()
     q = np.percentile(healthy_ratios, [50, 90, 100]) if healthy_ratios else [float("nan")] * 3
-    print("healthy greenhouses raised by the night-hold check: %d; deepest healthy dip / M: median %.2f, "
+    print("healthy greenhouses raised by the night-hold check: %d; deepest healthy dip / its margin (per "
+          "greenhouse and phase): median %.2f, "
           "90th percentile %.2f, largest %.2f" % (raises, q[0], q[1], q[2]))
     for name, d_new, d_old, both in delays:
         print("%s heating failure: night hold %s min, band tier %s min, first of both %s min" % (name, d_new, d_old, both))

@@ -15,7 +15,7 @@ changing set point: the 10th-90th percentile range over HELD_RANGE_PPM) gets non
 import numpy as np
 
 from verdant.features import LUX_TO_PAR
-from verdant.normalband import BRIGHT_PAR, VENT_RH_FALL   # dosing time; RH falling this fast per hour: venting
+from verdant.normalband import BRIGHT_PAR, DARK_PAR, NIGHT_HOLD, VENT_RH_FALL   # dosing time; night; RH falling this fast: venting
 
 MARGIN = 1.5              # x the largest shortfall a history day had
 MIN_BELOW_PPM = 30.0      # 3-4 x a CO2 sensor's noise
@@ -68,16 +68,29 @@ def co2_hold(ts, readings, period=300):
 
 # The level the heating holds in the dark ("night_hold"), for the board's cold_anomaly (see night_hold).
 HOLD_PERCENTILE = 10.0    # of the dark hours' lowest readings: a low plateau, not one cold dip
-NIGHT_FALL_PER_H = 1.0    # C/h over NIGHT_FALL_S: still falling (the board's normalband.NIGHT_HOLD)
-NIGHT_FALL_S = 900
-NIGHT_STEPS = 2           # readings in a row below the level and falling
-NIGHT_HEADROOM = 2.0      # x the largest such departure the history had
+# the board's check: fall per hour over NIGHT_FALL_S, readings in a row, dark this long is the settled night
+NIGHT_FALL_PER_H, NIGHT_FALL_S, NIGHT_STEPS, NIGHT_SETTLE_S = NIGHT_HOLD
+NIGHT_HEADROOM = 3.0      # x the largest such departure the history had
 MIN_BELOW_C = 0.3         # 6 x an air sensor's noise (0.05 C)
 MIN_DARK_HOURS = 12       # dark hours in the history to know the level
 
 
+def dark_seconds(ts, light):
+    """Per reading: seconds since the first reading of its dark spell (-1 in light), as the board
+    counts them."""
+    out = np.full(len(ts), -1, dtype=np.int64)
+    start = None
+    for k in range(len(ts)):
+        if light[k] < DARK_PAR:
+            start = ts[k] if start is None else start
+            out[k] = ts[k] - start
+        else:
+            start = None
+    return out
+
+
 def night_hold(ts, readings, period=300):
-    """({"level_c": L, "below_c": M} or None, report row) from a history's rows.
+    """({"level_c": L, "below_c": M, "settled_below_c": N} or None, report row) from a history's rows.
 
     In the dark the heating holds the air at its night set point (a little under it: the
     controller's band). L: the 10th percentile of the lowest reading of every hour that was
@@ -85,9 +98,10 @@ def night_hold(ts, readings, period=300):
     still dip under it for a while: lamps switching off drop the air degrees in 10 minutes
     before the heating catches up, a screen moving lets cold air down. M: NIGHT_HEADROOM x the
     deepest such dip, measured as the board judges (NIGHT_STEPS readings in a row under L and
-    falling faster than NIGHT_FALL_PER_H over NIGHT_FALL_S), at least MIN_BELOW_C. A heater
-    that stopped leaves the air falling on, toward the outdoor temperature."""
-    from verdant.normalband import DARK_PAR
+    falling faster than NIGHT_FALL_PER_H over NIGHT_FALL_S), at least MIN_BELOW_C, in the
+    first NIGHT_SETTLE_S of the dark (M, lamps-off drops) and after it (N, the settled night: a
+    screen moving, a cold gust). A heater that stopped leaves the air falling on, toward the
+    outdoor temperature."""
     ts = np.asarray(ts, dtype=np.int64)
     temp, light = readings.get("air_temp_c"), _light(readings)
     if temp is None or light is None:
@@ -110,11 +124,14 @@ def night_hold(ts, readings, period=300):
         fall = (temp[k - back] - temp[k]) * 3600.0 / (ts[k] - ts[k - back])
         if fall > NIGHT_FALL_PER_H:
             under[k] = level - temp[k]
-    worst = 0.0
+    settled = dark_seconds(ts, light) >= NIGHT_SETTLE_S
+    worst = [0.0, 0.0]        # [first hour of the dark, settled night]
     for k in range(NIGHT_STEPS - 1, len(ts)):
         run = under[k - NIGHT_STEPS + 1:k + 1]
         if ts[k] - ts[k - NIGHT_STEPS + 1] <= (NIGHT_STEPS - 1) * period + period // 2 and np.isfinite(run).all():
-            worst = max(worst, float(run.min()))
-    below = max(MIN_BELOW_C, NIGHT_HEADROOM * worst)
-    hold = {"level_c": round(level, 2), "below_c": round(below, 2)}
-    return hold, dict(hold, deepest_dip_c=round(worst, 2), dark_hours=len(lows))
+            phase = int(settled[k])
+            worst[phase] = max(worst[phase], float(run.min()))
+    hold = {"level_c": round(level, 2), "below_c": round(max(MIN_BELOW_C, NIGHT_HEADROOM * worst[0]), 2),
+            "settled_below_c": round(max(MIN_BELOW_C, NIGHT_HEADROOM * worst[1]), 2)}
+    return hold, dict(hold, deepest_dip_c=round(worst[0], 2), deepest_settled_dip_c=round(worst[1], 2),
+                      dark_hours=len(lows))

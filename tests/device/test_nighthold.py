@@ -11,7 +11,9 @@ PER_DAY = 86400 // STEP
 NIGHT_C = 18.0
 # lamps off at 18:00: the air drops with the lamps' heat gone and the heating catches it
 PLUNGE = (19.5, 17.8, 17.6, 17.7, 17.9)
-HOLD = {"level_c": NIGHT_C, "below_c": 0.6}
+# what verdant_host.sitecontrol.night_hold learns from such days: 3 x the plunge's 0.3 under
+# in the first hour of the dark, the smallest margin in the settled night
+HOLD = {"level_c": NIGHT_C, "below_c": 0.9, "settled_below_c": 0.3}
 
 
 def evening_day(i):
@@ -54,10 +56,10 @@ def test_heater_stopping_at_dusk_is_raised_before_the_band_tier():
     without = raises(rows, None)
     assert with_hold and with_hold[0][1] == "cold_anomaly", with_hold
     assert without and without[0][1] == "cold_anomaly", without
-    # night hold: under 17.4 (18.0 - 0.6) from 17.35 (k = 3) and falling > 1 C/h over 15 min:
-    # raised on the second such reading (k = 4). The band's tier waits for 0.4 under its lowest
-    # (16.9, the cold night): under 16.5 from k = 7 (16.35), three readings
-    assert with_hold[0][0] == dusk + 1 + 4, with_hold
+    # night hold, first hour of the dark: under 17.1 (18.0 - 0.9) from 16.85 (k = 5) and falling
+    # > 1 C/h over 15 min: raised on the second such reading (k = 6). The band's tier waits for 0.4
+    # under its lowest (16.9, the cold night): under 16.5 from k = 7 (16.35), three readings
+    assert with_hold[0][0] == dusk + 1 + 6, with_hold
     assert without[0][0] == dusk + 1 + 7 + 2, without
     band = NormalBand()
     band.adopt_night_hold(HOLD)
@@ -65,8 +67,20 @@ def test_heater_stopping_at_dusk_is_raised_before_the_band_tier():
     assert "the level the heating holds at night" in reasons[0] and "heating failure" in reasons[0], reasons
 
 
+def test_heater_stopping_in_the_settled_night_uses_the_night_margin():
+    rows = days(4)
+    start = 2 * PER_DAY + 22 * 12   # day 3, 22:00, four hours into the dark
+    for k in range(36):
+        rows[start + k]["air_temp_c"] = NIGHT_C - 0.125 * k   # 1.5 C/h toward the outdoors
+    got = raises(rows, HOLD)
+    # under 17.7 (18.0 - 0.3) from k = 3 (17.625), falling 1.5 C/h: raised at k = 4; the band's
+    # tier (0.4 under 16.9) would wait for k = 13 (16.375) + 2
+    assert got and got[0] == (start + 4, "cold_anomaly"), got
+    assert raises(rows, None)[0][0] == start + 13 + 2
+
+
 def test_healthy_evening_and_a_night_the_boiler_barely_holds_stay_quiet():
-    # the lamps-off plunge dips 0.4 C under the night level, inside the site's 0.6
+    # the lamps-off plunge dips 0.4 C under the night level, inside the first hour's 0.9
     assert raises(days(4), HOLD) == []
     # a set point step without lamps: 22 -> 18 C over an hour at dusk (4 C/h), down to the level
     rows = days(4)
@@ -90,9 +104,10 @@ def test_healthy_evening_and_a_night_the_boiler_barely_holds_stay_quiet():
 
 
 def test_night_hold_metadata_is_checked_and_adopted():
-    check_meta({"night_hold": {"level_c": 17.5, "below_c": 0.3}})
-    for bad in ({"level_c": 17.5}, {"level_c": 17.5, "below_c": 0}, {"level_c": "x", "below_c": 0.3},
-                {"level_c": 17.5, "below_c": 0.3, "extra": 1}):
+    good = {"level_c": 17.5, "below_c": 0.9, "settled_below_c": 0.3}
+    check_meta({"night_hold": good})
+    for bad in ({"level_c": 17.5, "below_c": 0.9}, dict(good, below_c=0), dict(good, settled_below_c=-0.1),
+                dict(good, level_c="x"), dict(good, extra=1)):
         try:
             check_meta({"night_hold": bad})
         except ValueError as exc:
@@ -100,7 +115,7 @@ def test_night_hold_metadata_is_checked_and_adopted():
         else:
             raise AssertionError("accepted %r" % (bad,))
     engine = AlertEngine()
-    engine.adopt_model({"night_hold": {"level_c": 17.5, "below_c": 0.3}})
-    assert engine.band.night_hold == (17.5, 0.3)
+    engine.adopt_model({"night_hold": good})
+    assert engine.band.night_hold == (17.5, 0.9, 0.3)
     engine.adopt_model({})
     assert engine.band.night_hold is None

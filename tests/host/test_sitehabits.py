@@ -117,11 +117,19 @@ def test_night_hold_from_the_history():
     hold, row = sitecontrol.night_hold(ts, r)
     # 13 dark hours a night: 12 at 18.0 (their lowest), the 18:00 hour 17.6 (the plunge): the 10th
     # percentile of 52 hours is 18.0. The plunge falls fast under it on three readings (17.8, 17.6,
-    # 17.7, each > 1 C/h down over 15 min): two in a row at most 0.3 under, x 2 = 0.6
-    assert hold == {"level_c": 18.0, "below_c": 0.6} and row["deepest_dip_c"] == 0.3, (hold, row)
-    # a plunge no deeper than the noise: the smallest margin, 0.3 C
-    hold, row = sitecontrol.night_hold(*night_history(plunge=(19.5, 18.1, 18.0)))
-    assert hold == {"level_c": 18.0, "below_c": 0.3}, hold
+    # 17.7, each > 1 C/h down over 15 min) in the first hour of the dark: two in a row at most 0.3
+    # under, x 3 = 0.9; the settled night never dips: the smallest margin, 0.3 C
+    assert hold == {"level_c": 18.0, "below_c": 0.9, "settled_below_c": 0.3}, hold
+    assert row["deepest_dip_c"] == 0.3 and row["deepest_settled_dip_c"] == 0.0, row
+    # a plunge no deeper than the noise; a screen moving at 22:00 (4 h into the dark) drops the
+    # settled night to 17.6 then 17.4 (> 1.6 C/h down over 15 min): two readings at least 0.4
+    # under, x 3 = 1.2: the margins trade places
+    ts, r = night_history(plunge=(19.5, 18.1, 18.0))
+    k = (ts % 86400) // 300
+    r["air_temp_c"][k == 22 * 12] = 17.6
+    r["air_temp_c"][k == 22 * 12 + 1] = 17.4
+    hold, row = sitecontrol.night_hold(ts, r)
+    assert hold == {"level_c": 18.0, "below_c": 0.3, "settled_below_c": 1.2}, hold
     # lamps all night (too few dark hours) carries none, and says why
     r["par_umol_m2_s"] = np.full(ts.size, 300.0)
     hold, row = sitecontrol.night_hold(ts, r)
