@@ -145,6 +145,18 @@ def test_a_drift_under_way_at_the_reboot_is_alerted_not_learned():
     hal3, third = boot(kept, DAY + 12 * HOUR + 300, truth)
     third.run(10 * HOUR)
     assert dew_drift_raises(hal3) == []
+    # rebooted while the drift alert is raised: judged against the offset from before the drift
+    # again (frozen while raised), raised again once its run has lasted drift_s
+    assert first.alerts.faults.dew_state(False)[1][8] == 1  # raised at the reboot
+    raised_flash = fs.copy()
+    hal4, fourth = boot(raised_flash, DAY + 22 * HOUR + 300, truth)
+    fourth.run(3 * HOUR)
+    again = dew_drift_raises(hal4)
+    assert again and again[0] < DAY / HOUR + 22 + 2, again
+    del raised_flash.files[FILE]
+    hal5, fifth = boot(raised_flash, DAY + 22 * HOUR + 300, truth)
+    fifth.run(3 * HOUR)
+    assert dew_drift_raises(hal5) == []
 
 
 def _file(fs):
