@@ -49,7 +49,8 @@ day records survive a reboot or a power cut: verdant.learnedstate writes them to
 each hour and reads back those of today and the two days before at boot, so the band
 judges from the first step after a restart (a board whose file is missing, damaged or
 stale is blind for its first day again; the rates' last hour is not kept, so the early
-tiers wait up to 40 min for their span). The rates keep the last hour of readings (KEEP_S) per quantity. While an alert
+tiers and the CO2-low check, which wants CO2 drawn down over an hour, wait up to 40 min; a
+set point followed from steady hours is not kept either: the site model's applies again). The rates keep the last hour of readings (KEEP_S) per quantity. While an alert
 is active the day's record is frozen, so a fault lasting into
 the next day does not become "normal". Hours are UTC + utc_offset_s.
 """
