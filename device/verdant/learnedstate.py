@@ -54,7 +54,6 @@ _HEAD_SIZE = const(44)
 _DAYS_AT = const(20)
 _BAND_SIZE = const(576)
 _DEW_SIZE = const(120)
-_head = bytearray(_HEAD_SIZE)             # kept: the hourly write packs into it
 # (module constants are const(): on a board they take no heap; the module holds its functions,
 # FILE and this buffer)
 
@@ -92,27 +91,27 @@ def restore(app, t):
             return None
     shown = name.rsplit("/", 1)[-1]
     try:
-        why = _intact(f, app, t)
+        head = bytearray(_HEAD_SIZE)
+        why = _intact(f, app, t, head)
         if why is not None:
             return {"learned": "refused", "file": shown, "why": why}
-        payload = _read_parts(f, app, t)
+        payload = _read_parts(f, app, t, head)
         payload["file"] = shown
         return payload
     except Exception as exc:  # even a MemoryError: the board learns from scratch, it never stops here
-        for q in _BAND:
-            app.alerts.band.days.pop(q, None)
+        _forget_band(app.alerts.band)
         app.alerts.faults.dew_state(None)
         return {"learned": "refused", "file": shown, "why": "%s: %s" % (type(exc).__name__, exc)}
     finally:
         f.close()
 
 
-def _intact(f, app, t):
+def _intact(f, app, t, head):
     """First pass: None when the file is whole and this board's, else why not."""
-    n = f.readinto(_head) or 0
+    n = f.readinto(head) or 0
     if n < _HEAD_SIZE:
         return "truncated: %d bytes, not even a header" % n
-    magic, version, parts, written, _, key = struct.unpack_from(_HEAD, _head)
+    magic, version, parts, written, _, key = struct.unpack_from(_HEAD, head)
     if magic != _MAGIC:
         return "not a learned-state file"
     if version != _VERSION:
@@ -121,7 +120,7 @@ def _intact(f, app, t):
     for k in range(len(_BAND)):
         if parts & (1 << k):
             size += _BAND_SIZE
-    crc = crc32(_head)
+    crc = crc32(head)
     chunk = bytearray(64)
     view = memoryview(chunk)
     got = _HEAD_SIZE
@@ -145,9 +144,9 @@ def _intact(f, app, t):
     return None
 
 
-def _read_parts(f, app, t):
+def _read_parts(f, app, t, head):
     """Second pass, the file intact: each part into its detector, or refused alone. The payload."""
-    _, _, parts, written, offset, _ = struct.unpack_from(_HEAD, _head)
+    _, _, parts, written, offset, _ = struct.unpack_from(_HEAD, head)
     f.seek(_HEAD_SIZE)
     from verdant.normalband import DayRecord
     band = app.alerts.band
@@ -171,10 +170,10 @@ def _read_parts(f, app, t):
         for j, record in enumerate(days):
             f.readinto(record.lo)
             f.readinto(record.hi)
-            day = struct.unpack_from("<i", _head, _DAYS_AT + 4 * (3 * k + j))[0]
+            day = struct.unpack_from("<i", head, _DAYS_AT + 4 * (3 * k + j))[0]
             if day > today:
                 why = "%s: day %d after today %d" % (_BAND[k], day, today)
-            elif not _sound(record.lo, record.hi):
+            elif not _sound(record):
                 why = "%s: an hour not finite or low above high" % _BAND[k]
             elif day >= 0 and last is not None and day <= last:
                 why = "%s: days out of order" % _BAND[k]
@@ -189,38 +188,42 @@ def _read_parts(f, app, t):
     if why is None and kept == 0 and parts & 3:  # (the band's two parts)
         why = "stale: no day of the last two (written %d h ago)" % ((t - written) // _HOUR_S)
     if why is not None:
-        for q in _BAND:
-            band.days.pop(q, None)  # learned from scratch, allocated again at the next reading
+        _forget_band(band)
         payload["band"] = "refused: " + why
     payload["band_days"] = 0 if why is not None else usable
-    payload["dew_point"] = _read_dew(f, app, t, parts, written) if parts & _DEW_PART else "none kept"
-    if why is not None and payload["dew_point"] != "restored":
+    dew = "none kept"
+    if not parts & _DEW_PART:
+        pass
+    elif "scd4x_rh_pct" not in app.fitted:
+        dew = "refused: no SCD4x on this board"
+    elif t - written > _DEW_MAX_AGE_S:
+        dew = "refused: stale (written %d h ago)" % ((t - written) // _HOUR_S)
+    else:
+        from verdant.dewpointdrift import read_back
+        faults = app.alerts.faults
+        dew = read_back(faults.dew_state(), f.readinto)
+        if dew is not None:
+            faults.dew_state(None)
+        dew = "restored" if dew is None else "refused: " + dew
+    payload["dew_point"] = dew
+    if why is not None and dew != "restored":
         payload["learned"], payload["why"] = "refused", why
     return payload
 
 
-def _read_dew(f, app, t, parts, written):
-    if "scd4x_rh_pct" not in app.fitted:
-        return "refused: no SCD4x on this board"
-    if t - written > _DEW_MAX_AGE_S:
-        return "refused: stale (written %d h ago)" % ((t - written) // _HOUR_S)
-    from verdant.dewpointdrift import read_back
-    faults = app.alerts.faults
-    why = read_back(faults.dew_state(), f.readinto)
-    if why is not None:
-        faults.dew_state(None)
-        return "refused: " + why
-    return "restored"
+def _forget_band(band):
+    """The band learns from scratch: its day records emptied in place (kept for the readings
+    to come: not freed and allocated again in the same step)."""
+    for q in _BAND:
+        for record in band.days.get(q, ()):
+            record.reset(None)
 
 
-def _sound(low, high):
-    """Every hour of a day record read back empty, or finite with low <= high."""
+def _sound(record):
+    """Every hour of a day record read back empty, or finite with low <= high (NaN is neither)."""
     for h in range(24):
-        lo, hi = low[h], high[h]
-        if lo <= hi:
-            if not (-1e30 < lo and hi < 1e30):
-                return False
-        elif not (lo > 1e38 and hi < -1e38):  # NaN fails here too
+        lo, hi = record.lo[h], record.hi[h]
+        if not (-1e30 < lo <= hi < 1e30 or (lo > 1e38 and hi < -1e38)):
             return False
     return True
 
@@ -229,7 +232,7 @@ def save(app, t):
     """Writes the file (a temporary one renamed over it when the app has a rename); a failure
     is reported once (an error line) and the board runs on."""
     try:
-        _write(app, t)
+        _write(app, t, bytearray(_HEAD_SIZE))
     except Exception as exc:  # even a MemoryError: keeping what was learned is not worth a reset
         if app.learned_problem is None:
             app.report_error("learned", exc, file=app.learned_path)
@@ -238,20 +241,20 @@ def save(app, t):
     app.learned_problem = None
 
 
-def _write(app, t):
+def _write(app, t, head):
     band, dew = app.alerts.band, app.alerts.faults.dew_state(False)
     parts = _DEW_PART if dew is not None else 0
     for k in range(len(_BAND)):
         if _BAND[k] in band.days:
             parts |= 1 << k
-    struct.pack_into(_HEAD, _head, 0, _MAGIC, _VERSION, parts, t, int(band.settings["utc_offset_s"]),
+    struct.pack_into(_HEAD, head, 0, _MAGIC, _VERSION, parts, t, int(band.settings["utc_offset_s"]),
                      _key(app))
     for k in range(len(_BAND)):
         days = band.days.get(_BAND[k])
         for j in range(3):
             day = None if days is None else days[j].day
-            struct.pack_into("<i", _head, _DAYS_AT + 4 * (3 * k + j), -1 if day is None else day)
-    crc = crc32(_head)
+            struct.pack_into("<i", head, _DAYS_AT + 4 * (3 * k + j), -1 if day is None else day)
+    crc = crc32(head)
     for q in _BAND:
         for record in band.days.get(q, ()):
             crc = crc32(record.hi, crc32(record.lo, crc))
@@ -261,7 +264,7 @@ def _write(app, t):
     tmp = path + ".tmp" if app.rename is not None else path
     f = app.model.opener(tmp, "wb")
     try:
-        f.write(_head)
+        f.write(head)
         for q in _BAND:
             for record in band.days.get(q, ()):
                 f.write(record.lo)
