@@ -51,13 +51,13 @@ env = {'air_temp_c': 21.5, 'rh_pct': 64.0, 'co2_ppm': 650.0, 'light_lux': 12000.
        'soil_moisture_pct': 38.0, 'soil_temp_c': 18.0}
 hal = make_sim_hal(board, SimClock(start_s=1767225600 + 8 * 3600), env, log_traffic=False)
 fs = MemFS()
-class Discard:  # model.prev: a board keeps it in flash; a copy in this RAM file system would be heap
+class Discard:  # model.prev, learned.bin: a board keeps them in flash; copies in this RAM file system would be heap
     def write(self, data):
         return len(data)
     def close(self):
         pass
 def opener(path, mode='rb'):  # ROMFS is read-only: the flash log goes to a small RAM file system
-    if path.endswith('model.prev'):
+    if path.endswith('model.prev') or 'learned.bin' in path:
         if 'w' in mode:
             return Discard()
         raise OSError(2)
