@@ -12,7 +12,11 @@ scenario (same statistic as M's and N's) beside them, and for each heating failu
 check and of the band's early tier (0.4 C under the lowest of the last 2 days, 1 C/h over
 30 min, 10 min), as the firmware runs them.
 
-    PYTHONPATH=host .venv/bin/python host/scripts/heating_signatures.py [--data data/greenlight]
+    PYTHONPATH=host .venv/bin/python host/scripts/heating_signatures.py [--data data/greenlight] [--own-days]
+
+--own-days: the same check learnt by a board without a site model from its own previous two
+days (sitecontrol.night_hold on them, day by day), on every scenario and every site history
+replayed alone, as the firmware-only path would have to.
 """
 import argparse
 import json
@@ -100,12 +104,51 @@ def cases(data):
         yield "train %d" % s["index"], s, cut(rows, rows["ts"] < end), rows
 
 
+def own_days(data):
+    """Firmware-only variant: per board day, the level and margins from the board's previous two
+    days. Prints the healthy greenhouses it raised and the heating failures' delays."""
+    files = []
+    for split in ("dev", "dev2", "train"):
+        with open(os.path.join(data, split, "manifest.json")) as f:
+            for s in json.load(f)["scenarios"]:
+                files.append(("%s %d" % (split, s["index"]), s, os.path.join(data, split, "scenario_%02d.csv" % s["index"])))
+    for split in ("dev_site", "dev2_site"):
+        for i in range(24):
+            files.append(("%s %d" % (split, i), {"fault": ""}, os.path.join(data, split, "site_%02d.csv" % i)))
+    raised, delays = [], []
+    for name, s, path in files:
+        rows = load(path)
+        ts = rows["ts"]
+        day = ts // DAY_S
+        hit = np.zeros(ts.size, dtype=bool)
+        settled = sitecontrol.dark_seconds(ts, rows["par_umol_m2_s"]) >= sitecontrol.NIGHT_SETTLE_S
+        for d in np.unique(day):
+            before = (day >= d - 2) & (day < d)
+            hold = sitecontrol.night_hold(ts[before], cut(rows, before))[0] if before.any() else None
+            if hold is not None:
+                margin = np.where(settled, hold["settled_below_c"], hold["below_c"])
+                hit |= (day == d) & (night_dips(rows, hold["level_c"]) > margin)
+        fs = s["t0_unix"] + s["fault_start_s"] if s["fault"] else None
+        healthy = ts < fs if fs else np.ones(ts.size, dtype=bool)
+        if (hit & healthy).any():
+            raised.append("%s (%.1f h)" % (name, (ts[np.argmax(hit & healthy)] - ts[0]) / 3600.0))
+        if s["fault"] == "heating_failure":
+            w = np.where((ts >= fs) & (ts < s["t0_unix"] + s["fault_end_s"] + GRACE_S) & hit)[0]
+            delays.append("%s %s" % (name, (ts[w[0]] - fs) // 60 if w.size else "-"))
+    print("learnt from the board's own two previous days: %d healthy greenhouses raised: %s" % (
+        len(raised), ", ".join(raised) or "none"))
+    print("heating failures (min): %s" % ", ".join(delays))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", default=os.path.join("data", "greenlight"))
+    ap.add_argument("--own-days", action="store_true", help="learn from the board's own last two days instead")
     args = ap.parse_args(argv)
     if os.path.basename(os.path.normpath(args.data)).startswith("test"):
         raise SystemExit("heating_signatures: never reads a test split")
+    if args.own_days:
+        return own_days(args.data)
     print("| greenhouse | fault | level L (C) | history dips (C) | M / N (C) | deepest healthy dips seen (C) | "
           "raises on healthy time | heating failure: night hold / band tier (min) |")
     print("|---|---|---|---|---|---|---|---|")
