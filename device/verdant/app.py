@@ -210,7 +210,8 @@ class App:
         """One feature step: features, reading line, rules, model, sensor alerts, flash log."""
         self.collect()  # garbage gone before this step's lasting objects: a small heap stays in one piece
         self._check_clock(t)
-        learnedstate.on_step(self, t)  # read back at the first step (before the detectors), then hourly
+        if self.learned_next_t is None:
+            learnedstate.on_step(self, t)  # read back at the first step with a set clock, before the detectors
         current = self.sampler.current(t)
         # sensor faults first: a stuck or drifting quantity is no evidence for this step's rules
         # the sampler's SensorHealth objects answer .get() like health_report()'s dicts, without them
@@ -243,6 +244,8 @@ class App:
                 self.log.append(t + FIRMWARE_EPOCH, current, status.flags(self))  # Unix seconds in the file
             except Exception as exc:
                 self.stage_failed("flashlog", exc)
+        if self.learned_next_t is not None:  # the hourly write, last: its temporary objects lie
+            learnedstate.on_step(self, t)    # above the step's lasting ones, not between them
 
     def _predict(self, t, row):
         floats, missing = self.features.model.vector()

@@ -14,10 +14,10 @@ learned.bin, little-endian, 1 320 bytes at most (a board with every part):
   dew     the cross-check's 17 float32 and 13 int32                             120 bytes
   crc     CRC-32 of everything before it (u32)
 
-on_step(app, t) runs at every feature step before the detectors. At the first one with a set
-clock it reads the file back, in two passes: the first through a 64-byte buffer checks size
-and CRC, the second reads straight into the detectors' arrays (no file-sized buffer). Then,
-at the first feature step of each hour (an hour of the band completed: 24 writes a day), it
+on_step(app, t) runs in every feature step: at the first one with a set clock, before the
+detectors, it reads the file back, in two passes: the first through a 64-byte buffer checks size
+and CRC, the second reads straight into the detectors' arrays (no file-sized buffer). Then, last
+in the first feature step of each hour (an hour of the band completed: 24 writes a day), it
 writes learned.bin.tmp and renames it over learned.bin (verdant.safemode.replace_file): a
 power cut leaves the old file or the new one, and a torn one fails its CRC. Nothing is written
 before the file was read (a board booting with its clock unset keeps it) or while the clock
@@ -64,8 +64,8 @@ def _key(app):
 
 
 def on_step(app, t):
-    """At every feature step, before the detectors: the read-back once the clock is set, then
-    the hourly write."""
+    """The read-back at the first feature step with a set clock (the app calls it before the
+    detectors), then the hourly write (the app calls it last in each feature step)."""
     if app.alerts.band is None or not app.clock_valid:
         return  # safe mode; or an unset clock: days and ages would be wrong
     if app.learned_next_t is None:
