@@ -153,6 +153,42 @@ def score(scenarios, alerts_of):
             "max_info_per_day": info_per_day, "healthy_weeks": weeks, "scenarios": rows}
 
 
+def score_histories(paths, alerts_of):
+    """False alarms on fault-free histories (each CSV wholly healthy): every warning/critical
+    raise is counted, and those claiming an equipment or sensor fault are false alarms.
+    alerts_of(path) -> alert list as firmware_alerts."""
+    seconds, warnings, claims = 0.0, 0, []
+    for path in paths:
+        t = read_columns(path)["timestamp_s"]
+        if t.size < 2:
+            continue
+        seconds += float(t[-1] - t[0] + (t[1] - t[0]))
+        for a in alerts_of(path):
+            if a[3] == "raise" and a[2] in ("warning", "critical"):
+                warnings += 1
+                if a[1] not in CONDITION_TYPES or (len(a) >= 5 and a[4] == "model"):
+                    claims.append("%s: %s@%.1fh" % (os.path.basename(path), a[1], (a[0] - t[0]) / 3600.0))
+    weeks = seconds / WEEK_S
+    return {"weeks": weeks, "false_alarms": len(claims), "warnings": warnings, "false_claims": claims,
+            "false_alarms_per_week": len(claims) / weeks if weeks else None,
+            "warnings_per_week": warnings / weeks if weeks else None}
+
+
+def site_histories(site_folder):
+    return [os.path.join(site_folder, n) for n in sorted(os.listdir(site_folder))
+            if n.startswith("site_") and n.endswith(".csv")]
+
+
+def histories_line(h, days):
+    """The report's sentence on score_histories' figures (h also holds "greenhouses")."""
+    return ("The firmware alone on the site histories (%d greenhouses' %s fault-free days, %.1f weeks, replayed as "
+            "more healthy greenhouses; no site model is trained for this figure): %d false alarms (%.2f / week), "
+            "%d warnings (%.2f / week)%s." % (
+                h["greenhouses"], days, h["weeks"], h["false_alarms"], h["false_alarms_per_week"] or 0.0,
+                h["warnings"], h["warnings_per_week"] or 0.0,
+                (": " + ", ".join(h["false_claims"])) if h["false_claims"] else ""))
+
+
 def site_models(site_folder, out_folder, scenarios, progress=None):
     """Train a site model per scenario from its fault-free history site_NN.csv: {index: model path}."""
     from verdant_host import sitemodel
@@ -210,8 +246,9 @@ def block_markers(split):
     return "<!-- field-eval:%s:start -->" % split, "<!-- field-eval:%s:end -->" % split
 
 
-def markdown_block(results, command, split="test"):
-    """The report section of one split: each configuration's headline numbers, then per scenario."""
+def markdown_block(results, command, split="test", histories=None):
+    """The report section of one split: each configuration's headline numbers, then per scenario.
+    histories: a line on the firmware's false alarms on the site histories (histories_line)."""
     start, end = block_markers(split)
     lines = [start, "### %s split" % split.capitalize(), "",
              "Made by `%s`. %s Both splits: Katzin 2021 GreenLight model, real Bleiswijk weather of days "
@@ -231,6 +268,8 @@ def markdown_block(results, command, split="test"):
             r["healthy_warnings_per_week"] or 0.0, r["max_info_per_day"]))
     lines += ["", "Healthy time scored: %.2f weeks (fault-free scenarios and the time before each fault)." %
               results[0][1]["healthy_weeks"], ""]
+    if histories:
+        lines += [histories, ""]
     by_index = [dict((row["index"], row) for row in r["scenarios"]) for _, r in results]
     names = [name.split(":")[0] for name, _ in results]
     lines += ["Per scenario (first alert and delay; false claims of the first configuration):", "",
@@ -277,10 +316,10 @@ def write_block(path, block, split="test"):
 
 def _site_days(folder):
     """Days of history in the site folder's first CSV (as text, e.g. "7")."""
-    names = sorted(n for n in os.listdir(folder) if n.startswith("site_") and n.endswith(".csv"))
-    if not names:
+    paths = site_histories(folder)
+    if not paths:
         return "?"
-    cols = read_columns(os.path.join(folder, names[0]))
+    cols = read_columns(paths[0])
     t = cols["timestamp_s"]
     return "%.0f" % ((t[-1] - t[0] + (t[1] - t[0])) / DAY_S)
 
@@ -305,13 +344,17 @@ def main(argv=None):
         model, why = model_choice.choose(["air_temp_c", "rh_pct", "co2_ppm", "par_umol_m2_s"])
         print("field-eval: " + why, file=sys.stderr)
     result = evaluate(args.folder, model, args.board)
-    site = None
+    site, hist_line = None, None
     if args.site:
         from verdant_host import paths
         models = site_models(args.site, paths.build_dir("field-eval-site", args.split), load_manifest(args.folder),
                              progress=lambda m: print(m, file=sys.stderr))
         site = evaluate(args.folder, None, args.board, models)
         print(summary_line("site-adapted", site["firmware"]))
+        paths = site_histories(args.site)
+        hist = dict(score_histories(paths, lambda p: firmware_alerts(p, model, args.board)), greenhouses=len(paths))
+        hist_line = histories_line(hist, _site_days(args.site))
+        print(hist_line)
     if args.report:
         name = "firmware: rules + sensor-fault detectors + normal band" + (
             " + %s" % os.path.basename(os.path.dirname(model)) if model else "")
@@ -323,7 +366,7 @@ def main(argv=None):
             rows.append(("site-adapted: rules + detectors + band + `verdant train --site` model on the "
                          "greenhouse's %s fault-free days before its scenario" % _site_days(args.site),
                          site["firmware"]))
-        write_block(args.report, markdown_block(rows, command, args.split), args.split)
+        write_block(args.report, markdown_block(rows, command, args.split, hist_line if site else None), args.split)
     for r in result["firmware"]["scenarios"]:
         print("  %2d %-22s alerted=%-5s first=%-16s delay=%-6s false=%s" % (
             r["index"], r["fault"], r["alerted"], r["first_alert"],
@@ -332,7 +375,8 @@ def main(argv=None):
     print(summary_line("baseline", result["baseline"]))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(dict(result, site=site["firmware"] if site else None), f, indent=1)
+            json.dump(dict(result, site=site["firmware"] if site else None, histories=hist if site else None), f,
+                      indent=1)
     return 0
 
 

@@ -74,3 +74,25 @@ def test_each_split_has_its_own_report_block(tmp_path):
     assert "cmd test again" in text and "cmd test`" not in text and "cmd dev" in text
     assert "measured once at the end" in text and "optimistic" in text
     assert "| 0 | heating_failure | cold_anomaly, 60 min | cold_anomaly, 60 min | - |" in text
+
+
+def test_histories_count_every_fault_claim_as_false_and_conditions_as_warnings(tmp_path):
+    paths = []
+    for i, hours in enumerate((48, 24)):
+        path = tmp_path / ("site_%02d.csv" % i)
+        rows = ["timestamp_s,air_temp_c"] + ["%d,20.0" % (T0 + 300 * k) for k in range(hours * 12)]
+        path.write_text("\n".join(rows) + "\n")
+        paths.append(str(path))
+    alerts = {
+        paths[0]: [(T0 + 5 * H, "cold_anomaly", "warning", "raise"),            # a claim on a healthy day
+                   (T0 + 6 * H, "cold_anomaly", "warning", "clear"),
+                   (T0 + 7 * H, "heat_stress", "warning", "raise", "rule"),     # a condition: a warning only
+                   (T0 + 8 * H, "vpd_low", "info", "raise")],                   # advice: neither
+        paths[1]: [(T0 + 2 * H, "co2_low", "warning", "raise", "model")],       # a model's co2_low is a claim
+    }
+    h = fieldeval.score_histories(paths, lambda p: alerts[p])
+    assert abs(h["weeks"] - 3 / 7.0) < 1e-9
+    assert h["false_alarms"] == 2 and h["warnings"] == 3
+    assert h["false_claims"] == ["site_00.csv: cold_anomaly@5.0h", "site_01.csv: co2_low@2.0h"]
+    line = fieldeval.histories_line(dict(h, greenhouses=2), "1-2")
+    assert "2 false alarms (4.67 / week)" in line and "3 warnings (7.00 / week)" in line
