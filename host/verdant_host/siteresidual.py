@@ -576,10 +576,14 @@ def co2_hold_report(row):
         "whatever level it is set to (an hour's readings within %.0f ppm, its start and end within %.0f ppm, above "
         "%.0f ppm, which CO2 in light never is without dosing), while dosing off lets the crop draw it down. After "
         "%d such hours at one level more than %.0f ppm off %.0f ppm, on %d days (so at the earliest in the second "
-        "day's light at the new level; about %d hours of light in all), the board takes that level as its set point, "
+        "day's light at the new level: about 20 h after a change in a greenhouse with lamps, 1-2 days without), the "
+        "board takes that level as its set point, "
         "says so once (info note co2_set_point, e.g. \"CO2 set point now about 650 ppm (was %.0f)\") and clears an "
         "active co2_low_anomaly." % (STEADY_RANGE_PPM, STEADY_CHANGE_PPM, DOSED_PPM, ADOPT_HOURS, row["below_ppm"],
-                                     row["set_ppm"], ADOPT_DAYS, ADOPT_HOURS, row["set_ppm"]), ""]
+                                     row["set_ppm"], ADOPT_DAYS, row["set_ppm"]), "",
+        "A set point lowered to the outdoor air's level (about %.0f ppm or less) is no dosing: the board cannot tell "
+        "it from dosing off and keeps its warning until dosing holds a level again or the site model is retrained."
+        % DOSED_PPM, ""]
 
 
 def night_hold_report(row):
