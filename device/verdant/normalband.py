@@ -26,8 +26,10 @@ cold_anomaly without waiting for the lowest of the last 2 days minus the early t
 With a site model (metadata co2_hold, verdant_host.sitecontrol) the CO2 set point the
 greenhouse's dosing holds in light is known: the median of the last three readings below it by
 more than its history ever fell (x 1.5, at least 30 ppm), in light with RH not falling, raises
-co2_low_anomaly at once, when it has also fallen over the last hour (HOLD_FALL_PPM): dosing off
-lets photosynthesis draw CO2 down, while a grower's lower set point holds it flat at the new level.
+co2_low_anomaly at once, when it has also fallen over the last hour (HOLD_FALL_PPM) or is at the
+outdoor air's level (below DOSED_PPM): dosing off lets photosynthesis draw CO2 down, while a
+grower's lower set point holds it flat at the new level, above the outdoor air's. The band's
+CO2-low in light is judged the same way.
 
 A set point the grower changed is followed: dosing holds CO2 in light flat at a level,
 whatever the level; without dosing, photosynthesis draws it down below the outdoor air's. An hour
@@ -277,9 +279,9 @@ class NormalBand:
                 lo, hi = band
                 when = "at any hour" if q in WHOLE_DAY else "at this hour"
                 low = v < lo - low_margin
-                if q == "co2_ppm" and low and (not bright or not self._fell(q, t)):
-                    # CO2 is dosed by day; at dusk and night it falls on its own; held flat in light it is a
-                    # (new) set point, not dosing off (that draws it down)
+                if q == "co2_ppm" and low and (not bright or (v >= DOSED_PPM and not self._fell(q, t))):
+                    # CO2 is dosed by day; at dusk and night it falls on its own; held flat in light above the
+                    # outdoor air's level it is a (new) set point, not dosing off (that draws it down)
                     low = False
                 early, rate = self._early(q, "low", t, v, lo - v, dark, bright and steady_rh)
                 night = self._below_night_hold(q, t, v, dark)
@@ -355,7 +357,9 @@ class NormalBand:
             return None
         a, b, c = recent[-1][1], recent[-2][1], recent[-3][1]
         mid = _median3(a, b, c)  # one spiking reading does not move it
-        return mid if mid < self.co2_hold[0] - self.co2_hold[1] and self._fell(q, t) else None
+        if mid >= self.co2_hold[0] - self.co2_hold[1]:
+            return None
+        return mid if mid < DOSED_PPM or self._fell(q, t) else None  # flat above outdoor air: a set point
 
     def _fell(self, q, t):
         """True when the median of the last three kept readings is HOLD_FALL_PPM or more below

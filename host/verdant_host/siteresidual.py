@@ -569,9 +569,10 @@ def co2_hold_report(row):
         "Learned CO2 hold: **%.0f ppm** in light. In light with RH not falling (not venting), %.1f hours a day, the "
         "history's CO2 sits at %.0f ppm (median); the median of three readings in a row fell at most %.0f ppm below it "
         "on a day. On the board, a three-reading median more than %.0f ppm below (1.5 x that, at least 30) in the "
-        "same conditions and %.0f ppm or more lower than an hour before (drawn down, not held) raises "
-        "co2_low_anomaly (dosing off) at once." % (row["set_ppm"], row["hours_per_day"], row["set_ppm"],
-                                                  row["largest_day_shortfall"], row["below_ppm"], HOLD_FALL_PPM), "",
+        "same conditions and %.0f ppm or more lower than an hour before (drawn down, not held) or below %.0f ppm "
+        "(the outdoor air's level) raises co2_low_anomaly (dosing off) at once." % (
+            row["set_ppm"], row["hours_per_day"], row["set_ppm"], row["largest_day_shortfall"], row["below_ppm"],
+            HOLD_FALL_PPM, DOSED_PPM), "",
         "A changed set point is followed on the board, no retraining needed: dosing holds CO2 in light flat at "
         "whatever level it is set to (an hour's readings within %.0f ppm, its start and end within %.0f ppm, above "
         "%.0f ppm, which CO2 in light never is without dosing), while dosing off lets the crop draw it down. After "
