@@ -79,7 +79,126 @@ def on_step(app, t):
 
 
 def restore(app, t):
-    """Reads the file back into the detectors. The status payload to send (None: no file)."""
+    """Reads the file back into the detectors. The status payload to send (None: no file).
+    Its parts are functions made for this call, once at boot: no heap after it."""
+    def _forget_band(band):
+        """The band learns from scratch: its day records emptied in place (kept for the readings
+        to come: not freed and allocated again in the same step)."""
+        for q in _BAND:
+            for record in band.days.get(q, ()):
+                record.reset(None)
+
+    def _sound(record):
+        """Every hour of a day record read back empty, or finite with low <= high (NaN is neither)."""
+        for h in range(24):
+            lo, hi = record.lo[h], record.hi[h]
+            if not (-1e30 < lo <= hi < 1e30 or (lo > 1e38 and hi < -1e38)):
+                return False
+        return True
+
+    def _intact(f, app, t, head):
+        """First pass: None when the file is whole and this board's, else why not."""
+        n = f.readinto(head) or 0
+        if n < _HEAD_SIZE:
+            return "truncated: %d bytes, not even a header" % n
+        magic, version, parts, written, _, key = struct.unpack_from(_HEAD, head)
+        if magic != _MAGIC:
+            return "not a learned-state file"
+        if version != _VERSION:
+            return "version %d, this firmware reads %d" % (version, _VERSION)
+        size = _HEAD_SIZE + 4 + (_DEW_SIZE if parts & _DEW_PART else 0)
+        for k in range(len(_BAND)):
+            if parts & (1 << k):
+                size += _BAND_SIZE
+        crc = crc32(head)
+        chunk = bytearray(64)
+        view = memoryview(chunk)
+        got = _HEAD_SIZE
+        while got < size - 4:
+            n = f.readinto(view[:min(64, size - 4 - got)])
+            if not n:
+                return "truncated: %d of %d bytes" % (got, size)
+            crc = crc32(view[:n], crc)
+            got += n
+        n = f.readinto(view[:4])
+        if n != 4:
+            return "truncated: %d of %d bytes" % (got + (n or 0), size)
+        if f.readinto(view[:1]):
+            return "longer than its %d bytes" % size
+        if struct.unpack_from("<I", chunk)[0] != crc:
+            return "CRC mismatch: damaged"
+        if key != _key(app):
+            return "written by another board (not %s)" % app.board.get("name", "?")
+        if written > t + _FUTURE_SLACK_S:
+            return "written %d s in the future: the clock went back?" % (written - t)
+        return None
+
+    def _read_parts(f, app, t, head):
+        """Second pass, the file intact: each part into its detector, or refused alone. The payload."""
+        _, _, parts, written, offset, _ = struct.unpack_from(_HEAD, head)
+        f.seek(_HEAD_SIZE)
+        from verdant.normalband import DayRecord
+        band = app.alerts.band
+        payload = {"learned": "restored", "age_s": t - written}
+        why = None
+        if offset != int(band.settings["utc_offset_s"]):
+            why = "kept with utc_offset_s %d, now %d" % (offset, band.settings["utc_offset_s"])
+        today = (t + offset) // _DAY_S
+        kept = usable = 0  # days restored; the most days before today a quantity's band uses now
+        for k in range(len(_BAND)):
+            if not parts & (1 << k):
+                continue
+            if why is not None:
+                f.seek(_BAND_SIZE, 1)
+                continue
+            last = None
+            before = 0
+            days = band.days.get(_BAND[k])
+            if days is None:  # as verdant.normalband allocates them at a quantity's first reading
+                days = band.days[_BAND[k]] = [DayRecord(), DayRecord(), DayRecord()]
+            for j, record in enumerate(days):
+                f.readinto(record.lo)
+                f.readinto(record.hi)
+                day = struct.unpack_from("<i", head, _DAYS_AT + 4 * (3 * k + j))[0]
+                if day > today:
+                    why = "%s: day %d after today %d" % (_BAND[k], day, today)
+                elif not _sound(record):
+                    why = "%s: an hour not finite or low above high" % _BAND[k]
+                elif day >= 0 and last is not None and day <= last:
+                    why = "%s: days out of order" % _BAND[k]
+                if day < 0 or day < today - 2:
+                    record.reset(None)  # out of date: not the previous two days
+                else:
+                    record.day = last = day
+                    kept += 1
+                    if day < today and record.usable():
+                        before += 1
+            usable = max(usable, before)
+        if why is None and kept == 0 and parts & 3:  # (the band's two parts)
+            why = "stale: no day of the last two (written %d h ago)" % ((t - written) // _HOUR_S)
+        if why is not None:
+            _forget_band(band)
+            payload["band"] = "refused: " + why
+        payload["band_days"] = 0 if why is not None else usable
+        dew = "none kept"
+        if not parts & _DEW_PART:
+            pass
+        elif "scd4x_rh_pct" not in app.fitted:
+            dew = "refused: no SCD4x on this board"
+        elif t - written > _DEW_MAX_AGE_S:
+            dew = "refused: stale (written %d h ago)" % ((t - written) // _HOUR_S)
+        else:
+            from verdant.dewpointdrift import read_back
+            faults = app.alerts.faults
+            dew = read_back(faults.dew_state(), f.readinto)
+            if dew is not None:
+                faults.dew_state(None)
+            dew = "restored" if dew is None else "refused: " + dew
+        payload["dew_point"] = dew
+        if why is not None and dew != "restored":
+            payload["learned"], payload["why"] = "refused", why
+        return payload
+
     name = app.learned_path
     try:
         f = app.model.opener(name, "rb")
@@ -104,128 +223,6 @@ def restore(app, t):
         return {"learned": "refused", "file": shown, "why": "%s: %s" % (type(exc).__name__, exc)}
     finally:
         f.close()
-
-
-def _intact(f, app, t, head):
-    """First pass: None when the file is whole and this board's, else why not."""
-    n = f.readinto(head) or 0
-    if n < _HEAD_SIZE:
-        return "truncated: %d bytes, not even a header" % n
-    magic, version, parts, written, _, key = struct.unpack_from(_HEAD, head)
-    if magic != _MAGIC:
-        return "not a learned-state file"
-    if version != _VERSION:
-        return "version %d, this firmware reads %d" % (version, _VERSION)
-    size = _HEAD_SIZE + 4 + (_DEW_SIZE if parts & _DEW_PART else 0)
-    for k in range(len(_BAND)):
-        if parts & (1 << k):
-            size += _BAND_SIZE
-    crc = crc32(head)
-    chunk = bytearray(64)
-    view = memoryview(chunk)
-    got = _HEAD_SIZE
-    while got < size - 4:
-        n = f.readinto(view[:min(64, size - 4 - got)])
-        if not n:
-            return "truncated: %d of %d bytes" % (got, size)
-        crc = crc32(view[:n], crc)
-        got += n
-    n = f.readinto(view[:4])
-    if n != 4:
-        return "truncated: %d of %d bytes" % (got + (n or 0), size)
-    if f.readinto(view[:1]):
-        return "longer than its %d bytes" % size
-    if struct.unpack_from("<I", chunk)[0] != crc:
-        return "CRC mismatch: damaged"
-    if key != _key(app):
-        return "written by another board (not %s)" % app.board.get("name", "?")
-    if written > t + _FUTURE_SLACK_S:
-        return "written %d s in the future: the clock went back?" % (written - t)
-    return None
-
-
-def _read_parts(f, app, t, head):
-    """Second pass, the file intact: each part into its detector, or refused alone. The payload."""
-    _, _, parts, written, offset, _ = struct.unpack_from(_HEAD, head)
-    f.seek(_HEAD_SIZE)
-    from verdant.normalband import DayRecord
-    band = app.alerts.band
-    payload = {"learned": "restored", "age_s": t - written}
-    why = None
-    if offset != int(band.settings["utc_offset_s"]):
-        why = "kept with utc_offset_s %d, now %d" % (offset, band.settings["utc_offset_s"])
-    today = (t + offset) // _DAY_S
-    kept = usable = 0  # days restored; the most days before today a quantity's band uses now
-    for k in range(len(_BAND)):
-        if not parts & (1 << k):
-            continue
-        if why is not None:
-            f.seek(_BAND_SIZE, 1)
-            continue
-        last = None
-        before = 0
-        days = band.days.get(_BAND[k])
-        if days is None:  # as verdant.normalband allocates them at a quantity's first reading
-            days = band.days[_BAND[k]] = [DayRecord(), DayRecord(), DayRecord()]
-        for j, record in enumerate(days):
-            f.readinto(record.lo)
-            f.readinto(record.hi)
-            day = struct.unpack_from("<i", head, _DAYS_AT + 4 * (3 * k + j))[0]
-            if day > today:
-                why = "%s: day %d after today %d" % (_BAND[k], day, today)
-            elif not _sound(record):
-                why = "%s: an hour not finite or low above high" % _BAND[k]
-            elif day >= 0 and last is not None and day <= last:
-                why = "%s: days out of order" % _BAND[k]
-            if day < 0 or day < today - 2:
-                record.reset(None)  # out of date: not the previous two days
-            else:
-                record.day = last = day
-                kept += 1
-                if day < today and record.usable():
-                    before += 1
-        usable = max(usable, before)
-    if why is None and kept == 0 and parts & 3:  # (the band's two parts)
-        why = "stale: no day of the last two (written %d h ago)" % ((t - written) // _HOUR_S)
-    if why is not None:
-        _forget_band(band)
-        payload["band"] = "refused: " + why
-    payload["band_days"] = 0 if why is not None else usable
-    dew = "none kept"
-    if not parts & _DEW_PART:
-        pass
-    elif "scd4x_rh_pct" not in app.fitted:
-        dew = "refused: no SCD4x on this board"
-    elif t - written > _DEW_MAX_AGE_S:
-        dew = "refused: stale (written %d h ago)" % ((t - written) // _HOUR_S)
-    else:
-        from verdant.dewpointdrift import read_back
-        faults = app.alerts.faults
-        dew = read_back(faults.dew_state(), f.readinto)
-        if dew is not None:
-            faults.dew_state(None)
-        dew = "restored" if dew is None else "refused: " + dew
-    payload["dew_point"] = dew
-    if why is not None and dew != "restored":
-        payload["learned"], payload["why"] = "refused", why
-    return payload
-
-
-def _forget_band(band):
-    """The band learns from scratch: its day records emptied in place (kept for the readings
-    to come: not freed and allocated again in the same step)."""
-    for q in _BAND:
-        for record in band.days.get(q, ()):
-            record.reset(None)
-
-
-def _sound(record):
-    """Every hour of a day record read back empty, or finite with low <= high (NaN is neither)."""
-    for h in range(24):
-        lo, hi = record.lo[h], record.hi[h]
-        if not (-1e30 < lo <= hi < 1e30 or (lo > 1e38 and hi < -1e38)):
-            return False
-    return True
 
 
 def save(app, t):
