@@ -226,7 +226,7 @@ def summary_line(name, r):
 
 
 SPLIT_NOTES = {
-    "test": "The test split of `data/greenlight/` (seed 53) was generated in session 5, after the rules, detectors, "
+    "test": "The test split of `data/greenlight/` (seed 71) was generated in session 6, after the rules, detectors, "
             "normal band and site model were tuned, and measured once at the end: these are the honest figures.",
     "dev": "The dev split of `data/greenlight/` (seed 11) is what the rules, detectors and normal band were tuned "
            "on: its scenarios were looked at while the detectors were written and changed after false alarms and "
@@ -234,6 +234,9 @@ SPLIT_NOTES = {
     "dev2": "The dev2 split of `data/greenlight/` (seed 29) was the test split of sessions 3 and 4: its figures "
             "were reported several times, and from session 5 on it is tuned on beside dev. Read these figures "
             "as optimistic; the test split's are the honest ones.",
+    "dev3": "The dev3 split of `data/greenlight/` (seed 53) was the test split of session 5, measured once at its "
+            "end; session 6 changed the detectors without looking at it, and from then on it may be tuned on. "
+            "Its misses were known, so read these figures as optimistic; the test split's are the honest ones.",
 }
 
 
@@ -251,9 +254,9 @@ def markdown_block(results, command, split="test", histories=None):
     histories: a line on the firmware's false alarms on the site histories (histories_line)."""
     start, end = block_markers(split)
     lines = [start, "### %s split" % split.capitalize(), "",
-             "Made by `%s`. %s Both splits: Katzin 2021 GreenLight model, real Bleiswijk weather of days "
-             "55-105 (the train split's are days 0-50; the bundled weather has 111 days, so dev and test share "
-             "the window but not greenhouses, days, faults or their timing), randomized greenhouses; see "
+             "Made by `%s`. %s Every split: Katzin 2021 GreenLight model, real Bleiswijk weather of days "
+             "55-105 (the train split's are days 0-50; the bundled weather has 111 days, so the dev splits and "
+             "test share the window but not greenhouses, days, faults or their timing), randomized greenhouses; see "
              "docs/training.md. Sensors: air temperature, RH, CO2, PAR (no lux, no soil). A fault is "
              "alerted by a warning or critical alert within its window + 30 min; a false alarm is a warning "
              "claiming an equipment or sensor fault outside every fault window (condition warnings - frost, "
