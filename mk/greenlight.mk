@@ -61,8 +61,8 @@ field-eval:
 	PYTHONPATH=host nice -n 10 $(PYTHON) -m verdant_host.fieldeval $(GL_DATA)/dev2 --split dev2 $(if $(MODEL),--model $(MODEL),--auto) --site $(GL_DATA)/dev2_site --report models/default/report.md
 	PYTHONPATH=host nice -n 10 $(PYTHON) -m verdant_host.fieldeval $(GL_DATA)/dev3 --split dev3 $(if $(MODEL),--model $(MODEL),--auto) --site $(GL_DATA)/dev3_site --report models/default/report.md
 
-# Which equipment faults any detector could see: each equipment-fault scenario of dev and dev2
+# Which equipment faults any detector could see: each equipment-fault scenario of dev3, dev and dev2
 # against its fault-free twin (docs/observability.md; about 1-2 min per scenario pair here,
 # runs cached in build/twins/). Never on the test split: it is measured once, by the lead.
 field-observability: $(GL_VENV)/bin/python
-	nice -n 10 $(GL_VENV)/bin/python host/scripts/greenlight_twins.py $(GL_DATA)/dev $(GL_DATA)/dev2 --out docs/observability.md
+	nice -n 10 $(GL_VENV)/bin/python host/scripts/greenlight_twins.py $(GL_DATA)/dev3 $(GL_DATA)/dev $(GL_DATA)/dev2 --out docs/observability.md
