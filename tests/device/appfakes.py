@@ -1,6 +1,8 @@
 # Fakes for app tests: a greenhouse truth with injected faults, sensors reading it,
 # a model file format and engine, a HAL on the sim clock.
 import json
+
+from verdant import protocol
 from verdant.hal.sim import SimClock, SimSerial, SimWatchdog
 
 from verdant.sim import SIM_START_S as T0  # 2026-01-01 00:00 UTC
@@ -168,3 +170,13 @@ class CheckingSerial:
                     continue
             self.kept.append(message)
         return len(buf)
+
+
+def decode_all(hal):
+    """Every protocol message the board wrote to its serial line (each must decode)."""
+    messages = []
+    for line in bytes(hal.serial.data).split(b"\n")[:-1]:
+        message, why = protocol.decode(line)
+        assert why is None, (why, line)
+        messages.append(message)
+    return messages

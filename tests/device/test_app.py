@@ -1,24 +1,14 @@
 # The app on a simulated board at virtual time: multi-day run with faults, survival of
 # failing steps, model file handling.
 from verdant import app as appmod
-from verdant import protocol
 from verdant.flashlog import read_log
-from appfakes import (Truth, Hal, CheckingSerial, make_sensors, fake_load, model_bytes, MemStat, HardFault,
+from appfakes import (decode_all, Truth, Hal, CheckingSerial, make_sensors, fake_load, model_bytes, MemStat, HardFault,
                       T0, HOUR, DAY)
 from memfs import MemFS
 from mpytest import raises
 
 BOARD = {"name": "fake", "watchdog_timeout_ms": 8000, "sleep_mode": "none"}
 SETTINGS = {"alerts": {"remind_s": 0}, "log_records": 500}
-
-
-def decode_all(hal):
-    messages = []
-    for line in bytes(hal.serial.data).split(b"\n")[:-1]:
-        message, why = protocol.decode(line)
-        assert why is None, (why, line)
-        messages.append(message)
-    return messages
 
 
 def alerts_of(messages):

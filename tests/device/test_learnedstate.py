@@ -8,11 +8,11 @@
 import struct
 
 from verdant import app as appmod
-from verdant import learnedstate, protocol
+from verdant import learnedstate
 from verdant.crc32 import crc32
 from verdant.features import saturation_vapour_pressure_kpa as es
 from verdant.normalband import WATCH
-from appfakes import Truth, Hal, TruthSensor, fake_load, MemStat, T0, HOUR, DAY
+from appfakes import decode_all as messages, Truth, Hal, TruthSensor, fake_load, MemStat, T0, HOUR, DAY
 from memfs import MemFile, MemFS
 
 BOARD = {"name": "fake", "watchdog_timeout_ms": 8000, "sleep_mode": "none"}
@@ -58,15 +58,6 @@ def boot(fs, at_s, truth, board=BOARD, opener=None, rename=True, safe_mode=None)
     application.boot_status()
     application.load_model()
     return hal, application
-
-
-def messages(hal):
-    out = []
-    for line in bytes(hal.serial.data).split(b"\n")[:-1]:
-        message, why = protocol.decode(line)
-        assert why is None, (why, line)
-        out.append(message)
-    return out
 
 
 def learned_lines(hal):
