@@ -1,17 +1,22 @@
 """What the board's detectors learned, kept on flash over reboots and power cuts: the
 normal band's day records (verdant.normalband: per watched quantity today and the two days
 before, hourly low/high) and the RH cross-check's state (verdant.dewpointdrift: its offset,
-self-heating, first-day sums). Without them a restarted board is blind to a heating failure
-or a CO2 fault for a day, and learns an RH drift under way as its new normal.
+self-heating, first-day sums) and, with a site model, the CO2 set point the band followed
+(verdant.normalband). Without them a restarted board is blind to a heating failure or a CO2
+fault for a day, learns an RH drift under way as its new normal, and takes a grower's lowered
+CO2 set point for dosing off again.
 
-learned.bin, little-endian, 1 320 bytes at most (a board with every part):
+learned.bin, little-endian, 1 348 bytes at most (a board with every part):
   header  magic b"VLRN", version (u16), parts (u16: bit 0 the air_temp_c band, bit 1 the
-          co2_ppm band, bit 2 the dew point check), written at (i32, firmware seconds),
+          co2_ppm band, bit 2 the dew point check, bit 3 the CO2 set point), written at (i32, firmware seconds),
           utc_offset_s (i32), board key (u32: CRC-32 of the board's name, 30 bits), the band's
           day numbers (6 x i32: local days since the firmware epoch, -1 none; per quantity
           the day before yesterday, yesterday, today)                             44 bytes
   band    per quantity in parts: 3 days x (24 lows, 24 highs) float32           576 bytes
   dew     the cross-check's 17 float32 and 13 int32                             120 bytes
+  co2     the site model's set point and shortfall it was followed under, the set point
+          followed, the level steady hours are counted at (4 float32), their count, days and
+          last day (3 int32)                                                     28 bytes
   crc     CRC-32 of everything before it (u32)
 
 on_step(app, t) runs in every feature step: at the first one with a set clock, before the
@@ -26,7 +31,9 @@ is unset, nor in safe mode (no detectors run there).
 Refused with a status line naming why, the board learning from scratch: not a learned-state
 file, another version, truncated or too long, a CRC mismatch, another board's file, written
 in the future (the clock went back), a band kept with another utc_offset_s, a record that is
-not finite. Dropped as out of date: band days before the day before yesterday, a dew point
+not finite; a CO2 set point followed under another site model (its co2_hold differs) or one
+that is not finite. Version 1 files (no CO2 set point part, the rest the same) are read.
+Dropped as out of date: band days before the day before yesterday, a dew point
 state older than _DEW_MAX_AGE_S. A refused file stays until the next hourly write replaces it.
 A write that fails (read-only or full flash) gives one error line, and another only after a
 write succeeded again. Nothing here can stop the board: every failure is caught and said.
@@ -41,10 +48,11 @@ except ImportError:
     const = lambda x: x  # noqa: E731
 
 FILE = "learned.bin"
-_VERSION = const(1)
+_VERSION = const(2)                       # 1: the same without the CO2 set point part (still read)
 _MAGIC = const(b"VLRN")
 _BAND = const(("air_temp_c", "co2_ppm"))  # verdant.normalband.WATCH's quantities, in the file's order
 _DEW_PART = const(4)                      # the parts' bit of the dew point check
+_CO2_PART = const(8)                      # the parts' bit of the CO2 set point followed
 _DEW_MAX_AGE_S = const(172800)            # a dew point state older than 2 days is learned again
 _FUTURE_SLACK_S = const(600)              # written later than this after board time: the clock went back
 _DAY_S = const(86400)
@@ -54,6 +62,8 @@ _HEAD_SIZE = const(44)
 _DAYS_AT = const(20)
 _BAND_SIZE = const(576)
 _DEW_SIZE = const(120)
+_CO2 = const("<4f3i")
+_CO2_SIZE = const(28)
 # (module constants are const(): on a board they take no heap; the module holds its functions,
 # FILE and this buffer)
 
@@ -104,9 +114,9 @@ def restore(app, t):
         magic, version, parts, written, _, key = struct.unpack_from(_HEAD, head)
         if magic != _MAGIC:
             return "not a learned-state file"
-        if version != _VERSION:
+        if version != _VERSION and (version != 1 or parts & _CO2_PART):
             return "version %d, this firmware reads %d" % (version, _VERSION)
-        size = _HEAD_SIZE + 4 + (_DEW_SIZE if parts & _DEW_PART else 0)
+        size = _HEAD_SIZE + 4 + (_DEW_SIZE if parts & _DEW_PART else 0) + (_CO2_SIZE if parts & _CO2_PART else 0)
         for k in range(len(_BAND)):
             if parts & (1 << k):
                 size += _BAND_SIZE
@@ -195,9 +205,36 @@ def restore(app, t):
                 faults.dew_state(None)
             dew = "restored" if dew is None else "refused: " + dew
         payload["dew_point"] = dew
+        if parts & _CO2_PART:
+            f.seek(_HEAD_SIZE + _BAND_SIZE * ((parts & 1) + (parts >> 1 & 1)) + (_DEW_SIZE if parts & _DEW_PART else 0))
+            payload["co2_set_point"] = _read_co2(f, app, t, head, offset)
         if why is not None and dew != "restored":
             payload["learned"], payload["why"] = "refused", why
         return payload
+
+    def _read_co2(f, app, t, head, offset):
+        """The CO2 set point followed, back into the band if the site model is the one it was
+        followed under (its co2_hold as the file has it); what happened, for the status line."""
+        if f.readinto(memoryview(head)[:_CO2_SIZE]) != _CO2_SIZE:
+            return "refused: truncated"
+        site, below, now, level, hours, days, day = struct.unpack_from(_CO2, head)
+        band = app.alerts.band
+        if band.co2_site is None:
+            return "refused: the site model has no CO2 set point"
+        if abs(site - band.co2_site[0]) > 0.01 or abs(below - band.co2_site[1]) > 0.01:
+            return "refused: followed under another site model's %d ppm, not %d" % (int(site + 0.5),
+                                                                                 int(band.co2_site[0] + 0.5))
+        if not (0 < now < 1e5 and 0 <= level < 1e5 and hours >= 0 and days >= 0 and day <= (t + offset) // _DAY_S):
+            return "refused: not a set point (%r ppm, day %d)" % (now, day)
+        was = band.co2_site[0]
+        # verdant.normalband's following state, as _judge_hour left it
+        band._new_hours, band._new_days, band._new_day = hours, days, day
+        band._co2_hour[5] = level  # (normalband's NEW)
+        if abs(now - was) <= 0.01:
+            return "none followed (%d steady hours counted)" % hours
+        band.co2_hold = (now, band.co2_site[1])
+        app.alerts._follow_co2(was, now)  # the site model's CO2 gates, as when it was followed
+        return "restored: %d ppm (site model %d)" % (int(now + 0.5), int(was + 0.5))
 
     name = app.learned_path
     try:
@@ -240,7 +277,7 @@ def save(app, t):
 
 def _write(app, t, head):
     band, dew = app.alerts.band, app.alerts.faults.dew_state(False)
-    parts = _DEW_PART if dew is not None else 0
+    parts = (_DEW_PART if dew is not None else 0) | (_CO2_PART if band.co2_site is not None else 0)
     for k in range(len(_BAND)):
         if _BAND[k] in band.days:
             parts |= 1 << k
@@ -257,6 +294,11 @@ def _write(app, t, head):
             crc = crc32(record.hi, crc32(record.lo, crc))
     if dew is not None:
         crc = crc32(dew[1], crc32(dew[0], crc))
+    co2 = None
+    if band.co2_site is not None:
+        co2 = struct.pack(_CO2, band.co2_site[0], band.co2_site[1], band.co2_hold[0], band._co2_hour[5],
+                          band._new_hours, band._new_days, band._new_day)
+        crc = crc32(co2, crc)
     path = app.learned_path
     tmp = path + ".tmp" if app.rename is not None else path
     f = app.model.opener(tmp, "wb")
@@ -269,6 +311,8 @@ def _write(app, t, head):
         if dew is not None:
             f.write(dew[0])
             f.write(dew[1])
+        if co2 is not None:
+            f.write(co2)
         f.write(struct.pack("<I", crc))
     finally:
         f.close()

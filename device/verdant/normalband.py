@@ -51,8 +51,10 @@ day records survive a reboot or a power cut: verdant.learnedstate writes them to
 each hour and reads back those of today and the two days before at boot, so the band
 judges from the first step after a restart (a board whose file is missing, damaged or
 stale is blind for its first day again; the rates' last hour is not kept, so the early
-tiers and the CO2-low check, which wants CO2 drawn down over an hour, wait up to 40 min; a
-set point followed from steady hours is not kept either: the site model's applies again). The rates keep the last hour of readings (KEEP_S) per quantity. While an alert
+tiers and the CO2-low check, which wants CO2 drawn down over an hour, wait up to 40 min). A set
+point followed from steady hours, and the steady hours counted towards one, are kept in the same
+file with the site model's set point they were followed from: a board restarted under another
+site model starts again from that model's. The rates keep the last hour of readings (KEEP_S) per quantity. While an alert
 is active the day's record is frozen, so a fault lasting into
 the next day does not become "normal". Hours are UTC + utc_offset_s.
 """
@@ -174,6 +176,7 @@ class NormalBand:
         self._early_since = {}  # alert type -> time its early-tier condition began
         self._recent = {}       # quantity -> [(t, v)] over the last KEEP_S
         self.co2_hold = None    # a site model's (set point, shortfall) of the CO2 its dosing holds in light
+        self.co2_site = None    # co2_hold as the site model gave it (learnedstate keeps a following under it)
         self._bright_steps = 0  # updates in a row in light (the set point check wants three)
         # following a changed set point (module docstring): this clock hour's CO2 in light with RH
         # steady (hour, count, first and last time; in _co2_hour its min, max, sum, median of three
@@ -196,6 +199,7 @@ class NormalBand:
         light and while RH is not falling (not venting), is dosing off without waiting for the
         hour-long fall of the early tier."""
         self.co2_hold = None if hold is None else (float(hold["set_ppm"]), float(hold["below_ppm"]))
+        self.co2_site = self.co2_hold  # the site model's own, kept when co2_hold follows a new one
         self._new_hours = self._new_days = 0
         self._new_day = -1
 

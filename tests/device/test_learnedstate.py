@@ -5,6 +5,8 @@
 # learned as the new normal; damaged, foreign, stale and future-dated files are refused
 # naming why and the board learns from scratch; a flash that cannot be written is said
 # once and the board runs on; a power cut during the write leaves the previous file.
+# A CO2 set point the band followed (a grower lowered it) is kept: the rebooted board does not
+# take the new level for dosing off again, unless its site model is another one.
 import struct
 
 from verdant import app as appmod
@@ -12,7 +14,7 @@ from verdant import learnedstate
 from verdant.crc32 import crc32
 from verdant.features import saturation_vapour_pressure_kpa as es
 from verdant.normalband import WATCH
-from appfakes import decode_all as messages, Truth, Hal, TruthSensor, fake_load, MemStat, T0, HOUR, DAY
+from appfakes import decode_all as messages, Truth, Hal, TruthSensor, fake_load, model_bytes, MemStat, T0, HOUR, DAY
 from memfs import MemFile, MemFS
 
 BOARD = {"name": "fake", "watchdog_timeout_ms": 8000, "sleep_mode": "none"}
@@ -190,7 +192,7 @@ def test_damaged_and_foreign_files_are_refused_naming_why():
     _assert_refused(good + b"\x00", at, "longer than")
     other_version = bytearray(good)
     other_version[4] = 9
-    _assert_refused(_with_crc(other_version), at, "version 9, this firmware reads 1")
+    _assert_refused(_with_crc(other_version), at, "version 9, this firmware reads 2")
     _assert_refused(b"hello, this is not it" * 10, at, "not a learned-state file")
     _assert_refused(good, at, "written by another board", board=dict(BOARD, name="other"))
     nan = bytearray(good)
@@ -300,3 +302,91 @@ def test_the_crc_of_an_array_is_the_crc_of_its_bytes_without_the_native_crc():
     from verdant.crc32 import crc32_fallback
     values = array("f", [1.5, -2.25, 3.0e38])
     assert crc32_fallback(values, 7) == crc32(bytes(values), 7) == crc32(values, 7)
+
+
+LOWERED_AT = 2 * DAY         # the grower lowers the CO2 set point from 800 to 620 ppm at midnight
+# the board follows it on day 3 (its dawns drawn down below 800 raised before: dosing off?) and,
+# the band's record of the first lit hour frozen while that was raised, raises once more at day
+# 4's dawn; rebooted after that, at 12:05 on day 4
+SET_REBOOT_AT = 4 * DAY + 12 * HOUR + 300
+HOLD = {"set_ppm": 800.0, "below_ppm": 30.0}
+
+
+class Dosed(Greenhouse):
+    """Lamps 07-19 h; RH steady; CO2 800 ppm in the closed dark greenhouse (respiration), drawn
+    down by photosynthesis in the first hour of light to the set point dosing then holds."""
+
+    def __call__(self, t):
+        v = Greenhouse.__call__(self, t)
+        hour = (t - T0) % DAY / HOUR
+        lit = 7 <= hour < 19
+        v["light_lux"] = 20000.0 if lit else 0.0
+        rh = v["rh_pct"] = 70.0 + 0.2 * ((t // 60) % 2)
+        v["scd4x_rh_pct"] = rh * es(v["air_temp_c"]) / es(v["scd4x_temp_c"])
+        set_ppm = 800.0 if t < T0 + LOWERED_AT else 620.0
+        co2 = max(set_ppm, 800.0 - 180.0 * (hour - 7)) if lit else 800.0
+        v["co2_ppm"] = co2 + float((t // 300) * 37 % 17 - 8)
+        return v
+
+
+def co2_lows(hal, since_s):
+    return [((m["t"] - T0) / HOUR, m["p"]["event"]) for m in messages(hal) if m["k"] == "alert"
+            and m["p"]["type"] == "co2_low_anomaly" and m["t"] >= T0 + since_s]
+
+
+def test_a_followed_co2_set_point_survives_a_reboot_under_the_same_site_model_only():
+    truth = Dosed([])
+    fs = MemFS({"model.bin": bytearray(model_bytes(co2_hold=HOLD))})
+    hal, first = boot(fs, 0, truth)
+    first.run(SET_REBOOT_AT - 300)
+    said = [m["p"] for m in messages(hal) if m["k"] == "alert" and m["p"]["event"] == "note"]
+    assert len(said) == 1 and "620" in said[0]["reason"], said          # followed before the reboot
+    assert abs(first.alerts.band.co2_hold[0] - 620.0) <= 5.0
+    good = _file(fs)
+    parts = struct.unpack_from("<H", good, 6)[0]
+    assert parts == 15 and len(good) == 1320 + 28, (parts, len(good))
+    # rebooted on the same flash: still at 620, the next days' dawns (drawn down to 620) are no dosing off
+    kept = fs.copy()
+    hal2, second = boot(kept, SET_REBOOT_AT, truth)
+    second.run(2 * DAY)
+    lines = learned_lines(hal2)
+    assert len(lines) == 1 and lines[0]["co2_set_point"].startswith("restored: 620 ppm (site model 800)"), lines
+    assert abs(second.alerts.band.co2_hold[0] - 620.0) <= 5.0
+    assert co2_lows(hal2, SET_REBOOT_AT) == []
+    # the same reboot without the file: the site model's 800 applies again, the next dawn drawn
+    # down to 620 is dosing off again (until it is followed once more, a day later)
+    blind = fs.copy()
+    del blind.files[FILE]
+    hal3, third = boot(blind, SET_REBOOT_AT, truth)
+    third.run(2 * DAY)
+    again = [m["p"]["reason"] for m in messages(hal3) if m["k"] == "alert" and m["p"]["event"] == "raise"
+             and m["p"]["type"] == "co2_low_anomaly"]
+    assert again and "below 800.0, the set point this greenhouse holds" in again[0], again
+    # a new site model deployed during the power cut (learned at 760): it does not take 620
+    other = fs.copy()
+    other.files["model.bin"] = bytearray(model_bytes(co2_hold={"set_ppm": 760.0, "below_ppm": 30.0}))
+    hal4, fourth = boot(other, SET_REBOOT_AT, truth)
+    fourth.run(HOUR)
+    lines = learned_lines(hal4)
+    assert lines[0]["co2_set_point"] == "refused: followed under another site model's 800 ppm, not 760", lines
+    assert lines[0]["learned"] == "restored" and lines[0]["band_days"] == 2, lines   # the rest is kept
+    assert fourth.alerts.band.co2_hold == (760.0, 30.0)
+    # and a model without a CO2 set point now: nothing to follow from, the rest kept
+    plain = fs.copy()
+    plain.files["model.bin"] = bytearray(model_bytes())
+    hal5, fifth = boot(plain, SET_REBOOT_AT, truth)
+    fifth.run(HOUR)
+    lines = learned_lines(hal5)
+    assert lines[0]["co2_set_point"] == "refused: the site model has no CO2 set point", lines
+    assert fifth.alerts.band.co2_hold is None and lines[0]["band_days"] == 2
+
+
+def test_a_version_1_file_is_still_read_and_one_claiming_a_co2_part_is_refused():
+    good = _file(learned_flash()[0])   # no site model: no CO2 part, the version 1 layout
+    assert struct.unpack_from("<H", good, 6)[0] == 7
+    old = bytearray(good)
+    old[4] = 1
+    lines, application = _refused(_with_crc(old), REBOOT_AT)
+    assert lines[0]["learned"] == "restored" and lines[0]["band_days"] == 2 and "co2_set_point" not in lines[0], lines
+    struct.pack_into("<H", old, 6, 15)
+    _assert_refused(_with_crc(old), REBOOT_AT, "version 1, this firmware reads 2")
