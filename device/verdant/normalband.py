@@ -118,6 +118,29 @@ def _trend(rate):
     return "" if rate is None else " and moving %s per hour" % _fmt(rate)
 
 
+def _reason_text(reason):
+    """A raise's reason: update() passes ("kind", values...) and the text is made only here,
+    when an alert needs it (no reason strings per reading and quantity: a small heap's
+    contiguous blocks)."""
+    if isinstance(reason, str):
+        return reason
+    kind, q, v = reason[0], reason[1], reason[2]
+    if kind == "held":
+        hold, hint = reason[3], reason[4]
+        return "%s %s (median of the last three) is %s below %s, the set point this greenhouse holds in " \
+               "light: %s" % (q, _fmt(v), _fmt(hold - v), _fmt(hold), hint)
+    if kind == "night":
+        level, night, hint = reason[3], reason[4], reason[5]
+        return "%s %s is %s below %s, the level the heating holds at night, and still falling %s per " \
+               "hour: %s" % (q, _fmt(v), _fmt(level - v), _fmt(level), _fmt(-night), hint)
+    edge, when, rate, hint = reason[3], reason[4], reason[5], reason[6]
+    if kind == "low":
+        return "%s %s is %s below %s, the lowest %s on the last 2 days%s: %s" % (
+            q, _fmt(v), _fmt(edge - v), _fmt(edge), when, _trend(rate), hint)
+    return "%s %s is %s above %s, the highest %s on the last 2 days%s: %s" % (
+        q, _fmt(v), _fmt(v - edge), _fmt(edge), when, _trend(rate), hint)
+
+
 def _median3(a, b, c):
     return max(min(a, b), min(max(a, b), c))
 
@@ -276,9 +299,8 @@ class NormalBand:
             band = self.band(q, t)
             hold = self.co2_hold if q == "co2_ppm" else None
             held = self._below_hold(q, t) if hold is not None and self._bright_steps >= 3 and steady_rh else None
-            if held is not None:
-                reason = "%s %s (median of the last three) is %s below %s, the set point this greenhouse holds in " \
-                         "light: %s" % (q, _fmt(held), _fmt(hold[0] - held), _fmt(hold[0]), low_hint)
+            if held is not None:  # reasons are ("kind", values...) until an alert needs its text (_reason_text)
+                reason = ("held", q, held, hold[0], low_hint)
             if band is not None:
                 lo, hi = band
                 when = "at any hour" if q in WHOLE_DAY else "at this hour"
@@ -290,20 +312,16 @@ class NormalBand:
                 early, rate = self._early(q, "low", t, v, lo - v, dark, bright and steady_rh)
                 night = self._below_night_hold(q, t, v, dark)
                 if held is None and night is not None:
-                    reason = "%s %s is %s below %s, the level the heating holds at night, and still falling %s per " \
-                             "hour: %s" % (q, _fmt(v), _fmt(self.night_hold[0] - v), _fmt(self.night_hold[0]),
-                                           _fmt(-night), low_hint)
+                    reason = ("night", q, v, self.night_hold[0], night, low_hint)
                 elif held is None:
-                    reason = "%s %s is %s below %s, the lowest %s on the last 2 days%s: %s" % (
-                        q, _fmt(v), _fmt(lo - v), _fmt(lo), when, _trend(rate), low_hint)
+                    reason = ("low", q, v, lo, when, rate, low_hint)
                 # with a set point known, CO2 is back when dosing holds it there again
                 back = v > lo - low_margin / 2 if hold is None else v > hold[0] - hold[1]
                 self._judge(t, low_type, low, early, back, events, reason, q, v, band,
                             now=held is not None or night is not None)
                 early, rate = self._early(q, "high", t, v, v - hi, dark, bright)
                 self._judge(t, high_type, v > hi + high_margin, early, v < hi + high_margin / 2, events,
-                            "%s %s is %s above %s, the highest %s on the last 2 days%s: %s"
-                            % (q, _fmt(v), _fmt(v - hi), _fmt(hi), when, _trend(rate), high_hint), q, v, band)
+                            ("high", q, v, hi, when, rate, high_hint), q, v, band)
             elif hold is not None:
                 # no usable day (a restart, or days an alert kept out): the site model's set point alone
                 self._judge(t, low_type, False, 0, v > hold[0] - hold[1], events, reason if held is not None else "",
@@ -479,6 +497,7 @@ class NormalBand:
             self._since.pop(typ, None)
             self._early_since.pop(typ, None)
             event = "raise"
+            reason = _reason_text(reason)
         else:
             if not back:
                 self._since.pop(typ, None)
