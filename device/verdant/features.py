@@ -389,6 +389,7 @@ class FeatureState:
         self._times = []   # kept lists for _row (slot times, one series' column): no lists per sample
         self._column = []
         self._rows = []    # feature rows, one per slot, same length as _slots
+        self._row_kept = None  # with a model: the one row dict, refilled each sample (see _row)
         self.light = LightIntegrator(utc_offset_s)
         # (series index in DayMemory, series, d24h key or None, d1h key or None) for the memory features wanted
         self._memory_plan = []
@@ -485,7 +486,15 @@ class FeatureState:
         return row
 
     def _row(self, t, latest, dew, par_estimated):
-        row = {}
+        # With a model no row outlives its sample (the model keeps its own inputs): one dict,
+        # its values overwritten (same keys each sample), so a sample grows no dict table
+        # (a new row regrew its table to ~40 entries each sample: the contiguous blocks a
+        # small heap ran out of, MemoryError in the 96 KB sim32 demo).
+        row = self._row_kept
+        if row is None:
+            row = {}
+            if self.model is not None:
+                self._row_kept = row
         slots = self._slots
         count_slots = len(slots)
         times = None
