@@ -60,7 +60,7 @@ class App:
         self.healthy_reported = False
         self.retry_at = saferetry.retry_time(self)
         if sensors is None:
-            from verdant.board import build_sensors
+            from verdant.sensors import build_sensors
             sensors = build_sensors(self.board, hal)
         self.sampler = Sampler(sensors, reads=self.settings["reads_per_sample"], after_read=self.feed)
         self.fitted = self.sampler.quantities()

@@ -1,17 +1,20 @@
-"""Board configuration: load and validate boards/<name>.json, build the fitted sensors.
+"""Board configuration: load and validate boards/<name>.json (the fitted sensors: verdant.sensors).
 
 A board config is data only (see docs/boards.md for every key). load_board()
 checks every key and raises BoardConfigError naming the file and the key:
     boards/pico.json: sensors[1].address: expected int 0x08..0x77, got '0x44'
-build_sensors(config, hal) turns the `sensors` list into Sensor objects that the
-sampler polls with measure().
+verdant.sensors.build_sensors(config, hal) turns the `sensors` list into Sensor objects
+that the sampler polls with measure().
 
 Runs on the board (MicroPython) and on the host (CPython) alike.
 """
 import json
 
 from verdant.drivers.base import crc8_dallas
-from verdant.quantities import of_driver, of_sensor
+from verdant.quantities import of_driver
+# the fitted sensors live in verdant.sensors (kept while the app runs; this module is dropped
+# after the start, verdant.startup.BOOT_ONLY_MODULES); names kept here for callers of old
+from verdant.sensors import DRIVERS, Sensor, _rom_bytes, build_sensors  # noqa: F401
 
 PORT_ARCHES = {
     "esp32": ("xtensawin", "rv32imc"),
@@ -22,20 +25,6 @@ PORT_SLEEP_MODES = {"esp32": ("none", "light", "deep"), "rp2": ("none", "light")
 # Longest watchdog timeout each port accepts (rp2: 24-bit counter at 1 MHz / 2 = 8388 ms).
 PORT_MAX_WATCHDOG_MS = {"esp32": 3600000, "rp2": 8388, "unix": 3600000}
 
-# driver name -> (module, class, bus kind, I2C addresses it can have,
-#                 options: name -> (required, lowest, highest) for the driver's keyword arguments)
-DRIVERS = {
-    "sht3x": ("sht3x", "SHT3x", "i2c", (0x44, 0x45), {}),
-    "sht4x": ("sht4x", "SHT4x", "i2c", (0x44, 0x45, 0x46), {}),
-    "aht20": ("aht20", "AHT20", "i2c", (0x38,), {}),
-    "bme280": ("bme280", "BME280", "i2c", (0x76, 0x77), {}),
-    "bh1750": ("bh1750", "BH1750", "i2c", (0x23, 0x5C), {"mtreg": (False, 31, 254)}),
-    "scd4x": ("scd4x", "SCD4x", "i2c", (0x62,), {}),
-    "dht22": ("dht22", "DHT22", "dht", (), {}),
-    "ds18b20": ("ds18b20", "DS18B20", "onewire", (), {"resolution": (False, 9, 12)}),
-    "soil_moisture": ("soil_moisture", "CapacitiveSoilMoisture", "adc", (),
-                      {"dry": (True, 0, 65535), "wet": (True, 0, 65535), "samples": (False, 1, 64)}),
-}
 _TOP_KEYS = ("name", "description", "port", "arch", "micropython", "heap_bytes", "model_limits", "i2c", "adc_pins",
              "onewire_pin", "dht_pin", "sensors", "watchdog_timeout_ms", "sleep_mode")
 _OPTIONAL_TOP = ("description", "heap_bytes")
@@ -217,78 +206,8 @@ def _check_sensors(c, config, i2c_ids, adc_pins):
             c.fail(key + ".options", "dry and wet calibration are both %d" % opts["dry"])
 
 
-def _rom_bytes(rom):
-    return bytes(int(rom[i:i + 2], 16) for i in range(0, 16, 2))
-
-
 def _is_hex(text):
     for ch in text:
         if ch not in "0123456789abcdefABCDEF":
             return False
     return True
-
-
-class Sensor:
-    """One fitted sensor: what the sampler polls.
-
-    name, driver (driver name), quantities (tuple of reading keys), period_s, and
-    measure() -> dict of those quantities. The driver object (.device) is built
-    on first use and rebuilt after a failed construction, so a sensor missing at
-    boot reads as failed (OSError) and recovers when it is plugged in.
-    """
-
-    def __init__(self, name, driver, quantities, period_s, factory):
-        self.name = name
-        self.driver = driver
-        self.quantities = tuple(quantities)
-        self.period_s = period_s
-        self.device = None
-        self._all = False  # the sensor uses every quantity its driver measures
-        self._factory = factory
-
-    def measure(self):
-        """Returns {quantity: value} for this sensor's quantities; raises OSError/SensorError."""
-        if self.device is None:
-            self.device = self._factory()
-            self._all = tuple(getattr(self.device, "QUANTITIES", ())) == self.quantities
-        reading = self.device.measure()
-        if self._all:
-            return reading  # the driver's own dict: no copy per read
-        return {q: reading[q] for q in self.quantities}
-
-    def __repr__(self):
-        return "<Sensor %s %s %s every %ss>" % (self.name, self.driver, ",".join(self.quantities), self.period_s)
-
-
-def build_sensors(config, hal):
-    """Sensor objects for config['sensors'], their buses taken from the hal.
-
-    The hal provides i2c(id), adc(pin), onewire(pin), pin(n), dht_module and
-    clock.sleep_ms (drivers wait through it, so the simulated clock runs fast).
-    """
-    return [Sensor(s["name"], s["driver"], of_sensor(s), s["period_s"],
-                   _factory(config, s, hal)) for s in config["sensors"]]
-
-
-def _factory(config, spec, hal):
-    module, cls, kind, addresses, options = DRIVERS[spec["driver"]]
-
-    def make():
-        driver_class = getattr(__import__("verdant.drivers." + module, None, None, (cls,)), cls)
-        kwargs = dict(spec.get("options", {}))
-        if kind != "adc":
-            kwargs["sleep_ms"] = hal.clock.sleep_ms
-        if getattr(driver_class, "WANTS_TICKS", False):
-            kwargs["ticks_ms"] = hal.clock.ticks_ms
-        if kind == "i2c":
-            return driver_class(hal.i2c(int(spec["bus"][3:])), address=spec["address"], **kwargs)
-        if kind == "adc":
-            return driver_class(hal.adc(spec["pin"]), **kwargs)
-        if kind == "onewire":
-            rom = spec.get("address")
-            if rom is not None:
-                rom = _rom_bytes(rom)
-            return driver_class(hal.onewire(config["onewire_pin"]), address=rom, **kwargs)
-        return driver_class(hal.pin(config["dht_pin"]), dht_module=hal.dht_module, **kwargs)
-
-    return make

@@ -24,7 +24,6 @@ import sys
 
 import micropython
 
-from verdant.engine import ops_python
 from verdant.engine.modelfile import (OP_CONV_2D, OP_DEPTHWISE_CONV_2D, OP_FULLY_CONNECTED,
                                       OP_LOGISTIC, OP_MAX_POOL_2D, OP_MEAN, OP_SOFTMAX)
 
@@ -549,8 +548,10 @@ class ViperLayers:
                 acc_size = max(acc_size, layer.out_size)
                 extra = layer_requant_params(layer)
             elif op == OP_LOGISTIC:
+                from verdant.engine import ops_python  # its table builders run at load only (startup frees it)
                 extra = ops_python.logistic_table(layer, array.array("b", bytes(256)))
             elif op == OP_SOFTMAX:
+                from verdant.engine import ops_python
                 extra = ops_python.softmax_exp_table(layer)
             elif op == OP_MAX_POOL_2D:
                 extra = ((layer.act_min + 128) << 8) | (layer.act_max + 128)
