@@ -192,6 +192,17 @@ class ModelSlot:
             return False
         try:
             pos = 0
+            if hasattr(f, "readinto"):  # one 256-byte buffer and views: no copy per piece (heap)
+                buf = bytearray(256)
+                piece = memoryview(buf)
+                whole = memoryview(data)
+                while True:
+                    n = f.readinto(buf)
+                    if not n:
+                        return pos == len(data)
+                    if pos + n > len(data) or piece[:n] != whole[pos:pos + n]:
+                        return False
+                    pos += n
             while True:
                 piece = f.read(256)
                 if not piece:
