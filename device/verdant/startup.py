@@ -19,7 +19,7 @@ GOOD_BOARD_PATH = "board.good.json"
 CONFIG_PATH = "config.json"
 # Modules only the start needs (the board config's checks and sensor building; the viper
 # backend's table builders, run at model load): dropped once the app runs, so their
-# function objects leave the heap (~2.8 KB on the 32-bit port). A later model reload
+# function objects leave the heap (~1.5 KB on the 32-bit port). A later model reload
 # imports ops_python again for its load.
 BOOT_ONLY_MODULES = ("verdant.board", "verdant.engine.ops_python")
 
