@@ -226,8 +226,9 @@ def summary_line(name, r):
 
 
 SPLIT_NOTES = {
-    "test": "The test split of `data/greenlight/` (seed 71) was generated in session 6, after the rules, detectors, "
-            "normal band and site model were tuned, and measured once at the end: these are the honest figures.",
+    "test": "The test split of `data/greenlight/` (seed 89) was generated in session 7, kept out of the repository "
+            "until the rules, detectors, normal band and site model were tuned, and measured once at the end: these "
+            "are the honest figures.",
     "dev": "The dev split of `data/greenlight/` (seed 11) is what the rules, detectors and normal band were tuned "
            "on: its scenarios were looked at while the detectors were written and changed after false alarms and "
            "misses seen there. Read these figures as optimistic; the test split's are the honest ones.",
@@ -237,6 +238,9 @@ SPLIT_NOTES = {
     "dev3": "The dev3 split of `data/greenlight/` (seed 53) was the test split of session 5, measured once at its "
             "end; session 6 changed the detectors without looking at it, and from then on it may be tuned on. "
             "Its misses were known, so read these figures as optimistic; the test split's are the honest ones.",
+    "dev4": "The dev4 split of `data/greenlight/` (seed 71) was the test split of session 6, measured once at its "
+            "end; from session 7 on it is tuned on beside dev, dev2 and dev3. Read these figures as optimistic; "
+            "the test split's are the honest ones.",
 }
 
 
