@@ -161,6 +161,7 @@ class AlertEngine:
         self._sensor_states = {}
         self._model_states = {}
         self._gates = {}             # model label -> (quantity, "below"/"above", 24 hourly limits)
+        self._meta = None            # the metadata the gates' limits are kept in (shifted in place by _follow_co2)
 
     def adopt_model(self, meta):
         """Take a model's own detection threshold and debounce (metadata alert_threshold,
@@ -174,9 +175,10 @@ class AlertEngine:
             s["model_clear"] = s["model_threshold"] * 0.7
         if self.faults is not None and meta.get("sensor_habits"):
             self.faults.adopt_site(meta["sensor_habits"])  # a site model's history of its sensors
-        if self.band is not None:
-            self.band.adopt_site(meta.get("co2_hold"))  # the CO2 set point its dosing holds, or none
-            self.band.adopt_night_hold(meta.get("night_hold"))  # the air its heating holds in the dark, or none
+        band = self.band
+        if band is not None:
+            band.adopt_site(meta.get("co2_hold"))  # the CO2 set point its dosing holds, or none
+            band.adopt_night_hold(meta.get("night_hold"))  # the air its heating holds in the dark, or none
         self._gates = {}
         levels = meta.get("levels") or {}
         for label, (q, side) in (meta.get("label_gates") or {}).items():
@@ -185,6 +187,11 @@ class AlertEngine:
                 # in place: the parsed list of floats goes (each float is a heap object on a board)
                 pair[key] = array("f", pair[key])
             self._gates[label] = (q, side, pair[key])
+        fresh, self._meta = meta is not self._meta, meta
+        if fresh and band is not None and band.co2_hold is not None and band.co2_hold[0] != band.co2_site[0]:
+            # a set point the band keeps from an earlier copy of this site model (adopt_site): these
+            # gates are the file's, not yet shifted (the same metadata again, a clock set back, has them shifted)
+            self._follow_co2(band.co2_site[0], band.co2_hold[0])
 
     def _outside(self, t, label, row):
         """A site model's label counts only while its quantity is outside what the site's history

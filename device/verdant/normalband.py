@@ -220,9 +220,13 @@ class NormalBand:
         """A site model's CO2 set point held in light (metadata co2_hold: set_ppm, below_ppm,
         from verdant_host.sitecontrol): the median of the last three readings that far below it, in
         light and while RH is not falling (not venting), is dosing off without waiting for the
-        hour-long fall of the early tier."""
-        self.co2_hold = None if hold is None else (float(hold["set_ppm"]), float(hold["below_ppm"]))
-        self.co2_site = self.co2_hold  # the site model's own, kept when co2_hold follows a new one
+        hour-long fall of the early tier. The same set point again (the same site model re-adopted,
+        as a clock set back does, or deployed anew) keeps a set point followed under it and the
+        steady hours counted, as a reboot does (verdant.learnedstate)."""
+        site = None if hold is None else (float(hold["set_ppm"]), float(hold["below_ppm"]))
+        if site is not None and site == self.co2_site:
+            return
+        self.co2_hold = self.co2_site = site  # co2_site: the site model's own, kept when co2_hold follows a new one
         self._new_hours = self._new_days = 0
         self._new_day = -1
 

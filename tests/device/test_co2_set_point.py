@@ -120,3 +120,41 @@ def test_no_site_model_no_following_and_no_note():
     band, out = run(greenhouse(5, lambda i: 800.0 if i < lowered else 620.0), hold=None)
     assert notes(out) == [] and band.co2_hold is None
     assert low_events(out) == []   # the band alone: a flat new level is no dosing off either
+
+
+def gated_meta(set_ppm=800.0):
+    """A site model's metadata: its CO2 set point and a CO2-drop label gated below the history's
+    hourly lows (700 ppm in light, 380 at night, at the outdoor air's level: not dosed)."""
+    low = [700.0 if 7 <= h < 19 else 380.0 for h in range(24)]
+    return {"labels": ["normal", "co2_drop_30m"], "co2_hold": {"set_ppm": set_ppm, "below_ppm": 30.0},
+            "levels": {"co2_ppm": {"low": low, "high": [1200.0] * 24}},
+            "label_gates": {"co2_drop_30m": ["co2_ppm", "below"]}}
+
+
+def test_a_followed_set_point_and_its_shifted_gates_stay_together_when_the_model_is_adopted_again():
+    from verdant.alerts import AlertEngine
+    engine = AlertEngine()
+    meta = gated_meta()
+    engine.adopt_model(meta)
+    for i, row in enumerate(greenhouse(5, lambda i: 800.0 if i < at(2, 0) else 620.0)):
+        engine.update_faults(T0 + STEP * i, row)
+    followed = engine.band.co2_hold[0]
+    assert abs(followed - 620.0) <= 5.0, engine.band.co2_hold
+    low = meta["levels"]["co2_ppm"]["low"]
+    assert abs(low[12] - (700.0 + followed - 800.0)) < 0.01 and low[2] == 380.0, list(low)   # the lit hours followed
+    # a clock set back adopts the same model again: the set point stays followed, the gates shifted once
+    engine.adopt_model(meta)
+    assert engine.band.co2_hold == (followed, 30.0)
+    assert abs(low[12] - (700.0 + followed - 800.0)) < 0.01 and low[2] == 380.0, list(low)
+    # the same site model deployed anew (its metadata fresh from the file): kept, and its gates follow
+    again = gated_meta()
+    engine.adopt_model(again)
+    assert engine.band.co2_hold == (followed, 30.0)
+    fresh = again["levels"]["co2_ppm"]["low"]
+    assert engine._gates["co2_drop_30m"][2] is fresh
+    assert abs(fresh[12] - (700.0 + followed - 800.0)) < 0.01 and fresh[2] == 380.0, list(fresh)
+    # another site model: its own set point, its gates as it gives them
+    other = gated_meta(760.0)
+    engine.adopt_model(other)
+    assert engine.band.co2_hold == (760.0, 30.0)
+    assert other["levels"]["co2_ppm"]["low"][12] == 700.0

@@ -334,14 +334,28 @@ def co2_lows(hal, since_s):
             and m["p"]["type"] == "co2_low_anomaly" and m["t"] >= T0 + since_s]
 
 
+_followed = None
+
+
+def followed_board():
+    """(the flash as it was at SET_REBOOT_AT, the notes sent, the set point held then, the board
+    and its HAL, running on: a test may go on with it), computed once."""
+    global _followed
+    if _followed is None:
+        truth = Dosed([])
+        fs = MemFS({"model.bin": bytearray(model_bytes(co2_hold=HOLD))})
+        hal, first = boot(fs, 0, truth)
+        first.run(SET_REBOOT_AT - 300)
+        said = [m["p"] for m in messages(hal) if m["k"] == "alert" and m["p"]["event"] == "note"]
+        _followed = (fs.copy(), said, first.alerts.band.co2_hold, first, hal)
+    return _followed
+
+
 def test_a_followed_co2_set_point_survives_a_reboot_under_the_same_site_model_only():
     truth = Dosed([])
-    fs = MemFS({"model.bin": bytearray(model_bytes(co2_hold=HOLD))})
-    hal, first = boot(fs, 0, truth)
-    first.run(SET_REBOOT_AT - 300)
-    said = [m["p"] for m in messages(hal) if m["k"] == "alert" and m["p"]["event"] == "note"]
+    fs, said, held, _, _ = followed_board()
     assert len(said) == 1 and "620" in said[0]["reason"], said          # followed before the reboot
-    assert abs(first.alerts.band.co2_hold[0] - 620.0) <= 5.0
+    assert abs(held[0] - 620.0) <= 5.0
     good = _file(fs)
     parts = struct.unpack_from("<H", good, 6)[0]
     assert parts == 15 and len(good) == 1320 + 28, (parts, len(good))
@@ -390,3 +404,14 @@ def test_a_version_1_file_is_still_read_and_one_claiming_a_co2_part_is_refused()
     assert lines[0]["learned"] == "restored" and lines[0]["band_days"] == 2 and "co2_set_point" not in lines[0], lines
     struct.pack_into("<H", old, 6, 15)
     _assert_refused(_with_crc(old), REBOOT_AT, "version 1, this firmware reads 2")
+
+
+def test_a_clock_set_back_keeps_the_followed_co2_set_point():
+    _, _, followed, board, hal = followed_board()
+    assert abs(followed[0] - 620.0) <= 5.0, followed
+    hal.clock._now_ms -= 3 * HOUR * 1000   # the host sets the RTC back: the site model is adopted again
+    board.run(DAY)
+    assert [m["p"]["state"] for m in messages(hal) if m["p"].get("state") == "clock_set_back"] == ["clock_set_back"]
+    assert board.alerts.band.co2_hold == followed
+    # the next dawn, drawn down to the followed 620 as before, is no dosing off
+    assert co2_lows(hal, SET_REBOOT_AT - 3 * HOUR) == [], co2_lows(hal, SET_REBOOT_AT - 3 * HOUR)
