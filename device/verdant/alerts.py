@@ -227,9 +227,8 @@ class AlertEngine:
         if self.faults is not None:
             if self.band.active:
                 return True
-            for track in self.faults.tracks.values():
-                if track.active:
-                    return True
+            if self.faults.any_active():
+                return True
         return False
 
     def update_faults(self, t, current, health=None):

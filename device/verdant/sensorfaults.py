@@ -65,6 +65,12 @@ A stuck or drifting quantity is "suspect": AlertEngine blanks the rule series co
 from it (a stuck air sensor then cannot clear or hide a frost alert), and a stuck air
 temperature is raised at critical severity because frost and heat rules are blind.
 """
+from array import array
+
+try:
+    from micropython import const
+except ImportError:
+    const = lambda x: x  # noqa: E731
 
 DEFAULTS = {
     "stuck_s": 1800,
@@ -170,48 +176,115 @@ def _fmt(x):
     return ("%.2f" % x).rstrip("0").rstrip(".") if isinstance(x, float) else str(x)
 
 
-class _Track:
-    """History of one quantity: the stuck run, recent values, spike times, gaps."""
-
-    def __init__(self):
-        self.run_value = None      # value of the current run of identical readings
-        self.run_since = None
-        self.prev = []             # last four present values, oldest first (kept list)
-        self.spikes = []           # times of detected spikes
-        self.counted = 0           # bits: which of prev were counted as a spike already
-        self.present = []          # last dropout_window samples: True present / False missing
-        self.active = {}           # fault -> raised at
-        self.clear_hits = {}       # fault -> consecutive samples past clear
-        self.raise_since = {}      # fault -> time the raise condition began
-        self.active_value = None   # the reading a raised "stuck" is stuck at
-        self.run_count = 0
-        self.habit = bytearray(b"\xff" * 24)  # hour of day -> % of readings that changed, the last time
-        self.hour = None           # the hour being counted: (hour number, readings, changes)
-        self.hour_n = self.hour_changed = 0
-        self.last = None           # previous present reading and the sign of its step
-        self.last_sign = 0
-        self.flips = 0             # bits: which of the last 12 steps changed direction
-        self.noisy_before_run = False
-        self.expected_count = 0    # identical readings of the run taken while expected to move
-        self.expected_since = None
-        self.site_run = 0          # run needed measured on the site's history (0: the board's own rule)
-        self.site_jump = 0         # a 5-minute change beyond anything the site's history did (0: none known)
-        self.jumps = None          # times of the last (at most 3) such jumps (a list with a site model) ...
-        self.jump_dirs = None      # ... and their directions (+1 / -1)
+# Per-quantity state lives in a few preallocated arrays, one slot per quantity in the order
+# the quantities were first seen, not in an object per quantity: on a 32-bit board each
+# object with its lists and dicts took about 500 B of heap in pieces, and the lists that
+# grew and shrank every step left holes between the step's lasting objects.
+# Ints per slot (self._ints; times are board seconds, _NONE when unset):
+_RUN_SINCE = const(0)       # start of the current run of identical readings
+_COUNTED = const(1)         # bits: which of the last four readings were counted as a spike already
+_ACTIVE = const(2)          # bits: raised faults (1 << index in FAULTS)
+_CLEAR_STUCK = const(3)     # consecutive samples past clear, stuck ...
+_CLEAR_DRIFT = const(4)     # ... and drift
+_DRIFT_SINCE = const(5)     # when the drift raise condition began
+_HOUR = const(6)            # the hour being counted (t // 3600), its readings and changes
+_HOUR_N = const(7)
+_HOUR_CHANGED = const(8)
+_LAST_SIGN = const(9)       # sign of the last reading's step
+_FLIPS = const(10)          # bits: which of the last 12 steps changed direction
+_NOISY = const(11)          # 1: the readings were noisy before the current run began
+_EXPECTED_COUNT = const(12)  # identical readings of the run taken while expected to move ...
+_EXPECTED_SINCE = const(13)  # ... since
+_SITE_RUN = const(14)       # run needed measured on the site's history (0: the board's own rule)
+_PREV_N = const(15)         # last readings kept (up to 4)
+_PRESENT_N = const(16)      # dropout window: samples kept, ring start
+_PRESENT_HEAD = const(17)
+_SPIKE_N = const(18)        # spike ring: distinct times kept, ring start, spikes in the window
+_SPIKE_HEAD = const(19)
+_SPIKES = const(20)
+_HIST_N = const(21)         # history ring (readings spanning stuck_s): entries, ring start
+_HIST_HEAD = const(22)
+_INTS = const(23)
+# References per slot (self._vals: the sampler's reading objects, no copies):
+_RUN_VALUE = const(0)       # value of the current run of identical readings
+_ACTIVE_VALUE = const(1)    # the reading a raised "stuck" is stuck at
+_LAST = const(2)            # previous present reading
+_PREV = const(3)            # the last four present readings, oldest first (3..6)
+_SITE_JUMP = const(7)       # a 5-minute change beyond anything the site's history did (0: none known)
+_VALS = const(8)
+_NONE = const(-1073741823)  # an unset time (a small int on 32-bit ports)
+_JUMPS = const(7)           # with a site jump limit, per slot: count, 3 times, 3 directions
+FAULTS = ("stuck", "spikes", "dropout", "drift")
+_F_STUCK = const(0)         # FAULTS indexes
+_F_SPIKES = const(1)
+_F_DROPOUT = const(2)
+_F_DRIFT = const(3)
+_SUSPECT_BITS = const(9)    # stuck or drift
+_NEW_INTS = (0, 0, 0, 0, 0, _NONE, _NONE, 0, 0, 0, 0, 0, 0, _NONE, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+# The quantities a slot is made for when first seen (scd4x_rh_pct: the RH cross-check may raise
+# on it, so its slot is made with the others, not in the middle of a run).
+_SLOTTED = WATCHED + ("scd4x_rh_pct",)
 
 
 class SensorFaults:
     """All detectors of one board. sensor_of: quantity -> sensor name (for the alert text)."""
 
     def __init__(self, overrides=None, sensor_of=None):
-        self.settings = _settings(overrides)
+        s = self.settings = _settings(overrides)
         self.sensor_of = dict(sensor_of or {})
         self.rh_driver = None        # the RH sensor's driver (the SCD4x cross-check's threshold)
         self._dew = None             # verdant.dewpointdrift's state, made when an SCD4x reads
         self._dew_quantity = None    # the quantity its raised drift is on, while raised
-        self.tracks = {}
-        self._history = {}           # quantity -> [(t, value)] spanning stuck_s, for "others moved"
         self._spike_counts = {}      # sensor name -> last seen sampler spike count
+        self._slot = {}              # quantity -> slot
+        self._names = []             # slot -> quantity
+        self._ints = array("l")      # _INTS per slot
+        self._vals = []              # _VALS per slot
+        self._habit = bytearray()    # 24 per slot: hour of day -> % of readings that changed, the last time
+        self._window = int(s["dropout_window"])
+        self._present = bytearray()  # _window per slot, a ring: 1 present, 0 missing
+        cap = int(s["spike_count"])
+        # while not raised fewer than spike_count spikes are kept, and one step adds one time
+        self._spike_cap = cap if cap >= s["spike_count"] else cap + 1
+        self._spikes = array("l")    # 2 * _spike_cap per slot: a ring of (time, spikes at it)
+        self._hist_cap = int(s["stuck_s"]) // 300 + 3  # widened when updates come more often
+        self._hist_t = array("l")    # _hist_cap per slot, a ring of times ...
+        self._hist_v = []            # ... and readings (None: missing), for "while others moved"
+        self._order = b""            # slots in the order their history began (the reason's order)
+        self._jumps = None           # _JUMPS per slot once a site model gives a jump limit
+
+    def _add_slots(self, names):
+        """Slots for these quantities (made once per board, when they are first seen)."""
+        k = len(names)
+        for q in names:
+            self._slot[q] = len(self._names)
+            self._names.append(q)
+        self._ints = self._ints + array("l", _NEW_INTS * k)
+        vals = self._vals + [None] * (_VALS * k)
+        for i in range(len(vals) - _VALS * k + _SITE_JUMP, len(vals), _VALS):
+            vals[i] = 0
+        self._vals = vals
+        self._habit = self._habit + b"\xff" * (24 * k)
+        self._present = self._present + bytes(self._window * k)
+        self._spikes = self._spikes + array("l", [0] * (2 * self._spike_cap * k))
+        self._hist_t = self._hist_t + array("l", [0] * (self._hist_cap * k))
+        self._hist_v = self._hist_v + [None] * (self._hist_cap * k)
+        if self._jumps is not None:
+            self._jumps = self._jumps + array("l", [0] * (_JUMPS * k))
+
+    def prepare(self, quantities):
+        """Slots for the board's quantities made now (at boot, while the heap is in one piece)
+        instead of at the first update; update() still makes any it meets later."""
+        names = [q for q in _SLOTTED if q in quantities and q not in self._slot]
+        if names:
+            self._add_slots(names)
+
+    def _slot_of(self, q):
+        i = self._slot.get(q)
+        if i is None:
+            self._add_slots((q,))
+            i = self._slot[q]
+        return i
 
     def adopt_site(self, habits):
         """The site model's measured sensor habits (metadata "sensor_habits", made by
@@ -219,111 +292,150 @@ class SensorFaults:
         (changed_pct, 24 values, the board's own measurements replace them hour by hour)
         the stuck run (stuck_run) and the largest believable 5-minute change (jump_limit)."""
         for q, habit in habits.items():
-            tr = self.tracks.get(q)
-            if tr is None:
-                tr = self.tracks[q] = _Track()
+            i = self._slot_of(q)
             pct = habit.get("changed_pct")
             if pct is not None:
                 for h in range(24):
-                    tr.habit[h] = pct[h]
-            tr.site_run = habit.get("stuck_run", 0)
-            tr.site_jump = habit.get("jump_limit", 0)
-            if tr.site_jump and tr.jumps is None:
-                tr.jumps, tr.jump_dirs = [], []
+                    self._habit[i * 24 + h] = pct[h]
+            self._ints[i * _INTS + _SITE_RUN] = habit.get("stuck_run", 0)
+            jump = self._vals[i * _VALS + _SITE_JUMP] = habit.get("jump_limit", 0)
+            if jump and self._jumps is None:
+                self._jumps = array("l", [0] * (_JUMPS * len(self._names)))
 
     def suspects(self):
         """Quantities whose readings are not to be trusted now (stuck or drifting)."""
         out = []
-        for q, tr in self.tracks.items():
-            if "stuck" in tr.active or "drift" in tr.active:
-                out.append(q)
+        for i in range(len(self._names)):
+            if self._ints[i * _INTS + _ACTIVE] & _SUSPECT_BITS:
+                out.append(self._names[i])
         return out
 
     def active(self):
         names = []
-        for q, tr in self.tracks.items():
-            for fault in tr.active:
-                names.append("sensor_fault:%s:%s" % (q, fault))
+        for i in range(len(self._names)):
+            bits = self._ints[i * _INTS + _ACTIVE]
+            for f in range(4):
+                if bits & (1 << f):
+                    names.append("sensor_fault:%s:%s" % (self._names[i], FAULTS[f]))
         return sorted(names)
 
+    def any_active(self):
+        """True while any sensor fault is raised."""
+        for i in range(len(self._names)):
+            if self._ints[i * _INTS + _ACTIVE]:
+                return True
+        return False
+
     def update(self, t, current, health=None):
-        s = self.settings
         events = []
+        new = None
+        for q in _SLOTTED:
+            if q in current and q not in self._slot:
+                if new is None:
+                    new = []
+                new.append(q)
+        if new is not None:
+            self._add_slots(new)
         sampler_spikes = self._sampler_spikes(health)
         for q in WATCHED:  # every quantity's reading of this step first: "while others moved" sees them
             if q in current:
-                self._remember(t, q, current.get(q))
+                self._remember(t, self._slot[q], current.get(q))
         for q in WATCHED:
             if q not in current:
                 continue
             v = current.get(q)
-            tr = self.tracks.get(q)
-            if tr is None:
-                tr = self.tracks[q] = _Track()
-            self._dropout(t, q, v, tr, health, events)
+            i = self._slot[q]
+            self._dropout(t, q, i, v, health, events)
             if v is None:
                 continue
-            self._habit(t, v, tr)
-            if self._stuck_watched(q):
-                self._stuck(t, q, v, tr, events)
-            self._spike(t, q, v, tr, sampler_spikes.get(self.sensor_of.get(q, q), 0), events)
+            self._habit_step(t, i, v)
+            if q not in SOIL:  # soil readings legitimately hold still for hours
+                self._stuck(t, q, i, v, events)
+            self._spike(t, q, i, v, sampler_spikes.get(self.sensor_of.get(q, q), 0), events)
         self._drift(t, current, events)
         self._dew_point_drift(t, current, events)
         return events
 
-    def _stuck_watched(self, q):
-        return q not in SOIL  # soil readings legitimately hold still for hours
-
     # ---- bookkeeping ----
-    def _remember(self, t, q, v):
-        hist = self._history.setdefault(q, [])
-        hist.append((t, v))
-        horizon = t - self.settings["stuck_s"] - 1
-        while len(hist) > 2 and hist[1][0] <= horizon:
-            hist.pop(0)
+    def _hist_index(self, i, j):
+        """Index in the history arrays of slot i's j-th entry, oldest first."""
+        cap = self._hist_cap
+        return i * cap + (self._ints[i * _INTS + _HIST_HEAD] + j) % cap
 
-    def _habit(self, t, v, tr):
+    def _remember(self, t, i, v):
+        ints, b = self._ints, i * _INTS
+        n = ints[b + _HIST_N]
+        if n == 0:
+            self._order += bytes((i,))
+        if n == self._hist_cap:
+            self._widen_history()
+        times, cap = self._hist_t, self._hist_cap
+        k = self._hist_index(i, n)
+        times[k], self._hist_v[k] = t, v
+        n += 1
+        head = ints[b + _HIST_HEAD]
+        horizon = t - self.settings["stuck_s"] - 1
+        while n > 2 and times[i * cap + (head + 1) % cap] <= horizon:
+            self._hist_v[i * cap + head] = None
+            head = (head + 1) % cap
+            n -= 1
+        ints[b + _HIST_N], ints[b + _HIST_HEAD] = n, head
+
+    def _widen_history(self):
+        """Room for more history entries per slot (updates more often than every 5 min)."""
+        old, cap, ints = self._hist_cap, self._hist_cap + 4, self._ints
+        times, vals = array("l", [0] * (cap * len(self._names))), [None] * (cap * len(self._names))
+        for i in range(len(self._names)):
+            for j in range(ints[i * _INTS + _HIST_N]):
+                k = self._hist_index(i, j)
+                times[i * cap + j], vals[i * cap + j] = self._hist_t[k], self._hist_v[k]
+            ints[i * _INTS + _HIST_HEAD] = 0
+        self._hist_t, self._hist_v, self._hist_cap = times, vals, cap
+
+    def _habit_step(self, t, i, v):
         """Counts, per hour of the day, how many readings differ from the one before, and
         which steps change direction (noise)."""
+        ints, b = self._ints, i * _INTS
         hour = t // 3600
-        if hour != tr.hour:
+        was = ints[b + _HOUR]
+        if hour != was:
             # an hour spent in a suspect run (identical readings where it was expected to move)
             # is not learned as this hour's habit: a stuck sensor would teach stillness
-            if tr.hour is not None and tr.hour_n >= 3 and tr.expected_count < 3:
-                tr.habit[tr.hour % 24] = tr.hour_changed * 100 // tr.hour_n
-            tr.hour, tr.hour_n, tr.hour_changed = hour, 0, 0
-        if tr.last is None:
-            tr.last = v
+            if was != _NONE and ints[b + _HOUR_N] >= 3 and ints[b + _EXPECTED_COUNT] < 3:
+                self._habit[i * 24 + was % 24] = ints[b + _HOUR_CHANGED] * 100 // ints[b + _HOUR_N]
+            ints[b + _HOUR], ints[b + _HOUR_N], ints[b + _HOUR_CHANGED] = hour, 0, 0
+        last = self._vals[i * _VALS + _LAST]
+        self._vals[i * _VALS + _LAST] = v
+        if last is None:
             return
-        sign = (v > tr.last) - (v < tr.last)
-        tr.hour_n += 1
+        sign = (v > last) - (v < last)
+        ints[b + _HOUR_N] += 1
         if sign:
-            tr.hour_changed += 1
-            tr.flips = ((tr.flips << 1) | (1 if sign == -tr.last_sign else 0)) & 0xFFF
-            tr.last_sign = sign
-        tr.last = v
+            ints[b + _HOUR_CHANGED] += 1
+            ints[b + _FLIPS] = ((ints[b + _FLIPS] << 1) | (1 if sign == -ints[b + _LAST_SIGN] else 0)) & 0xFFF
+            ints[b + _LAST_SIGN] = sign
 
-    def _habit_near(self, t, tr):
+    def _habit_near(self, t, i):
         """Mean % of changed readings in this hour and the hours either side, the last time
         they were seen (None when none of them was)."""
         hour, total, n = (t // 3600) % 24, 0, 0
         for step in (-1, 0, 1):
-            pct = tr.habit[(hour + step) % 24]
+            pct = self._habit[i * 24 + (hour + step) % 24]
             if pct != _UNKNOWN:
                 total += pct
                 n += 1
         return total // n if n else None
 
-    def _expected_to_move(self, t, q, tr):
+    def _expected_to_move(self, t, q, i):
         """Moving in this hour and the hours either side the last time (dawn and dusk, when
         dosing starts and stops, shift from day to day); before any is known, see the
         module docstring."""
         hour = (t // 3600) % 24
-        lowest = tr.habit[hour]
+        lowest = self._habit[i * 24 + hour]
         if lowest == _UNKNOWN:
-            return q in ALWAYS_MOVING or tr.noisy_before_run
+            return q in ALWAYS_MOVING or self._ints[i * _INTS + _NOISY] == 1
         for step in (-1, 1):
-            pct = tr.habit[(hour + step) % 24]
+            pct = self._habit[i * 24 + (hour + step) % 24]
             if pct < lowest:
                 lowest = pct
         return lowest >= self.settings["stuck_habit_pct"]
@@ -331,13 +443,16 @@ class SensorFaults:
     def _moved_since(self, q, since):
         """Other quantities (not soil, not q) that moved more than MOVE since `since`."""
         moved = []
-        for other, hist in self._history.items():
+        for i in self._order:
+            other = self._names[i]
             limit = MOVE.get(other)
             if other == q or limit is None:
                 continue
             lo = hi = None
-            for t, v in hist:
-                if t < since or v is None:
+            for j in range(self._ints[i * _INTS + _HIST_N]):
+                k = self._hist_index(i, j)
+                v = self._hist_v[k]
+                if self._hist_t[k] < since or v is None:
                     continue
                 lo = v if lo is None or v < lo else lo
                 hi = v if hi is None or v > hi else hi
@@ -358,42 +473,45 @@ class SensorFaults:
                 out[name] = count - last
         return out
 
-    def _event(self, t, q, tr, fault, event, reason, value, events, severity=None):
+    def _event(self, t, q, i, fault, event, reason, value, events, severity=None):
+        ints, b = self._ints, i * _INTS
         if event == "raise":
-            tr.active[fault] = t
+            ints[b + _ACTIVE] |= 1 << fault
         else:
-            tr.active.pop(fault, None)
-        tr.clear_hits.pop(fault, None)
-        tr.raise_since.pop(fault, None)
+            ints[b + _ACTIVE] &= ~(1 << fault)
+        if fault == _F_STUCK:
+            ints[b + _CLEAR_STUCK] = 0
+        elif fault == _F_DRIFT:
+            ints[b + _CLEAR_DRIFT], ints[b + _DRIFT_SINCE] = 0, _NONE
         sev = severity or self.settings["severity"]
         events.append({"type": "sensor_fault", "severity": sev, "event": event, "source": "sensor",
                        "reason": reason,
-                       "values": {"sensor": self.sensor_of.get(q, q), "quantity": q, "fault": fault,
+                       "values": {"sensor": self.sensor_of.get(q, q), "quantity": q, "fault": FAULTS[fault],
                                   "value": value}})
 
-    def _clear_after(self, tr, fault, ok, needed):
-        """Count consecutive clear samples; True once `needed` in a row."""
+    def _clear_after(self, k, ok, needed):
+        """Count consecutive clear samples in self._ints[k]; True once `needed` in a row."""
         if not ok:
-            tr.clear_hits[fault] = 0
+            self._ints[k] = 0
             return False
-        tr.clear_hits[fault] = tr.clear_hits.get(fault, 0) + 1
-        return tr.clear_hits[fault] >= needed
+        self._ints[k] += 1
+        return self._ints[k] >= needed
 
     # ---- detectors ----
-    def _stuck(self, t, q, v, tr, events):
-        s = self.settings
-        if tr.run_value is None or v != tr.run_value:
-            tr.run_value, tr.run_since, tr.run_count = v, t, 0
-            flips, n = tr.flips, 0
+    def _stuck(self, t, q, i, v, events):
+        s, ints, vals, b, vb = self.settings, self._ints, self._vals, i * _INTS, i * _VALS
+        run_value = vals[vb + _RUN_VALUE]
+        if run_value is None or v != run_value:
+            vals[vb + _RUN_VALUE], ints[b + _RUN_SINCE] = v, t
+            flips, n = ints[b + _FLIPS], 0
             while flips:
                 n += flips & 1
                 flips >>= 1
-            tr.noisy_before_run = n >= NOISY_FLIPS
-            tr.expected_count, tr.expected_since = 0, None
-        tr.run_count += 1
-        if "stuck" in tr.active:
-            if self._clear_after(tr, "stuck", v != tr.active_value, s["clear_samples"]):
-                self._event(t, q, tr, "stuck", "clear", "%s moving again (%s)" % (q, _fmt(v)), v, events)
+            ints[b + _NOISY] = 1 if n >= NOISY_FLIPS else 0
+            ints[b + _EXPECTED_COUNT], ints[b + _EXPECTED_SINCE] = 0, _NONE
+        if ints[b + _ACTIVE] & (1 << _F_STUCK):
+            if self._clear_after(b + _CLEAR_STUCK, v != vals[vb + _ACTIVE_VALUE], s["clear_samples"]):
+                self._event(t, q, i, _F_STUCK, "clear", "%s moving again (%s)" % (q, _fmt(v)), v, events)
             return
         if v in FLOORS.get(q, ()) or v <= DIM.get(q, -1e30):
             return
@@ -402,146 +520,188 @@ class SensorFaults:
             return
         # only the readings taken while the quantity was expected to move count (a CO2 flat all
         # night is not stuck when dosing time comes and it has not started moving yet)
-        if not self._expected_to_move(t, q, tr):
-            tr.expected_count, tr.expected_since = 0, None
+        if not self._expected_to_move(t, q, i):
+            ints[b + _EXPECTED_COUNT], ints[b + _EXPECTED_SINCE] = 0, _NONE
             return
-        tr.expected_count += 1
-        if tr.expected_since is None:
-            tr.expected_since = t
+        ints[b + _EXPECTED_COUNT] += 1
+        if ints[b + _EXPECTED_SINCE] == _NONE:
+            ints[b + _EXPECTED_SINCE] = t
         span, samples = (s["light_stuck_s"] if q in LIGHT else s["stuck_s"]), s["stuck_samples"]
-        changed = self._habit_near(t, tr) if q not in LIGHT else None
-        if tr.site_run:
+        changed = self._habit_near(t, i) if q not in LIGHT else None
+        if ints[b + _SITE_RUN]:
             # the run this sensor's repeat rate, measured on the site's history, makes rarer than
             # once in 50000 readings (verdant_host.sitehabits)
-            span, samples = 900, tr.site_run
+            span, samples = 900, ints[b + _SITE_RUN]
         elif changed is not None:
             # readings around this hour changed `changed` % of the time: as many identical
             # readings as come by chance less than once in 50000 (at least 15 min)
             span, samples = 900, RUNS_FOR[max(100 - changed, MIN_REPEAT_PCT)]
-        if t - tr.expected_since < span or tr.expected_count < samples:
+        if t - ints[b + _EXPECTED_SINCE] < span or ints[b + _EXPECTED_COUNT] < samples:
             return
-        moved = self._moved_since(q, tr.run_since)
+        moved = self._moved_since(q, ints[b + _RUN_SINCE])
         if not moved:
             return
         severity = s["stuck_air_temp_severity"] if q == "air_temp_c" else None
         blind = "; frost and heat rules cannot see the air" if q == "air_temp_c" else ""
-        reason = "%s stuck at %s for %d s while %s moved%s" % (q, _fmt(v), t - tr.run_since, ", ".join(moved), blind)
-        tr.active_value = v
-        self._event(t, q, tr, "stuck", "raise", reason, v, events, severity)
+        reason = "%s stuck at %s for %d s while %s moved%s" % (
+            q, _fmt(v), t - ints[b + _RUN_SINCE], ", ".join(moved), blind)
+        vals[vb + _ACTIVE_VALUE] = v
+        self._event(t, q, i, _F_STUCK, "raise", reason, v, events, severity)
 
-    def _spike(self, t, q, v, tr, held_back, events):
-        s = self.settings
+    def _add_spikes(self, i, t, count):
+        """`count` spikes at time t into slot i's ring (one entry per time)."""
+        ints, b, sp, cap = self._ints, i * _INTS, self._spikes, self._spike_cap
+        base, n, head = i * 2 * cap, ints[b + _SPIKE_N], ints[b + _SPIKE_HEAD]
+        last = base + 2 * ((head + n - 1) % cap)
+        if n and sp[last] == t:
+            sp[last + 1] += count
+        else:
+            if n == cap:  # only while raised: then just whether any is left matters
+                ints[b + _SPIKES] -= sp[base + 2 * head + 1]
+                head, n = (head + 1) % cap, n - 1
+            k = base + 2 * ((head + n) % cap)
+            sp[k], sp[k + 1] = t, count
+            ints[b + _SPIKE_N], ints[b + _SPIKE_HEAD] = n + 1, head
+        ints[b + _SPIKES] += count
+
+    def _spike(self, t, q, i, v, held_back, events):
+        s, ints, vals, b, p = self.settings, self._ints, self._vals, i * _INTS, i * _VALS + _PREV
         step = SPIKE_STEP.get(q)
-        prev = tr.prev
-        if step is not None and len(prev) == 4:
+        n_prev, counted = ints[b + _PREV_N], ints[b + _COUNTED]
+        if step is not None and n_prev == 4:
             # the middle of the last five readings is a spike when it is far from the median of the
             # other four and at least three of those agree (so back-to-back spikes count, and a
             # real step change, where the others split in two groups, does not)
-            a, b, c, d = _sorted4(prev[0], prev[1], prev[3], v)  # no lists: this runs every step
-            m = (b + c) / 2
+            mid = vals[p + 2]
+            a, b2, c, d = _sorted4(vals[p], vals[p + 1], vals[p + 3], v)
+            m = (b2 + c) / 2
             half = step / 2
-            agree = (abs(a - m) <= half) + (abs(b - m) <= half) + (abs(c - m) <= half) + (abs(d - m) <= half)
-            if abs(prev[2] - m) > step and agree >= 3 and not tr.counted & 4:
-                tr.spikes.append(t)
+            agree = (abs(a - m) <= half) + (abs(b2 - m) <= half) + (abs(c - m) <= half) + (abs(d - m) <= half)
+            if abs(mid - m) > step and agree >= 3 and not counted & 4:
+                self._add_spikes(i, t, 1)
             # a lone spike is known one sample sooner: the reading before and this one agree and
             # the one between is far from both, on the same side
-            x = prev[3]
-            if (abs(prev[2] - v) <= half and abs(x - prev[2]) > step and abs(x - v) > step
-                    and (x > v) == (x > prev[2])):
-                tr.spikes.append(t)
-                tr.counted |= 8
-        for _ in range(held_back):
-            tr.spikes.append(t)
-        jumped = self._site_jumps(t, v, tr) if tr.site_jump and prev else False
+            x = vals[p + 3]
+            if abs(mid - v) <= half and abs(x - mid) > step and abs(x - v) > step and (x > v) == (x > mid):
+                self._add_spikes(i, t, 1)
+                counted |= 8
+        if held_back:
+            self._add_spikes(i, t, held_back)
+        jumped = self._site_jumps(t, i, v, vals[p + n_prev - 1]) if vals[i * _VALS + _SITE_JUMP] and n_prev else False
         if jumped:
-            tr.spikes.append(t)
-        if len(prev) < 4:  # the last four readings, oldest first, in a list kept per quantity
-            prev.append(v)
+            self._add_spikes(i, t, 1)
+        if n_prev < 4:  # the last four readings, oldest first
+            vals[p + n_prev] = v
+            ints[b + _PREV_N] = n_prev + 1
         else:
-            prev[0], prev[1], prev[2], prev[3] = prev[1], prev[2], prev[3], v
-            tr.counted >>= 1  # bit i: prev[i] already counted as a spike
-        window = s["spike_window_s"]
-        while tr.spikes and t - tr.spikes[0] > window:
-            tr.spikes.pop(0)
-        if "spikes" in tr.active:
-            if not tr.spikes:
-                self._event(t, q, tr, "spikes", "clear", "%s: no spike for %d s" % (q, window), v, events)
+            vals[p], vals[p + 1], vals[p + 2], vals[p + 3] = vals[p + 1], vals[p + 2], vals[p + 3], v
+            counted >>= 1  # bit k: the k-th of the four already counted as a spike
+        ints[b + _COUNTED] = counted
+        window, sp, cap = s["spike_window_s"], self._spikes, self._spike_cap
+        base, n, head = i * 2 * cap, ints[b + _SPIKE_N], ints[b + _SPIKE_HEAD]
+        while n and t - sp[base + 2 * head] > window:
+            ints[b + _SPIKES] -= sp[base + 2 * head + 1]
+            head, n = (head + 1) % cap, n - 1
+        ints[b + _SPIKE_N], ints[b + _SPIKE_HEAD] = n, head
+        if ints[b + _ACTIVE] & (1 << _F_SPIKES):
+            if not n:
+                self._event(t, q, i, _F_SPIKES, "clear", "%s: no spike for %d s" % (q, window), v, events)
             return
         if jumped:
+            jumps = self._jumps
             reason = "%s: 3 jumps out and back beyond %s in 5 min (more than anything in the site's history) within %d s" % (
-                q, _fmt(tr.site_jump), t - tr.jumps[0])
-            del tr.jumps[:]
-            del tr.jump_dirs[:]
-            self._event(t, q, tr, "spikes", "raise", reason, v, events)
-        elif len(tr.spikes) >= s["spike_count"]:
-            reason = "%s: %d spikes (implausible jumps out and back) within %d s" % (q, len(tr.spikes), t - tr.spikes[0])
-            self._event(t, q, tr, "spikes", "raise", reason, v, events)
+                q, _fmt(vals[i * _VALS + _SITE_JUMP]), t - jumps[i * _JUMPS + 1])
+            jumps[i * _JUMPS] = 0
+            self._event(t, q, i, _F_SPIKES, "raise", reason, v, events)
+        elif ints[b + _SPIKES] >= s["spike_count"]:
+            reason = "%s: %d spikes (implausible jumps out and back) within %d s" % (
+                q, ints[b + _SPIKES], t - sp[base + 2 * head])
+            self._event(t, q, i, _F_SPIKES, "raise", reason, v, events)
 
-    def _site_jumps(self, t, v, tr):
+    def _site_jumps(self, t, i, v, before):
         """True when this reading makes the third jump beyond the site's jump_limit within
         spike_window_s and the three are not all one way (out and back: a sensor; a real fast
-        change, a vent opening in winter, goes one way)."""
-        d = v - tr.prev[-1]
-        if -tr.site_jump <= d <= tr.site_jump:
+        change, a vent opening in winter, goes one way). The slot's jumps: count, the last
+        (at most 3) times oldest first, their directions (+1 / -1)."""
+        limit = self._vals[i * _VALS + _SITE_JUMP]
+        d = v - before
+        if -limit <= d <= limit:
             return False
-        tr.jumps.append(t)
-        tr.jump_dirs.append(1 if d > 0 else -1)
-        if len(tr.jumps) > 3:
-            tr.jumps.pop(0)
-            tr.jump_dirs.pop(0)
-        while tr.jumps and t - tr.jumps[0] > self.settings["spike_window_s"]:
-            tr.jumps.pop(0)
-            tr.jump_dirs.pop(0)
-        dirs = tr.jump_dirs
-        return len(dirs) == 3 and (dirs[0] != dirs[1] or dirs[1] != dirs[2])
+        j, o = self._jumps, i * _JUMPS
+        n = j[o]
+        if n == 3:
+            j[o + 1], j[o + 2], j[o + 4], j[o + 5] = j[o + 2], j[o + 3], j[o + 5], j[o + 6]
+            n = 2
+        j[o + 1 + n], j[o + 4 + n] = t, (1 if d > 0 else -1)
+        n += 1
+        window = self.settings["spike_window_s"]
+        while n and t - j[o + 1] > window:
+            j[o + 1], j[o + 2], j[o + 4], j[o + 5] = j[o + 2], j[o + 3], j[o + 5], j[o + 6]
+            n -= 1
+        j[o] = n
+        return n == 3 and (j[o + 4] != j[o + 5] or j[o + 5] != j[o + 6])
 
-    def _dropout(self, t, q, v, tr, health, events):
-        s = self.settings
-        tr.present.append(v is not None)
-        if len(tr.present) > s["dropout_window"]:
-            tr.present.pop(0)
+    def _dropout(self, t, q, i, v, health, events):
+        s, ints, b, w = self.settings, self._ints, i * _INTS, self._window
+        n, head, present = ints[b + _PRESENT_N], ints[b + _PRESENT_HEAD], self._present
+        if n < w:
+            present[i * w + n] = v is not None  # head stays 0 until the window is full
+            n += 1
+        elif w:
+            present[i * w + head] = v is not None
+            head = (head + 1) % w
         sensor = self.sensor_of.get(q, q)
         info = health.get(sensor) if health else None
         failed = info is not None and info.get("state") == "failed"
         if failed:
-            tr.present = []  # a failed sensor is sensor_failure's; count gaps afresh after it
-        gaps = tr.present.count(False)
-        if "dropout" in tr.active:
+            n = head = 0  # a failed sensor is sensor_failure's; count gaps afresh after it
+        ints[b + _PRESENT_N], ints[b + _PRESENT_HEAD] = n, head
+        gaps = 0
+        for k in range(i * w, i * w + n):
+            if not present[k]:
+                gaps += 1
+        if ints[b + _ACTIVE] & (1 << _F_DROPOUT):
             if gaps == 0 or failed:  # a failed sensor is reported as sensor_failure instead
-                self._event(t, q, tr, "dropout", "clear", "%s: readings complete again" % q, v, events)
+                self._event(t, q, i, _F_DROPOUT, "clear", "%s: readings complete again" % q, v, events)
             return
         if not failed and gaps >= s["dropout_min"] and v is not None:
-            reason = "%s missing in %d of the last %d samples" % (q, gaps, len(tr.present))
-            self._event(t, q, tr, "dropout", "raise", reason, v, events)
+            reason = "%s missing in %d of the last %d samples" % (q, gaps, n)
+            self._event(t, q, i, _F_DROPOUT, "raise", reason, v, events)
 
     def _drift(self, t, current, events):
         """RH consistency with the air temperature (see the module docstring)."""
         if self._dew_quantity == "rh_pct":
             return  # the SCD4x cross-check raised this track's drift: it clears it
         temp, rh = current.get("air_temp_c"), current.get("rh_pct")
-        tr = self.tracks.get("rh_pct")
-        if tr is None or temp is None or rh is None:
+        i = self._slot.get("rh_pct")
+        if i is None or temp is None or rh is None:
             return
-        hist = self._history.get("air_temp_c") or []
+        ints, b, times, vals = self._ints, i * _INTS, self._hist_t, self._hist_v
+        air = self._slot.get("air_temp_c")
+        n_air = 0 if air is None else ints[air * _INTS + _HIST_N]
         warming = None
-        if len(hist) >= 2 and hist[0][1] is not None and hist[-1][0] > hist[0][0]:
-            warming = (temp - hist[0][1]) * 3600.0 / (hist[-1][0] - hist[0][0])
-        rh_hist = self._history.get("rh_pct") or []
-        rh_rising = len(rh_hist) >= 2 and rh_hist[0][1] is not None and rh >= rh_hist[0][1]
+        if n_air >= 2:
+            first, last = self._hist_index(air, 0), self._hist_index(air, n_air - 1)
+            if vals[first] is not None and times[last] > times[first]:
+                warming = (temp - vals[first]) * 3600.0 / (times[last] - times[first])
+        rh_first = vals[self._hist_index(i, 0)]
+        rh_rising = ints[b + _HIST_N] >= 2 and rh_first is not None and rh >= rh_first
         bad = rh > 100.0 or rh < 0.0 or (
             rh >= 99.5 and rh_rising and warming is not None and warming > self.settings["drift_warming_c_h"])
-        if "drift" in tr.active:
-            if self._clear_after(tr, "drift", not bad, max(1, self.settings["drift_s"] // 300)):
-                self._event(t, "rh_pct", tr, "drift", "clear", "rh_pct consistent with air_temp_c again", rh, events)
+        if ints[b + _ACTIVE] & (1 << _F_DRIFT):
+            if self._clear_after(b + _CLEAR_DRIFT, not bad, max(1, self.settings["drift_s"] // 300)):
+                self._event(t, "rh_pct", i, _F_DRIFT, "clear", "rh_pct consistent with air_temp_c again", rh, events)
             return
         if not bad:
-            tr.raise_since.pop("drift", None)
+            ints[b + _DRIFT_SINCE] = _NONE
             return
-        since = tr.raise_since.setdefault("drift", t)
+        if ints[b + _DRIFT_SINCE] == _NONE:
+            ints[b + _DRIFT_SINCE] = t
+        since = ints[b + _DRIFT_SINCE]
         if t - since >= self.settings["drift_s"]:
             reason = "rh_pct %s not physically consistent with air_temp_c %s (warming %s C/h) for %d s" % (
                 _fmt(rh), _fmt(temp), _fmt(warming) if warming is not None else "n/a", t - since)
-            self._event(t, "rh_pct", tr, "drift", "raise", reason, rh, events)
+            self._event(t, "rh_pct", i, _F_DRIFT, "raise", reason, rh, events)
 
     def dew_state(self, new=True):
         """The RH cross-check's state (verdant.dewpointdrift), kept over reboots by
@@ -565,8 +725,9 @@ class SensorFaults:
         if temp is None or rh is None or ref_temp is None or ref_rh is None:
             return
         for q in ("air_temp_c", "rh_pct"):
-            tr = self.tracks.get(q)
-            if tr is not None and tr.active and not (q == self._dew_quantity and len(tr.active) == 1):
+            i = self._slot.get(q)
+            bits = 0 if i is None else self._ints[i * _INTS + _ACTIVE]
+            if bits and not (q == self._dew_quantity and bits & (bits - 1) == 0):
                 return
         from verdant import dewpointdrift as cross  # loaded once, only on a board with an SCD4x
         verdict = cross.check(self.dew_state(), t, temp, rh, ref_temp, ref_rh)
@@ -575,13 +736,10 @@ class SensorFaults:
         air, ref = self.sensor_of.get("rh_pct", "rh_pct"), self.sensor_of.get("scd4x_rh_pct", "scd4x")
         if verdict == "clear":
             q, self._dew_quantity = self._dew_quantity, None
-            tr = self.tracks[q]
-            self._event(t, q, tr, "drift", "clear", cross.clear_reason(self._dew, ref), current.get(q), events)
+            self._event(t, q, self._slot[q], _F_DRIFT, "clear", cross.clear_reason(self._dew, ref), current.get(q), events)
             return
         q, reason, extra = cross.raised(self._dew, t, rh, air, ref)
-        tr = self.tracks.get(q)
-        if tr is None:
-            tr = self.tracks[q] = _Track()
+        i = self._slot_of(q)
         self._dew_quantity = q
-        self._event(t, q, tr, "drift", "raise", reason, current.get(q), events)
+        self._event(t, q, i, _F_DRIFT, "raise", reason, current.get(q), events)
         events[-1]["values"].update(extra)

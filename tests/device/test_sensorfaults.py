@@ -543,8 +543,14 @@ def test_site_habits_say_when_a_quantity_is_expected_to_move_from_the_first_hour
 def test_alert_engine_takes_the_habits_from_a_model_and_metadata_is_checked():
     from verdant.modelmeta import check_meta
     engine = AlertEngine()
-    engine.adopt_model({"alert_threshold": 0.5, "sensor_habits": {"air_temp_c": {"stuck_run": 5}}})
-    assert engine.faults.tracks["air_temp_c"].site_run == 5
+    engine.adopt_model({"alert_threshold": 0.5, "sensor_habits": {"air_temp_c": {"changed_pct": [95] * 24,
+                                                                                  "stuck_run": 5}}})
+    rows = [_still_night(i) for i in range(80)]
+    for i in range(30, 40):
+        rows[i]["air_temp_c"] = 17.29
+    raised = [i for i in range(80) for e in engine.update_faults(T0 + STEP * i, rows[i])
+              if e["values"].get("fault") == "stuck" and e["event"] == "raise"]
+    assert raised[:1] == [30 + 4], raised  # the site's run of 5 (the board alone needs 6)
     check_meta({"sensor_habits": {"air_temp_c": {"changed_pct": [50] * 24, "stuck_run": 5},
                                   "co2_ppm": {"changed_pct": [255] * 24}}})
     for bad, word in (({"air_temp_c": {"stuck_run": 2}}, "stuck_run"),
