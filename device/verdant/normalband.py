@@ -16,6 +16,15 @@ there: dosing off; venting, which growers let CO2 fall for, dries the air). A bo
 no light sensor gets no co2_low_anomaly and no early cold tier, one with no RH sensor no
 early CO2-low tier.
 
+Held, then dropped (no site model needed): dosing holds CO2 in light flat at its set point, so
+readings 30 to 60 min old within STEADY_RANGE_PPM of each other, all in light, are CO2 held
+there; the median of the last three readings more than HELD_DROP_PPM under the lowest of them,
+and under the band's low at this hour, while RH is not falling, is dosing that stopped: it raises
+co2_low_anomaly at once, without waiting for the early tier's hour-long fall. (Healthy GreenLight
+greenhouses, all dev splits, their site histories and train, 240 files: the median of three never
+went more than 23 ppm under a held level in those conditions.) A morning drawdown from a CO2
+that rose overnight was not held; venting is left to the band's full margin as before.
+
 With a site model (metadata night_hold, verdant_host.sitecontrol) the level the heating holds
 the air at in the dark is known, and how far under it the history's healthy evenings ever
 dipped while falling, in the first hour of the dark (lamps off) and in the settled night (a
@@ -100,6 +109,9 @@ KEEP_S = 3600           # readings kept for the rates: the longest span_s
 KEEP_STEP_S = 240       # at most one kept reading per this (about one per 5-minute step)
 VENT_RH_FALL = 1.5      # %/h over the last hour: RH falling faster is the vents open, not dosing off
 HOLD_FALL_PPM = 20.0    # below the set point and this much lower than an hour ago: drawn down, not held
+HELD_FROM_S = 1800      # readings this old (up to KEEP_S) are the level dosing held ...
+HELD_DROP_PPM = 30.0    # ... and the median of the last three this far under their lowest: dosing off
+HELD_MIN_READINGS = 4   # kept readings in that half hour to call it held
 # Following a changed set point (see the docstring); healthy GreenLight hours in light (dev, dev2
 # and their site histories, 3627 hours): range <= 43 ppm and change <= 21 ppm in 99 %; the hours of
 # dosing off above DOSED_PPM: range >= 48, change <= -33.
@@ -133,6 +145,10 @@ def _reason_text(reason):
         level, night, hint = reason[3], reason[4], reason[5]
         return "%s %s is %s below %s, the level the heating holds at night, and still falling %s per " \
                "hour: %s" % (q, _fmt(v), _fmt(level - v), _fmt(level), _fmt(-night), hint)
+    if kind == "dropped":
+        lowest, hint = reason[3], reason[4]
+        return "%s %s (median of the last three) is %s below %s, the lowest it was held at in light 30 to 60 " \
+               "minutes ago: %s" % (q, _fmt(v), _fmt(lowest - v), _fmt(lowest), hint)
     edge, when, rate, hint = reason[3], reason[4], reason[5], reason[6]
     if kind == "low":
         return "%s %s is %s below %s, the lowest %s on the last 2 days%s: %s" % (
@@ -201,6 +217,7 @@ class NormalBand:
         self.co2_hold = None    # a site model's (set point, shortfall) of the CO2 its dosing holds in light
         self.co2_site = None    # co2_hold as the site model gave it (learnedstate keeps a following under it)
         self._bright_steps = 0  # updates in a row in light (the set point check wants three)
+        self._bright_since = -1  # time of the first update of this spell in light (-1 not in light)
         # following a changed set point (module docstring): this clock hour's CO2 in light with RH
         # steady (hour, count, first and last time; in _co2_hour its min, max, sum, median of three
         # at its start and at its end), and the steady hours off the set point (their level, the
@@ -283,6 +300,10 @@ class NormalBand:
         dark = light is not None and light < DARK_PAR
         bright = light is not None and light > BRIGHT_PAR
         self._bright_steps = self._bright_steps + 1 if bright else 0
+        if not bright:
+            self._bright_since = -1
+        elif self._bright_since < 0:
+            self._bright_since = t
         if not dark:
             self._dark_since = -1
         elif self._dark_since < 0:
@@ -315,14 +336,19 @@ class NormalBand:
                     low = False
                 early, rate = self._early(q, "low", t, v, lo - v, dark, bright and steady_rh)
                 night = self._below_night_hold(q, t, v, dark)
+                dropped = None
+                if q == "co2_ppm" and held is None and steady_rh and 0 <= self._bright_since <= t - KEEP_S:
+                    dropped = self._dropped(t, lo)
                 if held is None and night is not None:
                     reason = ("night", q, v, self.night_hold[0], night, low_hint)
+                elif dropped is not None:
+                    reason = ("dropped", q, self._median_recent(q), dropped, low_hint)
                 elif held is None:
                     reason = ("low", q, v, lo, when, rate, low_hint)
                 # with a set point known, CO2 is back when dosing holds it there again
                 back = v > lo - low_margin / 2 if hold is None else v > hold[0] - hold[1]
                 self._judge(t, low_type, low, early, back, events, reason, q, v, band,
-                            now=held is not None or night is not None)
+                            now=held is not None or night is not None or dropped is not None)
                 early, rate = self._early(q, "high", t, v, v - hi, dark, bright)
                 self._judge(t, high_type, v > hi + high_margin, early, v < hi + high_margin / 2, events,
                             ("high", q, v, hi, when, rate, high_hint), q, v, band)
@@ -386,6 +412,37 @@ class NormalBand:
         if mid >= self.co2_hold[0] - self.co2_hold[1]:
             return None
         return mid if mid < DOSED_PPM or self._fell(q, t) else None  # flat above outdoor air: a set point
+
+    def _median_recent(self, q):
+        """The median of the last three kept readings (the newest alone when fewer are kept)."""
+        recent = self._recent[q]
+        if len(recent) < 3:
+            return recent[-1][1]
+        return _median3(recent[-1][1], recent[-2][1], recent[-3][1])
+
+    def _dropped(self, t, band_low):
+        """The lowest of the CO2 readings HELD_FROM_S to KEEP_S old when they were held (at least
+        HELD_MIN_READINGS of them, the oldest over 3/4 of KEEP_S old, within STEADY_RANGE_PPM) and the
+        median of the last three is more than HELD_DROP_PPM under it and under band_low; else None.
+        The caller checks the hour was in light with RH not falling."""
+        recent = self._recent.get("co2_ppm")
+        if recent is None or len(recent) < HELD_MIN_READINGS + 3 or t - recent[0][0] < KEEP_S * 3 // 4:
+            return None
+        lo = EMPTY_LO
+        hi = EMPTY_HI
+        n = 0
+        for ti, vi in recent:
+            if t - ti < HELD_FROM_S:
+                break
+            n += 1
+            if vi < lo:
+                lo = vi
+            if vi > hi:
+                hi = vi
+        if n < HELD_MIN_READINGS or hi - lo > STEADY_RANGE_PPM:
+            return None
+        mid = self._median_recent("co2_ppm")
+        return lo if mid < lo - HELD_DROP_PPM and mid < band_low else None
 
     def _fell(self, q, t):
         """True when the median of the last three kept readings is HOLD_FALL_PPM or more below

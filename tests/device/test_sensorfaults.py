@@ -427,9 +427,12 @@ def test_band_co2_early_tiers_raise_before_the_full_margin_and_clear():
     # back to the usual 800 from start + 12: clears after clear_s (30 min) within range
     assert got[1] == (start + 12 + 1800 // STEP, "co2_high_anomaly", "clear"), got
     # dosing off: -15 ppm per 5 min (180 ppm/h). 30 below and falling > 30 ppm/h over the last hour
-    # from k = 3 (755, 45 below the hour before), held 10 min; the full margin (150 below, held
-    # 15 min) would wait until k = 11 + 3
+    # from k = 3 (755, 75 below the 830 of the hour before), held 10 min; the full margin (150
+    # below, held 15 min) would wait until k = 11 + 3. The hour before swings 780/830: not held
+    # flat, so the held-then-dropped check (test_band_co2_held_then_dropped) stays out of it
     rows = ramp(start, 24, "co2_ppm", lambda k: 800.0 - 15.0 * k)
+    for k, i in enumerate(range(start - 12, start)):
+        rows[i]["co2_ppm"] = 830.0 if k % 2 else 780.0
     got = band_events(rows)
     assert got[0] == (start + 3 + 2, "co2_low_anomaly", "raise"), got
     assert got[1] == (start + 24 + 1800 // STEP, "co2_low_anomaly", "clear"), got
@@ -465,6 +468,38 @@ def test_band_co2_early_tiers_raise_before_the_full_margin_and_clear():
     for k, i in enumerate(range(night, night + 24)):
         rows[i]["co2_ppm"] = 500.0 - 15.0 * k
     assert band_run(NormalBand(), rows) == []
+
+
+def test_band_co2_held_then_dropped():
+    per_day = 86400 // STEP
+    start = 2 * per_day + 9 * 12    # day 3, 09:00, in light since 07:00; CO2 held at 800..803
+    # dosing off: -15 ppm per 5 min. The median of the last three under the lowest held 30-60 min
+    # ago (800) by more than 30 from k = 4 (median 755): raised at once, a reading before the early
+    # tier (k = 3 + 2)
+    rows = ramp(start, 24, "co2_ppm", lambda k: 800.0 - 15.0 * k)
+    evs = band_run(NormalBand(), rows)
+    assert [(i, e["type"], e["event"]) for i, e in evs][0] == (start + 4, "co2_low_anomaly", "raise"), evs
+    assert evs[0][1]["reason"] == ("co2_ppm 755.0 (median of the last three) is 45.0 below 800.0, the lowest it "
+                                   "was held at in light 30 to 60 minutes ago: CO2 dosing off?"), evs[0]
+    # a step of 25 ppm that stays: not more than 30 under the held level, nor 30 under the band's low
+    assert band_events(ramp(start, 24, "co2_ppm", lambda k: 775.0)) == []
+    # held at 880 (above this hour's usual 800) and then 40 lower: under the held level, not under the
+    # lowest at this hour on the last 2 days: a set point, not dosing off
+    rows = ramp(start, 24, "co2_ppm", lambda k: 840.0)
+    for i in range(start - 12, start):
+        rows[i]["co2_ppm"] = 880.0
+    assert band_events(rows) == []
+    # the same fall while RH falls 3 %/h (vents open), or within the first hour of light (lamps on at
+    # 08:30: the hour is not known held in light): no held-then-dropped raise at k = 4
+    rows = ramp(start, 24, "co2_ppm", lambda k: 800.0 - 15.0 * k)
+    for k, i in enumerate(range(start - 12, start + 24)):
+        rows[i]["rh_pct"] = 88.0 - 0.25 * k
+    assert band_events(rows)[0] == (start + 11 + 3, "co2_low_anomaly", "raise")
+    rows = ramp(start, 24, "co2_ppm", lambda k: 800.0 - 15.0 * k)
+    for i in range(start - 24, start - 6):
+        rows[i]["par_umol_m2_s"] = 0.0
+    evs = band_run(NormalBand(), rows)
+    assert evs[0][0] == start + 3 + 2 and "the lowest at this hour" in evs[0][1]["reason"], evs
 
 
 def test_band_early_tier_on_a_one_minute_period_keeps_a_short_history():
