@@ -9,7 +9,7 @@ VBOARD_FS ?= build/vboard/fs
 SPEED ?= 3600
 VERDANT := $(VENV)/bin/verdant
 
-.PHONY: vboard deploy monitor pull-logs flash-firmware demo soak
+.PHONY: vboard deploy monitor pull-logs forget-learned flash-firmware demo soak
 
 # A virtual board on a pseudo-terminal until Ctrl-C; prints its /dev/pts/N.
 vboard: setup
@@ -23,6 +23,10 @@ monitor: setup
 
 pull-logs: setup
 	$(VERDANT) pull-logs --port "$(PORT)" --out build/pulled-log.csv
+
+# The board forgets what its detectors learned (learned.bin): after swapping a sensor.
+forget-learned: setup
+	$(VERDANT) forget-learned --port "$(PORT)" --transport $(TRANSPORT)
 
 flash-firmware: setup
 	$(VERDANT) flash --board $(BOARD) --port "$(PORT)" --firmware "$(FIRMWARE)"

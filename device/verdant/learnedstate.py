@@ -33,6 +33,9 @@ file, another version, truncated or too long, a CRC mismatch, another board's fi
 in the future (the clock went back), a band kept with another utc_offset_s, a record that is
 not finite; a CO2 set point followed under another site model (its co2_hold differs) or one
 that is not finite. Version 1 files (no CO2 set point part, the rest the same) are read.
+A version 0 file with no parts (the header and its CRC, any board key) is what `verdant
+forget-learned` writes (verdant_host.learned_forget): the status line says "forgotten" and
+the board learns from scratch.
 Dropped as out of date: band days before the day before yesterday, a dew point
 state older than _DEW_MAX_AGE_S. A refused file stays until the next hourly write replaces it.
 A write that fails (read-only or full flash) gives one error line, and another only after a
@@ -49,6 +52,7 @@ except ImportError:
 
 FILE = "learned.bin"
 _VERSION = const(2)                       # 1: the same without the CO2 set point part (still read)
+_FORGOTTEN = const(0)                     # the version of `verdant forget-learned`'s file: a header, no parts
 _MAGIC = const(b"VLRN")
 _BAND = const(("air_temp_c", "co2_ppm"))  # verdant.normalband.WATCH's quantities, in the file's order
 _DEW_PART = const(4)                      # the parts' bit of the dew point check
@@ -114,7 +118,7 @@ def restore(app, t):
         magic, version, parts, written, _, key = struct.unpack_from(_HEAD, head)
         if magic != _MAGIC:
             return "not a learned-state file"
-        if version != _VERSION and (version != 1 or parts & _CO2_PART):
+        if version != _VERSION and (version != 1 or parts & _CO2_PART) and (version != _FORGOTTEN or parts):
             return "version %d, this firmware reads %d" % (version, _VERSION)
         size = _HEAD_SIZE + 4 + (_DEW_SIZE if parts & _DEW_PART else 0) + (_CO2_SIZE if parts & _CO2_PART else 0)
         for k in range(len(_BAND)):
@@ -137,6 +141,8 @@ def restore(app, t):
             return "longer than its %d bytes" % size
         if struct.unpack_from("<I", chunk)[0] != crc:
             return "CRC mismatch: damaged"
+        if version == _FORGOTTEN:
+            return None  # written by the host, for whichever board it was on
         if key != _key(app):
             return "written by another board (not %s)" % app.board.get("name", "?")
         if written > t + _FUTURE_SLACK_S:
@@ -251,6 +257,9 @@ def restore(app, t):
         why = _intact(f, app, t, head)
         if why is not None:
             return {"learned": "refused", "file": shown, "why": why}
+        if struct.unpack_from("<H", head, 4)[0] == _FORGOTTEN:
+            return {"learned": "forgotten", "file": shown, "age_s": t - struct.unpack_from("<i", head, 8)[0],
+                    "why": "cleared by verdant forget-learned: learning from scratch"}
         payload = _read_parts(f, app, t, head)
         payload["file"] = shown
         return payload

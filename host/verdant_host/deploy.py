@@ -286,11 +286,13 @@ def check_board(board_link, config, tool_abi=None):
 
 
 def deploy(board, port, model_path, transport="mpremote", build_dir=None, reset=True, main_py=None,
-           dist_dir=None, progress=None, baudrate=115200, manifest_path=None, clock=time.time):
+           dist_dir=None, progress=None, baudrate=115200, manifest_path=None, clock=time.time,
+           forget_learned=False):
     """Deploy to the board on `port`. Returns a DeployReport; raises VerdantError.
 
     progress(remote_path, bytes_done, bytes_total) is called while files are written;
-    clock() gives the Unix time the board's RTC is set to."""
+    clock() gives the Unix time the board's RTC is set to; forget_learned: the board also
+    forgets what its detectors learned (verdant_host.learned_forget), after the install."""
     config = load_board_config(board)
     with open(model_path, "rb") as f:
         model_bytes = f.read()
@@ -322,6 +324,11 @@ def deploy(board, port, model_path, transport="mpremote", build_dir=None, reset=
         else:
             report.notes.append("the board has no RTC to set (virtual board: it keeps its simulated clock)")
         _install(board_link, files, model_bytes, report, progress, rules_only)
+        if forget_learned:
+            from verdant_host.learned_forget import forget_on_link
+            had = forget_on_link(board_link, clock)
+            report.notes.append("learned.bin replaced by a forgotten mark (the board had %s): the firmware learns "
+                                "from scratch" % (" and ".join(had) or "none"))
         if reset:
             board_link.hard_reset()
     return report

@@ -415,3 +415,26 @@ def test_a_clock_set_back_keeps_the_followed_co2_set_point():
     assert board.alerts.band.co2_hold == followed
     # the next dawn, drawn down to the followed 620 as before, is no dosing off
     assert co2_lows(hal, SET_REBOOT_AT - 3 * HOUR) == [], co2_lows(hal, SET_REBOOT_AT - 3 * HOUR)
+
+
+def test_a_forgotten_file_makes_the_board_learn_from_scratch_say_so_and_write_anew():
+    from verdant_host.learned_forget import forgotten_file   # what `verdant forget-learned` writes
+    fs, truth, _, _ = learned_flash()
+    flash = fs.copy()
+    flash.files[FILE] = bytearray(forgotten_file(T0 + REBOOT_AT - 60))
+    hal, application = boot(flash, REBOOT_AT, truth, board=dict(BOARD, name="any board"))
+    application.run(FAILURE_AT + 4 * HOUR - REBOOT_AT)
+    assert learned_lines(hal) == [{"learned": "forgotten", "file": FILE, "age_s": 60,
+                                   "why": "cleared by verdant forget-learned: learning from scratch"}]
+    assert application.errors == 0
+    assert raised(hal, "cold_anomaly") == []   # blind for the night, as a board without the file
+    rewritten = _file(flash)                  # the hourly write put what it learns since in its place
+    assert struct.unpack_from("<H", rewritten, 4)[0] == 2 and struct.unpack_from("<H", rewritten, 6)[0] != 0
+    # a forgotten file damaged is refused as damaged (the board learns from scratch all the same)
+    flipped = bytearray(forgotten_file(T0 + REBOOT_AT))
+    flipped[9] ^= 0x01
+    _assert_refused(flipped, REBOOT_AT, "CRC mismatch")
+    # a version-0 file claiming parts is no forgotten file
+    parts = bytearray(forgotten_file(T0 + REBOOT_AT))
+    parts[6] = 1
+    _assert_refused(_with_crc(parts), REBOOT_AT, "version 0, this firmware reads 2")

@@ -305,3 +305,18 @@ def test_a_rules_only_deploy_leaves_the_board_a_note_of_why_and_a_model_deploy_r
     report = _deploy(board, files, "v1")
     assert report.model_verified and "model.none" in report.removed
     assert not os.path.exists(os.path.join(board.fs_dir, "model.none"))
+
+
+def test_deploy_with_forget_learned_leaves_the_forgotten_file_after_the_install(board, files):
+    for name in ("learned.bin", "learned.bin.tmp"):
+        with open(os.path.join(board.fs_dir, name), "wb") as f:
+            f.write(b"VLRN\x02\x00" + bytes(1314))
+    kept = _deploy(board, files, "v1")      # a plain deploy keeps what the board learned
+    assert len(_board_file(board, "learned.bin")) == 1320 and not any("learned" in n for n in kept.notes)
+    report = _deploy(board, files, "v1", forget_learned=True)
+    assert report.sent == []
+    assert any("learned.bin replaced by a forgotten mark (the board had learned.bin and learned.bin.tmp)" in note
+               for note in report.notes), report.notes
+    data = _board_file(board, "learned.bin")
+    assert len(data) == 48 and data[:6] == b"VLRN\x00\x00"   # verdant.learnedstate's version 0: forgotten
+    assert not os.path.exists(os.path.join(board.fs_dir, "learned.bin.tmp"))

@@ -21,7 +21,7 @@ def _run(args):
             print("  sent %s (%d bytes)" % (path, total), flush=True)
 
     report = deploy(args.board, args.port, model, transport=args.transport, reset=not args.no_reset,
-                    progress=progress, baudrate=args.baud)
+                    progress=progress, baudrate=args.baud, forget_learned=args.forget_learned)
     print(report.summary())
     if report.model_verified:
         print("deploy: the model was checked on the board (its own firmware parsed it) before it replaced the old one")
@@ -37,5 +37,7 @@ def register(subparsers):
                    help="serial REPL tool to copy with ($TRANSPORT, default mpremote)")
     p.add_argument("--baud", type=int, default=115200)
     p.add_argument("--no-reset", action="store_true", help="do not reset the board afterwards")
+    p.add_argument("--forget-learned", action="store_true",
+                   help="also make the board forget what its detectors learned (as `verdant forget-learned`)")
     p.add_argument("-v", "--verbose", action="store_true", help="show progress per chunk")
     p.set_defaults(handler=_run)
