@@ -22,8 +22,9 @@ there; the median of the last three readings more than HELD_DROP_PPM under the l
 and under the band's low at this hour, while RH is not falling, is dosing that stopped: it raises
 co2_low_anomaly at once, without waiting for the early tier's hour-long fall. (Healthy GreenLight
 greenhouses, all dev splits, their site histories and train, 240 files: the median of three never
-went more than 23 ppm under a held level in those conditions.) A morning drawdown from a CO2
-that rose overnight was not held; venting is left to the band's full margin as before.
+went more than 23 ppm under a held level in those conditions but on dev4_site 18, 35 ppm, a
+morning the early tier already raises; host/scripts/dosing_signatures.py.) A morning drawdown
+from a CO2 that rose overnight was not held; venting is left to the band's full margin as before.
 
 With a site model (metadata night_hold, verdant_host.sitecontrol) the level the heating holds
 the air at in the dark is known, and how far under it the history's healthy evenings ever
