@@ -38,8 +38,9 @@ alert_threshold 0.5 and alert_consecutive CONSECUTIVE, which verdant.alerts uses
 any model.
 
 The metadata also carry what the board uses beside the model: levels and label_gates (a label
-alerts only while its quantity is beyond the range the history held at that hour, +-1 h:
-verdant.alerts), sensor_habits (verdant_host.sitehabits: the stuck check's hourly habits and
+alerts only while its quantity is beyond the range the history held at that hour, +-1 h,
+widened by how far one history day went beyond the other days' range: verdant_host.sitelevels,
+applied by verdant.alerts), sensor_habits (verdant_host.sitehabits: the stuck check's hourly habits and
 run, the spike check's jump limit) and co2_hold (verdant_host.sitecontrol: the CO2 set point
 its dosing holds in light, for the normal band).
 
@@ -57,6 +58,7 @@ from verdant_host import dataset
 from verdant_host.errors import VerdantError
 from verdant_host.sitecontrol import co2_hold, night_hold
 from verdant_host.sitehabits import sensor_habits
+from verdant_host.sitelevels import hourly_levels, label_gates, levels_report
 from verdant_host.sitemodel import export, read_history, sensor_set_name
 
 PERIOD_S = 300
@@ -382,7 +384,7 @@ def train(history_csv, out_dir, progress=None):
     weeks = (ts[-1] - ts[0]) / (7 * 86400.0)
     rule = (0.5, CONSECUTIVE)
     habits, habit_table = sensor_habits(ts, readings, PERIOD_S)
-    levels = hourly_levels(ts, readings, targets)
+    levels, level_table = hourly_levels(ts, readings, targets)
     extra = {"sensor_habits": habits, "levels": levels, "label_gates": label_gates(m["labels"])}
     hold, hold_row = co2_hold(ts, readings, PERIOD_S)
     if hold is not None:
@@ -414,40 +416,12 @@ def train(history_csv, out_dir, progress=None):
                    "held_back_false_alarms_per_week": 0.0,   # by construction (fit(): thresholds over every held-back run)
                    "int8_float_agreement": m["agreement"],
                    "model_bytes": len(model_bytes), "arena_bytes": exp.arena_bytes,
-                   "sensor_habits": habit_table, "co2_hold": hold_row,
+                   "sensor_habits": habit_table, "levels": level_table, "co2_hold": hold_row,
                    "night_hold": heat_row}, **per_label)
     write_report(os.path.join(out_dir, "report.md"), result, history_csv)
     say("wrote %s (%d bytes): thresholds %s; %d raises on the history itself (%.2f weeks)" % (
         os.path.join(out_dir, "model.bin"), len(model_bytes), result["thresholds"], held_raises, weeks))
     return result
-
-
-def hourly_levels(ts, readings, targets):
-    """{quantity: {"low": 24, "high": 24}}: the range the history held at each hour of the day and
-    the hours either side (UTC, as the board's clock): a label alerts only beyond it."""
-    hours = (np.asarray(ts) // 3600) % 24
-    out = {}
-    for q in targets:
-        v = np.asarray(readings[q], dtype=float)
-        lo, hi = [], []
-        for h in range(24):
-            sel = np.isin(hours, ((h - 1) % 24, h, (h + 1) % 24)) & np.isfinite(v)
-            pick = v[sel] if sel.any() else v[np.isfinite(v)]
-            lo.append(round(float(pick.min()), 2))
-            hi.append(round(float(pick.max()), 2))
-        out[q] = {"low": lo, "high": hi}
-    return out
-
-
-def label_gates(labels):
-    """{label: [quantity, "above" | "below"]}: a rise alerts only above the hour's range, a drop
-    only below it (verdant.alerts)."""
-    full = {short: q for q, short in SHORT.items()}
-    gates = {}
-    for label in labels:
-        short, way = label.split("_")[:2]
-        gates[label] = [full[short], "above" if way == "rise" else "below"]
-    return gates
 
 
 def build(designs, x, groups):
@@ -639,13 +613,12 @@ def write_report(path, r, history_csv):
         "| int8 vs float residual decisions agree | %s of windows |" % r["int8_float_agreement"],
         "| model file | %d bytes, arena %d bytes |" % (r["model_bytes"], r["arena_bytes"]), "",
         "On the board a label alerts only while its quantity is also outside the range the history held at "
-        "that hour (+-1 h; metadata levels and label_gates): below it for a drop, above it for a rise. A change "
-        "faster than forecast that brings the air back into its usual range (vents or screens taking a warm "
-        "morning's surplus away) is no fault; a failing heater, a stuck valve or a spiking sensor leave it.", "",
+        "that hour (+-1 h), widened by how far one history day went beyond the others' range (metadata levels "
+        "and label_gates; the level gates below).", "",
         "Use it: `verdant replay CSV --model %s`, `make deploy MODEL=%s`." % (
             os.path.join(os.path.dirname(path), "model.bin"), os.path.join(os.path.dirname(path), "model.bin")),
         "A few days of history make the false-alarm figure coarse (one raise in %d days = %.1f per week)."
         % (r["days"], 7.0 / max(r["days"], 1)), "",
-    ] + habits_report(r.get("sensor_habits") or []) + co2_hold_report(r.get("co2_hold")) + night_hold_report(r.get("night_hold"))
+    ] + levels_report(r.get("levels") or [], r["days"]) + habits_report(r.get("sensor_habits") or []) + co2_hold_report(r.get("co2_hold")) + night_hold_report(r.get("night_hold"))
     with open(path, "w") as f:
         f.write("\n".join(lines))

@@ -1,6 +1,7 @@
 """The site history's measured sensor habits (verdant_host.sitehabits): the stuck run from the
 sensor's own repeat rate and the hourly habit."""
 import numpy as np
+import pytest
 
 from verdant_host import sitehabits
 
@@ -58,17 +59,45 @@ def test_runs_in_the_history_are_counted():
 
 
 def test_site_levels_and_gates_for_the_labels():
-    from verdant_host import siteresidual
+    from verdant_host import sitelevels
     ts, r = history(days=4)
-    levels = siteresidual.hourly_levels(ts, r, ["air_temp_c", "co2_ppm"])
+    levels, table = sitelevels.hourly_levels(ts, r, ["air_temp_c", "co2_ppm"])
+    rows = {row["quantity"]: row for row in table}
     hours = (ts // 3600) % 24
     near9 = np.isin(hours, (8, 9, 10))
-    assert levels["air_temp_c"]["low"][9] == round(float(r["air_temp_c"][near9].min()), 2)
-    assert levels["co2_ppm"]["high"][0] == round(float(r["co2_ppm"][np.isin(hours, (23, 0, 1))].max()), 2)
+    # the history's range at the hour +-1 h, widened by how far one day went beyond the other days'
+    below = rows["air_temp_c"]["below"]
+    assert 0 < below < 0.3   # 0.05 C noise: a day's lowest at an hour is a few hundredths off the others'
+    assert levels["air_temp_c"]["low"][9] == round(float(r["air_temp_c"][near9].min()) - below, 2)
+    above = rows["co2_ppm"]["above"]
+    assert levels["co2_ppm"]["high"][0] == round(float(r["co2_ppm"][np.isin(hours, (23, 0, 1))].max()) + above, 2)
     assert levels["air_temp_c"]["low"][9] > levels["air_temp_c"]["low"][21]   # warm mornings, cool evenings
-    gates = siteresidual.label_gates(["temp_drop_30m", "co2_rise_10m", "rh_drop_10m"])
+    gates = sitelevels.label_gates(["temp_drop_30m", "co2_rise_10m", "rh_drop_10m"])
     assert gates == {"temp_drop_30m": ["air_temp_c", "below"], "co2_rise_10m": ["co2_ppm", "above"],
                      "rh_drop_10m": ["rh_pct", "below"]}
+
+
+def test_a_day_unlike_the_others_widens_the_gate_by_its_excursion():
+    """One history morning 1.5 C colder than the rest (about 1.1 C under the other days' range at
+    hours 7-9, which falls 0.3 C by 9:00): the low gate sits that far (and no further) under the
+    history's range at every hour, so a new morning as cold stays inside; the high side keeps its
+    noise-sized widening."""
+    from verdant_host import sitelevels
+    ts, r = history(days=5)
+    plain, _ = sitelevels.widening(ts, r["air_temp_c"])
+    hours, day = (ts // 3600) % 24, (ts - ts[0]) // 86400
+    cold = (day == 2) & (hours == 8)
+    r["air_temp_c"] = np.where(cold, r["air_temp_c"] - 1.5, r["air_temp_c"])
+    below, above = sitelevels.widening(ts, r["air_temp_c"])
+    others = (day != 2) & np.isin(hours, (7, 8, 9))
+    assert below == pytest.approx(float(r["air_temp_c"][others].min() - r["air_temp_c"][cold].min()))
+    assert 0.9 < below < 1.5 and plain < 0.3 and above < 0.3
+    levels, _ = sitelevels.hourly_levels(ts, r, ["air_temp_c"])
+    near14 = np.isin(hours, (13, 14, 15))
+    assert levels["air_temp_c"]["low"][14] == round(float(r["air_temp_c"][near14].min()) - below, 2)
+    # a single day has nothing to compare with
+    one = day == 0
+    assert sitelevels.widening(ts[one], r["air_temp_c"][one]) == (0.0, 0.0)
 
 
 def test_co2_set_point_from_the_history():
