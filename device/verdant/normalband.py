@@ -47,7 +47,10 @@ in light (RH not falling) whose CO2 stays within STEADY_RANGE_PPM, changes less 
 STEADY_CHANGE_PPM from its start to its end and sits above DOSED_PPM is a steady hour; steady hours
 at one level off the site model's set point, ADOPT_HOURS of them on ADOPT_DAYS days, make that level
 the new set point (an info "note" says so once) and clear an active co2_low_anomaly. A falling,
-drawn-down CO2 (dosing off) gives no steady hour.
+drawn-down CO2 (dosing off) gives no steady hour. After a lowered set point is followed, the band's
+CO2 low is at most the new set point less its shortfall: the days recorded at the old one (and the
+hours of them kept out while the change looked like dosing off) would take the next dawn's draw-down
+to the new level for dosing off.
 
 Pure logic: update(t, current, suspects) once per feature period returns alert payloads
 
@@ -329,6 +332,10 @@ class NormalBand:
                 reason = ("held", q, held, hold[0], low_hint)
             if band is not None:
                 lo, hi = band
+                if hold is not None and hold[0] < self.co2_site[0] and lo > hold[0] - hold[1]:
+                    # a lowered set point followed: the days recorded at the old one, and the hours kept out
+                    # while the change looked like dosing off, expect more CO2 than dosing now holds
+                    lo = hold[0] - hold[1]
                 when = "at any hour" if q in WHOLE_DAY else "at this hour"
                 low = v < lo - low_margin
                 if q == "co2_ppm" and low and (not bright or (v >= DOSED_PPM and not self._fell(q, t))):

@@ -158,3 +158,14 @@ def test_a_followed_set_point_and_its_shifted_gates_stay_together_when_the_model
     engine.adopt_model(other)
     assert engine.band.co2_hold == (760.0, 30.0)
     assert other["levels"]["co2_ppm"]["low"][12] == 700.0
+
+
+def test_after_a_lowered_set_point_is_followed_dosing_off_is_still_raised():
+    lowered, off = at(2, 0), at(4, 10)
+    level = lambda i: 800.0 if i < lowered else 620.0 if i < off else max(360.0, 620.0 - 5.0 * (i - off))  # noqa: E731
+    band, out = run(greenhouse(5, level))
+    said = notes(out)
+    assert len(said) == 1 and said[0][0] < off, said
+    lows = low_events(out)
+    # from the followed 620: the median of three 30 below it at about the 7th reading
+    assert lows and lows[0][1] == "raise" and off + 6 <= lows[0][0] <= off + 10, lows

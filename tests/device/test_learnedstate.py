@@ -305,9 +305,9 @@ def test_the_crc_of_an_array_is_the_crc_of_its_bytes_without_the_native_crc():
 
 
 LOWERED_AT = 2 * DAY         # the grower lowers the CO2 set point from 800 to 620 ppm at midnight
-# the board follows it on day 3 (its dawns drawn down below 800 raised before: dosing off?) and,
-# the band's record of the first lit hour frozen while that was raised, raises once more at day
-# 4's dawn; rebooted after that, at 12:05 on day 4
+# the board follows it on day 3 (its dawns drawn down below 800 raised before: dosing off?); day
+# 4's dawn, drawn down to 620 while the band's days hold 800 (their first lit hours kept out while
+# that was raised), is no dosing off; rebooted after that, at 12:05 on day 4
 SET_REBOOT_AT = 4 * DAY + 12 * HOUR + 300
 HOLD = {"set_ppm": 800.0, "below_ppm": 30.0}
 
@@ -339,7 +339,7 @@ _followed = None
 
 def followed_board():
     """(the flash as it was at SET_REBOOT_AT, the notes sent, the set point held then, the board
-    and its HAL, running on: a test may go on with it), computed once."""
+    and its HAL, running on: a test may go on with it, the CO2-low events until then), computed once."""
     global _followed
     if _followed is None:
         truth = Dosed([])
@@ -347,15 +347,17 @@ def followed_board():
         hal, first = boot(fs, 0, truth)
         first.run(SET_REBOOT_AT - 300)
         said = [m["p"] for m in messages(hal) if m["k"] == "alert" and m["p"]["event"] == "note"]
-        _followed = (fs.copy(), said, first.alerts.band.co2_hold, first, hal)
+        _followed = (fs.copy(), said, first.alerts.band.co2_hold, first, hal, co2_lows(hal, 0))
     return _followed
 
 
 def test_a_followed_co2_set_point_survives_a_reboot_under_the_same_site_model_only():
     truth = Dosed([])
-    fs, said, held, _, _ = followed_board()
+    fs, said, held, _, _, lows = followed_board()
     assert len(said) == 1 and "620" in said[0]["reason"], said          # followed before the reboot
     assert abs(held[0] - 620.0) <= 5.0
+    # raised at the two dawns drawn down below 800 (days 2 and 3), cleared when followed; day 4's dawn is quiet
+    assert [ev for _, ev in lows] == ["raise", "clear", "raise", "clear"] and 3 * 24 < lows[-1][0] < 4 * 24, lows
     good = _file(fs)
     parts = struct.unpack_from("<H", good, 6)[0]
     assert parts == 15 and len(good) == 1320 + 28, (parts, len(good))
@@ -407,7 +409,7 @@ def test_a_version_1_file_is_still_read_and_one_claiming_a_co2_part_is_refused()
 
 
 def test_a_clock_set_back_keeps_the_followed_co2_set_point():
-    _, _, followed, board, hal = followed_board()
+    _, _, followed, board, hal, _ = followed_board()
     assert abs(followed[0] - 620.0) <= 5.0, followed
     hal.clock._now_ms -= 3 * HOUR * 1000   # the host sets the RTC back: the site model is adopted again
     board.run(DAY)
