@@ -16,7 +16,7 @@ learned.bin, little-endian, 1 348 bytes at most (a board with every part):
   dew     the cross-check's 17 float32 and 13 int32                             120 bytes
   co2     the site model's set point and shortfall it was followed under, the set point
           followed, the level steady hours are counted at (4 float32), their count, days and
-          last day (3 int32)                                                     28 bytes
+          last day (3 int32; the last four: verdant.normalband's following())    28 bytes
   crc     CRC-32 of everything before it (u32)
 
 on_step(app, t) runs in every feature step: at the first one with a set clock, before the
@@ -233,12 +233,8 @@ def restore(app, t):
         if not (0 < now < 1e5 and 0 <= level < 1e5 and hours >= 0 and days >= 0 and day <= (t + offset) // _DAY_S):
             return "refused: not a set point (%r ppm, day %d)" % (now, day)
         was = band.co2_site[0]
-        # verdant.normalband's following state, as _judge_hour left it
-        band._new_hours, band._new_days, band._new_day = hours, days, day
-        band._co2_hour[5] = level  # (normalband's NEW)
-        if abs(now - was) <= 0.01:
+        if not band.resume_following(now, level, hours, days, day):
             return "none followed (%d steady hours counted)" % hours
-        band.co2_hold = (now, band.co2_site[1])
         app.alerts._follow_co2(was, now)  # the site model's CO2 gates, as when it was followed
         return "restored: %d ppm (site model %d)" % (int(now + 0.5), int(was + 0.5))
 
@@ -305,8 +301,8 @@ def _write(app, t, head):
         crc = crc32(dew[1], crc32(dew[0], crc))
     co2 = None
     if band.co2_site is not None:
-        co2 = struct.pack(_CO2, band.co2_site[0], band.co2_site[1], band.co2_hold[0], band._co2_hour[5],
-                          band._new_hours, band._new_days, band._new_day)
+        level, hours, days, day = band.following()
+        co2 = struct.pack(_CO2, band.co2_site[0], band.co2_site[1], band.co2_hold[0], level, hours, days, day)
         crc = crc32(co2, crc)
     path = app.learned_path
     tmp = path + ".tmp" if app.rename is not None else path

@@ -251,6 +251,21 @@ class NormalBand:
         self._new_hours = self._new_days = 0
         self._new_day = -1
 
+    def following(self):
+        """The following of a set point as verdant.learnedstate keeps it: (the level steady hours
+        are counted at, their count, on how many days, the last day (-1 none))."""
+        return self._co2_hour[NEW], self._new_hours, self._new_days, self._new_day
+
+    def resume_following(self, now, level, hours, days, day):
+        """Back from verdant.learnedstate, under the site model it was kept with: the set point held
+        (now) and following() as it was. True when now is a set point followed (not the site model's)."""
+        self._co2_hour[NEW] = level
+        self._new_hours, self._new_days, self._new_day = hours, days, day
+        if abs(now - self.co2_site[0]) <= 0.01:
+            return False
+        self.co2_hold = (now, self.co2_site[1])
+        return True
+
     def adopt_night_hold(self, hold):
         """A site model's night hold (metadata night_hold: level_c, below_c, settled_below_c, from
         verdant_host.sitecontrol): the air in the dark more than below_c (after an hour of dark,
@@ -524,9 +539,7 @@ class NormalBand:
                                  "on %d days" % (int(new), int(set_ppm + 0.5), ADOPT_HOURS, ADOPT_DAYS),
                        "values": {"co2_ppm": new, "was_ppm": set_ppm}})
         if "co2_low_anomaly" in self.active:
-            del self.active["co2_low_anomaly"]
-            self._since.pop("co2_low_anomaly", None)
-            self._early_since.pop("co2_low_anomaly", None)
+            self._end("co2_low_anomaly")
             events.append({"type": "co2_low_anomaly", "severity": "warning", "event": "clear", "source": "band",
                            "reason": "co2_ppm held at about %d ppm in light: the new set point, not dosing off"
                                      % int(new), "values": {"co2_ppm": new, "was_ppm": set_ppm}})
@@ -545,6 +558,12 @@ class NormalBand:
         rate = self._rate(q, t, v, span) if dark and v < level - below else None
         self._night_steps = self._night_steps + 1 if rate is not None and -rate > per_h else 0
         return rate if self._night_steps >= steps else None
+
+    def _end(self, typ):
+        """typ is no longer active (cleared by _judge, or by following a set point): its timers start again."""
+        del self.active[typ]
+        self._since.pop(typ, None)
+        self._early_since.pop(typ, None)
 
     def _judge(self, t, typ, beyond, early, back, events, reason, q, v, band, now=False):
         """early: 0, or the hold (s) of an early tier whose condition holds now; now: raise at once
@@ -574,8 +593,7 @@ class NormalBand:
             since = self._since.setdefault(typ, t)
             if t - since < s["clear_s"]:
                 return
-            del self.active[typ]
-            self._since.pop(typ, None)
+            self._end(typ)
             event = "clear"
             reason = "%s %s back within its usual range" % (q, _fmt(v))
         events.append({"type": typ, "severity": "warning", "event": event, "source": "band", "reason": reason,

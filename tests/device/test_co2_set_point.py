@@ -169,3 +169,32 @@ def test_after_a_lowered_set_point_is_followed_dosing_off_is_still_raised():
     lows = low_events(out)
     # from the followed 620: the median of three 30 below it at about the 7th reading
     assert lows and lows[0][1] == "raise" and off + 6 <= lows[0][0] <= off + 10, lows
+
+
+def test_a_following_kept_and_resumed_adopts_when_the_unbroken_band_does():
+    rows = greenhouse(5, lambda i: 800.0 if i < at(2, 0) else 620.0)
+    band, out = run(rows)
+    adopted = notes(out)[0][0]
+    # the same band stopped at midnight before the adoption day: what verdant.learnedstate keeps
+    cut = at(3, 0)
+    first, _ = run(rows[:cut])
+    kept = first.following()
+    assert kept[1] >= 1 and kept[2] == 1, kept      # steady hours at 620 counted on one day so far
+    assert abs(kept[0] - 620.0) <= 10.0
+    resumed = NormalBand()
+    resumed.adopt_site(HOLD)
+    assert resumed.resume_following(first.co2_hold[0], *kept) is False   # nothing followed yet: still 800
+    said = []
+    for i in range(cut, len(rows)):
+        said += [i for e in resumed.update(T0 + STEP * i, rows[i]) if e["event"] == "note"]
+    assert said == [adopted], (said, adopted)
+    assert resumed.co2_hold == band.co2_hold and resumed.following() == band.following()
+    # a band that starts over at that midnight needs two more days of steady hours
+    fresh = NormalBand()
+    fresh.adopt_site(HOLD)
+    late = [i for i in range(cut, len(rows)) for e in fresh.update(T0 + STEP * i, rows[i]) if e["event"] == "note"]
+    assert late == [] or late[0] > adopted + PER_DAY // 2, late
+    # a set point followed comes back as held
+    again = NormalBand()
+    again.adopt_site(HOLD)
+    assert again.resume_following(band.co2_hold[0], *band.following()) is True and again.co2_hold == band.co2_hold
