@@ -189,13 +189,26 @@ def histories_line(h, days):
                 (": " + ", ".join(h["false_claims"])) if h["false_claims"] else ""))
 
 
-def site_models(site_folder, out_folder, scenarios, progress=None):
-    """Train a site model per scenario from its fault-free history site_NN.csv: {index: model path}."""
+def site_models(site_folder, out_folder, scenarios, progress=None, scenario_folder=None):
+    """Train a site model per scenario from its fault-free history site_NN.csv: {index: model path}.
+    scenario_folder: a manifest entry whose scenario CSV is not there (a generator run with --only
+    writes every entry) gets no model, it would not be scored; progress(line) says which were skipped."""
     from verdant_host import sitemodel
+    say = progress or (lambda line: None)
+    if scenario_folder is not None:
+        missing = [m["index"] for m in scenarios
+                   if not os.path.exists(os.path.join(scenario_folder, "scenario_%02d.csv" % m["index"]))]
+        if missing:
+            say("field-eval --site: %d of %d manifest entries have no scenario CSV in %s (%s): no site model "
+                "trained for them" % (len(missing), len(scenarios), scenario_folder,
+                                      ", ".join("scenario_%02d.csv" % i for i in missing)))
+            scenarios = [m for m in scenarios if m["index"] not in missing]
     models = {}
     for meta in scenarios:
         history = os.path.join(site_folder, "site_%02d.csv" % meta["index"])
         if not os.path.exists(history):
+            say("field-eval --site: no history %s: scenario %d is left out of the site-adapted figures"
+                % (history, meta["index"]))
             continue
         out = os.path.join(out_folder, "site_%02d" % meta["index"])
         sitemodel.train_site(history, out, progress=progress)
@@ -355,7 +368,7 @@ def main(argv=None):
     if args.site:
         from verdant_host import paths
         models = site_models(args.site, paths.build_dir("field-eval-site", args.split), load_manifest(args.folder),
-                             progress=lambda m: print(m, file=sys.stderr))
+                             progress=lambda m: print(m, file=sys.stderr), scenario_folder=args.folder)
         site = evaluate(args.folder, None, args.board, models)
         print(summary_line("site-adapted", site["firmware"]))
         paths = site_histories(args.site)

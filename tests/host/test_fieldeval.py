@@ -96,3 +96,23 @@ def test_histories_count_every_fault_claim_as_false_and_conditions_as_warnings(t
     assert h["false_claims"] == ["site_00.csv: cold_anomaly@5.0h", "site_01.csv: co2_low@2.0h"]
     line = fieldeval.histories_line(dict(h, greenhouses=2), "1-2")
     assert "2 false alarms (4.67 / week)" in line and "3 warnings (7.00 / week)" in line
+
+
+def test_site_models_are_trained_only_for_the_scenarios_there_and_the_skipped_are_said(tmp_path, monkeypatch):
+    from verdant_host import sitemodel
+    scenarios_dir, site_dir = tmp_path / "scen", tmp_path / "site"
+    scenarios_dir.mkdir()
+    site_dir.mkdir()
+    for i in (1, 3):
+        (scenarios_dir / ("scenario_%02d.csv" % i)).write_text("timestamp_s\n")
+    for i in (0, 1, 2):
+        (site_dir / ("site_%02d.csv" % i)).write_text("timestamp_s\n")
+    trained, said = [], []
+    monkeypatch.setattr(sitemodel, "train_site", lambda history, out, progress=None: trained.append(history))
+    models = fieldeval.site_models(str(site_dir), str(tmp_path / "out"), [meta(i) for i in range(4)],
+                                   progress=said.append, scenario_folder=str(scenarios_dir))
+    assert [p.rsplit("/", 1)[-1] for p in trained] == ["site_01.csv"]   # not 0 and 2: no scenario to score
+    assert list(models) == [1]
+    assert said[0].startswith("field-eval --site: 2 of 4 manifest entries have no scenario CSV in ")
+    assert "(scenario_00.csv, scenario_02.csv): no site model trained for them" in said[0], said
+    assert len(said) == 2 and "no history" in said[1] and "scenario 3 is left out" in said[1], said
