@@ -86,25 +86,43 @@ def int32_view(buf, offset, count):
 
 # ---- model objects --------------------------------------------------------
 
+# The layer record's fields in LAYER_FORMAT order (the three "_reserved" ones make .reserved).
+_LAYER_FIELDS = ("op", "_reserved1", "zp_in", "zp_out", "act_min", "act_max", "_reserved6",
+                 "in_h", "in_w", "in_c", "out_h", "out_w", "out_c",
+                 "kernel_h", "kernel_w", "stride_h", "stride_w",
+                 "dilation_h", "dilation_w", "pad_top", "pad_left",
+                 "depth_multiplier", "quant_channels",
+                 "weights_offset", "bias_offset", "multipliers_offset", "shifts_offset",
+                 "p0", "p1", "p2", "_reserved60")
+
+
 class Layer:
-    """One layer record. Shapes are (h, w, c); arrays are typed views or None."""
+    """One layer record. Shapes are (h, w, c); arrays are typed views or None.
+
+    The record's fields (op, zp_in, in_h, ..., p2, reserved) are read from the one tuple
+    the record unpacked into: an attribute each made every layer's attribute table about
+    450 B of a board's heap, for fields read at load time only."""
 
     def __init__(self, index, fields):
-        (self.op, reserved1, self.zp_in, self.zp_out, self.act_min, self.act_max, reserved6,
-         self.in_h, self.in_w, self.in_c, self.out_h, self.out_w, self.out_c,
-         self.kernel_h, self.kernel_w, self.stride_h, self.stride_w,
-         self.dilation_h, self.dilation_w, self.pad_top, self.pad_left,
-         self.depth_multiplier, self.quant_channels,
-         self.weights_offset, self.bias_offset, self.multipliers_offset, self.shifts_offset,
-         self.p0, self.p1, self.p2, reserved60) = fields
+        self.fields = fields
         self.index = index
-        self.reserved = (reserved1, reserved6, reserved60)
-        self.in_size = self.in_h * self.in_w * self.in_c
-        self.out_size = self.out_h * self.out_w * self.out_c
+        self.in_size = fields[7] * fields[8] * fields[9]
+        self.out_size = fields[10] * fields[11] * fields[12]
         self.weights = None
         self.bias = None
         self.multipliers = None
         self.shifts = None
+
+    def __getattr__(self, name):
+        if name == "fields" or name.startswith("__"):  # not set yet (copies, pickling): no recursion
+            raise AttributeError(name)
+        f = self.fields
+        if name == "reserved":
+            return (f[1], f[6], f[30])
+        try:
+            return f[_LAYER_FIELDS.index(name)]
+        except ValueError:
+            raise AttributeError(name)
 
     @property
     def name(self):
