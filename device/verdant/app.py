@@ -69,8 +69,6 @@ class App:
                 self.alerts.faults.sensor_of.setdefault(q, sensor.name)
                 if q == "rh_pct" and self.alerts.faults.rh_driver is None:  # the RH cross-check's threshold
                     self.alerts.faults.rh_driver = getattr(sensor, "driver", None)
-        if self.alerts.faults is not None:
-            self.alerts.faults.prepare(self.fitted)  # its state's arrays made at boot
         self._also = list(READING_EXTRAS)  # features the rules and the reading lines use
         for rule in self.alerts.rules.values():
             if rule["enabled"] and rule["series"] in FEATURE_NAMES and rule["series"] not in self._also:
@@ -174,6 +172,8 @@ class App:
             self.emit(self.model.off("safe mode: " + self.safe_reason))
         else:
             self.emit(self.model.boot())
+        if self.alerts.faults is not None:  # the detectors' arrays next, before the run's garbage
+            self.alerts.faults.prepare(self.fitted)  # (after the model: its load is the boot's peak)
 
     def step(self, t):
         if self._next_feature_t is None:
