@@ -233,6 +233,41 @@ def test_spikes_the_sampler_held_back_count_too():
     assert got == [(9, "raise")], got
 
 
+def test_a_spike_count_setting_above_two_counts_every_spike_in_the_window():
+    # spike_count 3: two spikes within the window raise nothing, the third raises and says three
+    rows = [healthy(i) for i in range(120)]
+    for i in (10, 30):
+        rows[i]["co2_ppm"] += 600.0
+    det = SensorFaults({"spike_count": 3})
+    assert kinds(run(det, rows), "spikes") == []
+    rows[40]["co2_ppm"] += 600.0
+    events = [(i, e) for i, e in run(SensorFaults({"spike_count": 3}), rows) if e["values"]["fault"] == "spikes"]
+    assert [(i, e["event"]) for i, e in events][:1] == [(41, "raise")], events
+    # each lone spike is known one sample later: the first at 11, the third at 41
+    assert events[0][1]["reason"].startswith("co2_ppm: 3 spikes") and "within %d s" % (30 * STEP) in events[0][1]["reason"]
+
+
+def test_readings_every_minute_keep_the_whole_stuck_span_of_the_others():
+    # updates every 60 s: 31 readings span stuck_s for the "while others moved" check; RH moves
+    # only in the run's first minutes, so a history that kept fewer would see nothing move
+    rows = []
+    for i in range(200):
+        rows.append({"air_temp_c": 18.0 + 0.05 * ((i * 7) % 5), "rh_pct": 80.0 + 0.02 * (i % 3),
+                     "co2_ppm": 700.0 + (i * 3) % 7})
+    for i in range(100, 200):
+        rows[i]["air_temp_c"] = 18.1
+    for i in range(100, 104):
+        rows[i]["rh_pct"] = 82.0   # RH moves 2 % at the run's start, then holds still again
+    det = SensorFaults()
+    got = []
+    for i, row in enumerate(rows):
+        got += [(i, e) for e in det.update(T0 + 60 * i, row) if e["values"]["fault"] == "stuck"]
+    assert got and got[0][1]["event"] == "raise" and "while rh_pct" in got[0][1]["reason"], got
+    # the hour before was seen changing at every reading: a 15-min run, when the RH move is 12 to
+    # 15 readings back
+    assert got[0][0] == 100 + 900 // 60 and "for 900 s" in got[0][1]["reason"], got[0]
+
+
 def test_a_real_step_change_is_not_a_spike():
     rows = [healthy(i) for i in range(60)]
     for i in range(10, 60):
