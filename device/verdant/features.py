@@ -57,6 +57,9 @@ from verdant.quantities import GREENHOUSE as QUANTITIES  # the one list of green
 
 DERIVED = ("vpd_kpa", "dew_point_margin_c", "abs_humidity_g_m3")
 SERIES = QUANTITIES + DERIVED
+# The window's values are kept in an array of the port's float width (exact: floats in, the
+# same floats out), not as float objects in a dict per slot.
+_WINDOW_CODE = "d" if (1.0 + 2.0 ** -40) != 1.0 else "f"
 STATS = ("", "_mean", "_min", "_max", "_rate_h")
 EXTRA = ("dew_point_c", "dli_mol_m2", "dli_prev_mol_m2", "par_from_lux", "tod_sin", "tod_cos")
 MEMORY = ("air_temp_c", "rh_pct", "co2_ppm", "vpd_kpa", "par_umol_m2_s")
@@ -385,7 +388,17 @@ class FeatureState:
         self._plan = _plan(self.needed)
         self._series = [p[0] for p in self._plan]
         self._extra = [name for name in EXTRA if needed is None or name in needed]
-        self._slots = []   # (slot index, {series: value or None}) oldest first; None entries for gaps
+        # The window: per entry (oldest first, gaps included) its slot index and its place in the
+        # value arrays (-1 for a gap). A place holds one value per series of the plan, in arrays made
+        # once: the window keeps no float objects and no dict per slot (those lived for the window's
+        # hours between each step's garbage, holes a small heap could not use).
+        self._slots = []
+        self._at = []
+        ns = len(self._series)
+        self._free = list(range(self.window + 1))  # places not in use (the newest takes one before the oldest leaves)
+        self._window_values = array(_WINDOW_CODE, bytes((8 if _WINDOW_CODE == "d" else 4) * ns * (self.window + 1)))
+        self._window_has = bytearray(ns * (self.window + 1))  # 1: a value at that place, 0: None
+        self._latest = {}  # this sample's values: one dict, the same keys refilled each sample
         self._times = []   # kept lists for _row (slot times, one series' column): no lists per sample
         self._column = []
         self._rows = []    # feature rows, one per slot, same length as _slots
@@ -426,7 +439,7 @@ class FeatureState:
         """
         t = int(t)
         slot = t // self.period_s
-        values = {}
+        values = self._latest
         for q in QUANTITIES:
             v = readings.get(q)
             values[q] = None if v is None or v != v else float(v)
@@ -450,31 +463,30 @@ class FeatureState:
             par = par_from_lux(values["light_lux"])
             estimated = 1.0
 
-        if self._slots and slot <= self._slots[-1][0]:
-            if slot < self._slots[-1][0]:
+        if self._slots and slot <= self._slots[-1]:
+            if slot < self._slots[-1]:
                 raise ValueError("FeatureState: time %d is before the last sample's slot" % t)
-            self._slots.pop()
-            self._rows.pop()
+            self._drop(-1)
             if self.model is not None:
                 self.model.drop_newest()
         elif self._slots:
-            last = self._slots[-1][0]
+            last = self._slots[-1]
             fill = slot - last - 1 <= GAP_FILL_SLOTS
             for missing in range(max(last + 1, slot - self.window + 1), slot):
-                self._slots.append((missing, None))  # no values: means, extremes and slopes skip it
+                self._slots.append(missing)  # no values: means, extremes and slopes skip it
+                self._at.append(-1)
                 self._rows.append(self._rows[-1] if fill else None)
                 if self.model is not None:
                     self.model.repeat_newest() if fill else self.model.push(None)
-        self._slots.append((slot, values))
+        self._slots.append(slot)
+        self._at.append(self._store(values))
         self._rows.append(None)
         if self.light._last_t is None or t > self.light._last_t:
             self.light.add(t, par)
         while len(self._slots) > self.window:
-            self._slots.pop(0)
-            self._rows.pop(0)
-        while self._slots and self._slots[0][0] <= slot - self.window:
-            self._slots.pop(0)
-            self._rows.pop(0)
+            self._drop(0)
+        while self._slots and self._slots[0] <= slot - self.window:
+            self._drop(0)
 
         row = self._row(t, values, dew, estimated)
         if self.memory is not None:
@@ -484,6 +496,25 @@ class FeatureState:
         else:  # a model's state keeps only its normalized inputs, not every row (heap)
             self._rows[-1] = row
         return row
+
+    def _store(self, values):
+        """This sample's series values into a free place of the window arrays; returns the place."""
+        place = self._free.pop()
+        ns = len(self._series)
+        for k in range(ns):
+            v = values[self._series[k]]
+            self._window_has[place * ns + k] = v is not None
+            if v is not None:
+                self._window_values[place * ns + k] = v
+        return place
+
+    def _drop(self, index):
+        """Entry `index` (0 the oldest, -1 the newest) leaves the window; its place is free again."""
+        self._slots.pop(index)
+        self._rows.pop(index)
+        place = self._at.pop(index)
+        if place >= 0:
+            self._free.append(place)
 
     def _row(self, t, latest, dew, par_estimated):
         # With a model no row outlives its sample (the model keeps its own inputs): one dict,
@@ -495,12 +526,15 @@ class FeatureState:
             row = {}
             if self.model is not None:
                 self._row_kept = row
-        slots = self._slots
+        slots, at, has, window_values = self._slots, self._at, self._window_has, self._window_values
         count_slots = len(slots)
+        ns = len(self._series)
         times = None
         column = self._column
+        k = -1
         for series, want, want_mean, want_min, want_max, want_rate, key_mean, key_min, key_max, key_rate \
                 in self._plan:
+            k += 1  # the series' index in a place of the window arrays
             if want:
                 row[series] = latest[series]
             if not (want_mean or want_min or want_max or want_rate):
@@ -513,15 +547,15 @@ class FeatureState:
                 while len(times) > count_slots:
                     times.pop()
                     column.pop()
-                newest = slots[-1][0]
+                newest = slots[-1]
                 for i in range(count_slots):
-                    times[i] = (slots[i][0] - newest) * self.period_s
+                    times[i] = (slots[i] - newest) * self.period_s
             total = 0.0
             count = 0
             low = high = None
             for i in range(count_slots):
-                values = slots[i][1]
-                v = None if values is None else values[series]
+                place = at[i]
+                v = window_values[place * ns + k] if place >= 0 and has[place * ns + k] else None
                 column[i] = v
                 if v is not None:
                     if want_mean:
@@ -570,7 +604,7 @@ class FeatureState:
 
     def last_slot(self):
         """Slot index (t // period_s) of the newest sample, None before the first."""
-        return self._slots[-1][0] if self._slots else None
+        return self._slots[-1] if self._slots else None
 
     def rows(self, count):
         """The last `count` slots' feature rows, oldest first; None for missing slots.
