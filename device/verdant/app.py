@@ -172,8 +172,13 @@ class App:
             self.emit(self.model.off("safe mode: " + self.safe_reason))
         else:
             self.emit(self.model.boot())
-        if self.alerts.faults is not None:  # the detectors' arrays next, before the run's garbage
-            self.alerts.faults.prepare(self.fitted)  # (after the model: its load is the boot's peak)
+
+    def prepare_detectors(self):
+        """The sensor-fault detectors' arrays made now (the start calls it once the model is
+        loaded and the boot-only modules are gone: the model load is the boot's peak), before
+        the run's garbage; without it they are made at the first feature step."""
+        if self.alerts.faults is not None:
+            self.alerts.faults.prepare(self.fitted)
 
     def step(self, t):
         if self._next_feature_t is None:

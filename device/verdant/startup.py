@@ -189,6 +189,7 @@ def run(counter, board_path=BOARD_PATH, config_path=CONFIG_PATH, good_path=GOOD_
     app.boot_status()
     app.load_model()
     forget_modules(BOOT_ONLY_MODULES)
+    app.prepare_detectors()
     return app.run(seconds)
 
 
