@@ -118,6 +118,23 @@ def test_site_model_flags_a_heating_failure_and_not_a_normal_day(trained):
     assert onset <= t <= onset + 3600 and first["type"].startswith("temp_drop_"), raises
 
 
+def test_a_screen_step_in_a_calm_night_is_no_alert(trained):
+    """A day after the history with a control step the history never showed: at 02:30 the air
+    drops 2.2 degC in ten minutes (a screen moving, letting cold air down; GreenLight dev4
+    scenario 8's dusk did 2.4 in 20) and is back within 40 minutes. The calm hour's held-back
+    errors are tenths; with a 1 degC floor the 30-minute temp_drop raised on it, the 1.5 degC
+    floor holds it (the heating failure above still raises)."""
+    history, out, result = trained
+    day = history_rows(1, seed=9, first_day=DAYS)
+    t_col = day[0].split(",").index("air_temp_c")
+    start = 1 + 2 * 12 + 6   # 02:30
+    for k, drop in enumerate((1.1, 2.2, 2.2, 2.0, 1.6, 1.1, 0.6, 0.2)):
+        cells = day[start + k].split(",")
+        cells[t_col] = "%.2f" % (float(cells[t_col]) - drop)
+        day[start + k] = ",".join(cells)
+    assert _model_raises(day, out / "model.bin") == []
+
+
 def test_site_training_refuses_a_too_short_history(tmp_path):
     history = tmp_path / "short.csv"
     write_history(history, days=2)
@@ -163,7 +180,8 @@ def test_thresholds_come_from_the_held_back_days():
         door[i] = ",".join(cells)
     opened, _ = _thresholds(door, 24 + 2.5)
     margin = siteresidual.Design(["air_temp_c"], "par_umol_m2_s").margin
-    assert quiet[("air_temp_c", -1)] < 2.0 and opened[("air_temp_c", -1)] >= margin * 2.0, (quiet, opened)
+    # quiet: the 1.5 degC floor and a little spread at 02:30; opened: 2 x the door's 2.5 degC
+    assert quiet[("air_temp_c", -1)] < 3.0 and opened[("air_temp_c", -1)] >= margin * 2.0, (quiet, opened)
     assert abs(opened[("co2_ppm", -1)] - quiet[("co2_ppm", -1)]) < 0.1 * quiet[("co2_ppm", -1)], (quiet, opened)
 
 
