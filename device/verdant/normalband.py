@@ -14,7 +14,13 @@ rising 400 ppm/h (a valve stuck open doses at full capacity); CO2 in light falli
 30 ppm/h over an hour below its usual level while RH is not falling (dosing holds it
 there: dosing off; venting, which growers let CO2 fall for, dries the air). A board with
 no light sensor gets no co2_low_anomaly and no early cold tier, one with no RH sensor no
-early CO2-low tier.
+early CO2-low tier. The CO2-low tier waits for two recorded days (EARLY_CO2_LOW_DAYS): with one,
+"this hour's lowest" is a single morning, and the next morning's draw-down differs from it by more
+than the tier's margin with the light and the night's level (GreenLight dev4 0, dev3_site 08, dev4_site 18: 33-93 ppm
+under it, falling 32-60 ppm/h, on healthy day-1 mornings). The cold tier's hold starts again when
+the dark air rose more than AIR_BACK_UP_C since the reading before: a heater that stopped does not
+warm the air back, while a screen moving at night drops it 1-1.5 C for 10-15 min before the heating
+brings it back (dev2_site 14 and 15, 21:00).
 
 Held, then dropped (no site model needed): dosing holds CO2 in light flat at its set point, so
 readings 30 to 60 min old within STEADY_RANGE_PPM of each other, all in light, are CO2 held
@@ -23,8 +29,12 @@ and under the band's low at this hour, while RH is not falling, is dosing that s
 co2_low_anomaly at once, without waiting for the early tier's hour-long fall. (Healthy GreenLight
 greenhouses, all dev splits, their site histories and train, 240 files: the median of three never
 went more than 23 ppm under a held level in those conditions but on dev4_site 18, 35 ppm, a
-morning the early tier already raises; host/scripts/dosing_signatures.py.) A morning drawdown
+morning the sun came out on; host/scripts/dosing_signatures.py.) A morning drawdown
 from a CO2 that rose overnight was not held; venting is left to the band's full margin as before.
+Not when the light now is LIGHT_ROSE times the held half hour's mean: the sun out after a dull
+spell makes the crop draw CO2 down faster than dosing at its capacity adds it (dev4_site 18: PAR
+from 124 to 300, 35 ppm under the level it paused at); the light at dosing off rose at most 1.19x
+on the tuned-on splits (lamps, a brightening sky).
 
 With a site model (metadata night_hold, verdant_host.sitecontrol) the level the heating holds
 the air at in the dark is known, and how far under it the history's healthy evenings ever
@@ -112,10 +122,15 @@ WHOLE_DAY = ("air_temp_c",)
 KEEP_S = 3600           # readings kept for the rates: the longest span_s
 KEEP_STEP_S = 240       # at most one kept reading per this (about one per 5-minute step)
 VENT_RH_FALL = 1.5      # %/h over the last hour: RH falling faster is the vents open, not dosing off
+EARLY_CO2_LOW_DAYS = 2  # the CO2-low early tier wants this many recorded days: one morning is no band
+AIR_BACK_UP_C = 0.15    # the air in the dark back up this much since the last reading (2x the difference
+                        # of two readings' noise): the heating works (a screen's cold air mixed in), no early cold tier
 HOLD_FALL_PPM = 20.0    # below the set point and this much lower than an hour ago: drawn down, not held
 HELD_FROM_S = 1800      # readings this old (up to KEEP_S) are the level dosing held ...
 HELD_DROP_PPM = 30.0    # ... and the median of the last three this far under their lowest: dosing off
 HELD_MIN_READINGS = 4   # kept readings in that half hour to call it held
+LIGHT_ROSE = 1.5        # the light now this many times the held half hour's: the crop draws down more than dosing adds
+LIGHT_KEPT = KEEP_S // KEEP_STEP_S + 5  # the light at each kept CO2 reading (a ring longer than that list gets)
 # Following a changed set point (see the docstring); healthy GreenLight hours in light (dev, dev2
 # and their site histories, 3627 hours): range <= 43 ppm and change <= 21 ppm in 99 %; the hours of
 # dosing off above DOSED_PPM: range >= 48, change <= -33.
@@ -218,6 +233,8 @@ class NormalBand:
         self._since = {}        # alert type -> time its condition began (raise) or ended (clear)
         self._early_since = {}  # alert type -> time its early-tier condition began
         self._recent = {}       # quantity -> [(t, v)] over the last KEEP_S
+        self._co2_light = array("f", [0.0] * LIGHT_KEPT)  # the light at each kept CO2 reading (ring, newest at _light_i)
+        self._light_i = 0
         self.co2_hold = None    # a site model's (set point, shortfall) of the CO2 its dosing holds in light
         self.co2_site = None    # co2_hold as the site model gave it (learnedstate keeps a following under it)
         self._bright_steps = 0  # updates in a row in light (the set point check wants three)
@@ -294,6 +311,15 @@ class NormalBand:
                     hi = b if hi is None or b > hi else hi
         return None if lo is None else (lo, hi)
 
+    def band_days(self, q, t):
+        """How many usable days before today the band of q has (0, 1 or 2)."""
+        day = (int(t) + int(self.settings["utc_offset_s"])) // DAY_S
+        n = 0
+        for d in self.days.get(q, ()):
+            if d.day is not None and d.day < day and d.usable():
+                n += 1
+        return n
+
     def _record(self, q, t, v):
         local = int(t) + int(self.settings["utc_offset_s"])
         day = local // DAY_S
@@ -337,7 +363,9 @@ class NormalBand:
             v = current.get(q)
             if v is None or q in suspects:
                 continue
-            self._remember(q, t, v)
+            if self._remember(q, t, v) and q == "co2_ppm":
+                self._light_i = (self._light_i + 1) % LIGHT_KEPT
+                self._co2_light[self._light_i] = 0.0 if light is None else light
             if q == "co2_ppm" and self.co2_hold is not None:
                 self._follow(t, v, self._bright_steps >= 3 and steady_rh, events)
             band = self.band(q, t)
@@ -361,7 +389,7 @@ class NormalBand:
                 night = self._below_night_hold(q, t, v, dark)
                 dropped = None
                 if q == "co2_ppm" and held is None and steady_rh and 0 <= self._bright_since <= t - KEEP_S:
-                    dropped = self._dropped(t, lo)
+                    dropped = self._dropped(t, lo, light)
                 if held is None and night is not None:
                     reason = ("night", q, v, self.night_hold[0], night, low_hint)
                 elif dropped is not None:
@@ -391,21 +419,37 @@ class NormalBand:
         need, per_h, span, hold, when = tier
         if past <= need or (when == "dark" and not dark) or (when == "bright" and not bright):
             return 0, None
+        if q == "co2_ppm" and side == "low" and self.band_days(q, t) < EARLY_CO2_LOW_DAYS:
+            return 0, None  # a single morning's draw-down is no band: the next one differs with the light and the night
+        if q == "air_temp_c" and side == "low" and self._back_up(q, t, v):
+            return 0, None  # a heater that stopped does not warm the dark air back
         rate = self._rate(q, t, v, span)
         if rate is None or (-rate if side == "low" else rate) <= per_h:
             return 0, None
         return hold, rate
 
+    def _back_up(self, q, t, v):
+        """True when v is more than AIR_BACK_UP_C above the kept reading before it."""
+        recent = self._recent.get(q)
+        if not recent:
+            return False
+        i = len(recent) - 1
+        if recent[i][0] >= t:
+            i -= 1  # v itself was kept
+        return i >= 0 and v - recent[i][1] > AIR_BACK_UP_C
+
     def _remember(self, q, t, v):
         """Keeps a reading every KEEP_STEP_S or more (a 1-minute feature period does not make
-        the list longer than a 5-minute one) over the last KEEP_S."""
+        the list longer than a 5-minute one) over the last KEEP_S. True when v was kept."""
         recent = self._recent.get(q)
         if recent is None:
             recent = self._recent[q] = []
-        if not recent or t - recent[-1][0] >= KEEP_STEP_S:
+        kept = not recent or t - recent[-1][0] >= KEEP_STEP_S
+        if kept:
             recent.append((t, v))
         while len(recent) > 2 and t - recent[1][0] >= KEEP_S:
             recent.pop(0)
+        return kept
 
     def _rate(self, q, t, v, span):
         """Change per hour from the newest kept reading at least `span` s old to v (None when
@@ -443,11 +487,13 @@ class NormalBand:
             return recent[-1][1]
         return _median3(recent[-1][1], recent[-2][1], recent[-3][1])
 
-    def _dropped(self, t, band_low):
+    def _dropped(self, t, band_low, light):
         """The lowest of the CO2 readings HELD_FROM_S to KEEP_S old when they were held (at least
         HELD_MIN_READINGS of them, the oldest over 3/4 of KEEP_S old, within STEADY_RANGE_PPM) and the
-        median of the last three is more than HELD_DROP_PPM under it and under band_low; else None.
-        The caller checks the hour was in light with RH not falling."""
+        median of the last three is more than HELD_DROP_PPM under it and under band_low, the light now
+        not LIGHT_ROSE times their mean light (the sun out after a dull spell: the crop draws CO2
+        down faster than dosing at its capacity adds it); else None. The caller checks the hour was in
+        light with RH not falling."""
         recent = self._recent.get("co2_ppm")
         if recent is None or len(recent) < HELD_MIN_READINGS + 3 or t - recent[0][0] < KEEP_S * 3 // 4:
             return None
@@ -465,7 +511,12 @@ class NormalBand:
         if n < HELD_MIN_READINGS or hi - lo > STEADY_RANGE_PPM:
             return None
         mid = self._median_recent("co2_ppm")
-        return lo if mid < lo - HELD_DROP_PPM and mid < band_low else None
+        if mid >= lo - HELD_DROP_PPM or mid >= band_low:
+            return None
+        lit = 0.0
+        for k in range(len(recent) - n, len(recent)):  # recent[i]'s light is len(recent) - 1 - i slots back in the ring
+            lit += self._co2_light[(self._light_i - k) % LIGHT_KEPT]
+        return None if light > LIGHT_ROSE * lit / n else lo
 
     def _fell(self, q, t):
         """True when the median of the last three kept readings is HOLD_FALL_PPM or more below

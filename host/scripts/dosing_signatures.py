@@ -4,8 +4,8 @@
 Each scenario and site history is replayed through the board's NormalBand. At every reading
 where the check can judge (the last hour in light, RH not falling faster than VENT_RH_FALL per
 hour, CO2 readings 30-60 min old held within STEADY_RANGE_PPM, the median of the last three
-under this hour's lowest on the last 2 days) it records how far the median of the last three is
-under the lowest held reading. Prints the deepest such drop on healthy time (fault-free files,
+under this hour's lowest on the last 2 days, the light now not LIGHT_ROSE times the held half
+hour's) it records how far the median of the last three is under the lowest held reading. Prints the deepest such drop on healthy time (fault-free files,
 and fault scenarios before their fault) beside HELD_DROP_PPM, and for each dosing-off scenario
 the minutes to the first drop beyond it.
 
@@ -55,7 +55,7 @@ def drops(path):
             continue
         saved, normalband.HELD_DROP_PPM = normalband.HELD_DROP_PPM, -1e9   # the depth, whatever it is
         try:
-            lowest = band._dropped(t, b[0])
+            lowest = band._dropped(t, b[0], current.get("par_umol_m2_s", 0.0))
         finally:
             normalband.HELD_DROP_PPM = saved
         if lowest is not None:
