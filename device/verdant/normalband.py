@@ -14,13 +14,16 @@ rising 400 ppm/h (a valve stuck open doses at full capacity); CO2 in light falli
 30 ppm/h over an hour below its usual level while RH is not falling (dosing holds it
 there: dosing off; venting, which growers let CO2 fall for, dries the air). A board with
 no light sensor gets no co2_low_anomaly and no early cold tier, one with no RH sensor no
-early CO2-low tier. The CO2-low tier waits for two recorded days (EARLY_CO2_LOW_DAYS): with one,
+early CO2-low tier. The CO2-low tier waits for two recorded days (CO2_LEVEL_DAYS): with one,
 "this hour's lowest" is a single morning, and the next morning's draw-down differs from it by more
 than the tier's margin with the light and the night's level (GreenLight dev4 0, dev3_site 08, dev4_site 18: 33-93 ppm
 under it, falling 32-60 ppm/h, on healthy day-1 mornings). The cold tier's hold starts again when
 the dark air rose more than AIR_BACK_UP_C since the reading before: a heater that stopped does not
 warm the air back, while a screen moving at night drops it 1-1.5 C for 10-15 min before the heating
-brings it back (dev2_site 14 and 15, 21:00).
+brings it back (dev2_site 14 and 15, 21:00). CO2's full margin above waits for two recorded days
+too: one evening's highest is no band for a level set by when the screens closed and the vents shut
+(GreenLight train 35's day-1 evening climbed 385 ppm over it, slowly); a valve stuck open on day 1
+is the early tier's fast rise.
 
 Held, then dropped (no site model needed): dosing holds CO2 in light flat at its set point, so
 readings 30 to 60 min old within STEADY_RANGE_PPM of each other, all in light, are CO2 held
@@ -122,7 +125,7 @@ WHOLE_DAY = ("air_temp_c",)
 KEEP_S = 3600           # readings kept for the rates: the longest span_s
 KEEP_STEP_S = 240       # at most one kept reading per this (about one per 5-minute step)
 VENT_RH_FALL = 1.5      # %/h over the last hour: RH falling faster is the vents open, not dosing off
-EARLY_CO2_LOW_DAYS = 2  # the CO2-low early tier wants this many recorded days: one morning is no band
+CO2_LEVEL_DAYS = 2      # the CO2-low early tier and the CO2-high full margin want this many recorded days
 AIR_BACK_UP_C = 0.15    # the air in the dark back up this much since the last reading (2x the difference
                         # of two readings' noise): the heating works (a screen's cold air mixed in), no early cold tier
 HOLD_FALL_PPM = 20.0    # below the set point and this much lower than an hour ago: drawn down, not held
@@ -401,7 +404,10 @@ class NormalBand:
                 self._judge(t, low_type, low, early, back, events, reason, q, v, band,
                             now=held is not None or night is not None or dropped is not None)
                 early, rate = self._early(q, "high", t, v, v - hi, dark, bright)
-                self._judge(t, high_type, v > hi + high_margin, early, v < hi + high_margin / 2, events,
+                # one recorded evening is no band for CO2's slow level (when the screens closed, the vents shut):
+                # with it, a valve stuck open is the fast rise of the early tier
+                high = v > hi + high_margin and (q != "co2_ppm" or self.band_days(q, t) >= CO2_LEVEL_DAYS)
+                self._judge(t, high_type, high, early, v < hi + high_margin / 2, events,
                             ("high", q, v, hi, when, rate, high_hint), q, v, band)
             elif hold is not None:
                 # no usable day (a restart, or days an alert kept out): the site model's set point alone
@@ -419,7 +425,7 @@ class NormalBand:
         need, per_h, span, hold, when = tier
         if past <= need or (when == "dark" and not dark) or (when == "bright" and not bright):
             return 0, None
-        if q == "co2_ppm" and side == "low" and self.band_days(q, t) < EARLY_CO2_LOW_DAYS:
+        if q == "co2_ppm" and side == "low" and self.band_days(q, t) < CO2_LEVEL_DAYS:
             return 0, None  # a single morning's draw-down is no band: the next one differs with the light and the night
         if q == "air_temp_c" and side == "low" and self._back_up(q, t, v):
             return 0, None  # a heater that stopped does not warm the dark air back

@@ -1,7 +1,8 @@
-# The normal band stays quiet on three healthy patterns the GreenLight site histories showed (a
-# morning's CO2 draw-down compared with a single recorded day; CO2 falling from a level it paused at
-# when the sun comes out after a dull spell; a screen's cold air dipping the dark air for a reading
-# or two) and still raises on the fault each check is for.
+# The normal band stays quiet on four healthy patterns GreenLight showed (a morning's CO2 draw-down
+# compared with a single recorded day; an evening's CO2 slowly climbing far above a single recorded
+# evening's; CO2 falling from a level it paused at when the sun comes out after a dull spell; a
+# screen's cold air dipping the dark air for a reading or two) and still raises on the fault each
+# check is for.
 from verdant.normalband import NormalBand
 
 STEP = 300
@@ -52,6 +53,32 @@ def test_co2_early_tier_waits_for_two_recorded_days():
     for k in range(12):
         rows[start - 12 + k]["co2_ppm"] = 800.0 + (k % 3)
     assert raises(rows)[0] == (start + 4, "co2_low_anomaly")
+
+
+def evening_climb(day, per_step, steps):
+    """Days 0..day; on `day` from 19:00 (dark, band 500..503) CO2 climbs per_step ppm each 5 min for
+    `steps` readings and stays there. Returns rows, start."""
+    rows = [day_profile(i) for i in range((day + 1) * PER_DAY)]
+    start = day * PER_DAY + 19 * 12
+    for i in range(start, (day + 1) * PER_DAY):
+        rows[i]["co2_ppm"] = 500.0 + per_step * min(i - start, steps)
+    return rows, start
+
+
+def test_co2_high_full_margin_waits_for_two_recorded_days_the_fast_rise_does_not():
+    # screens closed and vents shut for the night: CO2 climbs 15 ppm per 5 min (180 ppm/h) to 890,
+    # 387 over one recorded evening's highest from 21:00 (GreenLight train 35's day 1: 385 over it)
+    rows, start = evening_climb(1, 15.0, 26)
+    assert raises(rows) == []
+    # with two recorded evenings the full margin raises: 300 over the 503 of 20:00-22:00 from k = 21
+    # (815, 20:45), held 15 min
+    rows, start = evening_climb(2, 15.0, 26)
+    assert raises(rows) == [(start + 21 + 3, "co2_high_anomaly")]
+    # a valve stuck open on day 1 (+120 ppm per 5 min) is the early tier's: 100 over the band at 19:00
+    # (18:00-20:00, with 18:00's day level 803) from k = 4 (980), rising > 400 ppm/h over 15 min,
+    # held 10 min
+    rows, start = evening_climb(1, 120.0, 12)
+    assert raises(rows) == [(start + 4 + 2, "co2_high_anomaly")]
 
 
 def test_held_then_dropped_not_when_the_light_rose():
