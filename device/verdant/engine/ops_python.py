@@ -18,14 +18,15 @@ _SOFTMAX_DIFF_INTEGER_BITS = 5
 _SOFTMAX_ACCUMULATION_INTEGER_BITS = 12
 
 
-def requantize(layer, channel, acc):
-    """Bias-added int32 accumulator of one output channel -> clamped int8."""
-    k = channel if layer.quant_channels > 1 else 0
-    y = mbqm(_wrap32(acc), layer.multipliers[k], layer.shifts[k]) + layer.zp_out
-    if y < layer.act_min:
-        return layer.act_min
-    if y > layer.act_max:
-        return layer.act_max
+def requantize(acc, multiplier, shift, zp_out, act_min, act_max):
+    """Bias-added int32 accumulator of one output channel -> clamped int8. The kernels read
+    the layer's fields once per call and pass them (a Layer reads its fields from one tuple,
+    verdant.engine.modelfile: too slow for once per output)."""
+    y = mbqm(_wrap32(acc), multiplier, shift) + zp_out
+    if y < act_min:
+        return act_min
+    if y > act_max:
+        return act_max
     return y
 
 
@@ -34,6 +35,8 @@ def fully_connected(layer, src, dst):
     zp_in = layer.zp_in
     weights = layer.weights
     bias = layer.bias
+    per_channel, mults, shifts = layer.quant_channels > 1, layer.multipliers, layer.shifts
+    zp_out, act_min, act_max = layer.zp_out, layer.act_min, layer.act_max
     for c in range(layer.out_c):
         base = c * depth
         acc = 0
@@ -41,7 +44,8 @@ def fully_connected(layer, src, dst):
             acc += weights[base + d] * (src[d] - zp_in)
         if bias is not None:
             acc += bias[c]
-        dst[c] = requantize(layer, c, acc)
+        k = c if per_channel else 0
+        dst[c] = requantize(acc, mults[k], shifts[k], zp_out, act_min, act_max)
 
 
 def conv_2d(layer, src, dst):
@@ -50,19 +54,23 @@ def conv_2d(layer, src, dst):
     zp_in = layer.zp_in
     weights = layer.weights
     bias = layer.bias
+    stride_h, stride_w, pad_top, pad_left = layer.stride_h, layer.stride_w, layer.pad_top, layer.pad_left
+    dil_h, dil_w, out_c = layer.dilation_h, layer.dilation_w, layer.out_c
+    per_channel, mults, shifts = layer.quant_channels > 1, layer.multipliers, layer.shifts
+    zp_out, act_min, act_max = layer.zp_out, layer.act_min, layer.act_max
     out = 0
     for out_y in range(layer.out_h):
-        y0 = out_y * layer.stride_h - layer.pad_top
+        y0 = out_y * stride_h - pad_top
         for out_x in range(layer.out_w):
-            x0 = out_x * layer.stride_w - layer.pad_left
-            for oc in range(layer.out_c):
+            x0 = out_x * stride_w - pad_left
+            for oc in range(out_c):
                 acc = 0
                 for fy in range(kh):
-                    y = y0 + fy * layer.dilation_h
+                    y = y0 + fy * dil_h
                     if y < 0 or y >= in_h:
                         continue
                     for fx in range(kw):
-                        x = x0 + fx * layer.dilation_w
+                        x = x0 + fx * dil_w
                         if x < 0 or x >= in_w:
                             continue
                         s = (y * in_w + x) * in_c
@@ -71,7 +79,8 @@ def conv_2d(layer, src, dst):
                             acc += weights[w + ic] * (src[s + ic] - zp_in)
                 if bias is not None:
                     acc += bias[oc]
-                dst[out] = requantize(layer, oc, acc)
+                k = oc if per_channel else 0
+                dst[out] = requantize(acc, mults[k], shifts[k], zp_out, act_min, act_max)
                 out += 1
 
 
@@ -83,40 +92,47 @@ def depthwise_conv_2d(layer, src, dst):
     zp_in = layer.zp_in
     weights = layer.weights
     bias = layer.bias
+    stride_h, stride_w, pad_top, pad_left = layer.stride_h, layer.stride_w, layer.pad_top, layer.pad_left
+    dil_h, dil_w = layer.dilation_h, layer.dilation_w
+    per_channel, mults, shifts = layer.quant_channels > 1, layer.multipliers, layer.shifts
+    zp_out, act_min, act_max = layer.zp_out, layer.act_min, layer.act_max
     out = 0
     for out_y in range(layer.out_h):
-        y0 = out_y * layer.stride_h - layer.pad_top
+        y0 = out_y * stride_h - pad_top
         for out_x in range(layer.out_w):
-            x0 = out_x * layer.stride_w - layer.pad_left
+            x0 = out_x * stride_w - pad_left
             for oc in range(out_c):
                 ic = oc // mult  # output channel = in_channel * mult + m
                 acc = 0
                 for fy in range(kh):
-                    y = y0 + fy * layer.dilation_h
+                    y = y0 + fy * dil_h
                     if y < 0 or y >= in_h:
                         continue
                     for fx in range(kw):
-                        x = x0 + fx * layer.dilation_w
+                        x = x0 + fx * dil_w
                         if x < 0 or x >= in_w:
                             continue
                         acc += weights[(fy * kw + fx) * out_c + oc] * (src[(y * in_w + x) * in_c + ic] - zp_in)
                 if bias is not None:
                     acc += bias[oc]
-                dst[out] = requantize(layer, oc, acc)
+                k = oc if per_channel else 0
+                dst[out] = requantize(acc, mults[k], shifts[k], zp_out, act_min, act_max)
                 out += 1
 
 
 def max_pool_2d(layer, src, dst):
     in_h, in_w, channels = layer.in_h, layer.in_w, layer.in_c
+    stride_h, stride_w, pad_top, pad_left = layer.stride_h, layer.stride_w, layer.pad_top, layer.pad_left
+    kh, kw, act_min, act_max = layer.kernel_h, layer.kernel_w, layer.act_min, layer.act_max
     out = 0
     for out_y in range(layer.out_h):
-        y0 = out_y * layer.stride_h - layer.pad_top
+        y0 = out_y * stride_h - pad_top
         y_start = max(0, y0)
-        y_end = min(in_h, y0 + layer.kernel_h)
+        y_end = min(in_h, y0 + kh)
         for out_x in range(layer.out_w):
-            x0 = out_x * layer.stride_w - layer.pad_left
+            x0 = out_x * stride_w - pad_left
             x_start = max(0, x0)
-            x_end = min(in_w, x0 + layer.kernel_w)
+            x_end = min(in_w, x0 + kw)
             for c in range(channels):
                 best = -128
                 for y in range(y_start, y_end):
@@ -124,7 +140,7 @@ def max_pool_2d(layer, src, dst):
                         v = src[(y * in_w + x) * channels + c]
                         if v > best:
                             best = v
-                dst[out] = min(max(best, layer.act_min), layer.act_max)
+                dst[out] = min(max(best, act_min), act_max)
                 out += 1
 
 
@@ -132,11 +148,14 @@ def mean(layer, src, dst):
     """Global average over h and w; the file holds the count-adjusted M', s'."""
     channels = layer.in_c
     count = layer.in_h * layer.in_w
+    offset = layer.zp_in * count
+    mult, shift = layer.multipliers[0], layer.shifts[0]
+    zp_out, act_min, act_max = layer.zp_out, layer.act_min, layer.act_max
     for c in range(channels):
         acc = 0
         for i in range(c, count * channels, channels):
             acc += src[i]
-        dst[c] = requantize(layer, 0, acc - layer.zp_in * count)
+        dst[c] = requantize(acc - offset, mult, shift, zp_out, act_min, act_max)
 
 
 def logistic_table(layer, table):
