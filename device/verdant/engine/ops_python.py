@@ -54,7 +54,8 @@ def conv_2d(layer, src, dst):
     zp_in = layer.zp_in
     weights = layer.weights
     bias = layer.bias
-    stride_h, stride_w, pad_top, pad_left = layer.stride_h, layer.stride_w, layer.pad_top, layer.pad_left
+    stride_h, stride_w = layer.stride_h, layer.stride_w  # pairs and triples: MicroPython builds no tuple for them
+    pad_top, pad_left = layer.pad_top, layer.pad_left
     dil_h, dil_w, out_c = layer.dilation_h, layer.dilation_w, layer.out_c
     per_channel, mults, shifts = layer.quant_channels > 1, layer.multipliers, layer.shifts
     zp_out, act_min, act_max = layer.zp_out, layer.act_min, layer.act_max
@@ -92,7 +93,8 @@ def depthwise_conv_2d(layer, src, dst):
     zp_in = layer.zp_in
     weights = layer.weights
     bias = layer.bias
-    stride_h, stride_w, pad_top, pad_left = layer.stride_h, layer.stride_w, layer.pad_top, layer.pad_left
+    stride_h, stride_w = layer.stride_h, layer.stride_w  # pairs and triples: MicroPython builds no tuple for them
+    pad_top, pad_left = layer.pad_top, layer.pad_left
     dil_h, dil_w = layer.dilation_h, layer.dilation_w
     per_channel, mults, shifts = layer.quant_channels > 1, layer.multipliers, layer.shifts
     zp_out, act_min, act_max = layer.zp_out, layer.act_min, layer.act_max
@@ -122,8 +124,10 @@ def depthwise_conv_2d(layer, src, dst):
 
 def max_pool_2d(layer, src, dst):
     in_h, in_w, channels = layer.in_h, layer.in_w, layer.in_c
-    stride_h, stride_w, pad_top, pad_left = layer.stride_h, layer.stride_w, layer.pad_top, layer.pad_left
-    kh, kw, act_min, act_max = layer.kernel_h, layer.kernel_w, layer.act_min, layer.act_max
+    stride_h, stride_w = layer.stride_h, layer.stride_w  # pairs and triples: MicroPython builds no tuple for them
+    pad_top, pad_left = layer.pad_top, layer.pad_left
+    kh, kw = layer.kernel_h, layer.kernel_w
+    act_min, act_max = layer.act_min, layer.act_max
     out = 0
     for out_y in range(layer.out_h):
         y0 = out_y * stride_h - pad_top
