@@ -206,7 +206,8 @@ class BoardLink:
 
 
 class MpremoteLink(BoardLink):
-    def __init__(self, port, baudrate=115200):
+    def __init__(self, port, baudrate=115200, command="deploy"):
+        self.command = command  # the verdant command using the link, named in its errors
         from mpremote.transport import TransportError
         from mpremote.transport_serial import SerialTransport
         self._errors = (TransportError, OSError)
@@ -214,8 +215,8 @@ class MpremoteLink(BoardLink):
             self.transport = SerialTransport(port, baudrate=baudrate)
             self.transport.enter_raw_repl(soft_reset=True)  # stops main.py; a clean interpreter
         except self._errors as exc:
-            raise VerdantError("deploy: cannot reach the board REPL on %s (%s); is it connected "
-                               "and not in use by another program?" % (port, exc))
+            raise VerdantError("%s: cannot reach the board REPL on %s (%s); is it connected "
+                               "and not in use by another program?" % (command, port, exc))
         self._reset_done = False
 
     def run(self, code):
@@ -223,9 +224,9 @@ class MpremoteLink(BoardLink):
         try:
             return self.transport.exec(code)
         except TransportExecError as exc:
-            raise VerdantError("deploy: board error: %s" % exc.error_output.strip().splitlines()[-1])
+            raise VerdantError("%s: board error: %s" % (self.command, exc.error_output.strip().splitlines()[-1]))
         except self._errors as exc:
-            raise VerdantError("deploy: lost the board REPL (%s)" % exc)
+            raise VerdantError("%s: lost the board REPL (%s)" % (self.command, exc))
 
     def hard_reset(self):
         self.transport.exec_raw_no_follow("import machine\nmachine.reset()")
@@ -246,14 +247,15 @@ class MpremoteLink(BoardLink):
 
 
 class AmpyLink(BoardLink):
-    def __init__(self, port, baudrate=115200):
+    def __init__(self, port, baudrate=115200, command="deploy"):
+        self.command = command  # the verdant command using the link, named in its errors
         from ampy.pyboard import Pyboard, PyboardError
         self._error = PyboardError
         try:
             self.board = Pyboard(port, baudrate=baudrate)
             self.board.enter_raw_repl()
         except (PyboardError, OSError) as exc:
-            raise VerdantError("deploy: ampy cannot reach the board REPL on %s (%s)" % (port, exc))
+            raise VerdantError("%s: ampy cannot reach the board REPL on %s (%s)" % (command, port, exc))
         self._reset_done = False
 
     def run(self, code):
@@ -263,7 +265,7 @@ class AmpyLink(BoardLink):
             detail = exc.args[2] if len(exc.args) > 2 else exc
             if isinstance(detail, bytes):
                 detail = detail.decode(errors="replace")
-            raise VerdantError("deploy: board error: %s" % str(detail).strip().splitlines()[-1])
+            raise VerdantError("%s: board error: %s" % (self.command, str(detail).strip().splitlines()[-1]))
 
     def hard_reset(self):
         self.board.exec_raw_no_follow("import machine\nmachine.reset()")
@@ -286,13 +288,15 @@ class AmpyLink(BoardLink):
 TRANSPORTS = {"mpremote": MpremoteLink, "ampy": AmpyLink}
 
 
-def open_transport(name, port, baudrate=115200):
+def open_transport(name, port, baudrate=115200, command="deploy"):
+    """A link to the board's raw REPL for `verdant <command>` (deploy, pull-logs, secrets,
+    forget-learned), which its errors name."""
     if name not in TRANSPORTS:
-        raise VerdantError("deploy: unknown transport %r; use one of %s" % (name, ", ".join(TRANSPORTS)))
+        raise VerdantError("%s: unknown transport %r; use one of %s" % (command, name, ", ".join(TRANSPORTS)))
     from verdant_host.port_lock import PortLock
-    lock = PortLock(port, "verdant deploy/pull-logs").acquire()  # PortBusy when a monitor holds it
+    lock = PortLock(port, "verdant " + command).acquire()  # PortBusy when a monitor holds it
     try:
-        link = TRANSPORTS[name](port, baudrate)
+        link = TRANSPORTS[name](port, baudrate, command)
     except BaseException:
         lock.release()
         raise

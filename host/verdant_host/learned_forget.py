@@ -59,7 +59,7 @@ def forget_learned(port, transport="mpremote", baudrate=115200, clock=time.time,
     """forget_on_link over a session of its own; resume (default) restarts the firmware (a soft
     reset runs main.py), which then says it learns from scratch. Returns {"had": [...], "port": port}."""
     from verdant_host.deploy_transport import open_transport
-    with open_transport(transport, port, baudrate) as link:
+    with open_transport(transport, port, baudrate, "forget-learned") as link:
         try:
             _feed_watchdog(link)
             had = forget_on_link(link, clock)

@@ -39,7 +39,7 @@ def pull_logs(port, out_csv, transport="mpremote", raw_copy=None, baudrate=11520
     stops the firmware; resume (default) restarts it afterwards (a soft reset runs main.py).
 
     Returns {"records": n, "bad_slots": n, "first_t": t, "last_t": t}."""
-    with open_transport(transport, port, baudrate) as link:
+    with open_transport(transport, port, baudrate, "pull-logs") as link:
         try:
             data = read_board_file(link, LOG_REMOTE)
         finally:

@@ -68,3 +68,16 @@ def test_vboard_command_serves_until_sigterm_and_leaves_nothing_behind(tmp_path)
     assert proc.returncode == 0
     assert not port_file.exists()
     assert processes_in(str(fs)) == []
+
+
+@pytest.mark.parametrize("transport", ["mpremote", "ampy"])
+def test_a_board_that_is_not_there_is_named_by_the_command_that_tried(tmp_path, transport):
+    # pull-logs, forget-learned and secrets share deploy's link; the error says which command failed
+    from verdant_host.learned_forget import forget_learned
+    port = str(tmp_path / "ttyNOPE")
+    with pytest.raises(VerdantError, match=r"^pull-logs: .*cannot reach the board REPL on .*ttyNOPE"):
+        pull_logs(port, str(tmp_path / "out.csv"), transport=transport)
+    with pytest.raises(VerdantError, match=r"^forget-learned: .*cannot reach the board REPL on .*ttyNOPE"):
+        forget_learned(port, transport=transport)
+    with pytest.raises(VerdantError, match=r"^pull-logs: unknown transport 'usb'"):
+        pull_logs(port, str(tmp_path / "out.csv"), transport="usb")

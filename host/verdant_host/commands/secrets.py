@@ -36,7 +36,7 @@ def _run(args):
     if not args.port:
         raise VerdantError("secrets: no serial port; pass --port /dev/ttyUSB0 (or --check to only check the file)")
     from verdant_host.deploy_transport import open_transport
-    with open_transport(args.transport, args.port) as link:
+    with open_transport(args.transport, args.port, command="secrets") as link:
         link.write_file("secrets.new", data)
         link.replace("secrets.new", "secrets.json")
     print("secrets: secrets.json written to the board on %s (board id %s, broker %s); the board uses it "
