@@ -101,7 +101,8 @@ class Layer:
 
     The record's fields (op, zp_in, in_h, ..., p2, reserved) are read from the one tuple
     the record unpacked into: an attribute each made every layer's attribute table about
-    450 B of a board's heap, for fields read at load time only."""
+    450 B of a board's heap. The lookup is slow, so the kernels read each field once per
+    call (verdant.engine.ops_python), not per output."""
 
     def __init__(self, index, fields):
         self.fields = fields

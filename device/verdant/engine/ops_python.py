@@ -3,7 +3,9 @@
 Every kernel takes a parsed Layer (verdant.engine.modelfile) and reads `src`, writes
 `dst`: indexable signed int8 sequences (array('b')) of at least the layer's input
 and output element counts. NHWC activations, OHWI filters. Runs under MicroPython
-and CPython; the viper backend reuses the requantization here.
+and CPython; the viper backend reuses the logistic and softmax table builders here. A
+Layer reads its fields through __getattr__ (verdant.engine.modelfile), so each kernel
+reads them once per call, never per output.
 """
 import array
 
