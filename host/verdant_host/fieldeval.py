@@ -239,7 +239,7 @@ def summary_line(name, r):
 
 
 SPLIT_NOTES = {
-    "test": "The test split of `data/greenlight/` (seed 89) was generated in session 7, kept out of the repository "
+    "test": "The test split of `data/greenlight/` (seed 107) was generated in session 8, kept out of the repository "
             "until the rules, detectors, normal band and site model were tuned, and measured once at the end: these "
             "are the honest figures.",
     "dev": "The dev split of `data/greenlight/` (seed 11) is what the rules, detectors and normal band were tuned "
@@ -254,6 +254,9 @@ SPLIT_NOTES = {
     "dev4": "The dev4 split of `data/greenlight/` (seed 71) was the test split of session 6, measured once at its "
             "end; from session 7 on it is tuned on beside dev, dev2 and dev3. Read these figures as optimistic; "
             "the test split's are the honest ones.",
+    "dev5": "The dev5 split of `data/greenlight/` (seed 89) was the test split of session 7, measured once at its "
+            "end; from session 8 on it is tuned on beside dev to dev4. Read these figures as optimistic; the test "
+            "split's are the honest ones.",
 }
 
 
