@@ -9,7 +9,8 @@ greenhouse does at this hour.)
 
 Early tiers (EARLY) do not wait for the full margin: a reading a little outside the band
 and moving away fast, for a short hold, is the fault's physics, not the weather: in the
-dark the air falling 1 C/h below the lowest the heating held (heating failure); CO2
+dark, after its first DUSK_S (the lamps-off drop the heating catches), the air falling 1 C/h
+below the lowest the heating held (heating failure); CO2
 rising 400 ppm/h (a valve stuck open doses at full capacity); CO2 in light falling
 30 ppm/h over an hour below its usual level while RH is not falling (dosing holds it
 there: dosing off; venting, which growers let CO2 fall for, dries the air). A board with
@@ -72,7 +73,13 @@ Pure logic: update(t, current, suspects) once per feature period returns alert p
      "values": {"air_temp_c": 11.2, "band_low": 15.5, "band_high": 24.1}}
 
 Memory: 2 days x 24 hourly (min, max) per watched quantity. A day is used once it has
-at least MIN_HOURS hours recorded, so a board's first day has no band and no alerts. The
+at least MIN_HOURS hours recorded, so a board's first day has no band and no alerts.
+Settling: a board started with nothing learned (a fresh install, `verdant forget-learned`, a
+refused file) reads its enclosure first; readings of its first SETTLE_S are judged but not
+recorded. A band that holds a learned hour (read back after a reboot) records from its first
+reading: a power cut does not blind it. The settling counts the time between updates (at most
+SETTLE_GAP_S each), not the clock, so a clock set during it neither ends nor stalls it; it is not
+kept in flash: a reboot before the band recorded an hour settles again. The
 day records survive a reboot or a power cut: verdant.learnedstate writes them to flash
 each hour and reads back those of today and the two days before at boot, so the band
 judges from the first step after a restart (a board whose file is missing, damaged or
@@ -146,6 +153,22 @@ ADOPT_DAYS = 2            # ... on this many days (one day's level may be a sunn
 LO, HI, SUM, FIRST, LAST, NEW = 0, 1, 2, 3, 4, 5   # NormalBand._co2_hour
 DARK_PAR = 5.0          # umol/m2/s: night (no sun, no lamps)
 BRIGHT_PAR = 50.0       # daylight or lamps: CO2 dosing time
+# A start with nothing learned (a fresh install, `verdant forget-learned`, a refused file): the board
+# reads its enclosure first, carried in from a van or a store room, and the enclosure takes the
+# greenhouse air's temperature with a time constant of some 15 min (a plastic box and its board in
+# slow air): 0.1 degC left of a 10 degC step after ln(100) = 4.6 of them, about 70 min. Readings of the
+# first SETTLE_S are judged and reported but not learned into the days (the lowest at any hour would
+# be the enclosure's). GreenLight's start state (16.5 degC, 90 %RH, 390 ppm) settles the same way: on
+# all 288 dev to dev5, train and site files the last reading more than 0.05 degC under the lowest of
+# its first day after 2 h came at most 60 min after the start.
+SETTLE_S = 4200
+SETTLE_GAP_S = 900      # a longer step between updates (a clock set forward, a gap) counts as this much
+DUSK_S = 1800           # the dark this new: the lamps' (or the sun's) heat just gone, the air drops until the
+                        # heating catches it (healthy GreenLight evenings, all tuned-on files: of the 397 drops of
+                        # more than 0.5 degC that turned back within the hour, 86 % were lowest within 30 min of
+                        # the dark); the cold early tier waits it out. With the settling, the first evening's
+                        # drop is the first day's lowest and a colder second evening's went 0.9 degC under it
+                        # (train 11); a heater that stopped keeps falling past it
 
 
 def _trend(rate):
@@ -254,6 +277,8 @@ class NormalBand:
         self._new_hours = self._new_days = 0
         self._new_day = -1
         self.night_hold = None  # a site model's (level, dip, settled-night dip) of the air its heating holds in the dark
+        self.settle_left = SETTLE_S  # s of readings still to pass before a start with nothing learned learns (0: learning)
+        self._settle_t = -1     # the last update's time while settling (the time between updates is counted, not the clock)
         self._night_steps = 0   # updates in a row under it and falling (NIGHT_HOLD)
         self._dark_since = -1   # time of the first update of this dark spell (-1 in light)
 
@@ -323,6 +348,27 @@ class NormalBand:
                 n += 1
         return n
 
+    def learned(self):
+        """True when a day record of the band holds an hour (learned here, or read back from flash)."""
+        for days in self.days.values():
+            for record in days:
+                if record.day is not None:
+                    for h in range(24):
+                        if record.lo[h] <= record.hi[h]:
+                            return True
+        return False
+
+    def _settle(self, t):
+        """Counts the settling time (SETTLE_S) of a start with nothing learned; it ends at once when the
+        band holds a learned hour (read back after a reboot: the enclosure is at the greenhouse air)."""
+        if self.learned():
+            self.settle_left = 0
+            return
+        dt = t - self._settle_t if self._settle_t >= 0 else 0
+        if dt > 0:
+            self.settle_left = max(0, self.settle_left - min(dt, SETTLE_GAP_S))
+        self._settle_t = t
+
     def _record(self, q, t, v):
         local = int(t) + int(self.settings["utc_offset_s"])
         day = local // DAY_S
@@ -337,11 +383,13 @@ class NormalBand:
         for typ in (WATCH[q][0], WATCH[q][2]):
             if typ in self.active:
                 frozen = True
-        if not frozen:
+        if not frozen and self.settle_left <= 0:
             days[-1].add((local % DAY_S) // HOUR_S, v)
 
     def update(self, t, current, suspects=()):
         events = []
+        if self.settle_left > 0:
+            self._settle(t)
         light = current.get("par_umol_m2_s")
         if light is None and current.get("light_lux") is not None:
             light = current["light_lux"] * LUX_TO_PAR
@@ -427,7 +475,7 @@ class NormalBand:
             return 0, None
         if q == "co2_ppm" and side == "low" and self.band_days(q, t) < CO2_LEVEL_DAYS:
             return 0, None  # a single morning's draw-down is no band: the next one differs with the light and the night
-        if q == "air_temp_c" and side == "low" and self._back_up(q, t, v):
+        if q == "air_temp_c" and side == "low" and (self._back_up(q, t, v) or t - self._dark_since < DUSK_S):
             return 0, None  # a heater that stopped does not warm the dark air back
         rate = self._rate(q, t, v, span)
         if rate is None or (-rate if side == "low" else rate) <= per_h:

@@ -440,3 +440,30 @@ def test_a_forgotten_file_makes_the_board_learn_from_scratch_say_so_and_write_an
     parts = bytearray(forgotten_file(T0 + REBOOT_AT))
     parts[6] = 1
     _assert_refused(_with_crc(parts), REBOOT_AT, "version 0, this firmware reads 2")
+
+
+def test_the_band_settles_after_a_fresh_start_or_a_forget_not_after_a_reboot_with_its_file():
+    # (verdant.normalband.SETTLE_S: the first readings of a start with nothing learned are the
+    # enclosure's, carried in from elsewhere; after a reboot with the file it is at the greenhouse air)
+    from verdant.normalband import SETTLE_S
+    from verdant_host.learned_forget import forgotten_file
+    fs, truth, _, _ = learned_flash()
+    hal, fresh = boot(MemFS(), 0, truth)   # installed at 00:00 on an empty flash
+    fresh.run(2 * HOUR)
+    today = fresh.alerts.band.days["air_temp_c"][-1]
+    assert fresh.alerts.band.settle_left == 0 and not today.has(0) and today.has(1)
+    hour = (REBOOT_AT % DAY) // HOUR       # 20: the reboot at 20:05
+    for name, flash in (("restored", fs.copy()), ("forgotten", fs.copy())):
+        if name == "forgotten":
+            flash.files[FILE] = bytearray(forgotten_file(T0 + REBOOT_AT - 60))
+        hal, application = boot(flash, REBOOT_AT, truth)
+        application.run(1800)
+        band = application.alerts.band
+        assert learned_lines(hal)[0]["learned"] == name
+        readings = [m for m in messages(hal) if m["k"] == "reading"]
+        assert len(readings) >= 5   # reported all the same
+        today = band.days["air_temp_c"][-1]
+        if name == "restored":      # a reboot: the first readings are learned, the hour is there
+            assert band.settle_left == 0 and today.has(hour)
+        else:                       # forgotten: 30 min of SETTLE_S passed, nothing learned yet
+            assert 0 < band.settle_left <= SETTLE_S - 1500 and not band.learned()
