@@ -38,14 +38,19 @@ from a CO2 that rose overnight was not held; venting is left to the band's full 
 Not when the light now is LIGHT_ROSE times the held half hour's mean: the sun out after a dull
 spell makes the crop draw CO2 down faster than dosing at its capacity adds it (dev4_site 18: PAR
 from 124 to 300, 35 ppm under the level it paused at); the light at dosing off rose at most 1.19x
-on the tuned-on splits (lamps, a brightening sky).
+on the tuned-on splits (lamps, a brightening sky). With a site model's set point (co2_hold), a level
+held more than its shortfall above it is not dosing's (dosing adds CO2 only under its set point):
+it is the night's CO2 the crop draws down (GreenLight dev5 00's day-1 morning: flat at 791 ppm for
+half an hour, set point 672, then on down), and its fall is no dosing off.
 
 With a site model (metadata night_hold, verdant_host.sitecontrol) the level the heating holds
 the air at in the dark is known, and how far under it the history's healthy evenings ever
-dipped while falling, in the first hour of the dark (lamps off) and in the settled night (a
-screen moving): the air in the dark further under it than that (x 3, at least 0.3 C) and
-still falling 1 C/h over 15 min, two readings in a row, raises
-cold_anomaly without waiting for the lowest of the last 2 days minus the early tier's margin.
+dipped while falling, while the air comes down to it (lamps off; a day set point, which the
+heating runs on a clock, held into the dark and then dropped to the night's: GreenLight dev5 20 fell
+3 C from 18:10, 1.4 h after dusk, 0.5 C under the level) and in the settled night, after an hour
+of dark and half an hour with the air within NIGHT_NEAR_C of the level (a screen moving): the air
+in the dark further under it than that (x 3, at least 0.3 C) and still falling 1 C/h over 15 min,
+two readings in a row, raises cold_anomaly without waiting for the lowest of the last 2 days minus the early tier's margin.
 
 With a site model (metadata co2_hold, verdant_host.sitecontrol) the CO2 set point the
 greenhouse's dosing holds in light is known: the median of the last three readings below it by
@@ -128,6 +133,11 @@ EARLY = {
 # A site model's night hold (adopt_night_hold): (fall per hour, over span_s, readings in a row,
 # dark this long (s) is the settled night: its own margin)
 NIGHT_HOLD = (1.0, 900, 2, 3600)
+# ... once the air has also been within NEAR_C above the night level for NEAR_S: warmer, the heating is still
+# on its day set point (it runs on a clock and can hold into the dark) or the air is coming down from it; the
+# heating (full power 1 C under its set point: its P-band) stops that fall and brings the air back within half
+# an hour of it coming near the level (GreenLight dev5 20: lowest 15 min after, back at the level after 30)
+NIGHT_NEAR_C, NIGHT_NEAR_S = 1.0, 1800
 WHOLE_DAY = ("air_temp_c",)
 KEEP_S = 3600           # readings kept for the rates: the longest span_s
 KEEP_STEP_S = 240       # at most one kept reading per this (about one per 5-minute step)
@@ -281,6 +291,7 @@ class NormalBand:
         self._settle_t = -1     # the last update's time while settling (the time between updates is counted, not the clock)
         self._night_steps = 0   # updates in a row under it and falling (NIGHT_HOLD)
         self._dark_since = -1   # time of the first update of this dark spell (-1 in light)
+        self._near_since = -1   # time the air in this dark spell came near the night level (-1 not yet)
 
     def adopt_site(self, hold):
         """A site model's CO2 set point held in light (metadata co2_hold: set_ppm, below_ppm,
@@ -313,9 +324,9 @@ class NormalBand:
 
     def adopt_night_hold(self, hold):
         """A site model's night hold (metadata night_hold: level_c, below_c, settled_below_c, from
-        verdant_host.sitecontrol): the air in the dark more than below_c (after an hour of dark,
-        settled_below_c) under level_c and still falling (NIGHT_HOLD) is a heater that stopped,
-        not an evening the heating catches."""
+        verdant_host.sitecontrol): the air in the dark more than below_c (after an hour of dark and
+        NIGHT_NEAR_S within NIGHT_NEAR_C of level_c: settled_below_c) under level_c and still falling
+        (NIGHT_HOLD) is a heater that stopped, not an evening the heating catches."""
         self.night_hold = None if hold is None else (float(hold["level_c"]), float(hold["below_c"]),
                                                      float(hold["settled_below_c"]))
 
@@ -564,6 +575,8 @@ class NormalBand:
                 hi = vi
         if n < HELD_MIN_READINGS or hi - lo > STEADY_RANGE_PPM:
             return None
+        if self.co2_hold is not None and lo > self.co2_hold[0] + self.co2_hold[1]:
+            return None  # dosing adds CO2 only under its set point: flat above it is the night's CO2 drawn down
         mid = self._median_recent("co2_ppm")
         if mid >= lo - HELD_DROP_PPM or mid >= band_low:
             return None
@@ -658,7 +671,12 @@ class NormalBand:
             return None
         per_h, span, steps, settle = NIGHT_HOLD
         level, below, settled_below = self.night_hold
-        if dark and t - self._dark_since >= settle:
+        if not dark or v > level + NIGHT_NEAR_C:
+            self._near_since = -1  # the evening's (or a late day set point's) fall to the night level is still to come
+        elif self._near_since < 0:
+            self._near_since = t
+        near = self._near_since >= 0 and t - self._near_since >= NIGHT_NEAR_S
+        if dark and t - self._dark_since >= settle and near:
             below = settled_below
         rate = self._rate(q, t, v, span) if dark and v < level - below else None
         self._night_steps = self._night_steps + 1 if rate is not None and -rate > per_h else 0

@@ -121,11 +121,11 @@ def own_days(data):
         ts = rows["ts"]
         day = ts // DAY_S
         hit = np.zeros(ts.size, dtype=bool)
-        settled = sitecontrol.dark_seconds(ts, rows["par_umol_m2_s"]) >= sitecontrol.NIGHT_SETTLE_S
         for d in np.unique(day):
             before = (day >= d - 2) & (day < d)
             hold = sitecontrol.night_hold(ts[before], cut(rows, before))[0] if before.any() else None
             if hold is not None:
+                settled = sitecontrol.settled_night(ts, rows["par_umol_m2_s"], rows["air_temp_c"], hold["level_c"])
                 margin = np.where(settled, hold["settled_below_c"], hold["below_c"])
                 hit |= (day == d) & (night_dips(rows, hold["level_c"]) > margin)
         fs = s["t0_unix"] + s["fault_start_s"] if s["fault"] else None
@@ -161,7 +161,7 @@ def main(argv=None):
         level = hold["level_c"]
         ts = rows["ts"]
         dips = night_dips(rows, level)
-        settled = sitecontrol.dark_seconds(ts, rows["par_umol_m2_s"]) >= sitecontrol.NIGHT_SETTLE_S
+        settled = sitecontrol.settled_night(ts, rows["par_umol_m2_s"], rows["air_temp_c"], level)
         margin = np.where(settled, hold["settled_below_c"], hold["below_c"])
         band_up = ts // DAY_S > ts[0] // DAY_S
         fs = s["t0_unix"] + s["fault_start_s"] if s["fault"] else None

@@ -15,7 +15,8 @@ changing set point: the 10th-90th percentile range over HELD_RANGE_PPM) gets non
 import numpy as np
 
 from verdant.features import LUX_TO_PAR
-from verdant.normalband import BRIGHT_PAR, DARK_PAR, NIGHT_HOLD, VENT_RH_FALL   # dosing time; night; RH falling this fast: venting
+# dosing time; night; RH falling this fast: venting; the settled night's air near the level
+from verdant.normalband import BRIGHT_PAR, DARK_PAR, NIGHT_HOLD, NIGHT_NEAR_C, NIGHT_NEAR_S, VENT_RH_FALL
 
 MARGIN = 1.5              # x the largest shortfall a history day had
 MIN_BELOW_PPM = 30.0      # 3-4 x a CO2 sensor's noise
@@ -68,25 +69,33 @@ def co2_hold(ts, readings, period=300):
 
 # The level the heating holds in the dark ("night_hold"), for the board's cold_anomaly (see night_hold).
 HOLD_PERCENTILE = 10.0    # of the dark hours' lowest readings: a low plateau, not one cold dip
-# the board's check: fall per hour over NIGHT_FALL_S, readings in a row, dark this long is the settled night
+# the board's check: fall per hour over NIGHT_FALL_S, readings in a row, dark and near the level this long is
+# the settled night
 NIGHT_FALL_PER_H, NIGHT_FALL_S, NIGHT_STEPS, NIGHT_SETTLE_S = NIGHT_HOLD
 NIGHT_HEADROOM = 3.0      # x the largest such departure the history had
 MIN_BELOW_C = 0.3         # 6 x an air sensor's noise (0.05 C)
 MIN_DARK_HOURS = 12       # dark hours in the history to know the level
 
 
-def dark_seconds(ts, light):
-    """Per reading: seconds since the first reading of its dark spell (-1 in light), as the board
-    counts them."""
-    out = np.full(len(ts), -1, dtype=np.int64)
-    start = None
+def settled_night(ts, light, temp, level):
+    """Per reading: True in the settled night as the board judges it (normalband.NIGHT_NEAR_S): dark
+    for NIGHT_SETTLE_S and the air in it within NIGHT_NEAR_C above level for NIGHT_NEAR_S (the day
+    set point can hold into the dark on a clock, and the fall from it is the evening's)."""
+    dark = np.zeros(len(ts), dtype=bool)
+    near = np.zeros(len(ts), dtype=bool)
+    dark_start = near_start = None
     for k in range(len(ts)):
         if light[k] < DARK_PAR:
-            start = ts[k] if start is None else start
-            out[k] = ts[k] - start
+            dark_start = ts[k] if dark_start is None else dark_start
+            if temp[k] > level + NIGHT_NEAR_C:
+                near_start = None
+            else:
+                near_start = ts[k] if near_start is None else near_start
         else:
-            start = None
-    return out
+            dark_start = near_start = None
+        dark[k] = dark_start is not None and ts[k] - dark_start >= NIGHT_SETTLE_S
+        near[k] = near_start is not None and ts[k] - near_start >= NIGHT_NEAR_S
+    return dark & near
 
 
 def night_hold(ts, readings, period=300):
@@ -98,10 +107,11 @@ def night_hold(ts, readings, period=300):
     still dip under it for a while: lamps switching off drop the air degrees in 10 minutes
     before the heating catches up, a screen moving lets cold air down. M: NIGHT_HEADROOM x the
     deepest such dip, measured as the board judges (NIGHT_STEPS readings in a row under L and
-    falling faster than NIGHT_FALL_PER_H over NIGHT_FALL_S), at least MIN_BELOW_C, in the
-    first NIGHT_SETTLE_S of the dark (M, lamps-off drops) and after it (N, the settled night: a
-    screen moving, a cold gust). A heater that stopped leaves the air falling on, toward the
-    outdoor temperature."""
+    falling faster than NIGHT_FALL_PER_H over NIGHT_FALL_S), at least MIN_BELOW_C, while the
+    air comes down to the level (M: the first NIGHT_SETTLE_S of the dark and the first NIGHT_NEAR_S
+    after the air came within NIGHT_NEAR_C of it, lamps-off drops and a day set point held into the
+    dark on a clock, then dropped) and after that (N, the settled night: a screen moving, a cold
+    gust). A heater that stopped leaves the air falling on, toward the outdoor temperature."""
     ts = np.asarray(ts, dtype=np.int64)
     temp, light = readings.get("air_temp_c"), _light(readings)
     if temp is None or light is None:
@@ -124,8 +134,8 @@ def night_hold(ts, readings, period=300):
         fall = (temp[k - back] - temp[k]) * 3600.0 / (ts[k] - ts[k - back])
         if fall > NIGHT_FALL_PER_H:
             under[k] = level - temp[k]
-    settled = dark_seconds(ts, light) >= NIGHT_SETTLE_S
-    worst = [0.0, 0.0]        # [first hour of the dark, settled night]
+    settled = settled_night(ts, light, temp, level)
+    worst = [0.0, 0.0]        # [coming down to the level, settled night]
     for k in range(NIGHT_STEPS - 1, len(ts)):
         run = under[k - NIGHT_STEPS + 1:k + 1]
         if ts[k] - ts[k - NIGHT_STEPS + 1] <= (NIGHT_STEPS - 1) * period + period // 2 and np.isfinite(run).all():

@@ -575,7 +575,8 @@ def night_hold_report(row):
     return lines + [
         "In the dark (%d hours) the heating holds the air at %.2f C (10th percentile of each dark hour's lowest "
         "reading). While falling (two readings in a row, over 1 C/h) the history's air went at most %.2f C under it "
-        "in the first hour of the dark (lamps switching off) and %.2f C in the settled night (a screen moving). On "
+        "while it came down to it (lamps switching off, a day set point dropped to the night's) and %.2f C in the "
+        "settled night, after an hour of dark and half an hour within 1 C above the level (a screen moving). On "
         "the board, the air in the dark more than %.2f C (settled night: %.2f C) under it, 3 x those and at least "
         "0.3, and still falling, two readings in a row, raises cold_anomaly (heating failure) at once." % (
             row["dark_hours"], row["level_c"], row["deepest_dip_c"], row["deepest_settled_dip_c"], row["below_c"],

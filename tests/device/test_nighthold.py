@@ -103,6 +103,35 @@ def test_healthy_evening_and_a_night_the_boiler_barely_holds_stay_quiet():
     assert raises(rows, HOLD) == []
 
 
+def test_a_day_set_point_held_into_the_dark_is_not_the_settled_night():
+    # the heating's day set point runs on a clock: 22 C held until 20:00, two hours into the dark,
+    # then the night's: the air falls 3 C/h and dips 0.5 C under the night level before the heating
+    # catches it (GreenLight dev5 20). Not the settled night (dark for an hour, but the air not yet
+    # half an hour within 1 C of the level): the first hour's margin (0.9) applies, not 0.3
+    rows = days(4, cold_night=False)
+    for d in range(4):
+        dusk = d * PER_DAY + 18 * 12
+        for k in range(36):
+            if k < 24:
+                temp = 22.0
+            elif k < 24 + 9:
+                temp = 22.0 - 0.25 * (k - 23)          # 22 -> 19.75 ... on down at 3 C/h
+            else:
+                temp = None
+            if temp is not None:
+                rows[dusk + 1 + k]["air_temp_c"] = temp
+        for k, temp in enumerate((19.0, 18.25, 17.5, 17.6, 17.9, 18.0)):
+            rows[dusk + 1 + 33 + k]["air_temp_c"] = temp
+    assert raises(rows, HOLD) == []
+    # the same night with the heater stopping after the air held the level for an hour: raised
+    # with the settled night's margin (under 17.7 and falling 1.5 C/h: the second such reading)
+    start = 2 * PER_DAY + 23 * 12
+    for k in range(24):
+        rows[start + k]["air_temp_c"] = NIGHT_C - 0.125 * k
+    got = raises(rows, HOLD)
+    assert got and got[0] == (start + 4, "cold_anomaly"), got
+
+
 def test_night_hold_metadata_is_checked_and_adopted():
     good = {"level_c": 17.5, "below_c": 0.9, "settled_below_c": 0.3}
     check_meta({"night_hold": good})

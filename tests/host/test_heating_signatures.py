@@ -50,7 +50,7 @@ def test_the_survey_replays_the_board_checks():
     hold, _ = sitecontrol.night_hold(history["ts"], history)
     rows, dusk = greenhouse()
     assert hold == {"level_c": 18.0, "below_c": 0.9, "settled_below_c": 0.3}, hold
-    settled = sitecontrol.dark_seconds(rows["ts"], rows["par_umol_m2_s"]) >= sitecontrol.NIGHT_SETTLE_S
+    settled = sitecontrol.settled_night(rows["ts"], rows["par_umol_m2_s"], rows["air_temp_c"], hold["level_c"])
     margin = np.where(settled, hold["settled_below_c"], hold["below_c"])
     band_up = rows["ts"] // 86400 > rows["ts"][0] // 86400
     night = int(np.argmax(band_up & (hs.night_dips(rows, hold["level_c"]) > margin)))
