@@ -19,6 +19,9 @@ learned.bin, little-endian, 1 348 bytes at most (a board with every part):
           last day (3 int32; the last four: verdant.normalband's following())    28 bytes
   crc     CRC-32 of everything before it (u32)
 
+A band read back with a learned hour learns from its first reading (verdant.normalband's settling
+of a start with nothing learned ends: the enclosure is at the greenhouse air).
+
 on_step(app, t) runs in every feature step: at the first one with a set clock, before the
 detectors, it reads the file back, in two passes: the first through a 64-byte buffer checks size
 and CRC, the second reads straight into the detectors' arrays (no file-sized buffer). Then, last
@@ -160,7 +163,7 @@ def restore(app, t):
         if offset != int(band.settings["utc_offset_s"]):
             why = "kept with utc_offset_s %d, now %d" % (offset, band.settings["utc_offset_s"])
         today = (t + offset) // _DAY_S
-        kept = usable = 0  # days restored; the most days before today a quantity's band uses now
+        kept = usable = hours = 0  # days restored; the most days before today a quantity's band uses now; hours learned
         for k in range(len(_BAND)):
             if not parts & (1 << k):
                 continue
@@ -187,6 +190,9 @@ def restore(app, t):
                 else:
                     record.day = last = day
                     kept += 1
+                    for h in range(24):
+                        if record.lo[h] <= record.hi[h]:
+                            hours += 1
                     if day < today and record.usable():
                         before += 1
             usable = max(usable, before)
@@ -195,6 +201,8 @@ def restore(app, t):
         if why is not None:
             _forget_band(band)
             payload["band"] = "refused: " + why
+        elif hours:
+            band.settle_left = 0  # learned here before: the enclosure is at the greenhouse air (normalband.SETTLE_S)
         payload["band_days"] = 0 if why is not None else usable
         dew = "none kept"
         if not parts & _DEW_PART:

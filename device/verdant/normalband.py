@@ -9,8 +9,8 @@ greenhouse does at this hour.)
 
 Early tiers (EARLY) do not wait for the full margin: a reading a little outside the band
 and moving away fast, for a short hold, is the fault's physics, not the weather: in the
-dark, after its first DUSK_S (the lamps-off drop the heating catches), the air falling 1 C/h
-below the lowest the heating held (heating failure); CO2
+dark, after its first DUSK_S (the lamps-off drop the heating catches: neither learned nor
+judged cold), the air falling 1 C/h below the lowest the heating held (heating failure); CO2
 rising 400 ppm/h (a valve stuck open doses at full capacity); CO2 in light falling
 30 ppm/h over an hour below its usual level while RH is not falling (dosing holds it
 there: dosing off; venting, which growers let CO2 fall for, dries the air). A board with
@@ -81,8 +81,8 @@ Memory: 2 days x 24 hourly (min, max) per watched quantity. A day is used once i
 at least MIN_HOURS hours recorded, so a board's first day has no band and no alerts.
 Settling: a board started with nothing learned (a fresh install, `verdant forget-learned`, a
 refused file) reads its enclosure first; readings of its first SETTLE_S are judged but not
-recorded. A band that holds a learned hour (read back after a reboot) records from its first
-reading: a power cut does not blind it. The settling counts the time between updates (at most
+recorded. verdant.learnedstate ends the settling when it reads back a learned hour (a reboot):
+a power cut does not blind the band. The settling counts the time between updates (at most
 SETTLE_GAP_S each), not the clock, so a clock set during it neither ends nor stalls it; it is not
 kept in flash: a reboot before the band recorded an hour settles again. The
 day records survive a reboot or a power cut: verdant.learnedstate writes them to flash
@@ -176,9 +176,11 @@ SETTLE_GAP_S = 900      # a longer step between updates (a clock set forward, a 
 DUSK_S = 1800           # the dark this new: the lamps' (or the sun's) heat just gone, the air drops until the
                         # heating catches it (healthy GreenLight evenings, all tuned-on files: of the 397 drops of
                         # more than 0.5 degC that turned back within the hour, 86 % were lowest within 30 min of
-                        # the dark); the cold early tier waits it out. With the settling, the first evening's
-                        # drop is the first day's lowest and a colder second evening's went 0.9 degC under it
-                        # (train 11); a heater that stopped keeps falling past it
+                        # the dark). The air is not learned then, nor judged cold: the band's lowest is the
+                        # level the heating holds, not how deep this evening's drop went before it caught it
+                        # (with the first evening's drop as the first day's lowest, a colder second evening's
+                        # went 0.9 degC under it, train 11); a heater that stopped keeps falling past it. Only
+                        # a dark spell that began after a reading in light: a start in the dark is no dusk
 
 
 def _trend(rate):
@@ -290,8 +292,10 @@ class NormalBand:
         self.settle_left = SETTLE_S  # s of readings still to pass before a start with nothing learned learns (0: learning)
         self._settle_t = -1     # the last update's time while settling (the time between updates is counted, not the clock)
         self._night_steps = 0   # updates in a row under it and falling (NIGHT_HOLD)
-        self._dark_since = -1   # time of the first update of this dark spell (-1 in light)
+        self._dark_since = -2   # time of the first update of this dark spell (-1 in light, -2 no light reading)
         self._near_since = -1   # time the air in this dark spell came near the night level (-1 not yet)
+        self._dusk = False      # this dark spell began right after a reading in light (not at a start, nor
+                                # after the light sensor's reading went missing)
 
     def adopt_site(self, hold):
         """A site model's CO2 set point held in light (metadata co2_hold: set_ppm, below_ppm,
@@ -359,27 +363,6 @@ class NormalBand:
                 n += 1
         return n
 
-    def learned(self):
-        """True when a day record of the band holds an hour (learned here, or read back from flash)."""
-        for days in self.days.values():
-            for record in days:
-                if record.day is not None:
-                    for h in range(24):
-                        if record.lo[h] <= record.hi[h]:
-                            return True
-        return False
-
-    def _settle(self, t):
-        """Counts the settling time (SETTLE_S) of a start with nothing learned; it ends at once when the
-        band holds a learned hour (read back after a reboot: the enclosure is at the greenhouse air)."""
-        if self.learned():
-            self.settle_left = 0
-            return
-        dt = t - self._settle_t if self._settle_t >= 0 else 0
-        if dt > 0:
-            self.settle_left = max(0, self.settle_left - min(dt, SETTLE_GAP_S))
-        self._settle_t = t
-
     def _record(self, q, t, v):
         local = int(t) + int(self.settings["utc_offset_s"])
         day = local // DAY_S
@@ -399,8 +382,10 @@ class NormalBand:
 
     def update(self, t, current, suspects=()):
         events = []
-        if self.settle_left > 0:
-            self._settle(t)
+        if self.settle_left > 0:  # (SETTLE_S) verdant.learnedstate ends it when it reads back a learned hour
+            if 0 <= self._settle_t < t:
+                self.settle_left = max(0, self.settle_left - min(t - self._settle_t, SETTLE_GAP_S))
+            self._settle_t = t
         light = current.get("par_umol_m2_s")
         if light is None and current.get("light_lux") is not None:
             light = current["light_lux"] * LUX_TO_PAR
@@ -412,9 +397,11 @@ class NormalBand:
         elif self._bright_since < 0:
             self._bright_since = t
         if not dark:
-            self._dark_since = -1
+            self._dark_since = -2 if light is None else -1
         elif self._dark_since < 0:
+            self._dusk = self._dark_since == -1
             self._dark_since = t
+        dusk = dark and self._dusk and t - self._dark_since < DUSK_S  # (DUSK_S) the air neither learned nor judged cold
         rh = current.get("rh_pct")
         steady_rh = False
         if rh is not None and "rh_pct" not in suspects:
@@ -442,12 +429,12 @@ class NormalBand:
                     # while the change looked like dosing off, expect more CO2 than dosing now holds
                     lo = hold[0] - hold[1]
                 when = "at any hour" if q in WHOLE_DAY else "at this hour"
-                low = v < lo - low_margin
+                low = v < lo - low_margin and not (dusk and q == "air_temp_c")
                 if q == "co2_ppm" and low and (not bright or (v >= DOSED_PPM and not self._fell(q, t))):
                     # CO2 is dosed by day; at dusk and night it falls on its own; held flat in light above the
                     # outdoor air's level it is a (new) set point, not dosing off (that draws it down)
                     low = False
-                early, rate = self._early(q, "low", t, v, lo - v, dark, bright and steady_rh)
+                early, rate = self._early(q, "low", t, v, lo - v, dark and not dusk, bright and steady_rh)
                 night = self._below_night_hold(q, t, v, dark)
                 dropped = None
                 if q == "co2_ppm" and held is None and steady_rh and 0 <= self._bright_since <= t - KEEP_S:
@@ -472,7 +459,8 @@ class NormalBand:
                 # no usable day (a restart, or days an alert kept out): the site model's set point alone
                 self._judge(t, low_type, False, 0, v > hold[0] - hold[1], events, reason if held is not None else "",
                             q, v, (hold[0] - hold[1], hold[0]), now=held is not None)
-            self._record(q, t, v)
+            if not (dusk and q == "air_temp_c"):  # the drop the heating has not caught yet is not its level
+                self._record(q, t, v)
         return events
 
     def _early(self, q, side, t, v, past, dark, bright):
@@ -486,7 +474,7 @@ class NormalBand:
             return 0, None
         if q == "co2_ppm" and side == "low" and self.band_days(q, t) < CO2_LEVEL_DAYS:
             return 0, None  # a single morning's draw-down is no band: the next one differs with the light and the night
-        if q == "air_temp_c" and side == "low" and (self._back_up(q, t, v) or t - self._dark_since < DUSK_S):
+        if q == "air_temp_c" and side == "low" and self._back_up(q, t, v):
             return 0, None  # a heater that stopped does not warm the dark air back
         rate = self._rate(q, t, v, span)
         if rate is None or (-rate if side == "low" else rate) <= per_h:

@@ -2,7 +2,7 @@
 # (fresh install, `verdant forget-learned`) first reads its enclosure, carried in colder than the
 # greenhouse; those readings are judged but not learned, so the lowest of the next two days is the
 # night the heating held and a heating failure is raised against it. A band holding learned hours
-# (read back after a reboot) learns from its first reading.
+# (read back after a reboot: verdant.learnedstate ends the settling) learns from its first reading.
 import math
 
 from verdant.normalband import SETTLE_GAP_S, SETTLE_S, DayRecord, NormalBand
@@ -80,18 +80,19 @@ def test_the_settling_lasts_settle_s_of_readings_not_of_the_clock():
     # set back: nothing counted, nothing learned
     band.update(T0 + 2 * STEP, row)
     assert band.settle_left == SETTLE_S - STEP - SETTLE_GAP_S
-    assert not band.learned()
+    assert not any(record.has(h) for record in band.days["air_temp_c"] for h in range(24))
     t = T0 + 2 * STEP
     while band.settle_left > 0:
         t += STEP
         band.update(t, row)
     band.update(t + STEP, row)
-    assert band.learned()
+    assert band.days["air_temp_c"][-1].has(((t + STEP) % 86400) // 3600)
 
 
-def test_a_band_with_learned_hours_learns_its_first_reading():
+def test_a_band_read_back_learns_its_first_reading_a_fresh_one_does_not():
     # a board that ran two days, rebooted: verdant.learnedstate reads its day records back into a
-    # new band before the first update (here copied the same way, array for array)
+    # new band before the first update (here copied the same way, array for array) and, as they
+    # hold learned hours, ends the settling (tests/device/test_learnedstate.py boots a board on them)
     before = NormalBand()
     run(before, [greenhouse(i) for i in range(2 * PER_DAY)])
     rebooted = NormalBand()
@@ -100,10 +101,11 @@ def test_a_band_with_learned_hours_learns_its_first_reading():
         new.day = old.day
         new.lo[:] = old.lo
         new.hi[:] = old.hi
+    rebooted.settle_left = 0
     cold = dict(greenhouse(0), air_temp_c=NIGHT_C - 0.7)   # a cold first reading after the reboot at 00:10
     rebooted.update(T0 + 2 * 86400 + 600, cold)
-    assert rebooted.settle_left == 0
-    assert abs(rebooted.days["air_temp_c"][-1].lo[0] - (NIGHT_C - 0.7)) < 1e-3   # learned: no settling after a reboot
+    # learned: neither settling nor a dusk (a start in the dark is none)
+    assert abs(rebooted.days["air_temp_c"][-1].lo[0] - (NIGHT_C - 0.7)) < 1e-3
     # the same reading on a band with nothing learned (fresh install, forgotten) is left out
     fresh = NormalBand()
     fresh.update(T0 + 2 * 86400 + 600, cold)
@@ -125,7 +127,10 @@ def test_a_lamps_off_plunge_deeper_than_the_first_evening_is_no_heating_failure(
     for day, depth in ((0, 0.3), (1, 1.2)):
         for k, temp in enumerate(evening(depth)):
             rows[day * PER_DAY + 18 * 12 + k]["air_temp_c"] = temp
-    assert run(NormalBand(), rows) == []
+    band = NormalBand()
+    assert run(band, rows) == []
+    # nor the band's lowest: that is the night the heating held, not the drop it had not caught yet
+    assert band.band("air_temp_c", T0 + 3 * 86400 - STEP)[0] > NIGHT_C - 0.3   # (its last 0.2 under, at 30 min)
     # the same without the first half hour of the dark left out: raised (what DUSK_S is for)
     import verdant.normalband as normalband
     kept = normalband.DUSK_S
@@ -134,7 +139,7 @@ def test_a_lamps_off_plunge_deeper_than_the_first_evening_is_no_heating_failure(
         normalband.DUSK_S = 0
         assert [typ for _, typ in run(NormalBand(), rows)] == ["cold_anomaly"]
         # a heater stopping at the third evening's lamps-off (the air down 3 C/h, no heating to catch
-        # it): raised, as soon as without the wait (it takes longer than the wait to leave the band)
+        # it): raised no later than without the wait (the band's lowest is the night's, not the drops')
         failure = 2 * PER_DAY + 18 * 12
         for k in range(failure, 3 * PER_DAY):
             rows[k]["air_temp_c"] = min(rows[k]["air_temp_c"], NIGHT_C + 1.5 - 3.0 * (k - failure) * STEP / 3600)
@@ -142,4 +147,4 @@ def test_a_lamps_off_plunge_deeper_than_the_first_evening_is_no_heating_failure(
     finally:
         normalband.DUSK_S = kept
     cold = [i for i, typ in run(NormalBand(), rows) if typ == "cold_anomaly"]
-    assert cold and cold[0] == without[0] and failure < cold[0] <= failure + 16, (cold, without, failure)
+    assert cold and cold[0] <= without[0] and failure < cold[0] <= failure + 12, (cold, without, failure)
