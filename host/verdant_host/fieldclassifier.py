@@ -16,9 +16,24 @@ Labels are symptoms (the alert types the board sends): too_cold, co2_low, co2_hi
   dosing off; vents stuck closed barely show in winter and are left out), each row of the fault window labelled with the symptom it shows
   against yesterday (SYMPTOMS); rows where the fault does not show yet are left out;
 - synthetic departures (depart) injected into the normal time.
-Whole greenhouses are held back (HELD_BACK); the alert rule (threshold, predictions in a
-row) is the most sensitive one that raises at most MAX_FALSE_ALARMS_PER_WEEK on their
-normal time with the firmware's own alert state machine (report.fast_alerts).
+The alert rule (threshold, predictions in a row) is set on every training greenhouse in
+turn (FOLDS: four models, each trained without a quarter of the greenhouses and scored on
+that quarter, ~18 held-back weeks instead of one quarter's 4.6): the most sensitive rule
+that raises at most MAX_FALSE_ALARMS_PER_WEEK on their normal time with the firmware's own
+alert state machine (report.fast_alerts). The shipped model is then trained the same way on
+all the greenhouses and carries that rule.
+
+Sets without a light sensor learn and raise too_cold only in the dark hours and co2_low
+only in the others (HOUR_GATES). Without light a dull day after a sunny one (4 degC cooler
+at 10:00, and normal) looks like a heating that fails by day, while a heating failure
+matters at night, when nothing else warms the air; and nobody doses CO2 in the dark: how
+fast the evening's CO2 falls once dosing stops depends on the wind and the vents (a
+training greenhouse fell to 490 ppm by 19:30 where it had held 734 the evening before), so a CO2
+drop against yesterday in the dark says nothing about the dosing. The board knows dark only
+from its clock: the hours of the clock (UTC, the board's Unix time) in which no training
+greenhouse without lamps saw daylight on any training day (dark_hours); the model file
+carries them as gates (metadata levels and label_gates, applied by verdant.alerts as for a
+site model: "reading below 1e6" in the hours a label may raise, "below -1e6" in the others).
 
     result = train("data/greenlight/train", "t_rh_co2_light", "models/sets/t_rh_co2_light")
 """
@@ -50,6 +65,13 @@ SYMPTOMS = {
 }
 SYMPTOM_FEATURES = ("air_temp_c_d24h", "co2_ppm_d24h")
 SYNTHETIC = ("too_cold", "co2_low", "co2_high")
+FOLDS = 4
+LIGHT = ("par_umol_m2_s", "light_lux")
+# Sets without light: label -> (the quantity its gate is written on, True: dark hours only /
+# False: daylight hours only). The gate's limits: every reading is below the first, none
+# below the second (degC or ppm).
+HOUR_GATES = {"too_cold": ("air_temp_c", True), "co2_low": ("co2_ppm", False)}
+GATE_OPEN, GATE_SHUT = 1.0e6, -1.0e6
 NEEDS = {"too_cold": "air_temp_c", "co2_low": "co2_ppm", "co2_high": "co2_ppm"}
 # a synthetic departure is labelled from this size on (smaller: left out, neither normal nor fault)
 VISIBLE = {"air_temp_c": 1.5, "co2_ppm": 80.0}
@@ -70,10 +92,47 @@ def feature_names(present, levels=False):
     return tuple(names)
 
 
-def held_back(index):
-    """Every fourth block of four scenarios (the fault types come in turn, the fourth of each
-    block is healthy): a quarter of the greenhouses, every kind of fault among them."""
-    return (index // 4) % 4 == 3
+def held_back(index, fold=3):
+    """Fold `fold` (0-3) holds back every fourth block of four scenarios, starting at block
+    `fold` (the fault types come in turn, the fourth of each block is healthy): a quarter of
+    the greenhouses, every kind of fault among them; the four folds hold back each greenhouse once."""
+    return (index // 4) % FOLDS == fold
+
+
+def dark_hours(scenarios):
+    """24 bools, one per hour of the board's clock (UTC): True when no greenhouse without
+    lamps saw daylight (PAR >= 5 umol/m2/s) in that hour on any of the split's days.
+    scenarios: load_scenarios' list."""
+    lit = np.zeros(24, dtype=bool)
+    for meta, ts, _, dark_rows in scenarios:
+        if dark_rows is None or meta.get("greenhouse", {}).get("lamps", True):
+            continue
+        np.logical_or.at(lit, (ts // 3600) % 24, ~dark_rows)
+    if lit.all():
+        raise ValueError("dark_hours: no greenhouse without lamps has a dark hour (is PAR in the CSVs?)")
+    return (~lit).tolist()
+
+
+def gate_meta(hours, gates=None):
+    """The metadata gating HOUR_GATES' labels to their hours (module docstring)."""
+    gates = HOUR_GATES if gates is None else gates
+    levels, label_gates = {}, {}
+    for label, (q, in_dark) in sorted(gates.items()):
+        low = [GATE_OPEN if d == in_dark else GATE_SHUT for d in hours]
+        if q in levels and levels[q]["low"] != low:
+            raise ValueError("gate_meta: %s's gate needs other hours on %s than another label's" % (label, q))
+        levels[q] = {"low": low, "high": [GATE_OPEN] * 24}
+        label_gates[label] = [q, "below"]
+    return {"levels": levels, "label_gates": label_gates}
+
+
+def _allowed(label, ts, hours, gates=None):
+    """Per row: may `label` be learned / raised here (always without a gate)."""
+    gates = HOUR_GATES if gates is None else gates
+    if hours is None or label not in gates:
+        return np.ones(len(ts), dtype=bool)
+    dark = np.asarray(hours, dtype=bool)[(np.asarray(ts, dtype=np.int64) // 3600) % 24]
+    return dark if gates[label][1] else ~dark
 
 
 def load_scenarios(folder, quantities):
@@ -121,8 +180,9 @@ def symptom_labels(fault, cols, present):
     return label
 
 
-def scenario_examples(meta, ts, readings, names, present):
-    """(x, y) from one training scenario's normal time and its real equipment fault."""
+def scenario_examples(meta, ts, readings, names, present, hours=None):
+    """(x, y) from one training scenario's normal time and its real equipment fault (with
+    hours, dark_hours: its too_cold rows only in the dark hours)."""
     steps, x, keep, cols = samples(ts, readings, names)
     t_rel = ts[steps] - ts[0]
     fault = meta["fault"]
@@ -136,6 +196,8 @@ def scenario_examples(meta, ts, readings, names, present):
     if fault in SYMPTOMS:
         label = symptom_labels(fault, cols, present)
         pick = faulty & (label > 0)   # rows where the fault does not show yet teach nothing
+        for name in HOUR_GATES:
+            pick &= (label != LABELS.index(name)) | _allowed(name, ts[steps], hours)
         xs.append(x[pick])
         ys.append(label[pick])
     return np.concatenate(xs), np.concatenate(ys)
@@ -193,9 +255,10 @@ def dark(light):
     return np.nan_to_num(par, nan=1e9) < 5.0
 
 
-def synthetic_examples(meta, ts, readings, names, present, rng, per_day=6, dark_rows=None):
+def synthetic_examples(meta, ts, readings, names, present, rng, per_day=6, dark_rows=None, hours=None):
     """(x, y) from synthetic departures injected into the scenario's normal time, each with
-    the day before it as history (the board needs yesterday for the d24h features)."""
+    the day before it as history (the board needs yesterday for the d24h features); with
+    hours (dark_hours), too_cold rows only in the dark hours."""
     kinds = [k for k in SYNTHETIC if NEEDS[k] in present]
     n = len(ts)
     normal_end = n if not meta["fault"] else meta["fault_start_s"] // PERIOD_S
@@ -215,6 +278,7 @@ def synthetic_examples(meta, ts, readings, names, present, rng, per_day=6, dark_
         vis = visible[steps]
         if kind == "co2_low" and dark_rows is not None:
             vis &= ~dark_rows[lo:hi][steps]   # nobody doses CO2 in the dark
+        vis &= _allowed(kind, ts[lo:hi][steps], hours)
         pick = keep & vis
         xs.append(x[pick])
         ys.append(np.full(int(pick.sum()), LABELS.index(kind), dtype=np.int64))
@@ -245,12 +309,27 @@ def scenario_probs(runner, ts, readings, names, mean, std):
     return ts[steps][keep], runner.predict(dataset.normalize(x[keep], mean, std))
 
 
-def rule_scores(held, rule):
+def gated(t, probs, hours, clear):
+    """probs as the board's gate sees them: outside its hours a gated label is no detection
+    (kept at `clear`, below the threshold but not gone, as verdant.alerts does)."""
+    if hours is None:
+        return probs
+    out = probs.copy()
+    for label in HOUR_GATES:
+        c = LABELS.index(label)
+        shut = ~_allowed(label, t, hours)
+        out[:, c] = np.where(shut & (probs[:, c] >= clear), clear, probs[:, c])
+    return out
+
+
+def rule_scores(held, rule, hours=None):
     """(false raises per week on normal time, faults alerted, faults, delays in minutes)
-    over held-back scenarios [(meta, t, probs)], as fieldeval counts them."""
+    over held-back scenarios [(meta, t, probs)], as fieldeval counts them; hours: the
+    too_cold gate (dark_hours) or None."""
     raises, normal_s, alerted, faults, delays = 0, 0, 0, 0, []
+    clear = report.firmware_alert_settings(rule[0], rule[1])["model_clear"]
     for meta, t, probs in held:
-        spans = report.fast_alerts(t, probs, rule[0], rule[1])
+        spans = report.fast_alerts(t, gated(t, probs, hours, clear), rule[0], rule[1])
         times = sorted(t[r] for _, r, _ in spans)
         t0 = meta["t0_unix"]
         if meta["fault"]:
@@ -272,13 +351,27 @@ def rule_scores(held, rule):
 RULES = [(th, c) for c in (2, 3, 4, 6, 9, 12) for th in (0.6, 0.7, 0.8, 0.9, 0.95, 0.98)]
 
 
-def choose_rule(held):
+def false_raises(held, rule, hours=None):
+    """["scenario NN label@day D hh:mm UTC", ...]: the rule's raises on held-back normal time."""
+    out = []
+    clear = report.firmware_alert_settings(rule[0], rule[1])["model_clear"]
+    for meta, t, probs in held:
+        end = meta["t0_unix"] + (meta["fault_start_s"] if meta["fault"] else meta["days"] * 86400)
+        for c, r, _ in report.fast_alerts(t, gated(t, probs, hours, clear), rule[0], rule[1]):
+            if t[r] < end:
+                s = int(t[r] - meta["t0_unix"])
+                out.append("scenario %02d %s@day %d %02d:%02d UTC" % (meta["index"], LABELS[c], s // 86400,
+                                                                     (t[r] // 3600) % 24, (t[r] // 60) % 60))
+    return out
+
+
+def choose_rule(held, hours=None):
     """The rule meeting the false-alarm bar with the most faults alerted, then the shortest
     median delay, then the strictest (a margin for greenhouses not seen); the strictest rule
     when none meets it. Returns (rule, scores)."""
     best = None
     for rule in RULES:
-        fa, alerted, faults, delays = rule_scores(held, rule)
+        fa, alerted, faults, delays = rule_scores(held, rule, hours)
         if fa > MAX_FALSE_ALARMS_PER_WEEK:
             continue
         key = (-alerted, float(np.median(delays)) if delays else 1e9, -rule[1], -rule[0])
@@ -286,54 +379,75 @@ def choose_rule(held):
             best = (key, rule, (fa, alerted, faults, delays))
     if best is None:
         rule = RULES[-1]
-        return rule, rule_scores(held, rule)
+        return rule, rule_scores(held, rule, hours)
     return best[1], best[2]
 
 
-def export(tflite_bytes, names, mean, std, rule, name):
+def export(tflite_bytes, names, mean, std, rule, name, hours=None, gates=None):
     """(model file bytes, export report): the site models' export with this classifier's
-    labels and window (both run on 5-minute rows)."""
+    labels and window (both run on 5-minute rows); hours (dark_hours) and gates (train's
+    "gates", default HOUR_GATES): the hour gates."""
     from verdant_host.sitemodel import export as export_model
-    return export_model(tflite_bytes, names, mean, std, rule, name, LABELS, WINDOW)
+    return export_model(tflite_bytes, names, mean, std, rule, name, LABELS, WINDOW,
+                        extra=gate_meta(hours, gates) if hours is not None else None)
 
 
-def train(folder, quantities, seed=1, epochs=30, say=None, levels=False):
-    """Train on the split's training greenhouses, choose the rule on the held-back ones.
-    Returns a dict: names, model bytes, tflite bytes, rule, held-back scores, counts."""
+def train(folder, quantities, seed=1, epochs=30, say=None, levels=False, night_only=None):
+    """Train on the split's greenhouses: the rule from FOLDS out-of-fold models, the returned
+    model on all of them. night_only (default: the set has no light sensor) gates too_cold to
+    the dark hours. Returns a dict: names, model bytes, tflite bytes, rule, held-back scores,
+    counts, dark hours (None without the gate)."""
     from verdant_host.train import Int8Runner
     say = say or (lambda m: None)
     present = list(quantities)
     names = feature_names(present, levels)
     scenarios = load_scenarios(folder, present)
-    rng = np.random.default_rng(seed)
-    xs, ys, n_train, n_held = [], [], 0, 0
+    if night_only is None:
+        night_only = not any(q in present for q in LIGHT)
+    gates = {label: g for label, g in HOUR_GATES.items() if NEEDS[label] in present} if night_only else {}
+    hours = dark_hours(scenarios) if gates else None
+    if hours is not None:
+        say("dark hours (UTC) %s; %s" % ([h for h in range(24) if hours[h]], ", ".join(
+            "%s only in the %s ones" % (label, "dark" if g[1] else "other") for label, g in sorted(gates.items()))))
+    examples = {}
     for meta, ts, readings, dark_rows in scenarios:
-        if held_back(meta["index"]):
-            n_held += 1
-            continue
-        n_train += 1
-        x, y = scenario_examples(meta, ts, readings, names, present)
-        xs.append(x)
-        ys.append(y)
-        synth = synthetic_examples(meta, ts, readings, names, present, rng, dark_rows=dark_rows)
+        # each greenhouse's synthetic departures from its own generator: the same in every fold
+        rng = np.random.default_rng([seed, meta["index"]])
+        parts = [scenario_examples(meta, ts, readings, names, present, hours)]
+        synth = synthetic_examples(meta, ts, readings, names, present, rng, dark_rows=dark_rows, hours=hours)
         if synth is not None:
-            xs.append(synth[0])
-            ys.append(synth[1])
-    x, y = np.concatenate(xs), np.concatenate(ys)
-    counts = np.bincount(y, minlength=len(LABELS)).tolist()
-    say("%d training greenhouses, %d examples per class %s" % (n_train, len(y), dict(zip(LABELS, counts))))
-    mean, std, tflite_bytes = fit(x, y, names, seed, epochs)
-    runner = Int8Runner(tflite_bytes)
+            parts.append(synth)
+        examples[meta["index"]] = (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+
+    def fit_on(indices):
+        x = np.concatenate([examples[i][0] for i in indices])
+        y = np.concatenate([examples[i][1] for i in indices])
+        return (x, y) + fit(x, y, names, seed, epochs)
+
     held = []
-    for meta, ts, readings, _ in scenarios:
-        if held_back(meta["index"]):
-            t, probs = scenario_probs(runner, ts, readings, names, mean, std)
-            held.append((meta, t, probs))
-    rule, (fa, alerted, faults, delays) = choose_rule(held)
+    for fold in range(FOLDS):
+        train_i = [m["index"] for m, _, _, _ in scenarios if not held_back(m["index"], fold)]
+        held_i = [m["index"] for m, _, _, _ in scenarios if held_back(m["index"], fold)]
+        if not train_i or not held_i:
+            continue
+        _, _, mean, std, tflite_bytes = fit_on(train_i)
+        runner = Int8Runner(tflite_bytes)
+        for meta, ts, readings, _ in scenarios:
+            if meta["index"] in held_i:
+                t, probs = scenario_probs(runner, ts, readings, names, mean, std)
+                held.append((meta, t, probs))
+        say("fold %d: %d greenhouses trained, %d held back" % (fold, len(train_i), len(held_i)))
+    rule, (fa, alerted, faults, delays) = choose_rule(held, hours)
+    say("rule p >= %.2f x %d on %d held-back greenhouses: %.2f false alarms/week %s" % (
+        rule[0], rule[1], len(held), fa, false_raises(held, rule, hours)))
     normal_weeks = sum((m["fault_start_s"] if m["fault"] else m["days"] * 86400) for m, _, _ in held) / WEEK_S
+    x, y, mean, std, tflite_bytes = fit_on([m["index"] for m, _, _, _ in scenarios])
+    counts = np.bincount(y, minlength=len(LABELS)).tolist()
+    say("%d greenhouses, %d examples per class %s" % (len(scenarios), len(y), dict(zip(LABELS, counts))))
     return {"names": names, "mean": mean, "std": std, "tflite": tflite_bytes, "rule": rule,
             "held_back_false_alarms_per_week": fa, "held_back_faults_alerted": alerted,
             "held_back_equipment_faults": faults,
             "held_back_median_delay_min": float(np.median(delays)) if delays else None,
-            "held_back_normal_weeks": normal_weeks, "train_scenarios": n_train, "held_back_scenarios": n_held,
-            "class_counts": counts}
+            "held_back_false_raises": false_raises(held, rule, hours),
+            "held_back_normal_weeks": normal_weeks, "train_scenarios": len(scenarios), "held_back_scenarios": len(held),
+            "class_counts": counts, "dark_hours": hours, "gates": gates}
