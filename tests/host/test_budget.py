@@ -27,9 +27,11 @@ X64_DATA_FACTOR = 1.87
 # detectors' state and the feature window in arrays, model layers' fields in one tuple;
 # docs/firmware.md#heap-budgets): 44 400 B on the frozen 32-bit port and 96 512 B on x64 from
 # source (47 488 and 100 928 B before), each bound about 1 KB of board heap above it, so a
-# regression that size fails here.
+# regression that size fails here. Session 8's normal-band settling and dusk state (a fresh
+# start's first 70 min, the first half hour of the dark) brought x64 to 98 528 B with MPY_DIR
+# set; the 32-bit bound still holds, so only the x64 one moves.
 DATA_32_MAX = 45400
-DATA_X64_MAX = 98500
+DATA_X64_MAX = 99000
 
 
 def heap_budget(board):
