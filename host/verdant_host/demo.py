@@ -11,43 +11,19 @@ Example:
     run_demo(speed=3600)        # about a minute for 48 simulated hours
 """
 import os
-import signal
 import sys
-import threading
 import time
 
 from verdant_host import paths, vboard_scenario
 from verdant_host.monitor import Monitor
+from verdant_host.monitor_serial import SignalFlags
 from verdant_host.monitor_view import clock as _clock
 from verdant_host.vboard_session import BoardSession, follow_until
 
 
-class _CtrlC:
-    """While following the board, Ctrl-C only sets a flag that the follow loop checks after
-    every read: a KeyboardInterrupt raised by the default handler inside a finalizer or a
-    callback is printed as ignored and lost, and the demo then ran on to its end."""
-
-    def __init__(self):
-        self.pressed = False
-        self._previous = None
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def _handler(self, signum, frame):
-        self.pressed = True
-
-    def check(self, monitor=None):
-        if self.pressed:
-            raise KeyboardInterrupt
-
-    def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-        if exc[0] is None:
-            self.check()  # a Ctrl-C during the reset or after the last read
+def _interrupted(flags):
+    if flags.received:
+        raise KeyboardInterrupt
 
 
 def run_demo(board="sim", model=None, speed=3600.0, days=2.0, fault="heating_failure", work_dir=None,
@@ -77,9 +53,13 @@ def run_demo(board="sim", model=None, speed=3600.0, days=2.0, fault="heating_fai
         say("demo: deployed in %.1f s; resetting the board at the scenario start" % (time.monotonic() - began))
         monitor = Monitor(db_path, out=out, reading_every_s=3 * 3600, board="vboard")
         import serial
-        with serial.Serial(session.port, timeout=0.1) as line, _CtrlC() as ctrl_c:
+        # Ctrl-C only sets a flag the follow loop checks after every read: a KeyboardInterrupt
+        # raised by the default handler inside a finalizer or a callback is printed as ignored and
+        # lost (the demo then ran on to its end), and an inherited SIG_IGN is replaced
+        with serial.Serial(session.port, timeout=0.1) as line, SignalFlags(("SIGINT",)) as ctrl_c:
             session.run_from_start()
-            follow_until(line, monitor, session.end_s, tick=ctrl_c.check)
+            follow_until(line, monitor, session.end_s, tick=lambda _: _interrupted(ctrl_c))
+        _interrupted(ctrl_c)  # a Ctrl-C during the reset or after the last read
         monitor.finish()
     except KeyboardInterrupt:
         say("demo: interrupted")

@@ -19,16 +19,20 @@ from verdant_host.port_lock import PortLock
 REOPEN_EVERY_S = 0.5
 
 
-class _Signals:
-    """SIGTERM/SIGHUP set .received (in the main thread only; elsewhere not installed)."""
+class SignalFlags:
+    """While entered, these signals (names; default SIGTERM and SIGHUP) only set .received to the
+    name of the last one, for the caller's loop to act on (installed in the main thread only;
+    elsewhere nothing changes)."""
 
-    def __init__(self):
+    def __init__(self, names=("SIGTERM", "SIGHUP")):
         self.received = None
+        self._names = names
         self._old = {}
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            for name in self._names:
+                sig = getattr(signal, name, None)
                 if sig is not None:
                     self._old[sig] = signal.signal(sig, self._handler)
         return self
@@ -78,7 +82,7 @@ def run_monitor(port, db_path=None, exit_on=None, duration=None, baudrate=115200
             raise VerdantError("monitor: cannot open %s (%s)" % (port, exc))
         say("monitor: watching %s (held: deploy and pull-logs wait until this monitor stops)" % port)
     deadline = None if duration is None else time.monotonic() + duration
-    signals = _Signals()
+    signals = SignalFlags()
     try:
         with signals:
             while deadline is None or time.monotonic() < deadline:
