@@ -21,7 +21,7 @@ from verdant_host.fieldeval import read_columns  # noqa: E402
 from verdant import normalband  # noqa: E402
 from verdant.normalband import KEEP_S, VENT_RH_FALL, NormalBand  # noqa: E402
 
-SPLITS = ("dev", "dev2", "dev3", "dev4", "dev5", "train")
+SPLITS = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "train")
 QUANTITIES = ("air_temp_c", "rh_pct", "co2_ppm", "par_umol_m2_s")
 
 

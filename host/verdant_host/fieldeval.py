@@ -239,7 +239,7 @@ def summary_line(name, r):
 
 
 SPLIT_NOTES = {
-    "test": "The test split of `data/greenlight/` (seed 107) was generated in session 8, kept out of the repository "
+    "test": "The test split of `data/greenlight/` (seed 127) was generated in session 9, kept out of the repository "
             "until the rules, detectors, normal band and site model were tuned, and measured once at the end: these "
             "are the honest figures.",
     "dev": "The dev split of `data/greenlight/` (seed 11) is what the rules, detectors and normal band were tuned "
@@ -256,6 +256,9 @@ SPLIT_NOTES = {
             "the test split's are the honest ones.",
     "dev5": "The dev5 split of `data/greenlight/` (seed 89) was the test split of session 7, measured once at its "
             "end; from session 8 on it is tuned on beside dev to dev4. Read these figures as optimistic; the test "
+            "split's are the honest ones.",
+    "dev6": "The dev6 split of `data/greenlight/` (seed 107) was the test split of session 8, measured once at its "
+            "end; from session 9 on it is tuned on beside dev to dev5. Read these figures as optimistic; the test "
             "split's are the honest ones.",
 }
 

@@ -42,7 +42,7 @@ SETS = model_choice.SETS
 LEVELS = {"t_rh": False, "t_rh_co2": False, "t_rh_co2_light": False, "t_rh_co2_lux": False}
 DEV_MAX_FALSE_ALARMS_PER_WEEK = 0.2
 DEV_MAX_HEALTHY_WARNINGS_PER_WEEK = 1.0
-DEV_SPLITS = tuple("data/greenlight/" + s for s in ("dev", "dev2", "dev3", "dev4", "dev5"))
+DEV_SPLITS = tuple("data/greenlight/" + s for s in ("dev", "dev2", "dev3", "dev4", "dev5", "dev6"))
 
 
 def headline(r):

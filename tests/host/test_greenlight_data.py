@@ -82,9 +82,9 @@ def test_corruption_is_deterministic_and_injects_each_sensor_fault():
     assert 3 <= jumps <= 6
 
 
-# folder -> the generator's split it was drawn from (dev2 to dev5 are the seed-29, 53, 71 and 89 draws of "test")
+# folder -> the generator's split it was drawn from (dev2 to dev6 are the seed-29, 53, 71, 89 and 107 draws of "test")
 @pytest.mark.parametrize("folder_name, split", [("test", "test"), ("dev", "dev"), ("dev2", "test"), ("dev3", "test"), ("dev4", "test"),
-                                                ("dev5", "test"), ("train", "train")])
+                                                ("dev5", "test"), ("dev6", "test"), ("train", "train")])
 def test_committed_data_matches_its_manifest(folder_name, split):
     folder = os.path.join(DATA, folder_name)
     if not os.path.exists(os.path.join(folder, "manifest.json")):
@@ -104,7 +104,7 @@ def test_committed_data_matches_its_manifest(folder_name, split):
         assert marked.count(meta["fault"]) * 300 == meta["fault_end_s"] - meta["fault_start_s"] if meta["fault"] else True
 
 
-@pytest.mark.parametrize("split, days", [("test", 7), ("dev", 4), ("dev2", 7), ("dev3", 7), ("dev4", 7), ("dev5", 7)])
+@pytest.mark.parametrize("split, days", [("test", 7), ("dev", 4), ("dev2", 7), ("dev3", 7), ("dev4", 7), ("dev5", 7), ("dev6", 7)])
 def test_site_histories_end_where_their_scenarios_begin(split, days):
     if not os.path.exists(os.path.join(DATA, split + "_site")):
         pytest.skip("no committed %s_site histories" % split)
