@@ -292,15 +292,29 @@ class App:
                 except Exception as exc:
                     self.stage_failed("output", exc)
         light = getattr(self.hal, "lightsleep", None) if self.settings["sleep"] in ("light", "deep") else None
-        sleep_until(self.hal.clock, target_t, int(self.settings["sleep_chunk_ms"]), light, self.feed, self.now)
+        wdt = getattr(self.hal, "watchdog", None)  # its own feed after each piece: no call through self.feed
+        sleep_until(self.hal.clock, target_t, int(self.settings["sleep_chunk_ms"]), light,
+                    None if wdt is None else wdt.feed, self.now, self._feed_failed)
 
     def feed(self):
         wdt = getattr(self.hal, "watchdog", None)
         if wdt is not None:
             try:
                 wdt.feed()
-            except Exception as exc:
-                self.report_error("watchdog", exc)
+            except Exception:  # unnamed: a named handler would put this frame on the heap each call (32-bit)
+                self._feed_again(wdt)
+
+    def _feed_again(self, wdt):
+        """A feed raised: once more, for its error text (and a fed watchdog if it passes)."""
+        try:
+            wdt.feed()
+        except Exception as exc:
+            self._feed_failed(exc)
+            return
+        self.report_error("watchdog", "a feed raised; the retry fed it")
+
+    def _feed_failed(self, exc):
+        self.report_error("watchdog", exc)
 
     def run(self, seconds=None):
         """Loop until `seconds` of board time have passed (forever when None)."""

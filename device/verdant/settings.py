@@ -21,7 +21,7 @@ DEFAULTS = {
     "safe_retry_max_s": 172800, # the back-off doubles per failed retry up to this
     "heartbeat_s": 3600,        # status line with health and memory
     "model_check_s": 60,        # how often model.bin is checked for a new version
-    "sleep_chunk_ms": 4000,     # longest sleep between watchdog feeds
+    "sleep_chunk_ms": 6000,     # longest sleep between watchdog feeds (each wake-up costs awake time)
     "log_records": 2000,
     "sleep": "none",            # none | light | deep (deep is treated as light, see docs)
 }
@@ -68,8 +68,8 @@ def merge(given, board, source="config"):
     if board.get("sleep_mode"):
         settings["sleep"] = board["sleep_mode"]
     watchdog_ms = board.get("watchdog_timeout_ms")
-    if watchdog_ms:
-        settings["sleep_chunk_ms"] = min(settings["sleep_chunk_ms"], watchdog_ms // 2)
+    if watchdog_ms:  # a quarter of the timeout (2 s on a Pico's 8 s) left for waking up and feeding
+        settings["sleep_chunk_ms"] = min(settings["sleep_chunk_ms"], watchdog_ms * 3 // 4)
     return settings, alerts, problems
 
 

@@ -219,8 +219,53 @@ def test_light_sleep_used_when_the_board_allows_it():
                                                           "watchdog_timeout_ms": 8000})
     hal.lightsleep = lambda ms: (calls.append(ms), hal.clock.sleep_ms(ms))
     start(application).run(HOUR)
-    assert calls and max(calls) <= 4000  # chunks no longer than half the watchdog timeout
+    assert calls and max(calls) <= 6000  # chunks no longer than 3/4 of the watchdog timeout
     assert sum(calls) >= HOUR * 1000 - 60 * 1000
+
+
+def test_the_watchdog_is_fed_within_its_timeout_across_long_light_sleeps():
+    hal, fs, stat, application = new_app(Truth(), board={"name": "x", "sleep_mode": "light",
+                                                          "watchdog_timeout_ms": 8000})
+    longest = [0]
+    def lightsleep(ms):
+        hal.clock.sleep_ms(ms)
+        gap = (hal.clock.ticks_ms() - hal.watchdog._last) & 0x3FFFFFFF  # since the last feed
+        longest[0] = max(longest[0], gap)
+        assert not hal.watchdog.expired(), gap
+    hal.lightsleep = lightsleep
+    start(application).run(6 * HOUR)
+    assert 4000 < longest[0] <= 6000, longest  # 3/4 of the timeout: 2 s left for waking up and feeding
+    assert not hal.watchdog.expired()
+
+
+class FailingWatchdog:
+    def __init__(self, fails):
+        self.fails, self.feeds = fails, 0
+
+    def feed(self):
+        if self.fails:
+            self.fails -= 1
+            raise OSError(5)
+        self.feeds += 1
+
+
+def test_a_watchdog_feed_that_raises_is_reported_and_the_loop_goes_on():
+    hal, fs, stat, application = new_app(Truth(), board={"name": "x", "sleep_mode": "light",
+                                                          "watchdog_timeout_ms": 8000})
+    hal.watchdog = FailingWatchdog(2)  # the first sensor read's feed and its retry
+    slept = []
+    def lightsleep(ms):
+        if not slept:
+            hal.watchdog.fails = 1  # the feed after the first piece of sleep
+        slept.append(ms)
+        hal.clock.sleep_ms(ms)
+    hal.lightsleep = lightsleep
+    start(application).run(HOUR)
+    errors = [m["p"] for m in decode_all(hal) if m["k"] == "error"]
+    assert [e["where"] for e in errors] == ["watchdog", "watchdog"], errors
+    assert errors[0]["error"] == errors[1]["error"] == "OSError: [Errno 5] EIO", errors
+    assert sum(slept) >= HOUR * 1000 - 60 * 1000  # the sleeps went on
+    assert hal.watchdog.feeds > 100 and len([m for m in decode_all(hal) if m["k"] == "reading"]) == 12
 
 
 def test_clock_set_back_restarts_the_window_and_the_loop_goes_on():

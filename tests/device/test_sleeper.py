@@ -37,3 +37,26 @@ def test_a_target_already_past_returns_at_once_without_sleeping():
     before = clock.now_ms()
     pieces, feeds = _sleep(clock, -5, 4000, light=True)
     assert (pieces, feeds, clock.now_ms()) == ([], [], before)
+
+
+def test_a_feed_that_raises_goes_to_feed_failed_and_the_sleep_goes_on():
+    clock = SimClock(start_s=1767225600)
+    start = clock.time_s()
+    failed = []
+    def feed():
+        if not failed:
+            raise OSError(5)
+    sleep_until(clock, start + 10, 4000, feed=feed, now=clock.time_s, feed_failed=failed.append)
+    assert clock.time_s() == start + 10
+    assert len(failed) == 1 and isinstance(failed[0], OSError)
+
+
+def test_without_feed_failed_a_feed_that_raises_goes_up():
+    clock = SimClock(start_s=1767225600)
+    def feed():
+        raise OSError(5)
+    try:
+        sleep_until(clock, clock.time_s() + 10, 4000, feed=feed, now=clock.time_s)
+    except OSError:
+        return
+    assert False, "no OSError"
