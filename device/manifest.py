@@ -13,7 +13,7 @@ package("verdant", files=[
     "safemode.py", "saferetry.py", "sampler.py", "sensors.py", "sensorfaults.py", "dewpointdrift.py", "learnedstate.py",
     # the app's parts: start-up, settings, model slot and metadata, status, output, sleep
     "modelmeta.py", "modelslot.py", "serialout.py", "settings.py", "sleeper.py", "startup.py",
-    "status.py", "warmstart.py",
+    "status.py", "sun.py", "warmstart.py",
     # MQTT out over Wi-Fi, the flash outbox while offline
     "mqtt.py", "mqtt_publish.py", "mqtt_topics.py", "outbox.py", "wifi.py",
     # sensor drivers

@@ -2,6 +2,8 @@
 BOARD ?= sim
 PORT ?=
 MODEL ?=
+LATITUDE ?=
+LONGITUDE ?=
 TRANSPORT ?= mpremote
 FIRMWARE ?=
 EXIT_ON ?=
@@ -16,7 +18,7 @@ vboard: setup
 	$(VERDANT) vboard --fs $(VBOARD_FS) --speed $(SPEED) --port-file build/vboard/port
 
 deploy: setup
-	$(VERDANT) deploy --board $(BOARD) --port "$(PORT)" --transport $(TRANSPORT) $(if $(MODEL),--model $(MODEL))
+	$(VERDANT) deploy --board $(BOARD) --port "$(PORT)" --transport $(TRANSPORT) $(if $(MODEL),--model $(MODEL)) $(if $(LATITUDE),--latitude $(LATITUDE) --longitude $(LONGITUDE))
 
 monitor: setup
 	$(VERDANT) monitor --port "$(PORT)" $(if $(EXIT_ON),--exit-on $(EXIT_ON)) $(if $(MQTT),--mqtt $(MQTT))

@@ -137,11 +137,23 @@ def _fmt(x):
     return number_text(x) if isinstance(x, (int, float)) else str(x)
 
 
-class AlertEngine:
-    """All alerts of one board. overrides: the board config's "alerts" object."""
+def gates_note(sun_gates, site):
+    """What a model's sun gates follow on this board, for the status line and the replay
+    (None without sun gates): the sun at the board's place, or the model's clock hours."""
+    if not sun_gates:
+        return None
+    if site is None:
+        return "clock hours of the training site (set latitude_deg/longitude_deg for sun-based gates)"
+    return "sun at %.2f, %.2f" % (site[0], site[1])
 
-    def __init__(self, overrides=None, sensor_of=None, detectors=True):
+
+class AlertEngine:
+    """All alerts of one board. overrides: the board config's "alerts" object. site:
+    (latitude_deg, longitude_deg) of the board's place, or None (verdant.settings)."""
+
+    def __init__(self, overrides=None, sensor_of=None, detectors=True, site=None):
         self.rules, self.settings = load_rules(overrides)
+        self.site = site
         self.faults = self.band = None
         if detectors:  # left out in safe mode: the rules alone, imported and run in the least memory
             from verdant.sensorfaults import SensorFaults
@@ -162,6 +174,9 @@ class AlertEngine:
         self._model_states = {}
         self._gates = {}             # model label -> (quantity, "below"/"above", 24 hourly limits)
         self._meta = None            # the metadata the gates' limits are kept in (shifted in place by _follow_co2)
+        self._sun_gates = {}         # model label -> True: only while the sun is up, False: only while down
+        self._sun_t = None           # the time the sun was last asked about (once per feature step) ...
+        self._sun_is_up = False      # ... and the answer
 
     def adopt_model(self, meta):
         """Take a model's own detection threshold and debounce (metadata alert_threshold,
@@ -180,6 +195,10 @@ class AlertEngine:
             band.adopt_site(meta.get("co2_hold"))  # the CO2 set point its dosing holds, or none
             band.adopt_night_hold(meta.get("night_hold"))  # the air its heating holds in the dark, or none
         self._gates = {}
+        self._sun_gates = {}
+        for label, side in (meta.get("sun_gates") or {}).items():
+            self._sun_gates[label] = side == "up"
+        self._sun_t = None
         levels = meta.get("levels") or {}
         for label, (q, side) in (meta.get("label_gates") or {}).items():
             pair, key = levels[q], "low" if side == "below" else "high"
@@ -197,6 +216,9 @@ class AlertEngine:
         """A site model's label counts only while its quantity is outside what the site's history
         held at this hour (+-1 h): a change faster than forecast that brings the air back into its
         usual range (vents or screens taking a warm morning's surplus away) is no fault."""
+        if self.site is not None and label in self._sun_gates:
+            # the sun at the board's place replaces the hourly gate (the training site's clock hours)
+            return self._sun_up(t) == self._sun_gates[label]
         gate = self._gates.get(label)
         if gate is None:
             return True
@@ -206,6 +228,20 @@ class AlertEngine:
             return False
         limit = limits[(t // 3600) % 24]
         return v < limit if side == "below" else v > limit
+
+    def _sun_up(self, t):
+        """Is the sun up at the board's place at firmware time t: worked out once per time
+        asked (the labels of one prediction share it), not per label."""
+        if t != self._sun_t:
+            from verdant.hal import FIRMWARE_EPOCH
+            from verdant.sun import sun_up
+            self._sun_is_up = sun_up(t, self.site[0], self.site[1], FIRMWARE_EPOCH)
+            self._sun_t = t
+        return self._sun_is_up
+
+    def gates_note(self):
+        """gates_note for the adopted model on this board."""
+        return gates_note(self._sun_gates, self.site)
 
     def active(self):
         """Sorted list of the active alert types."""

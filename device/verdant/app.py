@@ -50,11 +50,14 @@ class App:
         self.lines_sent = self.errors = self.output_failures = 0
         self.boot_counter, self.boot_count = boot_counter, boot_count
         self.safe_mode, self.safe_reason = bool(safe_mode), safe_mode or None
+        site = None  # the board's place: a model's sun gates follow the sun there
+        if self.settings["latitude_deg"] is not None:
+            site = (self.settings["latitude_deg"], self.settings["longitude_deg"])
         try:
-            self.alerts = AlertEngine(alert_overrides, detectors=not self.safe_mode)
+            self.alerts = AlertEngine(alert_overrides, detectors=not self.safe_mode, site=site)
         except ValueError as exc:
             self.problems.append("alerts: %s; default rules used" % exc)
-            self.alerts = AlertEngine(detectors=not self.safe_mode)
+            self.alerts = AlertEngine(detectors=not self.safe_mode, site=site)
         self.now = firmware_clock(hal.clock)  # board time in firmware seconds
         self.started_at = self.now()
         self.healthy_reported = False
@@ -158,6 +161,9 @@ class App:
             self.features = self._plain_features()
         else:
             self.alerts.adopt_model(engine.meta)
+            note = self.alerts.gates_note()
+            if note is not None:  # never silently on the training site's clock hours
+                self.send("status", {"gates": note})
             self.features = FeatureState.for_model(engine.meta, self._also, self.settings["utc_offset_s"],
                                                    getattr(engine, "quantize_value", None))
         self.features.clock_valid = self.clock_valid

@@ -12,6 +12,7 @@ import json
 
 from verdant.drivers.base import crc8_dallas
 from verdant.quantities import of_driver
+from verdant.settings import LOCATION_RANGES, location_problem
 # the fitted sensors live in verdant.sensors (kept while the app runs; this module is dropped
 # after the start, verdant.startup.BOOT_ONLY_MODULES); names kept here for callers of old
 from verdant.sensors import DRIVERS, Sensor, _rom_bytes, build_sensors  # noqa: F401
@@ -26,8 +27,8 @@ PORT_SLEEP_MODES = {"esp32": ("none", "light", "deep"), "rp2": ("none", "light")
 PORT_MAX_WATCHDOG_MS = {"esp32": 3600000, "rp2": 8388, "unix": 3600000}
 
 _TOP_KEYS = ("name", "description", "port", "arch", "micropython", "heap_bytes", "model_limits", "i2c", "adc_pins",
-             "onewire_pin", "dht_pin", "sensors", "watchdog_timeout_ms", "sleep_mode")
-_OPTIONAL_TOP = ("description", "heap_bytes")
+             "onewire_pin", "dht_pin", "sensors", "watchdog_timeout_ms", "sleep_mode", "latitude_deg", "longitude_deg")
+_OPTIONAL_TOP = ("description", "heap_bytes", "latitude_deg", "longitude_deg")
 _SENSOR_KEYS = ("name", "driver", "bus", "address", "pin", "period_s", "quantities", "options")
 
 
@@ -110,6 +111,12 @@ def load_board(config, source=None):
         c.int_in("model_limits." + k, limits[k], 1024, 1 << 30)
     c.int_in("watchdog_timeout_ms", config["watchdog_timeout_ms"], 1000, PORT_MAX_WATCHDOG_MS[port])
     c.one_of("sleep_mode", config["sleep_mode"], PORT_SLEEP_MODES[port])
+    for key in LOCATION_RANGES:  # the site's place: sun gates (verdant.settings)
+        if key in config and location_problem(key, config[key]):
+            c.fail(key, location_problem(key, config[key]))
+    if ("latitude_deg" in config) != ("longitude_deg" in config):
+        c.fail("latitude_deg" if "latitude_deg" not in config else "longitude_deg",
+               "missing: latitude_deg and longitude_deg go together")
     pins = {}  # pin -> key that uses it, to catch a pin wired twice
 
     def claim(key, pin):

@@ -14,6 +14,11 @@ A model file's metadata is a JSON object; every key is optional for the engine a
   levels, label_gates  site models: {quantity: {"low": 24 numbers, "high": 24 numbers}} (the
                      history's range per hour of the day, +-1 h) and {label: [quantity,
                      "below"|"above"]}: the label alerts only while the quantity is beyond it
+  sun_gates          {label: "down"|"up"}: the label alerts only while the sun is down (below
+                     verdant.sun.SUN_UP_DEG) / up at the board's place (settings latitude_deg,
+                     longitude_deg); on a board without a place the label's levels/label_gates
+                     (the training site's clock hours) apply instead, so a model with sun_gates
+                     carries both
   co2_hold           site models: {"set_ppm": number, "below_ppm": number > 0} (verdant.normalband)
   night_hold         site models: {"level_c": number, "below_c": number > 0, "settled_below_c":
                      number > 0} (verdant.normalband)
@@ -79,6 +84,8 @@ def check_meta(meta, inputs=None, outputs=None):
         _check_habits(meta["sensor_habits"])
     if "label_gates" in meta or "levels" in meta:
         _check_gates(meta)
+    if "sun_gates" in meta:
+        _check_sun_gates(meta)
     if "co2_hold" in meta:
         hold = meta["co2_hold"]
         if not (isinstance(hold, dict) and _is_number(hold.get("set_ppm")) and _is_number(hold.get("below_ppm"))
@@ -134,6 +141,18 @@ def _check_gates(meta):
         if not (isinstance(gate, list) and len(gate) == 2 and gate[0] in levels and gate[1] in ("below", "above")):
             raise ValueError("metadata label_gates.%s: expected [a quantity of levels, \"below\" or \"above\"], "
                              "got %r" % (label, gate))
+
+
+def _check_sun_gates(meta):
+    gates = meta["sun_gates"]
+    if not isinstance(gates, dict):
+        raise ValueError("metadata sun_gates: expected an object {label: \"down\" or \"up\"}, got %r" % (gates,))
+    labels = meta.get("labels") or ()
+    for label, side in gates.items():
+        if labels and label not in labels:
+            raise ValueError("metadata sun_gates.%s: not one of the model's labels" % label)
+        if side not in ("down", "up"):
+            raise ValueError("metadata sun_gates.%s: expected \"down\" or \"up\", got %r" % (label, side))
 
 
 def model_fits(meta, fitted):

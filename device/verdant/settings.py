@@ -6,6 +6,12 @@ problems, one text per bad key; a bad key is ignored (its default runs) and the 
 sends one error line per problem. So a typo in config.json costs that one setting,
 not the board.
 
+The site's place (latitude_deg, longitude_deg: degrees, north and east positive) comes
+from config.json or else from the board config; with it, a model's sun gates follow the
+sun there (verdant.sun, verdant.alerts); without it (None) they fall back to the model's
+clock hours and the status line says so. The two go together: one without the other, or
+one out of range, is a problem naming the key and the board runs without a place.
+
 Example:
     settings, alerts, problems = merge({"heartbeat_s": 600, "log_sise": 10}, board)
     problems   # ["config: unknown key 'log_sise' ignored (known: ...)"]
@@ -24,7 +30,10 @@ DEFAULTS = {
     "sleep_chunk_ms": 6000,     # longest sleep between watchdog feeds (each wake-up costs awake time)
     "log_records": 2000,
     "sleep": "none",            # none | light | deep (deep is treated as light, see docs)
+    "latitude_deg": None,       # the site's place for sun gates (None: the model's clock hours)
+    "longitude_deg": None,
 }
+LOCATION_RANGES = {"latitude_deg": (-90.0, 90.0), "longitude_deg": (-180.0, 180.0)}
 # (lowest, highest) for the integer settings
 _RANGES = {
     "feature_period_s": (1, 86400), "feature_window": (1, 288), "utc_offset_s": (-50400, 50400),
@@ -35,8 +44,19 @@ _RANGES = {
 SLEEP_MODES = ("none", "light", "deep")
 
 
+def location_problem(key, value):
+    """None when value is a latitude_deg / longitude_deg in range, else what is wrong."""
+    low, high = LOCATION_RANGES[key]
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not low <= value <= high:
+        return "expected degrees %g..%g (%s positive), got %r" % (low, high, "north" if key == "latitude_deg" else "east",
+                                                                  value)
+    return None
+
+
 def _check(key, value):
     """None when value is fine for key, else what is wrong."""
+    if key in LOCATION_RANGES:
+        return location_problem(key, value)
     if key == "sleep":
         return None if value in SLEEP_MODES else "expected one of %s, got %r" % (", ".join(SLEEP_MODES), value)
     low, high = _RANGES[key]
@@ -49,6 +69,7 @@ def merge(given, board, source="config"):
     """(settings, alert overrides or None, problems) from the given settings and the board."""
     settings = dict(DEFAULTS)
     problems = []
+    place_refused = False
     alerts = board.get("alerts")
     if given is not None and not isinstance(given, dict):
         problems.append("%s: expected an object, got %s; running on defaults" % (source, type(given).__name__))
@@ -62,11 +83,24 @@ def merge(given, board, source="config"):
             continue
         why = _check(key, value)
         if why is not None:
-            problems.append("%s: %s: %s; default %r used" % (source, key, why, DEFAULTS[key]))
+            if key in LOCATION_RANGES:
+                problems.append("%s: %s: %s; no place: sun gates on the model's clock hours" % (source, key, why))
+                place_refused = True
+            else:
+                problems.append("%s: %s: %s; default %r used" % (source, key, why, DEFAULTS[key]))
             continue
         settings[key] = value
     if board.get("sleep_mode"):
         settings["sleep"] = board["sleep_mode"]
+    if settings["latitude_deg"] is None and settings["longitude_deg"] is None:
+        for key in LOCATION_RANGES:  # the board config's place (load_board checked it)
+            settings[key] = board.get(key)
+    if (settings["latitude_deg"] is None) != (settings["longitude_deg"] is None):
+        if not place_refused:  # (a refused key was said above)
+            problems.append("%s: latitude_deg and longitude_deg go together, got only %s; no place: sun gates "
+                            "on the model's clock hours" % (source, "latitude_deg" if settings["longitude_deg"] is None
+                                                            else "longitude_deg"))
+        settings["latitude_deg"] = settings["longitude_deg"] = None
     watchdog_ms = board.get("watchdog_timeout_ms")
     if watchdog_ms:  # a quarter of the timeout (2 s on a Pico's 8 s) left for waking up and feeding
         settings["sleep_chunk_ms"] = min(settings["sleep_chunk_ms"], watchdog_ms * 3 // 4)

@@ -287,13 +287,22 @@ def check_board(board_link, config, tool_abi=None):
 
 def deploy(board, port, model_path, transport="mpremote", build_dir=None, reset=True, main_py=None,
            dist_dir=None, progress=None, baudrate=115200, manifest_path=None, clock=time.time,
-           forget_learned=False):
+           forget_learned=False, place=None):
     """Deploy to the board on `port`. Returns a DeployReport; raises VerdantError.
 
     progress(remote_path, bytes_done, bytes_total) is called while files are written;
     clock() gives the Unix time the board's RTC is set to; forget_learned: the board also
-    forgets what its detectors learned (verdant_host.learned_forget), after the install."""
+    forgets what its detectors learned (verdant_host.learned_forget), after the install;
+    place: (latitude_deg, longitude_deg) written into the board config (the site's place for
+    a model's sun gates), checked like the rest of it."""
     config = load_board_config(board)
+    if place is not None:
+        from verdant.board import BoardConfigError, load_board
+        try:
+            config = load_board(dict(config, latitude_deg=place[0], longitude_deg=place[1]),
+                                source="--latitude/--longitude")
+        except BoardConfigError as exc:
+            raise VerdantError("deploy: %s" % exc)
     with open(model_path, "rb") as f:
         model_bytes = f.read()
     from verdant_host.model_choice import for_board  # a model the board's sensors can feed, or none
@@ -307,6 +316,14 @@ def deploy(board, port, model_path, transport="mpremote", build_dir=None, reset=
     report = DeployReport()
     if model_note:
         report.notes.append(model_note)
+    if model_bytes is not None:
+        from verdant.alerts import gates_note
+        from verdant.engine.modelfile import parse
+        place_set = config.get("latitude_deg") is not None
+        note = gates_note(parse(model_bytes).meta.get("sun_gates"),
+                          (config["latitude_deg"], config["longitude_deg"]) if place_set else None)
+        if note:  # the model's sun gates: on the board's place, or said to fall back
+            report.notes.append("model gates: " + note)
     # compiled before connecting: a board whose watchdog runs must not wait on mpy-cross
     files, notes = plan_files(config, build_dir, main_py, dist_dir, manifest_path=manifest_path)
     report.notes += notes

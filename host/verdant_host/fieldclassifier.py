@@ -29,11 +29,16 @@ at 10:00, and normal) looks like a heating that fails by day, while a heating fa
 matters at night, when nothing else warms the air; and nobody doses CO2 in the dark: how
 fast the evening's CO2 falls once dosing stops depends on the wind and the vents (a
 training greenhouse fell to 490 ppm by 19:30 where it had held 734 the evening before), so a CO2
-drop against yesterday in the dark says nothing about the dosing. The board knows dark only
-from its clock: the hours of the clock (UTC, the board's Unix time) in which no training
-greenhouse without lamps saw daylight on any training day (dark_hours); the model file
-carries them as gates (metadata levels and label_gates, applied by verdant.alerts as for a
-site model: "reading below 1e6" in the hours a label may raise, "below -1e6" in the others).
+drop against yesterday in the dark says nothing about the dosing. Dark is where the sun is
+down (verdant.sun, the board's own function): the rows too_cold is learned on are those
+with the sun down at the data's site (fieldeval.GREENLIGHT_SITE), co2_low's those with it
+up, and the model file says so (metadata sun_gates {"too_cold": "down", "co2_low": "up"}),
+so a board at another latitude, longitude or season judges them by its own sun. A board
+without a place falls back to the training site's clock: the hours (UTC, the board's Unix
+time) in which no training greenhouse without lamps saw daylight on any training day
+(dark_hours), carried too as metadata levels and label_gates (applied by verdant.alerts as
+for a site model: "reading below 1e6" in the hours a label may raise, "below -1e6" in the
+others). train(..., sun_site=None) learns and gates on those clock hours alone, as before.
 
     result = train("data/greenlight/train", "t_rh_co2_light", "models/sets/t_rh_co2_light")
 """
@@ -42,8 +47,9 @@ import os
 import numpy as np
 
 from verdant.features import LUX_TO_PAR
+from verdant.sun import sun_up
 from verdant_host import dataset, report
-from verdant_host.fieldeval import GRACE_S, load_manifest, read_columns
+from verdant_host.fieldeval import GRACE_S, GREENLIGHT_SITE, load_manifest, read_columns
 
 PERIOD_S = 300
 WINDOW = 1
@@ -126,12 +132,38 @@ def gate_meta(hours, gates=None):
     return {"levels": levels, "label_gates": label_gates}
 
 
+def sun_meta(gates=None):
+    """The metadata gating HOUR_GATES' labels to the sun: {"sun_gates": {label: "down"|"up"}}."""
+    gates = HOUR_GATES if gates is None else gates
+    return {"sun_gates": {label: "down" if in_dark else "up" for label, (_, in_dark) in sorted(gates.items())}}
+
+
+_SUN_DOWN = {}   # (site, t) -> the sun is down there then: the same grid times recur in every scenario
+
+
+def sun_down_rows(ts, site):
+    """Per row: is the sun down at site (latitude, longitude) at these Unix times (verdant.sun,
+    the board's own function)."""
+    out = np.empty(len(ts), dtype=bool)
+    for i, t in enumerate(np.asarray(ts, dtype=np.int64).tolist()):
+        key = (site, t)
+        down = _SUN_DOWN.get(key)
+        if down is None:
+            down = _SUN_DOWN[key] = not sun_up(t, site[0], site[1])
+        out[i] = down
+    return out
+
+
 def _allowed(label, ts, hours, gates=None):
-    """Per row: may `label` be learned / raised here (always without a gate)."""
+    """Per row: may `label` be learned / raised here (always without a gate). hours: the gate,
+    24 bools (dark_hours: the clock hours) or a (latitude, longitude) site: the sun there."""
     gates = HOUR_GATES if gates is None else gates
     if hours is None or label not in gates:
         return np.ones(len(ts), dtype=bool)
-    dark = np.asarray(hours, dtype=bool)[(np.asarray(ts, dtype=np.int64) // 3600) % 24]
+    if isinstance(hours, tuple):
+        dark = sun_down_rows(ts, hours)
+    else:
+        dark = np.asarray(hours, dtype=bool)[(np.asarray(ts, dtype=np.int64) // 3600) % 24]
     return dark if gates[label][1] else ~dark
 
 
@@ -182,7 +214,7 @@ def symptom_labels(fault, cols, present):
 
 def scenario_examples(meta, ts, readings, names, present, hours=None):
     """(x, y) from one training scenario's normal time and its real equipment fault (with
-    hours, dark_hours: its too_cold rows only in the dark hours)."""
+    hours, the gate of _allowed: its too_cold rows only in the dark)."""
     steps, x, keep, cols = samples(ts, readings, names)
     t_rel = ts[steps] - ts[0]
     fault = meta["fault"]
@@ -258,7 +290,7 @@ def dark(light):
 def synthetic_examples(meta, ts, readings, names, present, rng, per_day=6, dark_rows=None, hours=None):
     """(x, y) from synthetic departures injected into the scenario's normal time, each with
     the day before it as history (the board needs yesterday for the d24h features); with
-    hours (dark_hours), too_cold rows only in the dark hours."""
+    hours (the gate of _allowed), too_cold rows only in the dark."""
     kinds = [k for k in SYNTHETIC if NEEDS[k] in present]
     n = len(ts)
     normal_end = n if not meta["fault"] else meta["fault_start_s"] // PERIOD_S
@@ -324,8 +356,8 @@ def gated(t, probs, hours, clear):
 
 def rule_scores(held, rule, hours=None):
     """(false raises per week on normal time, faults alerted, faults, delays in minutes)
-    over held-back scenarios [(meta, t, probs)], as fieldeval counts them; hours: the
-    too_cold gate (dark_hours) or None."""
+    over held-back scenarios [(meta, t, probs)], as fieldeval counts them; hours: the gate
+    of _allowed (clock hours or a site's sun) or None."""
     raises, normal_s, alerted, faults, delays = 0, 0, 0, 0, []
     clear = report.firmware_alert_settings(rule[0], rule[1])["model_clear"]
     for meta, t, probs in held:
@@ -383,20 +415,25 @@ def choose_rule(held, hours=None):
     return best[1], best[2]
 
 
-def export(tflite_bytes, names, mean, std, rule, name, hours=None, gates=None):
+def export(tflite_bytes, names, mean, std, rule, name, hours=None, gates=None, sun=False):
     """(model file bytes, export report): the site models' export with this classifier's
     labels and window (both run on 5-minute rows); hours (dark_hours) and gates (train's
-    "gates", default HOUR_GATES): the hour gates."""
+    "gates", default HOUR_GATES): the hour gates; sun: the same labels' sun gates too (the
+    hour gates are then the fallback of a board without a place)."""
     from verdant_host.sitemodel import export as export_model
-    return export_model(tflite_bytes, names, mean, std, rule, name, LABELS, WINDOW,
-                        extra=gate_meta(hours, gates) if hours is not None else None)
+    extra = gate_meta(hours, gates) if hours is not None else None
+    if extra is not None and sun:
+        extra.update(sun_meta(gates))
+    return export_model(tflite_bytes, names, mean, std, rule, name, LABELS, WINDOW, extra=extra)
 
 
-def train(folder, quantities, seed=1, epochs=30, say=None, levels=False, night_only=None):
+def train(folder, quantities, seed=1, epochs=30, say=None, levels=False, night_only=None, sun_site=GREENLIGHT_SITE):
     """Train on the split's greenhouses: the rule from FOLDS out-of-fold models, the returned
     model on all of them. night_only (default: the set has no light sensor) gates too_cold to
-    the dark hours. Returns a dict: names, model bytes, tflite bytes, rule, held-back scores,
-    counts, dark hours (None without the gate)."""
+    the dark and co2_low to daylight: where the sun is down / up at sun_site (the data's site,
+    module docstring), or with sun_site None in the clock hours of dark_hours. Returns a dict:
+    names, model bytes, tflite bytes, rule, held-back scores, counts, dark hours (None without
+    the gate), gates, sun_site (None: clock-hour gates)."""
     from verdant_host.train import Int8Runner
     say = say or (lambda m: None)
     present = list(quantities)
@@ -405,16 +442,19 @@ def train(folder, quantities, seed=1, epochs=30, say=None, levels=False, night_o
     if night_only is None:
         night_only = not any(q in present for q in LIGHT)
     gates = {label: g for label, g in HOUR_GATES.items() if NEEDS[label] in present} if night_only else {}
-    hours = dark_hours(scenarios) if gates else None
+    hours = dark_hours(scenarios) if gates else None   # the fallback of boards without a place
+    sun_site = sun_site if gates else None
     if hours is not None:
-        say("dark hours (UTC) %s; %s" % ([h for h in range(24) if hours[h]], ", ".join(
-            "%s only in the %s ones" % (label, "dark" if g[1] else "other") for label, g in sorted(gates.items()))))
+        say("dark hours (UTC) %s; %s; %s" % ([h for h in range(24) if hours[h]], ", ".join(
+            "%s only in the %s ones" % (label, "dark" if g[1] else "other") for label, g in sorted(gates.items())),
+            "learned and ruled by the sun at %.2f, %.2f" % sun_site if sun_site else "learned and ruled by the hours"))
+    gate = sun_site if sun_site is not None else hours   # what the rows and the rule are judged by
     examples = {}
     for meta, ts, readings, dark_rows in scenarios:
         # each greenhouse's synthetic departures from its own generator: the same in every fold
         rng = np.random.default_rng([seed, meta["index"]])
-        parts = [scenario_examples(meta, ts, readings, names, present, hours)]
-        synth = synthetic_examples(meta, ts, readings, names, present, rng, dark_rows=dark_rows, hours=hours)
+        parts = [scenario_examples(meta, ts, readings, names, present, gate)]
+        synth = synthetic_examples(meta, ts, readings, names, present, rng, dark_rows=dark_rows, hours=gate)
         if synth is not None:
             parts.append(synth)
         examples[meta["index"]] = (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
@@ -437,9 +477,9 @@ def train(folder, quantities, seed=1, epochs=30, say=None, levels=False, night_o
                 t, probs = scenario_probs(runner, ts, readings, names, mean, std)
                 held.append((meta, t, probs))
         say("fold %d: %d greenhouses trained, %d held back" % (fold, len(train_i), len(held_i)))
-    rule, (fa, alerted, faults, delays) = choose_rule(held, hours)
+    rule, (fa, alerted, faults, delays) = choose_rule(held, gate)
     say("rule p >= %.2f x %d on %d held-back greenhouses: %.2f false alarms/week %s" % (
-        rule[0], rule[1], len(held), fa, false_raises(held, rule, hours)))
+        rule[0], rule[1], len(held), fa, false_raises(held, rule, gate)))
     normal_weeks = sum((m["fault_start_s"] if m["fault"] else m["days"] * 86400) for m, _, _ in held) / WEEK_S
     x, y, mean, std, tflite_bytes = fit_on([m["index"] for m, _, _, _ in scenarios])
     counts = np.bincount(y, minlength=len(LABELS)).tolist()
@@ -448,6 +488,6 @@ def train(folder, quantities, seed=1, epochs=30, say=None, levels=False, night_o
             "held_back_false_alarms_per_week": fa, "held_back_faults_alerted": alerted,
             "held_back_equipment_faults": faults,
             "held_back_median_delay_min": float(np.median(delays)) if delays else None,
-            "held_back_false_raises": false_raises(held, rule, hours),
+            "held_back_false_raises": false_raises(held, rule, gate),
             "held_back_normal_weeks": normal_weeks, "train_scenarios": len(scenarios), "held_back_scenarios": len(held),
-            "class_counts": counts, "dark_hours": hours, "gates": gates}
+            "class_counts": counts, "dark_hours": hours, "gates": gates, "sun_site": sun_site}

@@ -26,6 +26,20 @@ from verdant_host import baseline
 from verdant_host.replay import replay
 
 GRACE_S = 1800
+# Where the GreenLight data's sun is, for a model's sun gates (verdant.sun). Its weather is
+# measured at Bleiswijk, the Netherlands (the greenlight package's
+# models/katzin_2021/input_data/test_data/Readme.txt: "Weather data from Bleiswijk"; the
+# village lies at 52.01 N, 4.53 E). Its clock runs an hour ahead of UTC (the weather's
+# winter time, CET, stamped as UTC by the generator): in the lamp-less train greenhouses
+# PAR first reaches 5 umol/m2/s a median 70 min after the sunrise computed for Bleiswijk
+# and last 55 min after the sunset, and 10 min after / 5 min before them with the hour
+# taken off (rows with the sun down and PAR >= 5: 0.6 % of train, 0.0 % of dev6; with the
+# sun up and PAR < 5: 5 %, the first and last minutes of daylight). A board on that clock
+# sees the sun of a place 15 degrees further west: that is the place the replayed board
+# gets (fieldclassifier trains the sun gates with the same).
+GREENLIGHT_PLACE = (52.01, 4.53)
+GREENLIGHT_CLOCK_AHEAD_S = 3600
+GREENLIGHT_SITE = (GREENLIGHT_PLACE[0], round(GREENLIGHT_PLACE[1] - 15.0 * GREENLIGHT_CLOCK_AHEAD_S / 3600, 2))
 WEEK_S = 7 * 86400
 DAY_S = 86400
 CONDITION_TYPES = ("frost_risk", "heat_stress", "disease_risk", "vpd_low", "vpd_high", "dry_soil", "co2_high",
@@ -65,12 +79,20 @@ def read_columns(path):
     return cols
 
 
+def data_board(board="sim", site=GREENLIGHT_SITE):
+    """The board config a greenhouse of the data runs on: `board` at the data's site
+    (GREENLIGHT_SITE; None: no place, a model's sun gates on its clock hours)."""
+    from verdant_host.replay import with_place
+    return with_place(board, *(site or (None, None)))
+
+
 def firmware_alerts(path, model=None, board="sim"):
-    """[(t, type, severity, event)] the firmware sends for this CSV."""
+    """[(t, type, severity, event)] the firmware sends for this CSV (board: a name or path,
+    placed at the data's site by data_board, or a config dict used as it is)."""
     from verdant.protocol import decode
     with open(path) as f:
         lines = f.read().splitlines()
-    out, _ = replay(lines, board=board, model=model)
+    out, _ = replay(lines, board=board if isinstance(board, dict) else data_board(board), model=model)
     alerts = []
     for line in out:
         message = decode(line)[0]
@@ -363,22 +385,29 @@ def main(argv=None):
     ap.add_argument("--report", default=None, help="write the scores into this markdown report's field-eval block")
     ap.add_argument("--split", default="test", choices=sorted(SPLIT_NOTES),
                     help="which split the folder is (names the report block and says how honest it is)")
+    ap.add_argument("--clock-gates", action="store_true",
+                    help="the board without a place: a model's sun gates fall back to its clock hours (default: "
+                         "the board at the data's site, GREENLIGHT_SITE)")
     args = ap.parse_args(argv)
     model = args.model
+    board = data_board(args.board, None if args.clock_gates else GREENLIGHT_SITE)
     if args.auto:
         from verdant_host import model_choice
         model, why = model_choice.choose(["air_temp_c", "rh_pct", "co2_ppm", "par_umol_m2_s"])
         print("field-eval: " + why, file=sys.stderr)
-    result = evaluate(args.folder, model, args.board)
+    from verdant_host.replay import gates_note
+    if gates_note(board, model):
+        print("field-eval: gates: " + gates_note(board, model), file=sys.stderr)
+    result = evaluate(args.folder, model, board)
     site, hist_line = None, None
     if args.site:
         from verdant_host import paths
         models = site_models(args.site, paths.build_dir("field-eval-site", args.split), load_manifest(args.folder),
                              progress=lambda m: print(m, file=sys.stderr), scenario_folder=args.folder)
-        site = evaluate(args.folder, None, args.board, models)
+        site = evaluate(args.folder, None, board, models)
         print(summary_line("site-adapted", site["firmware"]))
         paths = site_histories(args.site)
-        hist = dict(score_histories(paths, lambda p: firmware_alerts(p, model, args.board)), greenhouses=len(paths))
+        hist = dict(score_histories(paths, lambda p: firmware_alerts(p, model, board)), greenhouses=len(paths))
         hist_line = histories_line(hist, _site_days(args.site))
         print(hist_line)
     if args.report:

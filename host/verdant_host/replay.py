@@ -148,8 +148,14 @@ class _CsvSensor:
 
 
 def load_board_config(board):
-    """The board config for a name in boards/ (e.g. 'sim') or a path to a JSON file."""
+    """The board config for a name in boards/ (e.g. 'sim'), a path to a JSON file, or a
+    config dict (checked here too)."""
     from verdant.board import load_board
+    if isinstance(board, dict):
+        try:
+            return load_board(dict(board), source="board config %s" % board.get("name", "?"))
+        except ValueError as exc:
+            raise VerdantError(str(exc))
     path = board if board.endswith(".json") or os.sep in board else os.path.join(BOARDS_DIR, board + ".json")
     if not os.path.exists(path):
         known = sorted(n[:-5] for n in os.listdir(BOARDS_DIR) if n.endswith(".json")) if os.path.isdir(BOARDS_DIR) else []
@@ -158,6 +164,31 @@ def load_board_config(board):
         return load_board(path)
     except ValueError as exc:
         raise VerdantError(str(exc))
+
+
+def with_place(board, latitude_deg=None, longitude_deg=None):
+    """The board config (as load_board_config takes it) with the site's place set: a model's
+    sun gates follow the sun there (verdant.settings). Both None: the board as it is."""
+    config = load_board_config(board)
+    if latitude_deg is None and longitude_deg is None:
+        return config
+    return load_board_config(dict(config, latitude_deg=latitude_deg, longitude_deg=longitude_deg))
+
+
+def gates_note(board, model):
+    """What the model's sun gates follow on this board (verdant.alerts.gates_note), or None
+    when the model has none."""
+    from verdant.alerts import gates_note as note
+    from verdant.engine.modelfile import parse
+    if model is None:
+        return None
+    with open(model, "rb") as f:
+        meta = parse(f.read()).meta
+    config = load_board_config(board)
+    from verdant.settings import merge
+    settings = merge(None, config)[0]
+    site = None if settings["latitude_deg"] is None else (settings["latitude_deg"], settings["longitude_deg"])
+    return note(meta.get("sun_gates"), site)
 
 
 def replay(lines, board="sim", model=DEFAULT_MODEL, kinds=("alert",), engine_loader=None):

@@ -168,7 +168,8 @@ def histories_verdict(histories):
 def train_set(name, folder, out_dir, dev=None, seed=1, epochs=30, say=print, alone_cache=None):
     r = fieldclassifier.train(folder, SETS[name], seed=seed, epochs=epochs, say=say, levels=LEVELS[name])
     model_bytes, exp = fieldclassifier.export(r["tflite"], r["names"], r["mean"], r["std"], r["rule"],
-                                              "verdant-set-" + name, r["dark_hours"], r["gates"])
+                                              "verdant-set-" + name, r["dark_hours"], r["gates"],
+                                              sun=r["sun_site"] is not None)
     os.makedirs(paths.build_dir("setmodels", name), exist_ok=True)
     candidate = os.path.join(paths.build_dir("setmodels", name), "model.bin")
     with open(candidate, "wb") as f:
@@ -188,6 +189,9 @@ def train_set(name, folder, out_dir, dev=None, seed=1, epochs=30, say=print, alo
             "dark_hours_utc": ([h for h in range(24) if r["dark_hours"][h]] if r["dark_hours"] is not None
                                else None),
             "hour_gates": {label: "dark hours" if g[1] else "daylight hours" for label, g in r["gates"].items()},
+            "sun_gates": (fieldclassifier.sun_meta(r["gates"])["sun_gates"] if r["sun_site"] is not None and r["gates"]
+                          else None),
+            "sun_site": list(r["sun_site"]) if r["sun_site"] is not None else None,
             "class_counts": dict(zip(fieldclassifier.LABELS, r["class_counts"])),
             "model_bytes": len(model_bytes), "arena_bytes": exp.arena_bytes,
             "command": "python -m verdant_host.setmodels --data %s%s" % (folder, " --dev %s" % " ".join(dev)

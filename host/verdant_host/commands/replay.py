@@ -19,9 +19,13 @@ def _run(args):
             model = replay_mod.DEFAULT_MODEL
     else:
         note = "model %s (given)" % model
-    lines, problems = replay_mod.replay_file(args.csv, args.board, model, kinds)
+    board = replay_mod.with_place(args.board, args.latitude, args.longitude)
+    lines, problems = replay_mod.replay_file(args.csv, board, model, kinds)
     if note:
         print("replay: " + note, file=sys.stderr)
+    gates = replay_mod.gates_note(board, model)
+    if gates:  # a model with sun gates: on the board's place, or its clock hours without one
+        print("replay: gates: " + gates, file=sys.stderr)
     for problem in problems:
         print(problem, file=sys.stderr)
     if args.format == "text":
@@ -51,6 +55,10 @@ def register(subparsers):
                    help="model file (default: the shipped model that fits the CSV's columns, see "
                         "docs/training.md; none fits -> rules only)")
     p.add_argument("--no-model", action="store_true", help="rules only, no model")
+    p.add_argument("--latitude", type=float, default=None,
+                   help="the site's latitude (degrees north) for the model's sun gates (default: the board config's)")
+    p.add_argument("--longitude", type=float, default=None,
+                   help="the site's longitude (degrees east) for the model's sun gates (default: the board config's)")
     p.add_argument("--all", action="store_true", help="print every line (readings, status), not only alerts")
     p.add_argument("--format", choices=("lines", "text"), default="lines",
                    help="lines: the protocol lines; text: what `verdant monitor` would show")
