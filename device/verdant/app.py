@@ -2,8 +2,8 @@
 
 step(t) polls the due sensors; on the feature grid sample(t) adds a feature row, sends
 a reading line, runs the sensor-fault, rule, model and sensor-failure alerts and
-appends to the flash log; then model.bin is checked (verdant.modelslot) and the hourly
-status line sent. A failing stage sends an error line and the loop goes on; a
+appends to the flash log, after a check of model.bin (verdant.modelslot); then the hourly
+status line is sent. A failing stage sends an error line and the loop goes on; a
 MemoryError goes up to main.py and the next boot runs in safe mode. Time: hal.clock only,
 as firmware seconds (verdant.hal.FIRMWARE_EPOCH: small ints on 32-bit ports); step(t),
 sample(t) and the alert engines take those, lines and the flash log carry Unix seconds.
@@ -195,11 +195,11 @@ class App:
         except Exception as exc:
             self.stage_failed("sensor", exc)
         if feature_step:
+            if not self.safe_mode:  # model.bin checked where it runs: a new model runs from this step on
+                self.emit(self.model.poll(t))
             self.sample(t)
             period = self.features.period_s
             self._next_feature_t = (t // period + 1) * period
-        if not self.safe_mode:
-            self.emit(self.model.poll(t))
         if t >= self._next_heartbeat_t or self._next_heartbeat_t - t > self.settings["heartbeat_s"]:
             self._next_heartbeat_t = t + self.settings["heartbeat_s"]
             self.heartbeat(t)

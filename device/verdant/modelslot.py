@@ -2,7 +2,8 @@
 
 model.bin is loaded at boot; a file the parser refuses (or that does not fit the
 board, or needs more heap than is free) is reported and model.prev, the last model
-that ran, is used instead. While running, model.bin is checked every check_s; a new
+that ran, is used instead. While running, model.bin is checked at most every check_s
+(the app polls just before its feature steps, where a model runs); a new
 valid model replaces the running one, a bad one is refused and the running model
 keeps going. model.prev is replaced only after a new model has predicted once
 (confirm()), so a model that loads but cannot run never pushes out the fallback.

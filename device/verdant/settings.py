@@ -26,7 +26,7 @@ DEFAULTS = {
     "safe_retry_s": 21600,      # uptime in safe mode (after a MemoryError) before normal mode is tried again
     "safe_retry_max_s": 172800, # the back-off doubles per failed retry up to this
     "heartbeat_s": 3600,        # status line with health and memory
-    "model_check_s": 60,        # how often model.bin is checked for a new version
+    "model_check_s": 60,        # model.bin checked for a new version at the feature steps, at most this often
     "sleep_chunk_ms": 6000,     # longest sleep between watchdog feeds (each wake-up costs awake time)
     "log_records": 2000,
     "sleep": "none",            # none | light | deep (deep is treated as light, see docs)

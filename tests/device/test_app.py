@@ -293,6 +293,25 @@ def test_model_change_noticed_without_file_times():
     assert application.engine is not first and application.engine.meta["norm_mean"] == [0.5, 0.0]
 
 
+def test_a_model_written_between_feature_steps_runs_from_the_next_step():
+    fs = MemFS({"model.bin": bytearray(model_bytes())})
+    hal, fs, stat, application = new_app(Truth(), fs)
+    start(application).run(HOUR + 120)  # two minutes past a feature step (5-minute grid)
+    first = application.engine
+    steps = []
+    sample = application.sample
+    def recorded(t):
+        sample(t)
+        steps.append((t, application.engine))
+    application.sample = recorded
+    written_t = application.now()
+    fs.files["model.bin"] = bytearray(model_bytes().replace(b"[0.0, 0.0]", b"[0.5, 0.0]"))
+    stat.touch("model.bin")
+    application.run(HOUR)
+    assert steps[0][0] - written_t <= 300 and steps[0][1] is not first, steps[:2]  # the first step after it
+    assert steps[0][1].meta["norm_mean"] == [0.5, 0.0] and all(e is steps[0][1] for _, e in steps)
+
+
 def test_model_with_bad_metadata_is_off_with_a_reason_not_a_crash():
     fs = MemFS({"model.bin": bytearray(model_bytes(features=("air_temp_c", "wind_speed")))})
     hal, fs, stat, application = new_app(Truth(), fs)
