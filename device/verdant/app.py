@@ -100,6 +100,7 @@ class App:
         self._confirmed = False
         self._next_feature_t = None
         self._next_heartbeat_t = self.started_at + self.settings["heartbeat_s"]
+        self._wake = None  # (light sleep, watchdog feed, feed failed) for sleep_until, at the first sleep
 
     def send(self, kind, payload, t=None):
         view = self.encoder.encode_view(self.now() if t is None else t, kind, payload)
@@ -297,10 +298,12 @@ class App:
                     idle()
                 except Exception as exc:
                     self.stage_failed("output", exc)
-        light = getattr(self.hal, "lightsleep", None) if self.settings["sleep"] in ("light", "deep") else None
-        wdt = getattr(self.hal, "watchdog", None)  # its own feed after each piece: no call through self.feed
-        sleep_until(self.hal.clock, target_t, int(self.settings["sleep_chunk_ms"]), light,
-                    None if wdt is None else wdt.feed, self.now, self._feed_failed)
+        wake = self._wake
+        if wake is None:  # the bound methods made at the first sleep and kept: none per sleep (heap)
+            light = getattr(self.hal, "lightsleep", None) if self.settings["sleep"] in ("light", "deep") else None
+            wdt = getattr(self.hal, "watchdog", None)  # its own feed after each piece: no call through self.feed
+            wake = self._wake = (light, None if wdt is None else wdt.feed, self._feed_failed)
+        sleep_until(self.hal.clock, target_t, int(self.settings["sleep_chunk_ms"]), wake[0], wake[1], self.now, wake[2])
 
     def feed(self):
         wdt = getattr(self.hal, "watchdog", None)
