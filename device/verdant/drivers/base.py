@@ -81,9 +81,10 @@ def check_words(buf, words, where, address=None, out=None):
     """
     if out is None:
         out = [0] * words
+    table = _SENSIRION
     for i in range(words):
         j = 3 * i
-        crc = crc8_sensirion(buf, j, j + 2)
+        crc = table[table[0xFF ^ buf[j]] ^ buf[j + 1]]  # crc8_sensirion(buf, j, j + 2), without a call per word
         if crc != buf[j + 2]:
             at = "" if address is None else " at 0x%02x" % address
             raise CRCError("%s%s: word %d CRC 0x%02x, expected 0x%02x" % (where, at, i, buf[j + 2], crc))
