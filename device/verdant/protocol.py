@@ -42,10 +42,8 @@ def _plain(s):
 
 
 def _plain_bytes(data):
-    for code in data:
-        if code < 0x20 or code > 0x7E or code == 0x22 or code == 0x5C:
-            return False
-    return True
+    # min/max/in loop in C: a loop over the bytes here costs a board hundreds of instructions per byte
+    return not data or (min(data) >= 0x20 and max(data) <= 0x7E and b'"' not in data and b"\\" not in data)
 
 
 def _string(s):
@@ -126,6 +124,11 @@ def encode_line(seq, t, kind, payload):
     return body[:-1] + _CRC_PREFIX + _hex8(crc32(body.encode())) + '"}\n'
 
 
+_HEAD = b'{"v":' + str(VERSION).encode() + b',"seq":'
+_KIND_TEXT = {}  # kind -> ',"k":"kind","p":'
+for _kind in KINDS:
+    _KIND_TEXT[_kind] = b',"k":"' + _kind.encode() + b'","p":'
+
 # verdant.hal.FIRMWARE_EPOCH (1735689600) split so that no step is a heap int on 32-bit ports
 _EPOCH_HIGH = 17356
 _EPOCH_LOW = 89600
@@ -157,21 +160,18 @@ class Encoder:
         line's length is allocated, and it is valid only until the next encode. For
         outputs that write it out at once (the serial port): on a small, fragmented
         heap a line-sized block is what fails first."""
-        if kind not in KINDS:
+        kind_text = _KIND_TEXT.get(kind)
+        if kind_text is None:
             raise ValueError("protocol: unknown kind %r (expected one of %s)" % (kind, ", ".join(KINDS)))
         self._n = 0
-        self._put(b'{"v":')
-        self._int(VERSION)
-        self._put(b',"seq":')
+        self._put(_HEAD)
         self._int(self.seq)
         self._put(b',"t":')
         if self.firmware_time:
             self._unix_time(int(t))
         else:
             self._int(int(t))
-        self._put(b',"k":"')
-        self._put(kind.encode())
-        self._put(b'","p":')
+        self._put(kind_text)
         self._value(payload)
         crc = crc32(b"}", crc32(self._view[:self._n]))  # over the body: the text so far plus "}"
         self._put(b',"crc":"00000000"}\n')
@@ -196,11 +196,18 @@ class Encoder:
         return start
 
     def _put(self, data):
-        start = self._room(len(data))
-        self._view[start:self._n] = data
+        start = self._n
+        end = start + len(data)
+        if end > len(self._buf):
+            self._room(len(data))
+        else:  # (_room inline: one call less per piece of every line)
+            self._n = end
+        self._view[start:end] = data
 
     def _value(self, value):
-        if value is None:
+        if isinstance(value, float):  # first: most payload values are floats
+            self._float(value)
+        elif value is None:
             self._put(b"null")
         elif value is True:
             self._put(b"true")
@@ -208,8 +215,6 @@ class Encoder:
             self._put(b"false")
         elif isinstance(value, int):
             self._int(value)
-        elif isinstance(value, float):
-            self._float(value)
         elif isinstance(value, str):
             self._string(value)
         elif isinstance(value, (list, tuple)):
@@ -295,9 +300,11 @@ class Encoder:
     def _string(self, s):
         data = s.encode()
         if _plain_bytes(data):
-            self._put(b'"')
-            self._put(data)
-            self._put(b'"')
+            start = self._room(len(data) + 2)  # the quotes and the text in one piece
+            buf = self._buf
+            buf[start] = 0x22
+            self._view[start + 1:self._n - 1] = data
+            buf[self._n - 1] = 0x22
         else:
             self._put(_string(s).encode())
 
