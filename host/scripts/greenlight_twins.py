@@ -160,7 +160,8 @@ and CO2 sensors (PAR is not changed by these faults). Times are minutes after th
 
 Visible here means told apart from the twin, which a board never has: a detector must also
 tell the fault from this greenhouse's healthy day-to-day variation, a far larger bar
-(`host/scripts/vent_signatures.py` measures it for the vents).
+(`host/scripts/vent_signatures.py` measures it for the vents on the firmware alone,
+`host/scripts/vent_site_signatures.py` on the site-adapted path).
 """
 
 
