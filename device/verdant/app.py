@@ -192,7 +192,9 @@ class App:
             self._next_feature_t = t
         feature_step = t >= self._next_feature_t or self._next_feature_t - t > self.features.period_s
         try:  # between feature steps one read per sensor watches its health; the step's value is a median
-            self.emit(self.sampler.poll_events(t, None if feature_step else 1), t)
+            events = self.sampler.poll_events(t, None if feature_step else 1)
+            if events:
+                self.emit(events, t)
         except Exception as exc:
             self.stage_failed("sensor", exc)
         if feature_step:
@@ -204,7 +206,8 @@ class App:
         if t >= self._next_heartbeat_t or self._next_heartbeat_t - t > self.settings["heartbeat_s"]:
             self._next_heartbeat_t = t + self.settings["heartbeat_s"]
             self.heartbeat(t)
-        saferetry.on_step(self, t)
+        if not self.healthy_reported or self.retry_at is not None:  # else on_step has nothing to do
+            saferetry.on_step(self, t)
 
 
     def _check_clock(self, t):

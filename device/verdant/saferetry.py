@@ -36,14 +36,18 @@ def retry_time(app):
 def on_step(app, t):
     """The healthy mark once the board has run healthy_s, then the retry when due."""
     if not app.healthy_reported and t - app.started_at >= app.settings["healthy_s"]:
-        app.healthy_reported = True
-        if app.boot_counter is not None:
-            try:
-                app.boot_counter.healthy(app.safe_mode, *kept_settings(app.settings))
-            except OSError as exc:
-                app.report_error("boot", exc)
+        _healthy(app)  # (its named handler there: a frame with one is a heap block per call on 32-bit ports)
     if app.retry_at is not None and t >= app.retry_at:
         retry_normal_mode(app, t)
+
+
+def _healthy(app):
+    app.healthy_reported = True
+    if app.boot_counter is not None:
+        try:
+            app.boot_counter.healthy(app.safe_mode, *kept_settings(app.settings))
+        except OSError as exc:
+            app.report_error("boot", exc)
 
 
 def kept_settings(settings):

@@ -179,11 +179,14 @@ class Sampler:
         return out
 
     def next_due(self, t):
-        """Earliest time (>= t) a sensor is due."""
-        times = [d for d in self._next_due.values() if d is not None]
-        if not times or len(times) < len(self._next_due):
-            return t
-        return max(t, min(times))
+        """Earliest time (>= t) a sensor is due (t when one was never sampled)."""
+        earliest = None
+        for d in self._next_due.values():  # (no list: the app asks at every wake-up)
+            if d is None:
+                return t
+            if earliest is None or d < earliest:
+                earliest = d
+        return t if earliest is None or earliest < t else earliest
 
     def _reads_of(self, sensor):
         return getattr(sensor, "reads", None) or (
