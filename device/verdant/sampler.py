@@ -209,6 +209,8 @@ class Sampler:
         return self._poll(t, None, reads)
 
     def _poll(self, t, values, reads=None):
+        # one function for the whole poll, each due sensor sampled in its loop: a method per
+        # sensor would make a frame this size a heap block per sensor on 32-bit ports
         events = self._events
         events.clear()
         for sensor in self.sensors:
@@ -220,121 +222,119 @@ class Sampler:
                 continue
             # stay on the period grid; after a long stall, restart from now
             self._next_due[sensor.name] = t + period if due is None or t - due >= period else due + period
-            self._sample(t, sensor, events, values, reads)
+            health = self.health[sensor.name]
+            health.samples += 1
+            slots = self._slots[sensor.name]
+            counts, scratch = self._counts, self._reads
+            quantities = sensor.quantities
+            for i in range(len(quantities)):
+                counts[i] = 0
+            bad = 0
+            error = None
+            count = self._reads_of(sensor)
+            if reads is not None and reads < count:
+                count = reads
+            for _ in range(count):
+                try:
+                    reading = sensor.measure()
+                except MemoryError:  # the heap, not the sensor: up to the app (safe mode), no false sensor alert
+                    raise
+                except Exception as exc:  # any driver failure is a failed read, never fatal
+                    bad += 1
+                    error = _error_text(exc)
+                    continue
+                finally:
+                    if self.after_read is not None:
+                        self.after_read()
+                read_ok = True
+                for i in range(len(quantities)):
+                    q = quantities[i]
+                    v = reading.get(q)
+                    if v is None or v != v:
+                        read_ok = False
+                        continue
+                    low, high = self.ranges.get(q, _NO_RANGE)
+                    if low is not None and not low <= v <= high:
+                        health.implausible += 1
+                        read_ok = False
+                        error = "%s %r outside %r..%r" % (q, v, low, high)
+                        continue
+                    kept, n = scratch[i], counts[i]
+                    if n < len(kept):
+                        kept[n] = v
+                    else:
+                        kept.append(v)
+                    counts[i] = n + 1
+                if not read_ok:
+                    bad += 1
+            health.bad_reads += bad
+            got = False
+            max_step = self.max_step
+            accepted_t, accepted_v, candidate = slots.accepted_t, slots.accepted_v, slots.candidate
+            for i in range(len(quantities)):
+                n = counts[i]
+                if not n:
+                    continue
+                got = True
+                v = scratch[i][0] if n == 1 else median_in_place(scratch[i], n)  # (between feature steps: 1 read)
+                # _believable's common answers here (fresh, within max_step, nothing held back), without a call
+                step = max_step.get(quantities[i])
+                last_t = accepted_t[i]
+                if step is None or last_t is None or t - last_t > 3 * sensor.period_s:
+                    candidate[i] = None
+                    verdict = True
+                elif -step <= v - accepted_v[i] <= step and candidate[i] is None:
+                    verdict = True
+                else:
+                    verdict = self._believable(t, sensor, slots, i, v)
+                if verdict:
+                    accepted_t[i] = t
+                    accepted_v[i] = v
+                    if values is not None and quantities[i] not in values:
+                        values[quantities[i]] = v
+                    if verdict == _BACK_AFTER_SPIKE:
+                        health.spikes += 1
+            before = health.state
+            if not got:
+                health.failures += 1
+                health.in_a_row_failed += 1
+                health.in_a_row_good = 0
+                health.last_error = error or "no values"
+                health.state = FAILED if health.in_a_row_failed >= self.fail_after else DEGRADED
+                if health.in_a_row_failed == 1:
+                    if health.error_sent_at is None or t - health.error_sent_at >= self.report_interval_s:
+                        payload = {"where": "sensor", "sensor": sensor.name, "error": health.last_error}
+                        if health.errors_unsent:
+                            payload["unreported_runs"] = health.errors_unsent
+                        events.append(("error", payload))
+                        health.error_sent_at = t
+                        health.errors_unsent = 0
+                    else:
+                        health.errors_unsent += 1
+            else:
+                health.in_a_row_failed = 0
+                if bad == 0:
+                    health.in_a_row_good += 1
+                else:
+                    health.in_a_row_good = 0
+                    health.last_error = error
+                if health.state == FAILED or bad:
+                    health.state = DEGRADED
+                elif health.in_a_row_good >= self.recover_after:
+                    health.state = OK
+            if health.state != before:
+                involves_failed = FAILED in (health.state, before)
+                if involves_failed or health.status_sent_at is None or \
+                        t - health.status_sent_at >= self.report_interval_s:
+                    payload = {"sensor": sensor.name, "health": health.state, "was": before,
+                               "failures": health.failures, "bad_reads": health.bad_reads}
+                    if health.state != OK:
+                        payload["error"] = health.last_error
+                    events.append(("status", payload))
+                    if not involves_failed:
+                        health.status_sent_at = t
         return list(events) if events else ()
 
-    def _sample(self, t, sensor, events, values, reads=None):
-        health = self.health[sensor.name]
-        health.samples += 1
-        slots = self._slots[sensor.name]
-        counts, scratch = self._counts, self._reads
-        quantities = sensor.quantities
-        for i in range(len(quantities)):
-            counts[i] = 0
-        bad = 0
-        error = None
-        count = self._reads_of(sensor)
-        if reads is not None and reads < count:
-            count = reads
-        for _ in range(count):
-            try:
-                reading = sensor.measure()
-            except MemoryError:  # the heap, not the sensor: up to the app (safe mode), no false sensor alert
-                raise
-            except Exception as exc:  # any driver failure is a failed read, never fatal
-                bad += 1
-                error = _error_text(exc)
-                continue
-            finally:
-                if self.after_read is not None:
-                    self.after_read()
-            read_ok = True
-            for i in range(len(quantities)):
-                q = quantities[i]
-                v = reading.get(q)
-                if v is None or v != v:
-                    read_ok = False
-                    continue
-                low, high = self.ranges.get(q, _NO_RANGE)
-                if low is not None and not low <= v <= high:
-                    health.implausible += 1
-                    read_ok = False
-                    error = "%s %r outside %r..%r" % (q, v, low, high)
-                    continue
-                kept, n = scratch[i], counts[i]
-                if n < len(kept):
-                    kept[n] = v
-                else:
-                    kept.append(v)
-                counts[i] = n + 1
-            if not read_ok:
-                bad += 1
-        health.bad_reads += bad
-        got = False
-        max_step = self.max_step
-        accepted_t, accepted_v, candidate = slots.accepted_t, slots.accepted_v, slots.candidate
-        for i in range(len(quantities)):
-            n = counts[i]
-            if not n:
-                continue
-            got = True
-            v = scratch[i][0] if n == 1 else median_in_place(scratch[i], n)  # (between feature steps: 1 read)
-            # _believable's common answers here (fresh, within max_step, nothing held back), without a call
-            step = max_step.get(quantities[i])
-            last_t = accepted_t[i]
-            if step is None or last_t is None or t - last_t > 3 * sensor.period_s:
-                candidate[i] = None
-                verdict = True
-            elif -step <= v - accepted_v[i] <= step and candidate[i] is None:
-                verdict = True
-            else:
-                verdict = self._believable(t, sensor, slots, i, v)
-            if verdict:
-                accepted_t[i] = t
-                accepted_v[i] = v
-                if values is not None and quantities[i] not in values:
-                    values[quantities[i]] = v
-                if verdict == _BACK_AFTER_SPIKE:
-                    health.spikes += 1
-        before = health.state
-        if not got:
-            health.failures += 1
-            health.in_a_row_failed += 1
-            health.in_a_row_good = 0
-            health.last_error = error or "no values"
-            health.state = FAILED if health.in_a_row_failed >= self.fail_after else DEGRADED
-            if health.in_a_row_failed == 1:
-                if health.error_sent_at is None or t - health.error_sent_at >= self.report_interval_s:
-                    payload = {"where": "sensor", "sensor": sensor.name, "error": health.last_error}
-                    if health.errors_unsent:
-                        payload["unreported_runs"] = health.errors_unsent
-                    events.append(("error", payload))
-                    health.error_sent_at = t
-                    health.errors_unsent = 0
-                else:
-                    health.errors_unsent += 1
-        else:
-            health.in_a_row_failed = 0
-            if bad == 0:
-                health.in_a_row_good += 1
-            else:
-                health.in_a_row_good = 0
-                health.last_error = error
-            if health.state == FAILED or bad:
-                health.state = DEGRADED
-            elif health.in_a_row_good >= self.recover_after:
-                health.state = OK
-        if health.state != before:
-            involves_failed = FAILED in (health.state, before)
-            if involves_failed or health.status_sent_at is None or \
-                    t - health.status_sent_at >= self.report_interval_s:
-                payload = {"sensor": sensor.name, "health": health.state, "was": before,
-                           "failures": health.failures, "bad_reads": health.bad_reads}
-                if health.state != OK:
-                    payload["error"] = health.last_error
-                events.append(("status", payload))
-                if not involves_failed:
-                    health.status_sent_at = t
     def _believable(self, t, sensor, slots, i, v):
         step = self.max_step.get(sensor.quantities[i])
         last_t = slots.accepted_t[i]
