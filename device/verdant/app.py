@@ -100,7 +100,7 @@ class App:
         self._confirmed = False
         self._next_feature_t = None
         self._next_heartbeat_t = self.started_at + self.settings["heartbeat_s"]
-        self._wake = None  # (light sleep, watchdog feed, feed failed) for sleep_until, at the first sleep
+        self._wake = None  # sleep_until's chunk and calls (_wake_calls), at the first sleep
 
     def send(self, kind, payload, t=None):
         view = self.encoder.encode_view(self.now() if t is None else t, kind, payload)
@@ -294,19 +294,26 @@ class App:
     def sleep_until(self, target_t):
         """Sleep (light sleep when configured) until target_t, feeding the watchdog; outputs
         with an idle() hear of it first (the MQTT one may power the radio down)."""
-        for output in self.outputs:
-            idle = getattr(output, "idle", None)
-            if idle is not None:
-                try:
-                    idle()
-                except Exception as exc:
-                    self.stage_failed("output", exc)
-        wake = self._wake
-        if wake is None:  # the bound methods made at the first sleep and kept: none per sleep (heap)
-            light = getattr(self.hal, "lightsleep", None) if self.settings["sleep"] in ("light", "deep") else None
-            wdt = getattr(self.hal, "watchdog", None)  # its own feed after each piece: no call through self.feed
-            wake = self._wake = (light, None if wdt is None else wdt.feed, self._feed_failed)
-        sleep_until(self.hal.clock, target_t, int(self.settings["sleep_chunk_ms"]), wake[0], wake[1], self.now, wake[2])
+        for output in self.outputs:  # (the named handler in _idle: here it would make this frame
+            if getattr(output, "idle", None) is not None:  # a heap block at each sleep on 32-bit ports)
+                self._idle(output)
+        wake = self._wake or self._wake_calls()
+        sleep_until(self.hal.clock, target_t, wake[0], wake[1], wake[2], self.now, wake[3])
+
+    def _idle(self, output):
+        try:
+            output.idle()
+        except Exception as exc:
+            self.stage_failed("output", exc)
+
+    def _wake_calls(self):
+        """(chunk ms, light sleep, watchdog feed, feed failed) for sleep_until, made at the first
+        sleep and kept: no bound method per sleep (heap)."""
+        light = getattr(self.hal, "lightsleep", None) if self.settings["sleep"] in ("light", "deep") else None
+        wdt = getattr(self.hal, "watchdog", None)  # its own feed after each piece: no call through self.feed
+        self._wake = (int(self.settings["sleep_chunk_ms"]), light, None if wdt is None else wdt.feed,
+                      self._feed_failed)
+        return self._wake
 
     def feed(self):
         wdt = getattr(self.hal, "watchdog", None)
