@@ -81,15 +81,19 @@ def check_words(buf, words, where, address=None, out=None):
     """
     if out is None:
         out = [0] * words
-    table = _SENSIRION
-    for i in range(words):
-        j = 3 * i
-        crc = table[table[0xFF ^ buf[j]] ^ buf[j + 1]]  # crc8_sensirion(buf, j, j + 2), without a call per word
-        if crc != buf[j + 2]:
-            at = "" if address is None else " at 0x%02x" % address
-            raise CRCError("%s%s: word %d CRC 0x%02x, expected 0x%02x" % (where, at, i, buf[j + 2], crc))
-        out[i] = (buf[j] << 8) | buf[j + 1]
+    j = 0  # (few locals, the CRC inline: this frame stays off the heap on 32-bit ports)
+    while j < 3 * words:
+        if _SENSIRION[_SENSIRION[0xFF ^ buf[j]] ^ buf[j + 1]] != buf[j + 2]:  # crc8_sensirion(buf, j, j + 2)
+            _crc_error(buf, j, where, address)
+        out[j // 3] = (buf[j] << 8) | buf[j + 1]
+        j += 3
     return out
+
+
+def _crc_error(buf, j, where, address):
+    crc = crc8_sensirion(buf, j, j + 2)
+    at = "" if address is None else " at 0x%02x" % address
+    raise CRCError("%s%s: word %d CRC 0x%02x, expected 0x%02x" % (where, at, j // 3, buf[j + 2], crc))
 
 
 def i2c_absent(address, exc):
