@@ -258,16 +258,24 @@ def gap_lines(nets, whole, energy):
         from verdant.settings import DEFAULTS
         st = energy["stages"]
         lines.append("- awake time per sample: of the firmware's %.1f M instructions, %.1f M go to sensor reads "
-                     "(%.0f wake-ups per sample: each sensor polled on its own period, 60 s for most of the board config, %s reads per poll for a feature step and 1 between steps), %.1f M to the "
-                     "feature step (of which %.1f M the gc.collect() it starts with, so the step's lasting objects find one free block), %.1f M to sleeping in %s ms chunks between watchdog feeds and %.1f M to the model "
-                     "file check; the sensors' conversion waits (%.0f ms per sample) are most of the awake time and "
-                     "the energy. The rest of the way to 50 ms of CPU: fewer polls between feature "
-                     "steps (a board config choice: they watch sensor health, 3 failed polls make a sensor_failure alert), a "
-                     "collection every few steps instead of each, and a leaner feature step." % (
+                     "(%.0f wake-ups per sample: each sensor polled on its own period, 60 s for most of the board "
+                     "config, %s reads per poll for a feature step and 1 between steps), %.1f M to the feature step "
+                     "(of which %.1f M the gc.collect() it starts with, so the step's lasting objects find one free "
+                     "block, and %.1f M the sensor-fault and normal-band detectors), %.1f M to sleeping in %s ms "
+                     "chunks between watchdog feeds and %.2f M to the model file check (at the feature steps only); "
+                     "the sensors' conversion waits (%.0f ms per sample) are most of the awake time and the energy. "
+                     "A MicroPython function whose frame needs more than 11 words (a named exception handler takes 6, "
+                     "a for loop over an iterable 4) gets that frame from the heap at every call on a 32-bit port, "
+                     "found by a scan of the fragmented heap: part of every stage, and why this figure moves by a few "
+                     "hundred thousand with the heap layout alone. The simulated clock and watchdog (Python here, "
+                     "C on a board) stay in the count. The rest of the way to 50 ms of CPU: fewer polls between "
+                     "feature steps (a board config choice: they watch sensor health, 3 failed polls make a "
+                     "sensor_failure alert), leaner detectors and feature step, and the collection (collecting every "
+                     "third step ran out of a 512-byte block on this heap)." % (
                          energy["instructions"] / 1e6, st.get("sensors", 0) / 1e6, energy["wakes"],
-                         DEFAULTS["reads_per_sample"], st.get("sample", 0) / 1e6, st.get("collect", 0) / 1e6, st.get("sleep", 0) / 1e6,
-                         DEFAULTS["sleep_chunk_ms"], st.get("model_check", 0) / 1e6,
-                         energy["wait_ms"]))
+                         DEFAULTS["reads_per_sample"], st.get("sample", 0) / 1e6, st.get("collect", 0) / 1e6,
+                         st.get("faults", 0) / 1e6, st.get("sleep", 0) / 1e6, DEFAULTS["sleep_chunk_ms"],
+                         st.get("model_check", 0) / 1e6, energy["wait_ms"]))
     lines.append("- .text above 3 KB: the four-row MAC loop, the requantization loop and the chunked channelwise "
                  "path trade code size for speed (4.1 KB before).")
     return lines

@@ -210,6 +210,7 @@ def stage(name, obj, attr):
 stage('sensors', app.sampler, 'poll_events')
 stage('sample', app, 'sample')
 stage('collect', app, 'collect')  # inside 'sample': the gc.collect() each feature step starts with
+stage('faults', app.alerts, 'update_faults')  # inside 'sample': the sensor-fault and normal-band detectors
 stage('model_check', app.model, 'poll')
 stage('sleep', app, 'sleep_until')
 waits[0] = wakes[0] = lines[0] = 0
