@@ -78,6 +78,25 @@ def test_failure_counts_error_line_then_failed_then_recovers():
     assert sampler.current(420) == {"co2_ppm": 510.0}
 
 
+def test_single_read_polls_between_feature_steps_watch_health_as_full_ones():
+    s = FakeSensor("sht", ["air_temp_c", "rh_pct"], 60, value={"air_temp_c": 20.0, "rh_pct": 50.0})
+    sampler = Sampler([s], reads=3, fail_after=3)
+    assert sampler.poll_events(0, 1) == () and s.calls == 1  # one read, taken as the median
+    assert sampler.current(0) == {"air_temp_c": 20.0, "rh_pct": 50.0}
+    s.value = OSError(19)
+    events = [sampler.poll_events(60 * i, 1) for i in range(1, 4)]
+    assert s.calls == 4 and sampler.health["sht"].state == FAILED
+    assert [[(k, p.get("health")) for k, p in e] for e in events] == [
+        [("error", None), ("status", DEGRADED)], [], [("status", FAILED)]], events
+    s.value = {"air_temp_c": 29.0, "rh_pct": 50.0}  # back, 9 degC up: held back once as a suspected spike
+    sampler.poll_events(240, 1)
+    assert sampler.current(240)["air_temp_c"] == 29.0  # stale reference (3 periods): accepted at once
+    sampler.poll_events(300, 1)
+    s.value = {"air_temp_c": 35.0, "rh_pct": 50.0}
+    sampler.poll_events(360, 1)
+    assert sampler.current(360)["air_temp_c"] == 29.0  # a 6 degC jump within a period: held back
+
+
 def test_implausible_only_counts_as_failure():
     s = FakeSensor("soil", ["soil_moisture_pct"], 60, value={"soil_moisture_pct": 140.0})
     sampler = Sampler([s], reads=2, fail_after=1)

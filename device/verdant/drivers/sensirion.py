@@ -29,16 +29,28 @@ class SensirionDevice:
     def _read_words(self, words, where, attempts=1, poll_ms=0):
         """Reads `words` CRC-checked words; retries a NACK (part still busy) `attempts` times.
         Returns a list kept by the driver: unpack it, do not hold on to it."""
-        view = self._views.get(words)
-        if view is None:
-            view = self._views[words] = memoryview(self._buf)[:3 * words]
-            self._words[words] = [0] * words
+        # (a small frame: on 32-bit ports one of more than 11 words is a heap block per call)
+        view = self._views.get(words) or self._view(words)
+        if attempts == 1:
+            self._bus.readfrom_into(self.address, view)
+        else:
+            self._read_polling(view, attempts, poll_ms)
+        return self._checked(view, words, where)
+
+    def _view(self, words):
+        view = self._views[words] = memoryview(self._buf)[:3 * words]
+        self._words[words] = [0] * words
+        return view
+
+    def _read_polling(self, view, attempts, poll_ms):
         for attempt in range(attempts):
             try:
                 self._bus.readfrom_into(self.address, view)
-                break
+                return
             except OSError:
                 if attempt == attempts - 1:
                     raise
                 self._sleep_ms(poll_ms)
+
+    def _checked(self, view, words, where):
         return check_words(view, words, where, self.address, self._words[words])
