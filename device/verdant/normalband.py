@@ -99,6 +99,11 @@ the next day does not become "normal". Hours are UTC + utc_offset_s.
 
 from array import array
 
+try:
+    from micropython import const
+except ImportError:
+    const = lambda x: x  # noqa: E731
+
 from verdant.features import LUX_TO_PAR
 
 DAY_S = 86400
@@ -139,6 +144,8 @@ NIGHT_HOLD = (1.0, 900, 2, 3600)
 # an hour of it coming near the level (GreenLight dev5 20: lowest 15 min after, back at the level after 30)
 NIGHT_NEAR_C, NIGHT_NEAR_S = 1.0, 1800
 WHOLE_DAY = ("air_temp_c",)
+_IN_LIGHT = const(-1)          # _dark_since outside a dark spell (in one: the spell's first time)
+_NO_LIGHT_READING = const(-2)
 KEEP_S = 3600           # readings kept for the rates: the longest span_s
 KEEP_STEP_S = 240       # at most one kept reading per this (about one per 5-minute step)
 VENT_RH_FALL = 1.5      # %/h over the last hour: RH falling faster is the vents open, not dosing off
@@ -292,7 +299,7 @@ class NormalBand:
         self.settle_left = SETTLE_S  # s of readings still to pass before a start with nothing learned learns (0: learning)
         self._settle_t = -1     # the last update's time while settling (the time between updates is counted, not the clock)
         self._night_steps = 0   # updates in a row under it and falling (NIGHT_HOLD)
-        self._dark_since = -2   # time of the first update of this dark spell (-1 in light, -2 no light reading)
+        self._dark_since = _NO_LIGHT_READING  # time of the first update of this dark spell, or why there is none
         self._near_since = -1   # time the air in this dark spell came near the night level (-1 not yet)
         self._dusk = False      # this dark spell began right after a reading in light (not at a start, nor
                                 # after the light sensor's reading went missing)
@@ -397,9 +404,9 @@ class NormalBand:
         elif self._bright_since < 0:
             self._bright_since = t
         if not dark:
-            self._dark_since = -2 if light is None else -1
+            self._dark_since = _NO_LIGHT_READING if light is None else _IN_LIGHT
         elif self._dark_since < 0:
-            self._dusk = self._dark_since == -1
+            self._dusk = self._dark_since == _IN_LIGHT
             self._dark_since = t
         dusk = dark and self._dusk and t - self._dark_since < DUSK_S  # (DUSK_S) the air neither learned nor judged cold
         rh = current.get("rh_pct")
