@@ -175,8 +175,9 @@ class AlertEngine:
         self._gates = {}             # model label -> (quantity, "below"/"above", 24 hourly limits)
         self._meta = None            # the metadata the gates' limits are kept in (shifted in place by _follow_co2)
         self._sun_gates = {}         # model label -> True: only while the sun is up, False: only while down
-        self._sun_t = None           # the time the sun was last asked about (once per feature step) ...
-        self._sun_is_up = False      # ... and the answer
+        # the sun's day at the board's place (verdant.sun.daylight, worked out once a day): sunrise,
+        # sunset, the day's start and end, firmware seconds (small ints: no allocation per step)
+        self._sunrise = self._sunset = self._sun_from = self._sun_until = 0
 
     def adopt_model(self, meta):
         """Take a model's own detection threshold and debounce (metadata alert_threshold,
@@ -198,7 +199,6 @@ class AlertEngine:
         self._sun_gates = {}
         for label, side in (meta.get("sun_gates") or {}).items():
             self._sun_gates[label] = side == "up"
-        self._sun_t = None
         levels = meta.get("levels") or {}
         for label, (q, side) in (meta.get("label_gates") or {}).items():
             pair, key = levels[q], "low" if side == "below" else "high"
@@ -230,14 +230,15 @@ class AlertEngine:
         return v < limit if side == "below" else v > limit
 
     def _sun_up(self, t):
-        """Is the sun up at the board's place at firmware time t: worked out once per time
-        asked (the labels of one prediction share it), not per label."""
-        if t != self._sun_t:
+        """Is the sun up at the board's place at firmware time t: sunrise and sunset worked out
+        once a day (verdant.sun.daylight, ~1 KB of float garbage on a 32-bit board), then two
+        integer comparisons per prediction."""
+        if not self._sun_from <= t < self._sun_until:
             from verdant.hal import FIRMWARE_EPOCH
-            from verdant.sun import sun_up
-            self._sun_is_up = sun_up(t, self.site[0], self.site[1], FIRMWARE_EPOCH)
-            self._sun_t = t
-        return self._sun_is_up
+            from verdant.sun import daylight
+            self._sunrise, self._sunset, self._sun_from, self._sun_until = daylight(
+                t, self.site[0], self.site[1], FIRMWARE_EPOCH)
+        return self._sunrise <= t < self._sunset
 
     def gates_note(self):
         """gates_note for the adopted model on this board."""

@@ -196,3 +196,27 @@ def test_the_board_says_what_its_sun_gates_follow():
     assert said and "clock hours" in said[0]
     _, said = gates_lines(board, settings)   # a model without sun gates: nothing said
     assert said == []
+
+
+def test_the_board_works_the_sun_out_once_a_day_not_per_prediction():
+    import gc
+    engine = AlertEngine(site=(52.0, 4.5), detectors=False)
+    engine.adopt_model(_set_model_meta())
+    t0 = JUN21_2026 + 10 * 3600 - FIRMWARE_EPOCH   # 10:00 UTC: the solar day runs to ~23:42 UTC
+    engine._outside(t0, "too_cold", None)          # works out the day
+    gc.collect()
+    gc.disable()
+    before = gc.mem_alloc()
+    dark = 0
+    for i in range(1, 100):                      # to 18:15 UTC, one prediction per 5 min
+        dark += engine._outside(t0 + 300 * i, "too_cold", None)
+    grown = gc.mem_alloc() - before
+    gc.enable()
+    assert grown <= 16, grown
+    assert dark == 0   # sunlit all along
+    # and the day's sunrise and sunset agree with the elevation to the minute
+    for i in range(0, 288):
+        t = JUN21_2026 + 300 * i
+        up = sun_up(t, 52.0, 4.5)
+        elevation = sun_elevation_deg(t, 52.0, 4.5)
+        assert up == (elevation >= SUN_UP_DEG) or abs(elevation - SUN_UP_DEG) < 0.2, (i, up, elevation)
