@@ -35,8 +35,9 @@ def heartbeat(app, t):
     line = {"state": "running", "uptime_s": t - app.started_at, "mem_free": mem, "health": health,
             "active_alerts": app.alerts.active(), "model": "on" if app.engine is not None else "off",
             "clock": "set" if app.clock_valid else "unset", "errors": app.errors}
-    if app.engine is not None and app.alerts.gates_note() is not None:
-        line["gates"] = app.alerts.gates_note()  # sun at the board's place, or clock hours
+    gates = app.alerts.gates_note() if app.engine is not None else None
+    if gates is not None:
+        line["gates"] = gates  # a model's sun gates: the sun at the board's place, or clock hours
     if app.engine is None and app.model.state is not None:
         line["model_why"] = app.model.state[1]  # e.g. "rules only: deploy found no model for ..."
     if app.safe_mode:
