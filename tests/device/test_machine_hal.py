@@ -38,6 +38,7 @@ class FakeMachine:
 
     def __init__(self, clock):
         self.calls = []
+        self.clock = clock
         self.i2c_bus = SimI2C()
         self.adc_probe = SimSoilProbe(clock, moisture_pct=30.0)
         machine = self
@@ -77,6 +78,7 @@ class FakeMachine:
 
     def lightsleep(self, ms):
         self.calls.append(("lightsleep", ms))
+        self.clock.sleep_ms(ms)  # time passes in light sleep as in any other
 
     def deepsleep(self, ms):
         self.calls.append(("deepsleep", ms))
