@@ -216,27 +216,41 @@ def energy_lines(energy):
              "| simulated parts and buses, taken out of the count above | %.2f million instructions | the same run: `time.ticks_us()` around every call into the simulated I2C/1-Wire/ADC objects (they stand in for C drivers and sensor chips), plus the timing wrapper's own cost |" % (energy["simulated"] / 1e6),
              "| bus time per sample (I2C at 100 kHz, 1-Wire standard speed; CPU waits) | %.0f ms (%.0f I2C bytes, %.0f 1-Wire bytes) | the same run: bytes through the simulated buses x 9 bit times (I2C) or 8 x 70 us slots (1-Wire), 960 us per 1-Wire reset |" % (
                  energy["bus_ms"], energy["i2c_bytes"], energy["ow_bytes"]),
-             "| sensor conversion waits per sample (drivers' sleep_ms, CPU awake) | %.0f ms | the same run: simulated `sleep_ms` outside the app's own sleep |" % energy["wait_ms"],
-             "", "| board | clock | CPU time per sample | awake per sample (CPU + bus + sensor waits) | energy per sample | share asleep | days on %s | days on %s |" % (
+             "| sensor conversion waits per sample, as the firmware spends them (board config sleep_mode %s) | %.0f ms busy (CPU awake), %.0f ms in light sleep (%.1f light sleeps) | the same run: the simulated clock's `sleep_ms` and the HAL's `lightsleep` called outside the app's own sleep; the drivers wait through `verdant.sensors.ConversionWait`: waits of %d ms or more in light sleep where the board config allows it, shorter ones busy |" % (
+                 energy.get("sleep_mode", "?"), energy["wait_ms"], energy.get("light_wait_ms", 0),
+                 energy.get("light_waits", 0), _light_wait_min_ms()),
+             "", "| board | clock | CPU time per sample | awake per sample (CPU + bus + busy sensor waits + light-sleep entries) | energy per sample | share asleep | days on %s | days on %s |" % (
                  be.BATTERIES[0][0], be.BATTERIES[1][0]),
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row in rows:
         b = row["board_figures"]
-        lines.append("| %s | %.0f MHz, %.1f mA active, %.2f mA light sleep at %.1f V | %.1f ms | %.1f ms | %.1f mJ | %.0f %% | %.0f | %.0f |" % (
+        lines.append("| %s | %.0f MHz, %.1f mA active, %.2f mA light sleep at %.1f V | %.1f ms | %.1f ms (of which %.1f ms getting in and out of light sleep) | %.1f mJ | %.0f %% | %.0f | %.0f |" % (
             row["board"], b["clock_hz"] / 1e6, b["active_ma"], b["sleep_ma"], b["volts"], row["cpu_ms"],
-            row["awake_ms"], row["mj"], 100 * row["sleep_share"], row["days"][0][1], row["days"][1][1]))
+            row["awake_ms"], row["wake_ms"], row["mj"], 100 * row["sleep_share"], row["days"][0][1], row["days"][1][1]))
     lines += ["", "Method: CPU time = instructions x %.1f cycles per instruction (an assumption for MicroPython's VM "
               "running from cached flash; the M3 instruction count stands in for the M0+ and the LX6) / clock; awake = "
-              "CPU time + bus time + the sensors' conversion waits; energy = volts x (active mA x awake + sleep mA x the rest of the "
-              "%d s); days = battery energy / (energy per sample x 96). Radio off (serial output only); no regulator "
-              "losses beyond what the board figures include." % (be.BOARDS["Pico (RP2040)"]["cpi"], be.PERIOD_S), "",
+              "CPU time + bus time + the sensors' conversion waits spent busy + each light sleep's way in and out "
+              "(%.1f light sleeps per sample: %.1f of the drivers' waits, %.1f pieces of the app's sleep between "
+              "samples, each charged the board's wake-up time below); the waits spent in light sleep count with the "
+              "rest of the %d s at the light-sleep current; energy = volts x (active mA x awake + sleep mA x the rest); "
+              "days = battery energy / (energy per sample x 96). A board config without light sleep (sleep_mode none, "
+              "e.g. for a UART console) spends every wait busy, and they count awake (with the sleep between samples: "
+              "awake all the period). Radio off (serial output only); no regulator losses beyond what the board "
+              "figures include." % (
+                  be.BOARDS["Pico (RP2040)"]["cpi"], energy.get("light_waits", 0) + energy.get("app_light_sleeps", 0),
+                  energy.get("light_waits", 0), energy.get("app_light_sleeps", 0), be.PERIOD_S), "",
               "Sources:"]
     for name, b in be.BOARDS.items():
-        lines.append("- %s: %s." % (name, b["sources"]))
+        lines.append("- %s: %s; wake-up %.1f ms per light sleep: %s." % (name, b["sources"], b["wake_ms"], b["wake_source"]))
     for battery, mah, volts, source in be.BATTERIES:
         lines.append("- %s (%d mAh at %.1f V): %s." % (battery, mah, volts, source))
     lines.append("")
     return lines
+
+
+def _light_wait_min_ms():
+    from verdant.sensors import LIGHT_WAIT_MIN_MS
+    return LIGHT_WAIT_MIN_MS
 
 
 def gap_lines(nets, whole, energy):
@@ -263,7 +277,10 @@ def gap_lines(nets, whole, energy):
                      "(of which %.1f M the gc.collect() it starts with, so the step's lasting objects find one free "
                      "block, and %.1f M the sensor-fault and normal-band detectors), %.1f M to sleeping in %s ms "
                      "chunks between watchdog feeds and %.2f M to the model file check (at the feature steps only); "
-                     "the sensors' conversion waits (%.0f ms per sample) are most of the awake time and the energy. "
+                     "the sensors' conversion waits are spent in light sleep from %d ms on (%.0f ms per sample left "
+                     "busy: command and poll waits). A garbage collection that an allocation inside a simulated "
+                     "part starts is taken out of the count with the part: where the heap fills up moves a "
+                     "collection (%.1f M) between the firmware and the simulated parts from one build to the next. "
                      "A MicroPython function whose frame needs more than 11 words (a named exception handler takes 6, "
                      "a for loop over an iterable 4) gets that frame from the heap at every call on a 32-bit port, "
                      "found by a scan of the fragmented heap: part of every stage, and why this figure moves by a few "
@@ -275,7 +292,8 @@ def gap_lines(nets, whole, energy):
                          energy["instructions"] / 1e6, st.get("sensors", 0) / 1e6, energy["wakes"],
                          DEFAULTS["reads_per_sample"], st.get("sample", 0) / 1e6, st.get("collect", 0) / 1e6,
                          st.get("faults", 0) / 1e6, st.get("sleep", 0) / 1e6, DEFAULTS["sleep_chunk_ms"],
-                         st.get("model_check", 0) / 1e6, energy["wait_ms"]))
+                         st.get("model_check", 0) / 1e6, _light_wait_min_ms(), energy["wait_ms"],
+                         st.get("collect", 0) / 1e6))
     lines.append("- .text above 3 KB: the four-row MAC loop, the requantization loop and the chunked channelwise "
                  "path trade code size for speed (4.1 KB before).")
     return lines
@@ -441,7 +459,7 @@ def main(argv=None):
             pico = bench_energy.energy_rows(energy)[0]
             lines.append("| awake time per 15-minute sample < 50 ms at 125 MHz (Cortex-M0+ class: Pico), CPU only | %.0f ms | %s |" % (
                 pico["cpu_ms"], fmt_ok(pico["cpu_ms"] < 50)))
-            lines.append("| the same with bus time and sensor conversion waits | %.0f ms | %s |" % (
+            lines.append("| the same with bus time, the sensor waits spent busy and the light sleeps' ways in and out | %.0f ms | %s |" % (
                 pico["awake_ms"], fmt_ok(pico["awake_ms"] < 50)))
         heap = [res["heap"]["natmod predict_int8"] for res in timing.values() if "natmod predict_int8" in res["heap"]]
         lines.append("| 0 heap bytes per `predict_int8` (natmod) | %s | %s |" % (

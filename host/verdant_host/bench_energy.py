@@ -10,9 +10,10 @@ simulated sensor parts (verdant.sim), the shipped model through the armv6m nativ
 module, the flash log in RAM (memfs). After a warm-up that fills the feature window, the
 app runs SAMPLES sample periods; the instructions of that whole span (every wake-up:
 sensor reads, features, model, rules, protocol lines, flash-log records, watchdog
-feeds) divided by SAMPLES is one sample's work. The drivers' conversion waits (simulated
-`sleep_ms` outside the app's sleep) are counted separately: on a board the CPU is awake
-while it waits for a sensor.
+feeds) divided by SAMPLES is one sample's work. The drivers' conversion waits (outside the
+app's sleep) are counted separately, as the firmware spends them: the short ones as busy
+`clock.sleep_ms` (CPU awake), the long ones as `hal.lightsleep` on a board config that light
+sleeps (verdant.sensors.ConversionWait: asleep, plus each light sleep's entry and exit awake).
 """
 import glob
 import os
@@ -37,6 +38,9 @@ BOARDS = {
                    "when running; 25 mA taken here); light sleep: 1.5 mA from USB, measured by the MicroPython "
                    "maintainers when machine.lightsleep() landed on rp2 (micropython commit b004e7e, 2022)",
         "cpi": 1.5,
+        "wake_ms": 1.0, "wake_source": "an assumption, not measured: rp2's lightsleep keeps the crystal running and "
+                                      "on waking re-locks the system PLL and reconfigures the clocks "
+                                      "(ports/rp2/modmachine.c, clocks_extra.c)",
     },
     "ESP32 (DevKitC)": {
         "clock_hz": 160e6, "volts": 3.3, "active_ma": 44.0, "sleep_ma": 0.8,
@@ -44,6 +48,10 @@ BOARDS = {
                    "(CPU on, radio off) at 160 MHz 27-44 mA (44 taken), light-sleep 0.8 mA; chip figures, a "
                    "DevKitC's regulator and USB bridge add to them",
         "cpi": 1.5,
+        "wake_ms": 0.6, "wake_source": "ESP-IDF's own figures for leaving light sleep on an ESP32 "
+                                      "(components/esp_hw_support/sleep_modes.c: DEFAULT_SLEEP_OUT_OVERHEAD_US 212 us, "
+                                      "476 us without CONFIG_PM_SLP_IRAM_OPT, plus DEFAULT_HARDWARE_OUT_OVERHEAD_US "
+                                      "60 us), rounded up for getting in",
     },
 }
 # Usable energy of a battery: (name, mAh, volts, source)
@@ -123,22 +131,33 @@ def out(line):
 def stat(path):  # ROMFS has no modification times; a Pico's littlefs has (VfsLfs2 mtime=True)
     st = os.stat(path)
     return st[:8] + (1767225600,) + st[9:]
-app = appmod.App(hal, board, out=out, opener=opener, stat=stat, model_path='/rom/model.bin',
-                 settings={'log_records': 64})  # a RAM log: the qemu port's heap is 140 KB
-waits = [0, 0]  # ms the drivers waited, sleeping flag
+# The drivers' waits as the firmware spends them: busy (clock.sleep_ms) or in light sleep
+# (hal.lightsleep, where the board config allows it); counted before the app is made, whose
+# sensors take both then (verdant.sensors.ConversionWait).
+waits = [0, 0, 0, 0, 0]  # ms waited busy, ms in light sleep, light sleeps (drivers); in the app's sleep; its light sleeps
 sleep_ms = hal.clock.sleep_ms
 def counted_sleep_ms(ms):
-    if not waits[1]:
+    if not waits[3]:
         waits[0] += int(ms)
     sleep_ms(ms)
+def counted_lightsleep(ms):  # as SimHAL.lightsleep: the clock moves on
+    if waits[3]:
+        waits[4] += 1
+    else:
+        waits[1] += int(ms)
+        waits[2] += 1
+    sleep_ms(ms)
 hal.clock.sleep_ms = counted_sleep_ms
+hal.lightsleep = counted_lightsleep
+app = appmod.App(hal, board, out=out, opener=opener, stat=stat, model_path='/rom/model.bin',
+                 settings={'log_records': 64})  # a RAM log: the qemu port's heap is 140 KB
 app_sleep = app.sleep_until
 wakes = [0]
 def sleep_until(t):
-    waits[1] = 1
+    waits[3] = 1
     wakes[0] += 1
     app_sleep(t)
-    waits[1] = 0
+    waits[3] = 0
 app.sleep_until = sleep_until
 # The simulated buses and parts stand in for hardware (a C I2C driver and the sensor chips):
 # the instructions spent in them are measured and taken out; the bytes they move give the
@@ -213,7 +232,7 @@ stage('collect', app, 'collect')  # inside 'sample': the gc.collect() each featu
 stage('faults', app.alerts, 'update_faults')  # inside 'sample': the sensor-fault and normal-band detectors
 stage('model_check', app.model, 'poll')
 stage('sleep', app, 'sleep_until')
-waits[0] = wakes[0] = lines[0] = 0
+waits[0] = waits[1] = waits[2] = waits[4] = wakes[0] = lines[0] = 0
 for k in bus:
     bus[k] = 0
 t0 = time.ticks_us()
@@ -221,7 +240,7 @@ app.run(%(samples)d * %(period)d)
 dt = time.ticks_diff(time.ticks_us(), t0)
 print('ENERGY', dt, bus['us'], waits[0], wakes[0], lines[0], app.engine.backend if app.engine else 'none', gc.mem_free(),
       bus['i2c_tx'], bus['i2c_bytes'], bus['ow_resets'], int(bus['ow_bytes']), bus['calls'] * wrapper_ns // 1000,
-      'STAGES', ' '.join('%%s=%%d' %% kv for kv in stages.items()))
+      waits[1], waits[2], waits[4], board['sleep_mode'], 'STAGES', ' '.join('%%s=%%d' %% kv for kv in stages.items()))
 """
 
 
@@ -300,30 +319,41 @@ def measure(repo, workdir, mpy_dir, board="pico"):
     words = [line.split() for line in out.splitlines() if line.startswith("ENERGY ")]
     if err.strip() or not words:
         raise RuntimeError("firmware step on the qemu port failed:\n%s%s" % (out[-2000:], err[-2000:]))
-    stages = dict((k, int(v) * 1000 / SAMPLES) for k, v in (w.split("=") for w in words[-1][14:]))
-    us, sim_us, wait_ms, wakes, lines, backend, free, i2c_tx, i2c_bytes, ow_resets, ow_bytes, wrap_us = words[-1][1:13]
+    stages = dict((k, int(v) * 1000 / SAMPLES) for k, v in (w.split("=") for w in words[-1][18:]))
+    (us, sim_us, wait_ms, wakes, lines, backend, free, i2c_tx, i2c_bytes, ow_resets, ow_bytes, wrap_us,
+     light_wait_ms, light_waits, app_light_sleeps, sleep_mode) = words[-1][1:17]
     # the sensor stage ran the simulated parts and the bus wrappers: without them it is the firmware's
     stages["sensors"] = stages.get("sensors", 0) - (int(sim_us) + int(wrap_us)) * 1000 / SAMPLES
     i2c_hz = 100000
     bus_ms = (int(i2c_tx) * 2 + int(i2c_bytes)) * 9 * 1000.0 / i2c_hz + int(ow_resets) * 0.96 + int(ow_bytes) * 8 * 0.07
     return {"instructions": (int(us) - int(sim_us) - int(wrap_us)) * 1000 / SAMPLES,
             "simulated": (int(sim_us) + int(wrap_us)) * 1000 / SAMPLES,
-            "wait_ms": int(wait_ms) / SAMPLES, "bus_ms": bus_ms / SAMPLES, "i2c_bytes": int(i2c_bytes) / SAMPLES,
+            "wait_ms": int(wait_ms) / SAMPLES, "light_wait_ms": int(light_wait_ms) / SAMPLES,
+            "light_waits": int(light_waits) / SAMPLES, "app_light_sleeps": int(app_light_sleeps) / SAMPLES,
+            "sleep_mode": sleep_mode, "bus_ms": bus_ms / SAMPLES, "i2c_bytes": int(i2c_bytes) / SAMPLES,
             "ow_bytes": int(ow_bytes) / SAMPLES, "wakes": int(wakes) / SAMPLES, "lines": int(lines) / SAMPLES,
             "backend": backend, "mem_free": int(free), "stages": stages, "command": shown}
 
 
 def energy_rows(per_sample):
-    """Per board: awake ms, mJ per sample, days on each battery."""
+    """Per board: awake ms, mJ per sample, days on each battery. wait_ms: the drivers' busy
+    waits (awake); light_wait_ms: their waits in light sleep (asleep, in the rest of the period);
+    each light sleep (the drivers' light_waits and the app's app_light_sleeps) costs the board's
+    wake_ms awake getting in and out. sleep_mode none (the board config measured never light
+    sleeps): awake all the period."""
     rows = []
     for name, b in BOARDS.items():
         cpu_s = per_sample["instructions"] * b["cpi"] / b["clock_hz"]
-        awake_s = cpu_s + (per_sample["wait_ms"] + per_sample["bus_ms"]) / 1000.0
+        entries = per_sample.get("light_waits", 0) + per_sample.get("app_light_sleeps", 0)
+        wake_ms = entries * b["wake_ms"]
+        awake_s = cpu_s + (per_sample["wait_ms"] + per_sample["bus_ms"] + wake_ms) / 1000.0
+        if per_sample.get("sleep_mode") == "none":  # no light sleep at all: busy between samples too
+            awake_s = PERIOD_S
         asleep_s = PERIOD_S - awake_s
         mj = b["volts"] * (b["active_ma"] * awake_s + b["sleep_ma"] * asleep_s)  # mA * V * s = mJ
         per_day_mj = mj * 86400 / PERIOD_S
         days = [(battery, mah * volts * 3.6 * 1000 / per_day_mj) for battery, mah, volts, _ in BATTERIES]  # mWh->mJ
-        rows.append({"board": name, "cpu_ms": cpu_s * 1000, "awake_ms": awake_s * 1000, "mj": mj,
+        rows.append({"board": name, "cpu_ms": cpu_s * 1000, "awake_ms": awake_s * 1000, "wake_ms": wake_ms, "mj": mj,
                      "sleep_share": b["sleep_ma"] * asleep_s / (b["active_ma"] * awake_s + b["sleep_ma"] * asleep_s),
                      "days": days, "board_figures": b})
     return rows
