@@ -36,7 +36,11 @@ GRACE_S = 1800
 # taken off (rows with the sun down and PAR >= 5: 0.6 % of train, 0.0 % of dev6; with the
 # sun up and PAR < 5: 5 %, the first and last minutes of daylight). A board on that clock
 # sees the sun of a place 15 degrees further west: that is the place the replayed board
-# gets (fieldclassifier trains the sun gates with the same).
+# gets (fieldclassifier trains the sun gates with the same). The weather file's own first
+# days, 20-25 October 2009, are summer time (two hours ahead: its global radiation starts
+# ~1 h 50 min after the UTC sunrise on day 0, ~45 min after it on day 30): 69 of the 82
+# train rows with the sun down and PAR >= 5 lie on those days; the dev splits (weather days
+# 55-105) are all winter time.
 GREENLIGHT_PLACE = (52.01, 4.53)
 GREENLIGHT_CLOCK_AHEAD_S = 3600
 GREENLIGHT_SITE = (GREENLIGHT_PLACE[0], round(GREENLIGHT_PLACE[1] - 15.0 * GREENLIGHT_CLOCK_AHEAD_S / 3600, 2))
