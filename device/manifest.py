@@ -10,7 +10,7 @@ options.defaults(sim=False)
 package("verdant", files=[
     "__init__.py", "alerts.py", "app.py", "board.py", "crc32.py", "features.py",
     "flashlog.py", "normalband.py", "outputs.py", "protocol.py", "quantities.py", "rules.py",
-    "safemode.py", "saferetry.py", "sampler.py", "sensors.py", "sensorfaults.py", "dewpointdrift.py", "learnedstate.py",
+    "safemode.py", "saferetry.py", "sampler.py", "sensors.py", "convwait.py", "sensorfaults.py", "dewpointdrift.py", "learnedstate.py",
     # the app's parts: start-up, settings, model slot and metadata, status, output, sleep
     "modelmeta.py", "modelslot.py", "serialout.py", "settings.py", "sleeper.py", "startup.py",
     "status.py", "sun.py", "warmstart.py",

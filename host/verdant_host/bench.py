@@ -216,7 +216,7 @@ def energy_lines(energy):
              "| simulated parts and buses, taken out of the count above | %.2f million instructions | the same run: `time.ticks_us()` around every call into the simulated I2C/1-Wire/ADC objects (they stand in for C drivers and sensor chips), plus the timing wrapper's own cost |" % (energy["simulated"] / 1e6),
              "| bus time per sample (I2C at 100 kHz, 1-Wire standard speed; CPU waits) | %.0f ms (%.0f I2C bytes, %.0f 1-Wire bytes) | the same run: bytes through the simulated buses x 9 bit times (I2C) or 8 x 70 us slots (1-Wire), 960 us per 1-Wire reset |" % (
                  energy["bus_ms"], energy["i2c_bytes"], energy["ow_bytes"]),
-             "| sensor conversion waits per sample, as the firmware spends them (board config sleep_mode %s) | %.0f ms busy (CPU awake), %.0f ms in light sleep (%.1f light sleeps) | the same run: the simulated clock's `sleep_ms` and the HAL's `lightsleep` called outside the app's own sleep; the drivers wait through `verdant.sensors.ConversionWait`: waits of %d ms or more in light sleep where the board config allows it, shorter ones busy |" % (
+             "| sensor conversion waits per sample, as the firmware spends them (board config sleep_mode %s) | %.0f ms busy (CPU awake), %.0f ms in light sleep (%.1f light sleeps) | the same run: the simulated clock's `sleep_ms` and the HAL's `lightsleep` called outside the app's own sleep; the drivers wait through `verdant.convwait.ConversionWait`: waits of %d ms or more in light sleep where the board config allows it, shorter ones busy |" % (
                  energy.get("sleep_mode", "?"), energy["wait_ms"], energy.get("light_wait_ms", 0),
                  energy.get("light_waits", 0), _light_wait_min_ms()),
              "", "| board | clock | CPU time per sample | awake per sample (CPU + bus + busy sensor waits + light-sleep entries) | energy per sample | share asleep | days on %s | days on %s |" % (
@@ -249,7 +249,7 @@ def energy_lines(energy):
 
 
 def _light_wait_min_ms():
-    from verdant.sensors import LIGHT_WAIT_MIN_MS
+    from verdant.convwait import LIGHT_WAIT_MIN_MS
     return LIGHT_WAIT_MIN_MS
 
 

@@ -13,7 +13,7 @@ sensor reads, features, model, rules, protocol lines, flash-log records, watchdo
 feeds) divided by SAMPLES is one sample's work. The drivers' conversion waits (outside the
 app's sleep) are counted separately, as the firmware spends them: the short ones as busy
 `clock.sleep_ms` (CPU awake), the long ones as `hal.lightsleep` on a board config that light
-sleeps (verdant.sensors.ConversionWait: asleep, plus each light sleep's entry and exit awake).
+sleeps (verdant.convwait.ConversionWait: asleep, plus each light sleep's entry and exit awake).
 """
 import glob
 import os
@@ -133,7 +133,7 @@ def stat(path):  # ROMFS has no modification times; a Pico's littlefs has (VfsLf
     return st[:8] + (1767225600,) + st[9:]
 # The drivers' waits as the firmware spends them: busy (clock.sleep_ms) or in light sleep
 # (hal.lightsleep, where the board config allows it); counted before the app is made, whose
-# sensors take both then (verdant.sensors.ConversionWait).
+# sensors take both then (verdant.convwait.ConversionWait).
 waits = [0, 0, 0, 0, 0]  # ms waited busy, ms in light sleep, light sleeps (drivers); in the app's sleep; its light sleeps
 sleep_ms = hal.clock.sleep_ms
 def counted_sleep_ms(ms):

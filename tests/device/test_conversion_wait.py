@@ -1,9 +1,9 @@
-# The drivers' conversion waits (verdant.sensors.ConversionWait): light sleep on a board whose
+# The drivers' conversion waits (verdant.convwait.ConversionWait): light sleep on a board whose
 # config allows it, busy sleeps on one that does not, watchdog-sized pieces, same readings.
 from mpytest import approx
 from verdant.board import build_sensors, load_board
 from verdant.hal.sim import SimClock
-from verdant.sensors import LIGHT_WAIT_MIN_MS, ConversionWait
+from verdant.convwait import LIGHT_WAIT_MIN_MS, ConversionWait
 from verdant.sim import SIM_START_S, make_sim_hal
 
 ENV = {"air_temp_c": 21.0, "rh_pct": 60.0, "co2_ppm": 700, "light_lux": 800.0, "soil_moisture_pct": 45.0,
