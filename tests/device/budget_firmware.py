@@ -19,7 +19,7 @@ start = gc.mem_alloc()
 for name in ("verdant.startup", "verdant.app", "verdant.status", "verdant.safemode", "verdant.board",
              "verdant.sim", "verdant.sim.sensirion", "verdant.sim.aosong_rohm", "verdant.sim.onewire",
              "verdant.drivers.sht3x", "verdant.drivers.scd4x", "verdant.drivers.bh1750",
-             "verdant.drivers.soil_moisture", "verdant.drivers.ds18b20", "verdant.engine",
+             "verdant.drivers.soil_moisture", "verdant.drivers.ds18b20", "verdant.convwait", "verdant.engine",
              "verdant.engine.ops_viper", "verdant.outputs"):
     __import__(name)
 from verdant import startup, status  # noqa: E402
