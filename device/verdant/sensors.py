@@ -67,28 +67,29 @@ def build_sensors(config, hal):
     The hal provides i2c(id), adc(pin), onewire(pin), pin(n), dht_module, clock.sleep_ms
     and clock.ticks_ms, and lightsleep(ms) and watchdog where it has them; the drivers wait
     through one ConversionWait (on the simulated clock the waits pass at once), made with the
-    first driver: its module is not in the heap at the boot's peak (the model load).
+    first driver and kept on the hal: its module is not in the heap at the boot's peak (the
+    model load), where the sim board has a few hundred bytes to spare.
     """
-    waiter = []  # the board's ConversionWait, once a driver is made
     return [Sensor(s["name"], s["driver"], of_sensor(s), s["period_s"],
-                   _factory(config, s, hal, waiter)) for s in config["sensors"]]
+                   _factory(config, s, hal)) for s in config["sensors"]]
 
 
-def _wait(config, hal, waiter):
-    if not waiter:
+def _wait(config, hal):
+    wait = getattr(hal, "conversion_wait", None)
+    if wait is None:
         from verdant.convwait import ConversionWait
-        waiter.append(ConversionWait(config, hal).wait)
-    return waiter[0]
+        wait = hal.conversion_wait = ConversionWait(config, hal).wait
+    return wait
 
 
-def _factory(config, spec, hal, waiter):
+def _factory(config, spec, hal):
     module, cls, kind, addresses, options = DRIVERS[spec["driver"]]
 
     def make():
         driver_class = getattr(__import__("verdant.drivers." + module, None, None, (cls,)), cls)
         kwargs = dict(spec.get("options", {}))
         if kind != "adc":
-            kwargs["sleep_ms"] = _wait(config, hal, waiter)
+            kwargs["sleep_ms"] = _wait(config, hal)
         if getattr(driver_class, "WANTS_TICKS", False):
             kwargs["ticks_ms"] = hal.clock.ticks_ms
         if kind == "i2c":
