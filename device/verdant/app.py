@@ -16,7 +16,7 @@ from verdant import learnedstate, saferetry, status, warmstart
 from verdant.alerts import AlertEngine
 from verdant.features import FEATURE_NAMES, FeatureState, summarize_missing
 from verdant.flashlog import FlashLog
-from verdant.hal import FIRMWARE_EPOCH, firmware_clock
+from verdant.hal import FIRMWARE_EPOCH, firmware_clock, storage_path
 from verdant.modelslot import ModelSlot
 from verdant.protocol import Encoder
 from verdant.quantities import REFERENCE
@@ -78,12 +78,11 @@ class App:
                 self._also.append(rule["series"])
         self.engine = None
         self.features = self._plain_features()
-        prefix = (getattr(hal, "storage", "") or "").rstrip("/") + "/" if getattr(hal, "storage", "") else ""
-        self.model = ModelSlot(prefix + model_path, engine_loader or _engine_load, self.fitted,
+        self.model = ModelSlot(storage_path(hal, model_path), engine_loader or _engine_load, self.fitted,
                                self.settings["model_check_s"], opener, stat)
         # what the detectors learned, kept over reboots (verdant.learnedstate); written to a
         # temporary file renamed over it, or in place with an opener of its own and no rename
-        self.learned_path = prefix + learnedstate.FILE  # opened with self.model.opener
+        self.learned_path = storage_path(hal, learnedstate.FILE)  # opened with self.model.opener
         if rename is None and opener is open:
             from verdant.safemode import replace_file
             rename = replace_file
@@ -92,7 +91,7 @@ class App:
         self.learned_problem = None  # why the last write failed (said once)
         self.log = None
         try:
-            self.log = FlashLog(prefix + log_path, self.settings["log_records"], opener=opener)
+            self.log = FlashLog(storage_path(hal, log_path), self.settings["log_records"], opener=opener)
         except (OSError, ValueError) as exc:
             self.problems.append("flashlog: " + _error_text(exc))
         self.clock_valid = self.started_at >= CLOCK_VALID_FROM
@@ -173,12 +172,12 @@ class App:
         if self._next_feature_t is not None and self.features.period_s != old.period_s:
             self._next_feature_t = self.now()  # next feature step now, on the new grid
 
-    def load_model(self):
-        """Boot-time model choice (none in safe mode)."""
+    def load_model(self, model_bytes=None):
+        """Boot-time model choice (none in safe mode); model_bytes: model.bin read already."""
         if self.safe_mode:
             self.emit(self.model.off("safe mode: " + self.safe_reason))
         else:
-            self.emit(self.model.boot())
+            self.emit(self.model.boot(model_bytes))
 
     def prepare_detectors(self):
         """The sensor-fault detectors' arrays made now (the start calls it once the model is

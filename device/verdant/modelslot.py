@@ -8,8 +8,10 @@ valid model replaces the running one, a bad one is refused and the running model
 keeps going. model.prev is replaced only after a new model has predicted once
 (confirm()), so a model that loads but cannot run never pushes out the fallback.
 When no model runs the status says "rules only" and why: the text of model.none (a
-rules-only deploy writes it: no model fits the board's sensors), or that there is no
-(loadable) model file.
+rules-only deploy writes it: no model fits the board's sensors), that there is no
+(loadable) model file, or that there was no heap for it. A model.bin that could not be read
+or loaded for lack of heap is not a bad file: it is tried again at each check (the boot is
+the heap's peak, with the start's own objects still there), its error reported once.
 
 Like the sampler's poll(), boot() and poll(t) return events, (kind, payload) pairs:
   ("status", {...}) / ("error", {...})   lines for the app to send
@@ -43,6 +45,7 @@ class ModelSlot:
         self.signature = None      # (size, mtime or CRC) of the model.bin last tried
         self._unconfirmed = None   # bytes of a new model.bin not yet kept as model.prev
         self._next_check_t = None
+        self._heap_reported = False  # a MemoryError on model.bin reported since the last model ran
 
     # ---- files ----
     def _read(self, path, events=None):
@@ -51,6 +54,7 @@ class ModelSlot:
             f = self.opener(path, "rb")
         except OSError:
             return None
+        size = -1
         try:
             if hasattr(f, "readinto"):  # one buffer of the file's size: no growing reads
                 import gc
@@ -66,8 +70,9 @@ class ModelSlot:
                 raise
             import gc
             gc.collect()
-            events.append(("error", {"where": "model", "file": path,
-                                     "error": "MemoryError: no heap to read the model file"}))
+            free = gc.mem_free() if hasattr(gc, "mem_free") else -1
+            events.append(("error", {"where": "model", "file": path, "error": "MemoryError: no heap to read "
+                                     "the model file (%d bytes; %d free, not in one piece)" % (size, free)}))
             return None
         finally:
             f.close()
@@ -104,6 +109,21 @@ class ModelSlot:
             return None
         return engine
 
+    def _retry_if_heap_short(self, events):
+        """After a MemoryError reading or loading model.bin, the same file is tried again at
+        the next check (signature forgotten). Returns the events, a repeated error left out."""
+        short = False
+        for kind, payload in events:
+            if kind == "error" and payload.get("error", "").startswith("MemoryError"):
+                short = True
+        if not short:
+            return events
+        self.signature = None
+        if self._heap_reported:
+            events = [e for e in events if e[0] != "error"]
+        self._heap_reported = True
+        return events
+
     def _state(self, on, why, events, **extra):
         state = ("on" if on else "off", why)
         if state != self.state:
@@ -115,6 +135,7 @@ class ModelSlot:
 
     def _activate(self, engine, path, events):
         self.engine = engine
+        self._heap_reported = False
         meta = engine.meta
         self._state(True, "loaded", events, file=path, backend=getattr(engine, "backend", "?"),
                     labels=list(engine.labels), window=meta.get("window", 1), period_s=meta.get("period_s"))
@@ -126,13 +147,15 @@ class ModelSlot:
         self._state(False, why, events)
         return events
 
-    def boot(self):
-        """Boot-time choice: model.bin, else model.prev. Returns the events."""
+    def boot(self, model_bytes=None):
+        """Boot-time choice: model.bin (model_bytes: its bytes, read already), else model.prev.
+        Returns the events."""
         events = []
         self.signature = self._signature(self.path)
         found = False
         for path in (self.path, self.prev_path):
-            data = self._read(path, events)
+            data = model_bytes if path == self.path and model_bytes is not None else self._read(path, events)
+            model_bytes = None
             if data is None:
                 continue
             found = True
@@ -155,8 +178,10 @@ class ModelSlot:
                 note = "model.none is not text"
             self._state(False, "rules only: " + note, events)
         elif self.state is None or self.state[0] != "off":
-            self._state(False, "rules only: %s (%s, %s)" % ("no loadable model file" if found else "no model file",
-                                                            self.path, self.prev_path), events)
+            events = self._retry_if_heap_short(events)
+            what = ("no heap for the model file at boot, tried again at the next check" if self.signature is None
+                    and self._heap_reported else "no loadable model file" if found else "no model file")
+            self._state(False, "rules only: %s (%s, %s)" % (what, self.path, self.prev_path), events)
         return events
 
     def poll(self, t):
@@ -171,8 +196,10 @@ class ModelSlot:
         events = []
         data = self._read(self.path, events)
         if data is None:
-            return events
+            return self._retry_if_heap_short(events)
         engine = self._load(self.path, data, events)
+        if engine is None:
+            events = self._retry_if_heap_short(events)
         why = "refused" if engine is None else model_fits(engine.meta, self.fitted)
         if why is not None:
             if self.engine is not None:

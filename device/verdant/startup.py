@@ -17,8 +17,8 @@ BOARD_PATH = "board.json"
 safe_mode_now = False  # this start runs in safe mode (main.py: a crash now must not reset)
 GOOD_BOARD_PATH = "board.good.json"
 CONFIG_PATH = "config.json"
-# Modules only the start needs (the board config's checks and sensor building; the viper
-# backend's table builders, run at model load): dropped once the app runs, so their
+# Modules only the start needs (the board config's checks and sensor building, dropped before
+# the model load; the viper backend's table builders, run at model load, dropped after it), so their
 # function objects leave the heap (~1.5 KB on the 32-bit port). A later model reload
 # imports ops_python again for its load.
 BOOT_ONLY_MODULES = ("verdant.board", "verdant.engine.ops_python")
@@ -155,9 +155,31 @@ def configured_outputs(hal, board):
         return [], "outputs: %s: %s" % (type(exc).__name__, exc)
 
 
+def read_model_early(path):
+    """model.bin's bytes, read before the app's modules are imported, or None. Its buffer must
+    be one piece of the file's size, and the imports leave the free heap in holes (modules sent
+    as .mpy files put their code on the heap): a virtual board with 124 KB free after them had
+    no 9.8 KB piece. A file that cannot be read now is read again by the model slot."""
+    import gc
+    gc.collect()
+    try:
+        f = open(path, "rb")
+    except OSError:
+        return None
+    try:
+        size = f.seek(0, 2)
+        f.seek(0)
+        buf = bytearray(size)
+        f.readinto(buf)
+        return buf
+    except (OSError, MemoryError):
+        return None
+    finally:
+        f.close()
+
+
 def run(counter, board_path=BOARD_PATH, config_path=CONFIG_PATH, good_path=GOOD_BOARD_PATH, seconds=None):
     """Start the app for this boot (counted already) and run it (forever when seconds is None)."""
-    from verdant.app import App
     from verdant.settings import read_json
     boots, why = None, None
     problems = []
@@ -178,17 +200,24 @@ def run(counter, board_path=BOARD_PATH, config_path=CONFIG_PATH, good_path=GOOD_
         if problem:
             problems.append(problem)
     hal = make_hal(board)
+    model_bytes = None
+    if why is None:  # (no model in safe mode)
+        from verdant.hal import storage_path
+        model_bytes = read_model_early(storage_path(hal, "model.bin"))
     outputs = []
     if why is None and board is not None:  # no extra outputs in safe mode
         outputs, problem = configured_outputs(hal, board)
         if problem:
             problems.append(problem)
+    from verdant.app import App  # after the early read: it imports most of the firmware
     app = App(hal, board or {"name": "?"}, sensors=[] if board is None else None, settings=settings,
               safe_mode=why, boot_count=boots, boot_counter=counter, outputs=outputs,
               boot_problem="; ".join(problems) if problems else None)
     app.boot_status()
-    app.load_model()
-    forget_modules(BOOT_ONLY_MODULES)
+    forget_modules(BOOT_ONLY_MODULES[:1])  # the config checks go before the model load, the boot's peak
+    app.load_model(model_bytes)
+    model_bytes = None  # the engine keeps what it needs
+    forget_modules(BOOT_ONLY_MODULES[1:])
     app.prepare_detectors()
     return app.run(seconds)
 

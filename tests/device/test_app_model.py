@@ -83,6 +83,45 @@ def test_boot_with_a_corrupt_model_bin_uses_model_prev():
     assert on["file"] == "model.prev" and on["backend"] in ("natmod", "viper", "python")
 
 
+def test_a_model_bin_without_heap_at_boot_runs_from_a_later_check():
+    # the boot is the heap's peak: a MemoryError reading model.bin then is not a bad file
+    board, hal, model = setup()
+    fs = MemFS({"model.bin": bytearray(model)})
+    short = [2]  # the first two reads of model.bin find no heap (the boot, the first check)
+
+    class NoHeapFile:  # its buffer cannot be had: the read's allocation fails as a board's would
+        def readinto(self, buf):
+            return 0
+
+        def seek(self, pos, whence=0):
+            raise MemoryError
+
+        def close(self):
+            pass
+
+    def opener(path, mode="r"):
+        if path == "model.bin" and "r" in mode and short[0]:
+            short[0] -= 1
+            return NoHeapFile()
+        return fs.open(path, mode)
+
+    stat = Stat(fs)
+    stat.version = 1  # modification times: the signature needs no read
+    application = appmod.App(hal, board, opener=opener, stat=stat)
+    application.boot_status()
+    application.load_model()
+    assert application.engine is None
+    application.run(DAY)
+    assert application.engine is not None and short[0] == 0
+    kept = hal.serial.kept
+    errors = [m["p"] for m in kept if m["k"] == "error"]
+    assert len(errors) == 1 and errors[0]["file"] == "model.bin" and "MemoryError" in errors[0]["error"], errors
+    off = [m["p"]["why"] for m in kept if m["k"] == "status" and m["p"].get("model") == "off"]
+    assert off == ["rules only: no heap for the model file at boot, tried again at the next check (model.bin, "
+                   "model.prev)"], off
+    assert fs.files["model.prev"] == bytearray(model)  # it ran, so it is now the fallback too
+
+
 def _model_off_status(fs_files):
     board, hal, model = setup()
     fs = MemFS(fs_files)

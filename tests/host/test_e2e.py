@@ -1,6 +1,7 @@
 """End to end on a virtual board: the real firmware and default model, deployed with the
 real deploy path, watched by the monitor; a scripted cold spell must raise frost_risk."""
 import csv
+import json
 import os
 import sqlite3
 import subprocess
@@ -88,6 +89,10 @@ def test_deploy_of_the_real_firmware_to_a_fresh_board(run):
     assert report.model_verified
     assert {"main.py", "boot.py", "board.json", "model.bin", report.slot + "/verdant/app.mpy"} <= set(report.sent)
     assert run["finished"], "the board did not reach the end of the scripted scenario"
+    db = sqlite3.connect(str(run["work"] / "monitor.sqlite"))
+    models = [json.loads(p) for (p,) in db.execute("SELECT payload FROM messages WHERE kind='status'")]
+    models = [s for s in models if "model" in s]
+    assert any(s["model"] == "on" for s in models), models  # the deployed model ran, not the rules alone
 
 
 def test_monitor_receives_frost_alert_for_the_scripted_cold_spell(run):

@@ -21,6 +21,12 @@ A HAL object provides (each port implements it: `sim` for the Unix port,
 FIRMWARE_EPOCH = 1735689600
 
 
+def storage_path(hal, name):
+    """A file's path on the board's storage (hal.storage, a folder, when the HAL has one)."""
+    storage = getattr(hal, "storage", "") or ""
+    return storage.rstrip("/") + "/" + name if storage else name
+
+
 def firmware_clock(clock):
     """A no-argument function giving clock's time in firmware seconds: clock.fw_time_s
     when the clock has one (no heap int on the way), else from time_s()."""
