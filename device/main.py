@@ -40,8 +40,15 @@ except Exception as exc:  # MemoryError too; SystemExit and the vboard's resets 
     except Exception as note_exc:
         sys.print_exception(note_exc)
     if safe:
-        from verdant.startup import halted, run_seconds
-        halted("crashed in safe mode: " + text, lines=3 if run_seconds() else None)
+        startup = sys.modules.get("verdant.startup")
+        if startup is None:
+            from verdant import startup
+        try:  # the firmware's modules out of the heap: a crash while importing them left it full
+            startup.forget_modules([name for name in sys.modules
+                                    if name.startswith("verdant.") and name not in ("verdant.startup", "verdant.safemode")])
+        except Exception:
+            pass
+        startup.halted("crashed in safe mode: " + text, lines=3 if startup.run_seconds() else None)
     else:
         try:
             import machine
