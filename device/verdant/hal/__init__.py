@@ -11,6 +11,8 @@ A HAL object provides (each port implements it: `sim` for the Unix port,
   dht_module       the port's `dht` module (DHT22)
   watchdog         .feed()
   lightsleep(ms), deepsleep(ms)   where the board config allows it
+  conversion_wait  set by verdant.sensors.build_sensors with the first driver: the drivers'
+                   sleep_ms (verdant.convwait: light sleep where the config allows it)
   serial           .write(bytes)
 """
 
