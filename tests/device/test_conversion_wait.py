@@ -1,6 +1,7 @@
 # The drivers' conversion waits (verdant.convwait.ConversionWait): light sleep on a board whose
 # config allows it, busy sleeps on one that does not, watchdog-sized pieces, same readings.
 from mpytest import approx
+from every_driver import every_driver_sensors
 from verdant.board import build_sensors, load_board
 from verdant.hal.sim import SimClock
 from verdant.convwait import LIGHT_WAIT_MIN_MS, ConversionWait
@@ -17,18 +18,7 @@ def _config(sleep_mode, watchdog_ms=8000):
         "model_limits": {"flash_bytes": 65536, "ram_bytes": 65536},
         "i2c": [{"id": 0, "sda": 21, "scl": 22, "freq": 100000}, {"id": 1, "sda": 18, "scl": 19, "freq": 100000}],
         "adc_pins": [34], "onewire_pin": 4, "dht_pin": 15,
-        "sensors": [
-            {"name": "sht3x", "driver": "sht3x", "bus": "i2c0", "address": 0x44, "period_s": 60},
-            {"name": "sht4x", "driver": "sht4x", "bus": "i2c1", "address": 0x44, "period_s": 60},
-            {"name": "aht20", "driver": "aht20", "bus": "i2c0", "address": 0x38, "period_s": 60},
-            {"name": "bme280", "driver": "bme280", "bus": "i2c0", "address": 0x76, "period_s": 60},
-            {"name": "bh1750", "driver": "bh1750", "bus": "i2c0", "address": 0x23, "period_s": 60},
-            {"name": "scd4x", "driver": "scd4x", "bus": "i2c1", "address": 0x62, "period_s": 60},
-            {"name": "dht22", "driver": "dht22", "bus": "dht", "period_s": 60},
-            {"name": "ds18b20", "driver": "ds18b20", "bus": "onewire", "period_s": 300},
-            {"name": "soil", "driver": "soil_moisture", "bus": "adc", "pin": 34, "period_s": 300,
-             "options": {"dry": 52000, "wet": 22000}},
-        ],
+        "sensors": every_driver_sensors(34),
         "watchdog_timeout_ms": watchdog_ms, "sleep_mode": sleep_mode,
     })
 

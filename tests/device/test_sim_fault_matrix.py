@@ -1,6 +1,7 @@
 # Every driver on one simulated board, through build_sensors, against every fault
 # its part can show: disconnection, bad CRC, out of range, stuck value and drift.
 from mpytest import approx, raises
+from every_driver import every_driver_sensors
 from verdant.board import build_sensors, load_board
 from verdant.drivers.base import CRCError, SensorError
 from verdant.hal.sim import SimClock
@@ -11,18 +12,7 @@ CONFIG = {
     "model_limits": {"flash_bytes": 65536, "ram_bytes": 65536},
     "i2c": [{"id": 0, "sda": 0, "scl": 1, "freq": 100000}, {"id": 1, "sda": 2, "scl": 3, "freq": 400000}],
     "adc_pins": [26], "onewire_pin": 22, "dht_pin": 15,
-    "sensors": [
-        {"name": "sht3x", "driver": "sht3x", "bus": "i2c0", "address": 0x44, "period_s": 60},
-        {"name": "sht4x", "driver": "sht4x", "bus": "i2c1", "address": 0x44, "period_s": 60},
-        {"name": "aht20", "driver": "aht20", "bus": "i2c0", "address": 0x38, "period_s": 60},
-        {"name": "bme280", "driver": "bme280", "bus": "i2c0", "address": 0x76, "period_s": 60},
-        {"name": "bh1750", "driver": "bh1750", "bus": "i2c0", "address": 0x23, "period_s": 60},
-        {"name": "scd4x", "driver": "scd4x", "bus": "i2c1", "address": 0x62, "period_s": 60},
-        {"name": "dht22", "driver": "dht22", "bus": "dht", "period_s": 60},
-        {"name": "ds18b20", "driver": "ds18b20", "bus": "onewire", "period_s": 300},
-        {"name": "soil", "driver": "soil_moisture", "bus": "adc", "pin": 26, "period_s": 300,
-         "options": {"dry": 52000, "wet": 22000}},
-    ],
+    "sensors": every_driver_sensors(26),
     "watchdog_timeout_ms": 30000, "sleep_mode": "none",
 }
 ENV = {"air_temp_c": 21.0, "rh_pct": 60.0, "co2_ppm": 700, "light_lux": 800.0, "soil_moisture_pct": 45.0,
