@@ -127,7 +127,7 @@ def report(scenario, start_s, end_s, db_path, monitor, pulled, speed, real_s, mo
              "| board restarts seen | %d |" % stats["reboots"],
              "| readings | %d |" % len(reading_ts),
              "| reading interval median / max (board s) | %s / %s |" % (
-                 statistics.median(gaps) if gaps else "-", max(gaps) if gaps else "-"),
+                 statistics.median_low(gaps) if gaps else "-", max(gaps) if gaps else "-"),  # an interval seen
              "| error lines | %d |" % n_errors,
              "| mem_free first / min / last (bytes) | %s |" % (
                  "%d / %d / %d" % (mem[0][1], min(m for _, m in mem), mem[-1][1]) if mem else "no status lines"),
