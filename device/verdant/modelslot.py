@@ -25,6 +25,25 @@ Example:
 from verdant.modelmeta import model_fits
 
 
+def read_whole(f):
+    """An open file's bytes in one buffer of its size (no growing reads), after a collection:
+    the buffer needs a free piece that large. MemoryError (with the size and the free heap)
+    when there is none; a file object without readinto is read as it is."""
+    if not hasattr(f, "readinto"):
+        return f.read()
+    import gc
+    gc.collect()
+    size = f.seek(0, 2)
+    f.seek(0)
+    try:
+        buf = bytearray(size)
+    except MemoryError:
+        free = gc.mem_free() if hasattr(gc, "mem_free") else -1
+        raise MemoryError("%d bytes; %d free, not in one piece" % (size, free))
+    f.readinto(buf)
+    return buf
+
+
 def _error_text(exc):
     text = str(exc)
     return type(exc).__name__ + (": " + text if text else "")
@@ -45,6 +64,7 @@ class ModelSlot:
         self.signature = None      # (size, mtime or CRC) of the model.bin last tried
         self._unconfirmed = None   # bytes of a new model.bin not yet kept as model.prev
         self._next_check_t = None
+        self._heap_short = False     # the last read or load of a model file ran out of heap
         self._heap_reported = False  # a MemoryError on model.bin reported since the last model ran
 
     # ---- files ----
@@ -54,25 +74,17 @@ class ModelSlot:
             f = self.opener(path, "rb")
         except OSError:
             return None
-        size = -1
         try:
-            if hasattr(f, "readinto"):  # one buffer of the file's size: no growing reads
-                import gc
-                gc.collect()
-                size = f.seek(0, 2)
-                f.seek(0)
-                buf = bytearray(size)
-                f.readinto(buf)
-                return buf
-            return f.read()
-        except MemoryError:
+            return read_whole(f)
+        except MemoryError as exc:
             if events is None:
                 raise
             import gc
             gc.collect()
-            free = gc.mem_free() if hasattr(gc, "mem_free") else -1
+            self._heap_short = True
+            why = str(exc)
             events.append(("error", {"where": "model", "file": path, "error": "MemoryError: no heap to read "
-                                     "the model file (%d bytes; %d free, not in one piece)" % (size, free)}))
+                                     "the model file" + (" (%s)" % why if why else "")}))
             return None
         finally:
             f.close()
@@ -101,6 +113,7 @@ class ModelSlot:
         except MemoryError:
             import gc
             gc.collect()
+            self._heap_short = True
             events.append(("error", {"where": "model", "file": path,
                                      "error": "MemoryError: the model needs more heap than is free"}))
             return None
@@ -110,14 +123,12 @@ class ModelSlot:
         return engine
 
     def _retry_if_heap_short(self, events):
-        """After a MemoryError reading or loading model.bin, the same file is tried again at
-        the next check (signature forgotten). Returns the events, a repeated error left out."""
-        short = False
-        for kind, payload in events:
-            if kind == "error" and payload.get("error", "").startswith("MemoryError"):
-                short = True
-        if not short:
+        """After a MemoryError reading or loading model.bin (_heap_short), the same file is
+        tried again at the next check (signature forgotten). Returns the events, a repeated
+        error left out."""
+        if not self._heap_short:
             return events
+        self._heap_short = False
         self.signature = None
         if self._heap_reported:
             events = [e for e in events if e[0] != "error"]
@@ -152,6 +163,7 @@ class ModelSlot:
         Returns the events."""
         events = []
         self.signature = self._signature(self.path)
+        self._heap_short = False
         found = False
         for path in (self.path, self.prev_path):
             data = model_bytes if path == self.path and model_bytes is not None else self._read(path, events)
@@ -178,9 +190,10 @@ class ModelSlot:
                 note = "model.none is not text"
             self._state(False, "rules only: " + note, events)
         elif self.state is None or self.state[0] != "off":
+            short = self._heap_short
             events = self._retry_if_heap_short(events)
-            what = ("no heap for the model file at boot, tried again at the next check" if self.signature is None
-                    and self._heap_reported else "no loadable model file" if found else "no model file")
+            what = ("no heap for the model file at boot, tried again at the next check" if short
+                    else "no loadable model file" if found else "no model file")
             self._state(False, "rules only: %s (%s, %s)" % (what, self.path, self.prev_path), events)
         return events
 
@@ -194,6 +207,7 @@ class ModelSlot:
             return ()
         self.signature = signature
         events = []
+        self._heap_short = False
         data = self._read(self.path, events)
         if data is None:
             return self._retry_if_heap_short(events)

@@ -160,18 +160,13 @@ def read_model_early(path):
     be one piece of the file's size, and the imports leave the free heap in holes (modules sent
     as .mpy files put their code on the heap): a virtual board with 124 KB free after them had
     no 9.8 KB piece. A file that cannot be read now is read again by the model slot."""
-    import gc
-    gc.collect()
+    from verdant.modelslot import read_whole
     try:
         f = open(path, "rb")
     except OSError:
         return None
     try:
-        size = f.seek(0, 2)
-        f.seek(0)
-        buf = bytearray(size)
-        f.readinto(buf)
-        return buf
+        return read_whole(f)
     except (OSError, MemoryError):
         return None
     finally:
