@@ -144,7 +144,13 @@ def test_corrupt_model_pushed_by_hand_is_refused_and_reported(run, tmp_path):
     good = open(DEFAULT_MODEL, "rb").read()
     bad = tmp_path / "model.bin"
     bad.write_bytes(good[:200] + bytes([good[200] ^ 0x55]) + good[201:])
-    mpremote(vb.port, "fs", "cp", str(bad), ":model.bin")
+    try:
+        mpremote(vb.port, "fs", "cp", str(bad), ":model.bin")
+    except subprocess.TimeoutExpired:
+        # seen twice in five fresh-clone full runs on 2026-12-01 (never alone, nor under CPU load):
+        # mpremote never got the raw REPL within 60 s; cause not found. The copy is this
+        # test's setup, so it is tried once more; what the test checks is the board's answer
+        mpremote(vb.port, "fs", "cp", str(bad), ":model.bin")
     monitor = Monitor(keep_messages=True)
 
     def reset_after_open(state):
